@@ -1,0 +1,1 @@
+"""HTTP: the FastAPI app factory, error mapping, auth and the versioned routers."""

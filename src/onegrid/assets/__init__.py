@@ -1,0 +1,1 @@
+"""Components (部件): the inventory of public facilities and the class taxonomy."""

@@ -1,0 +1,29 @@
+"""The demo city: ``onegrid demo`` and the empty-database check ``run`` makes."""
+
+from __future__ import annotations
+
+from onegrid.cli.root import app, console, open_database, settings_or_exit
+from onegrid.core.settings import Settings
+from onegrid.db.session import Database
+from onegrid.schema import migrate
+
+
+def load_demo_if_empty(db: Database, settings: Settings) -> None:
+    from onegrid.demo import build_demo_city, is_empty
+
+    if is_empty(db):
+        console.print("empty database: building the demo city…")
+        report = build_demo_city(db, seed=settings.demo_seed)
+        console.print(report.render())
+
+
+@app.command("demo")
+def demo_cmd(seed: int | None = None) -> None:
+    """Build the synthetic demo city (the same city for the same seed)."""
+    from onegrid.demo import build_demo_city
+
+    settings = settings_or_exit()
+    db = open_database(settings)
+    migrate(db.engine)
+    report = build_demo_city(db, seed=seed if seed is not None else settings.demo_seed)
+    console.print(report.render())

@@ -1,0 +1,34 @@
+"""The root Typer application and what every command shares."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from onegrid.core.logging import configure_logging
+from onegrid.core.settings import Settings, SettingsError, load_settings
+from onegrid.db.engine import make_engine
+from onegrid.db.session import Database
+
+app = typer.Typer(
+    name="onegrid",
+    help="OneGrid: the city grid, cases, the 12345 hotline, sensors and data in one system.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+
+def settings_or_exit() -> Settings:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def open_database(settings: Settings) -> Database:
+    return Database(make_engine(settings.effective_database_url))

@@ -1,0 +1,58 @@
+"""Serving and schema commands: ``run``, ``migrate``, ``check-schema``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from onegrid.cli.root import app, console, err, open_database, settings_or_exit
+from onegrid.schema import drift, migrate
+
+
+@app.command("migrate")
+def migrate_cmd() -> None:
+    """Apply every pending migration (idempotent)."""
+    settings = settings_or_exit()
+    db = open_database(settings)
+    migrate(db.engine)
+    console.print(f"migrated {db.engine.url.render_as_string(hide_password=True)}")
+
+
+@app.command("check-schema")
+def check_schema_cmd() -> None:
+    """Fail if the models and the migrations disagree."""
+    settings = settings_or_exit()
+    db = open_database(settings)
+    migrate(db.engine)
+    diffs = drift(db.engine)
+    if diffs:
+        for d in diffs:
+            err.print(f"drift: {d}")
+        raise typer.Exit(1)
+    console.print("models and migrations agree")
+
+
+@app.command("run")
+def run_cmd(
+    host: Annotated[str | None, typer.Option(help="Address to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    demo: Annotated[bool, typer.Option(help="Load the demo city when the database is empty.")] = True,
+) -> None:
+    """Migrate, load the demo city if the database is empty, and serve the app."""
+    import uvicorn
+
+    from onegrid.api.app import create_app
+
+    settings = settings_or_exit()
+    db = open_database(settings)
+    migrate(db.engine)
+    if demo:
+        from onegrid.cli.demo import load_demo_if_empty
+
+        load_demo_if_empty(db, settings)
+    app_ = create_app(settings, db=db)
+    bind_host = host or settings.host
+    bind_port = port or settings.port
+    console.print(f"OneGrid serving on http://{bind_host}:{bind_port}  (API docs: /docs)")
+    uvicorn.run(app_, host=bind_host, port=bind_port, log_level=settings.log_level.lower())

@@ -1,0 +1,1 @@
+"""Shared kernel: settings, clock, errors and value types. No tables, no web."""

@@ -1,0 +1,71 @@
+"""One typed settings tree, read from ``ONEGRID_*`` variables and validated at start-up."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(RuntimeError):
+    """A setting has a wrong value; the message names the variable and the rule."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ONEGRID_", env_nested_delimiter="__", extra="ignore", frozen=True
+    )
+
+    data_dir: Path = Field(default=Path("var"), description="Where the SQLite file and uploads live.")
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL; empty means a SQLite file under data_dir.",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["console", "json"] = "console"
+    secret_key: str = Field(
+        default="change-me-in-production-onegrid-dev-key",
+        min_length=16,
+        description="Signs web sessions and bearer tokens.",
+    )
+    token_ttl_minutes: int = Field(default=12 * 60, ge=1)
+    city_code: str = Field(default="110000", pattern=r"^\d{6}$")
+    timezone: str = "Asia/Shanghai"
+    require_services: bool = False
+    shared_data: Path = Path("../shared/data")
+    demo_seed: int = 20261122
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_dialect(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must start with sqlite:// or postgresql+psycopg://")
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'onegrid.sqlite3').as_posix()}"
+
+
+def load_settings() -> Settings:
+    """Read the environment; a wrong value becomes one readable message."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = "ONEGRID_" + "__".join(str(p) for p in err["loc"]).upper()
+            lines.append(f"{name}: {err['msg']} (got {err.get('input')!r})")
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

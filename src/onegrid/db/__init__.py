@@ -1,0 +1,1 @@
+"""Database plumbing shared by every context: engine, metadata, sessions, migrations."""

@@ -1,0 +1,1 @@
+"""The city grid: areas, unit grids, the H3 index, point location and responsibility."""

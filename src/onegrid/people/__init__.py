@@ -1,0 +1,1 @@
+"""People and access: users, roles scoped to areas or departments, API keys."""

@@ -1,0 +1,44 @@
+"""What tests share: service checks that skip on a laptop and fail in CI, and data paths."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def services_required() -> bool:
+    return os.environ.get("ONEGRID_REQUIRE_SERVICES", "") in ("1", "true", "yes")
+
+
+def need(condition: bool, what: str, how: str) -> None:
+    """Skip with a message saying what to start, or fail when services are required."""
+    if condition:
+        return
+    message = f"{what} is not available: {how}"
+    if services_required():
+        pytest.fail(message + " (ONEGRID_REQUIRE_SERVICES=1)")
+    pytest.skip(message)
+
+
+def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def shared_data_dir() -> Path:
+    env = os.environ.get("ONEGRID_SHARED_DATA")
+    return Path(env) if env else (REPO.parent / "shared" / "data")
+
+
+def shared_file(name: str) -> Path:
+    path = shared_data_dir() / name
+    need(path.exists(), f"shared data file {name}", f"set ONEGRID_SHARED_DATA (looked in {path})")
+    return path
