@@ -16,6 +16,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+# Every context adds its own ``onegrid import <what>`` command to this one group.
+import_app = typer.Typer(help="Import data into OneGrid.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
 console = Console()
 err = Console(stderr=True)
 

@@ -37,7 +37,9 @@ def check_schema_cmd() -> None:
 def run_cmd(
     host: Annotated[str | None, typer.Option(help="Address to bind.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
-    demo: Annotated[bool, typer.Option(help="Load the demo city when the database is empty.")] = True,
+    demo: Annotated[
+        bool, typer.Option(help="Load the demo city when the database is empty.")
+    ] = True,
 ) -> None:
     """Migrate, load the demo city if the database is empty, and serve the app."""
     import uvicorn

@@ -19,7 +19,9 @@ class Settings(BaseSettings):
         env_prefix="ONEGRID_", env_nested_delimiter="__", extra="ignore", frozen=True
     )
 
-    data_dir: Path = Field(default=Path("var"), description="Where the SQLite file and uploads live.")
+    data_dir: Path = Field(
+        default=Path("var"), description="Where the SQLite file and uploads live."
+    )
     database_url: str = Field(
         default="",
         description="SQLAlchemy URL; empty means a SQLite file under data_dir.",

@@ -16,4 +16,4 @@ def test_fixed_clock_moves_only_when_told() -> None:
 
 def test_fixed_clock_refuses_naive_time() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        FixedClock(datetime(2026, 1, 1))  # noqa: DTZ001
+        FixedClock(datetime(2026, 1, 1))

@@ -19,5 +19,5 @@ def test_wrong_value_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_unknown_database_dialect_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ONEGRID_DATABASE_URL", "mysql://x")
-    with pytest.raises(SettingsError, match="ONEGRID_DATABASE_URL: .*postgresql"):
+    with pytest.raises(SettingsError, match=r"ONEGRID_DATABASE_URL: .*postgresql"):
         load_settings()

@@ -1,0 +1,509 @@
+"""The case API: create, read, list, one action endpoint per transition, history, attachments.
+
+Each write commits inside its handler, before the response is sent: a 201 means the case is on
+disk. Reads check ``case.read`` against the case's area and department; reporters' personal data
+is masked for callers who may not see it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response, UploadFile
+from fastapi.responses import FileResponse
+from sqlalchemy.orm import Session
+
+from onegrid.api.auth import AnyPrincipal
+from onegrid.api.deps import AppClock, AppSettings, DbSession
+from onegrid.cases import services
+from onegrid.cases.attachments import (
+    AttachmentStore,
+    add_attachment_in,
+    attachments_of,
+    get_attachment,
+)
+from onegrid.cases.config import CaseRules, case_rules, cases_settings
+from onegrid.cases.domain.aggregate import Command
+from onegrid.cases.domain.lights import Light
+from onegrid.cases.domain.states import Channel, Status, Urgency
+from onegrid.cases.domain.workflow import Action
+from onegrid.cases.history import history_of
+from onegrid.cases.queries import CaseFilter, case_parties, get_case, list_cases, reach_clause
+from onegrid.cases.records import CaseRecord
+from onegrid.cases.scheduler import run_forever
+from onegrid.cases.schemas import (
+    AttachmentOut,
+    CaseCreate,
+    CaseOut,
+    CasePageOut,
+    CheckIn,
+    DispatchIn,
+    ExtensionApproveIn,
+    ExtensionRequestIn,
+    HistoryOut,
+    MergeIn,
+    PartiesOut,
+    SplitIn,
+    SplitOut,
+    TransitionIn,
+    case_out,
+)
+from onegrid.core.clock import Clock
+from onegrid.core.errors import InvalidInput, NotAuthenticated
+from onegrid.core.settings import Settings
+from onegrid.people.domain import Principal
+from onegrid.people.policy import reach, require, require_somewhere
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Run the overdue job every minute while the app serves."""
+    settings = cases_settings()
+    task = None
+    if settings.scheduler_enabled:
+        rules = case_rules(app.state.settings.timezone)
+        task = asyncio.create_task(
+            run_forever(app.state.db, app.state.clock, rules, settings.scheduler_interval_seconds)
+        )
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+router = APIRouter(prefix="/cases", tags=["cases"], lifespan=_lifespan)
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Sign in first"},
+    403: {"description": "Not allowed for this role, area or department"},
+    404: {"description": "No such case"},
+    409: {"description": "Stale version: the body carries the current state"},
+    422: {"description": "A broken rule, named in errors[].rule"},
+}
+
+
+def get_rules(settings: AppSettings) -> CaseRules:
+    return case_rules(settings.timezone)
+
+
+Rules = Annotated[CaseRules, Depends(get_rules)]
+
+
+def _expected(body_version: int | None, if_match: str | None) -> int | None:
+    if body_version is not None or not if_match:
+        return body_version
+    text = if_match.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise InvalidInput.one("If-Match", "version_etag", 'If-Match is a case version, e.g. "3"')
+    return int(text)
+
+
+IfMatch = Annotated[str | None, Header(description='The version read, e.g. "3"')]
+
+
+def _out(rec: CaseRecord, principal: Principal, rules: CaseRules, clock: Clock) -> CaseOut:
+    return case_out(rec, principal, rules.calendar, clock.now())
+
+
+def _readable(session: Session, principal: Principal, case_id: int) -> CaseRecord:
+    rec = get_case(session, case_id)
+    if principal.is_anonymous:
+        raise NotAuthenticated("sign in to read cases")
+    require(
+        principal,
+        "case.read",
+        area_chain=rec.area_chain,
+        department_code=rec.department_code,
+        owner_id=rec.reporter_user_id,
+    )
+    return rec
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Report a problem (any channel); 200 when an Idempotency-Key retry returns it",
+    responses={
+        200: {"model": CaseOut, "description": "The earlier case (same key, same body)"},
+        **_ERRORS,
+    },
+)
+def create_case(
+    body: CaseCreate,
+    response: Response,
+    session: DbSession,
+    principal: AnyPrincipal,
+    clock: AppClock,
+    rules: Rules,
+    idempotency_key: Annotated[
+        str | None, Header(description="Retry safely: same key and body → same case")
+    ] = None,
+) -> CaseOut:
+    created = services.create_case_in(
+        session,
+        principal,
+        body.to_new_case(),
+        clock=clock,
+        rules=rules,
+        idempotency_key=idempotency_key,
+    )
+    session.commit()
+    if not created.created:
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
+    response.headers["ETag"] = f'"{created.case.version}"'
+    response.headers["Location"] = f"/api/v1/cases/{created.case.id}"
+    return _out(created.case, principal, rules, clock)
+
+
+@router.get("", summary="List cases with filters, newest first, by cursor", responses=_ERRORS)
+def list_cases_endpoint(
+    session: DbSession,
+    principal: AnyPrincipal,
+    clock: AppClock,
+    rules: Rules,
+    status: Annotated[list[Status] | None, Query()] = None,
+    category: Annotated[str | None, Query(description="A code or a prefix: E01")] = None,
+    channel: Annotated[list[Channel] | None, Query()] = None,
+    area: Annotated[str | None, Query(description="An area or unit grid at any level")] = None,
+    department: str | None = None,
+    urgency: Annotated[list[Urgency] | None, Query()] = None,
+    light: Light | None = None,
+    overdue: Annotated[bool | None, Query(description="Any step late (or running late)")] = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    closed_from: datetime | None = None,
+    closed_to: datetime | None = None,
+    q: Annotated[str | None, Query(max_length=200, description="Text or a case number")] = None,
+    sort: Annotated[str, Query(description="created_at, updated_at or number; '-' = desc")] = (
+        "-created_at"
+    ),
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+) -> CasePageOut:
+    if principal.is_anonymous:
+        raise NotAuthenticated("sign in to list cases")
+    require_somewhere(principal, "case.read")
+    for name, value in (
+        ("created_from", created_from),
+        ("created_to", created_to),
+        ("closed_from", closed_from),
+        ("closed_to", closed_to),
+    ):
+        if value is not None and value.tzinfo is None:
+            raise InvalidInput.one(name, "timezone_aware", f"{name} needs a UTC offset (…Z)")
+    now = clock.now()
+    page = list_cases(
+        session,
+        CaseFilter(
+            status=tuple(s.value for s in status or ()),
+            category=category,
+            channel=tuple(c.value for c in channel or ()),
+            area=area,
+            department=department,
+            urgency=tuple(u.value for u in urgency or ()),
+            light=light,
+            overdue=overdue,
+            created_from=created_from,
+            created_to=created_to,
+            closed_from=closed_from,
+            closed_to=closed_to,
+            text=q,
+        ),
+        now=now,
+        reach=reach_clause(reach(principal, "case.read"), principal),
+        sort=sort,
+        limit=limit,
+        cursor=cursor,
+    )
+    return CasePageOut(
+        items=[case_out(r, principal, rules.calendar, now) for r in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+@router.get("/{case_id}", summary="One case, with its clock and light", responses=_ERRORS)
+def read_case(
+    case_id: int,
+    response: Response,
+    session: DbSession,
+    principal: AnyPrincipal,
+    clock: AppClock,
+    rules: Rules,
+) -> CaseOut:
+    rec = _readable(session, principal, case_id)
+    response.headers["ETag"] = f'"{rec.version}"'
+    return _out(rec, principal, rules, clock)
+
+
+@router.get("/{case_id}/history", summary="Every transition, oldest first", responses=_ERRORS)
+def case_history(case_id: int, session: DbSession, principal: AnyPrincipal) -> list[HistoryOut]:
+    _readable(session, principal, case_id)
+    return [HistoryOut.of(e) for e in history_of(session, case_id)]
+
+
+@router.get(
+    "/{case_id}/parties",
+    summary="The case's located grid and the parties responsible there",
+    responses=_ERRORS,
+)
+def case_parties_endpoint(case_id: int, session: DbSession, principal: AnyPrincipal) -> PartiesOut:
+    rec = _readable(session, principal, case_id)
+    return PartiesOut.of(case_parties(session, rec))
+
+
+def _store(settings: Settings) -> AttachmentStore:
+    return AttachmentStore(settings.data_dir / "attachments")
+
+
+@router.post(
+    "/{case_id}/attachments",
+    status_code=201,
+    summary="Attach a photo or file (JPEG, PNG, WebP, GIF, PDF; checked by content)",
+    responses=_ERRORS,
+)
+def upload_attachment(
+    case_id: int,
+    file: UploadFile,
+    request: Request,
+    session: DbSession,
+    principal: AnyPrincipal,
+    clock: AppClock,
+    settings: AppSettings,
+) -> AttachmentOut:
+    limit = cases_settings().attachment_max_bytes
+    data = file.file.read(limit + 1)
+    attachment = add_attachment_in(
+        session,
+        principal,
+        case_id,
+        filename=file.filename or "",
+        data=data,
+        clock=clock,
+        store=_store(settings),
+        max_bytes=limit,
+    )
+    session.commit()
+    return AttachmentOut.of(attachment)
+
+
+@router.get("/{case_id}/attachments", summary="The case's attachments", responses=_ERRORS)
+def list_attachments(
+    case_id: int, session: DbSession, principal: AnyPrincipal
+) -> list[AttachmentOut]:
+    _readable(session, principal, case_id)
+    return [AttachmentOut.of(a) for a in attachments_of(session, case_id)]
+
+
+@router.get(
+    "/{case_id}/attachments/{attachment_id}",
+    summary="Download an attachment",
+    response_class=FileResponse,
+    responses=_ERRORS,
+)
+def download_attachment(
+    case_id: int,
+    attachment_id: int,
+    session: DbSession,
+    principal: AnyPrincipal,
+    settings: AppSettings,
+) -> FileResponse:
+    _readable(session, principal, case_id)
+    a = get_attachment(session, case_id, attachment_id)
+    return FileResponse(
+        _store(settings).path_for(a.sha256), media_type=a.media_type, filename=a.filename
+    )
+
+
+def _transition(
+    session: Session,
+    principal: Principal,
+    clock: Clock,
+    rules: CaseRules,
+    case_id: int,
+    cmd: Command,
+    expected: int | None,
+) -> CaseOut:
+    rec = services.act_in(
+        session, principal, case_id, cmd, clock=clock, rules=rules, expected_version=expected
+    )
+    session.commit()
+    return _out(rec, principal, rules, clock)
+
+
+def _simple_endpoint(action: Action, summary: str) -> None:
+    def endpoint(
+        case_id: int,
+        body: TransitionIn,
+        session: DbSession,
+        principal: AnyPrincipal,
+        clock: AppClock,
+        rules: Rules,
+        if_match: IfMatch = None,
+    ) -> CaseOut:
+        cmd = Command(action, reason=body.reason, attachments=tuple(body.attachments))
+        return _transition(
+            session,
+            principal,
+            clock,
+            rules,
+            case_id,
+            cmd,
+            _expected(body.expected_version, if_match),
+        )
+
+    endpoint.__name__ = f"{action.value}_case"
+    path = "/{case_id}/" + action.value.replace("_", "-")
+    router.post(path, summary=summary, responses=_ERRORS)(endpoint)
+
+
+_SIMPLE: list[tuple[Action, str]] = [
+    (Action.VERIFY, "Verify a public report on site (inspector)"),
+    (Action.FILE, "File the case (shift leader)"),
+    (Action.CANCEL, "Cancel an invalid report (shift leader; reason required)"),
+    (Action.ACCEPT, "Accept a dispatched case (department)"),
+    (Action.RETURN, "Return a wrongly dispatched case to the command centre (reason required)"),
+    (Action.HANDLE, "Record handling progress (department; reason = the note)"),
+    (Action.REPORT_BACK, "Report the result back with photos (department)"),
+    (Action.CLOSE, "Close the case after a passed check (shift leader)"),
+    (Action.REWORK, "Send the case back for rework (shift leader; reason required)"),
+    (Action.EXTEND_REFUSE, "Refuse the pending extension (shift leader; reason required)"),
+    (Action.HOLD, "Hold the case; its clock stops (shift leader; reason required)"),
+    (Action.RESUME, "Resume a held case (shift leader)"),
+    (Action.REOPEN, "Reopen a closed case the requester says is not solved"),
+]
+for _action, _summary in _SIMPLE:
+    _simple_endpoint(_action, _summary)
+
+
+def _body_endpoint(path: str, summary: str) -> Callable[[Callable[..., Any]], Any]:
+    return router.post(path, summary=summary, responses=_ERRORS)
+
+
+@_body_endpoint("/{case_id}/dispatch", "Dispatch to a department (dispatcher)")
+def dispatch_case(
+    case_id: int,
+    body: DispatchIn,
+    session: DbSession,
+    principal: AnyPrincipal,
+    clock: AppClock,
+    rules: Rules,
+    if_match: IfMatch = None,
+) -> CaseOut:
+    cmd = Command(Action.DISPATCH, reason=body.reason, department_code=body.department_code)
+    return _transition(
+        session, principal, clock, rules, case_id, cmd, _expected(body.expected_version, if_match)
+    )
+
+
+@_body_endpoint("/{case_id}/check", "Record the on-site check: solved or not (inspector)")
+def check_case(
+    case_id: int,
+    body: CheckIn,
+    session: DbSession,
+    principal: AnyPrincipal,
+    clock: AppClock,
+    rules: Rules,
+    if_match: IfMatch = None,
+) -> CaseOut:
+    cmd = Command(
+        Action.CHECK, reason=body.reason, attachments=tuple(body.attachments), passed=body.passed
+    )
+    return _transition(
+        session, principal, clock, rules, case_id, cmd, _expected(body.expected_version, if_match)
+    )
+
+
+@_body_endpoint("/{case_id}/extend-request", "Ask for more time (department)")
+def request_extension(
+    case_id: int,
+    body: ExtensionRequestIn,
+    session: DbSession,
+    principal: AnyPrincipal,
+    clock: AppClock,
+    rules: Rules,
+    if_match: IfMatch = None,
+) -> CaseOut:
+    cmd = Command(Action.EXTEND_REQUEST, reason=body.reason, extension=body.limit())
+    return _transition(
+        session, principal, clock, rules, case_id, cmd, _expected(body.expected_version, if_match)
+    )
+
+
+@_body_endpoint("/{case_id}/extend-approve", "Grant the pending extension (shift leader)")
+def approve_extension(
+    case_id: int,
+    body: ExtensionApproveIn,
+    session: DbSession,
+    principal: AnyPrincipal,
+    clock: AppClock,
+    rules: Rules,
+    if_match: IfMatch = None,
+) -> CaseOut:
+    cmd = Command(Action.EXTEND_APPROVE, reason=body.reason, extension=body.limit())
+    return _transition(
+        session, principal, clock, rules, case_id, cmd, _expected(body.expected_version, if_match)
+    )
+
+
+@_body_endpoint("/{case_id}/merge", "Merge this duplicate into another case")
+def merge_case(
+    case_id: int,
+    body: MergeIn,
+    session: DbSession,
+    principal: AnyPrincipal,
+    clock: AppClock,
+    rules: Rules,
+    if_match: IfMatch = None,
+) -> CaseOut:
+    rec = services.merge_case_in(
+        session,
+        principal,
+        case_id,
+        into_case_id=body.into_case_id,
+        clock=clock,
+        rules=rules,
+        expected_version=_expected(body.expected_version, if_match),
+        reason=body.reason,
+    )
+    session.commit()
+    return _out(rec, principal, rules, clock)
+
+
+@router.post(
+    "/{case_id}/split",
+    status_code=201,
+    summary="Split into child cases for several departments, with a lead unit",
+    responses=_ERRORS,
+)
+def split_case(
+    case_id: int,
+    body: SplitIn,
+    session: DbSession,
+    principal: AnyPrincipal,
+    clock: AppClock,
+    rules: Rules,
+    if_match: IfMatch = None,
+) -> SplitOut:
+    result = services.split_case_in(
+        session,
+        principal,
+        case_id,
+        parts=[services.SplitPart(p.department_code, p.description) for p in body.parts],
+        lead_department_code=body.lead_department_code,
+        clock=clock,
+        rules=rules,
+        expected_version=_expected(body.expected_version, if_match),
+        reason=body.reason,
+    )
+    session.commit()
+    return SplitOut(
+        parent=_out(result.parent, principal, rules, clock),
+        children=[_out(c, principal, rules, clock) for c in result.children],
+    )

@@ -1,0 +1,1 @@
+"""Cases: the case aggregate, its workflow, the working-time clock and the append-only history."""

@@ -1,0 +1,420 @@
+"""Bulk loading of historical cases: from another system's CSV export, or built by a program.
+
+Two ways a historical case arrives:
+- with ``steps``: its workflow is *replayed* through the domain (``decide``) at the recorded
+  times, so its history, clock, lateness and counters are what the live system would have made
+  (the demo city builds its past this way);
+- without: a plain record from a foreign system (NYC 311 has only opened/closed), stored as
+  dispatched to its department, or closed, with a ``create`` and a ``close`` history entry and
+  no clock.
+
+Rows are written in batches with multi-row inserts, and numbered with one counter bump per
+(category, day). ``external_ref`` is unique, so loading the same file twice adds nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+import h3
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from onegrid.assets.domain import Category
+from onegrid.assets.queries import current_categories
+from onegrid.cases.config import CaseRules
+from onegrid.cases.domain.aggregate import CaseState, Command, Context, decide
+from onegrid.cases.domain.intake import Reporter
+from onegrid.cases.domain.lights import StepClock
+from onegrid.cases.domain.states import Channel, Nature, Status, Step, Urgency, initial_status
+from onegrid.cases.history import HISTORY, IMPORTER, Actor, entry_values
+from onegrid.cases.records import CASES, clock_values, state_values
+from onegrid.cases.services.common import local_day, reserve_numbers
+from onegrid.core.errors import FieldProblem, ImportReport, InvalidInput
+from onegrid.db.session import Database
+from onegrid.grid.location import locate_many
+
+BATCH = 5000
+
+
+@dataclass(frozen=True)
+class HistoricalStep:
+    """One recorded transition: what was done, when, by whom."""
+
+    command: Command
+    at: datetime
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class HistoricalCase:
+    category_code: str
+    created_at: datetime
+    lon: float
+    lat: float
+    description: str
+    channel: Channel = Channel.HOTLINE
+    nature: Nature = Nature.REPORT
+    urgency: Urgency | None = None
+    address: str = ""
+    reporter: Reporter = field(default_factory=Reporter)
+    external_ref: str | None = None
+    source_type: str | None = None  # the source system's own type (NYC complaint_type)
+    created_by: Actor = IMPORTER
+    steps: tuple[HistoricalStep, ...] = ()
+    verify_first: bool | None = None
+    department_code: str | None = None  # without steps: the department it went to
+    closed_at: datetime | None = None  # without steps: when it was closed
+
+
+@dataclass
+class LoadReport(ImportReport):
+    skipped_existing: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+
+    def render(self) -> str:
+        lines = [
+            f"{self.accepted:,} case(s) loaded, {self.skipped_existing:,} already there, "
+            f"{len(self.rejected):,} refused"
+        ]
+        lines += [f"  {k}: {v:,}" for k, v in sorted(self.by_status.items())]
+        lines += [
+            f"  refused {p.record}: {p.field}: {p.message} [{p.rule}]" for p in self.rejected[:20]
+        ]
+        if len(self.rejected) > 20:
+            lines.append(f"  … and {len(self.rejected) - 20:,} more")
+        return "\n".join(lines)
+
+
+@dataclass
+class _Place:
+    codes: dict[str, str | None]
+    h3_10: str
+
+
+def _places(
+    session: Session, batch: Sequence[HistoricalCase], use_grid: bool
+) -> list[_Place | None]:
+    if not use_grid:
+        return [_Place({}, h3.latlng_to_cell(c.lat, c.lon, 10)) for c in batch]
+    located = locate_many(session, [c.lon for c in batch], [c.lat for c in batch])
+    out: list[_Place | None] = []
+    for i in range(len(batch)):
+        loc = located.location(i)
+        if loc is None:
+            out.append(None)
+            continue
+        out.append(
+            _Place(
+                {
+                    "city_code": loc.city,
+                    "district_code": loc.district,
+                    "subdistrict_code": loc.subdistrict,
+                    "community_code": loc.community,
+                    "unit_grid_code": loc.unit_grid,
+                },
+                loc.h3_10,
+            )
+        )
+    return out
+
+
+def _replay(
+    c: HistoricalCase, rules: CaseRules, limits_args: tuple[str, str, str, str]
+) -> tuple[CaseState, list[tuple[HistoricalStep, CaseState, dict[str, Any]]]]:
+    limits = rules.limits.limits(*limits_args)
+    clock = StepClock.start(rules.calendar, Step.DISPATCH, 1, limits.dispatch, c.created_at)
+    state = CaseState(
+        initial_status(c.channel, verify_first=c.verify_first), clock=clock, step_round=1
+    )
+    done = []
+    for step in c.steps:
+        ctx = Context(
+            step.at, rules.calendar, limits, rules.limits.max_extensions, require_attachments=False
+        )
+        outcome = decide(state, step.command, ctx)
+        details = dict(outcome.details)
+        if outcome.step_ended_late:
+            details["step_ended_late"] = True
+        state = outcome.after
+        done.append((step, state, details))
+    return state, done
+
+
+def _row(
+    c: HistoricalCase, category: Category, place: _Place, rules: CaseRules, number: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The case's columns and its history entries (without the case id yet)."""
+    urgency = (c.urgency or Urgency(category.urgency.value)).value
+    book = rules.limits
+    chain = tuple(v for v in place.codes.values() if v)
+    region = book.region_class(chain)
+    version = book.version_on(local_day(rules.calendar, c.created_at)).version
+    first = initial_status(c.channel, verify_first=c.verify_first)
+    entries = [
+        dict(
+            at=c.created_at,
+            actor=c.created_by,
+            action="create",
+            from_status=None,
+            to_status=(first if c.steps else Status.DISPATCHED).value,
+            version=1,
+            reason="",
+            attachments=(),
+            details={"channel": c.channel.value},
+        )
+    ]
+    if c.steps:
+        state, done = _replay(c, rules, (version, category.code, urgency, region))
+        for step, after, details in done:
+            entries.append(
+                dict(
+                    at=step.at,
+                    actor=step.actor,
+                    action=step.command.action.value,
+                    from_status=entries[-1]["to_status"],
+                    to_status=after.status.value,
+                    version=after.version,
+                    reason=details.pop("reason", ""),
+                    attachments=step.command.attachments,
+                    details=details,
+                )
+            )
+        values = state_values(state)
+        updated = c.steps[-1].at
+    else:
+        closed = c.closed_at is not None
+        status = Status.CLOSED if closed else Status.DISPATCHED
+        state = CaseState(
+            status,
+            version=2 if closed else 1,
+            department_code=c.department_code,
+            filed_at=c.created_at,
+            dispatched_at=c.created_at,
+            closed_at=c.closed_at,
+        )
+        values = state_values(state)
+        if closed:
+            entries.append(
+                dict(
+                    at=c.closed_at,
+                    actor=c.created_by,
+                    action="close",
+                    from_status=Status.DISPATCHED.value,
+                    to_status=Status.CLOSED.value,
+                    version=2,
+                    reason="",
+                    attachments=(),
+                    details={},
+                )
+            )
+        updated = c.closed_at or c.created_at
+    row = {
+        "number": number,
+        "category_code": category.code,
+        "component_id": None,
+        "channel": c.channel.value,
+        "nature": c.nature.value,
+        "urgency": urgency,
+        "description": c.description[:4000],
+        "address": c.address[:500],
+        "tags": [],
+        "lon": c.lon,
+        "lat": c.lat,
+        "h3_10": place.h3_10,
+        "city_code": None,
+        "district_code": None,
+        "subdistrict_code": None,
+        "community_code": None,
+        "unit_grid_code": None,
+        **place.codes,
+        "region_class": region,
+        "reporter_name": c.reporter.name,
+        "reporter_phone": c.reporter.phone,
+        "reporter_email": c.reporter.email,
+        "reporter_user_id": c.reporter.user_id,
+        "created_by": c.created_by.ref,
+        "external_ref": c.external_ref,
+        "source_type": c.source_type,
+        "suggested_department_code": None,
+        "merged_into_id": None,
+        "split_parent_id": None,
+        "limits_version": version,
+        "escalated_to": None,
+        "created_at": c.created_at,
+        "updated_at": updated,
+        **(clock_values(None, 0) if not c.steps else {}),
+        **values,
+    }
+    return row, entries
+
+
+def _ids_of(session: Session, numbers: list[str]) -> list[int]:
+    """The ids of just-inserted cases, in order (multi-row inserts return none on SQLite)."""
+    found: dict[str, int] = {}
+    for i in range(0, len(numbers), 900):
+        part = numbers[i : i + 900]
+        rows = session.execute(select(CASES.c.number, CASES.c.id).where(CASES.c.number.in_(part)))
+        found.update((str(n), int(i)) for n, i in rows)
+    return [found[n] for n in numbers]
+
+
+def _existing_refs(session: Session, refs: list[str]) -> set[str]:
+    found: set[str] = set()
+    for i in range(0, len(refs), 900):
+        part = refs[i : i + 900]
+        found.update(
+            session.scalars(select(CASES.c.external_ref).where(CASES.c.external_ref.in_(part)))
+        )
+    return found
+
+
+def _admit(
+    session: Session,
+    batch: list[HistoricalCase],
+    categories: dict[str, Category],
+    report: LoadReport,
+    offset: int,
+) -> list[tuple[str, HistoricalCase, Category]]:
+    """The rows to load: known categories, not loaded before; with their record names."""
+    refs = [c.external_ref for c in batch if c.external_ref]
+    existing = _existing_refs(session, refs) if refs else set()
+    seen: set[str] = set()
+    keep: list[tuple[str, HistoricalCase, Category]] = []
+    for i, c in enumerate(batch):
+        record = c.external_ref or f"row {offset + i + 1}"
+        category = categories.get(c.category_code)
+        if c.external_ref and (c.external_ref in existing or c.external_ref in seen):
+            report.skipped_existing += 1
+        elif category is None:
+            report.rejected.append(
+                FieldProblem(
+                    "category_code",
+                    "known_category",
+                    f"unknown category {c.category_code!r}",
+                    record,
+                )
+            )
+        else:
+            seen.add(c.external_ref or "")
+            keep.append((record, c, category))
+    return keep
+
+
+_Located = tuple[str, HistoricalCase, Category, _Place]
+
+
+def _numbered(session: Session, rules: CaseRules, located: list[_Located]) -> list[str]:
+    groups: dict[tuple[str, Any], list[int]] = defaultdict(list)
+    for k, (_, c, category, _) in enumerate(located):
+        groups[(category.code, local_day(rules.calendar, c.created_at))].append(k)
+    numbers = [""] * len(located)
+    for (code, day), members in groups.items():
+        for k, number in zip(
+            members, reserve_numbers(session, code, day, len(members)), strict=True
+        ):
+            numbers[k] = number
+    return numbers
+
+
+def _load_batch(
+    session: Session,
+    batch: list[HistoricalCase],
+    rules: CaseRules,
+    categories: dict[str, Category],
+    use_grid: bool,
+    report: LoadReport,
+    offset: int,
+) -> None:
+    keep = _admit(session, batch, categories, report, offset)
+    places = _places(session, [c for _, c, _ in keep], use_grid)
+    located: list[_Located] = []
+    for (record, c, category), place in zip(keep, places, strict=True):
+        if place is None:
+            report.rejected.append(
+                FieldProblem(
+                    "lon", "inside_city", "the point lies outside every area of the city", record
+                )
+            )
+        else:
+            located.append((record, c, category, place))
+    numbers = _numbered(session, rules, located)
+    rows, histories = [], []
+    for (record, c, category, place), number in zip(located, numbers, strict=True):
+        try:
+            row, entries = _row(c, category, place, rules, number)
+        except InvalidInput as exc:
+            p = exc.problems[0]
+            report.rejected.append(FieldProblem(p.field, p.rule, p.message, record))
+            continue
+        rows.append(row)
+        histories.append(entries)
+    if not rows:
+        return
+    session.execute(insert(CASES), rows)
+    ids = _ids_of(session, [r["number"] for r in rows])
+    session.execute(
+        insert(HISTORY),
+        [
+            entry_values(
+                case_id,
+                e["at"],
+                e["actor"],
+                e["action"],
+                e["from_status"],
+                e["to_status"],
+                e["version"],
+                e["reason"],
+                e["attachments"],
+                e["details"],
+            )
+            for case_id, entries in zip(ids, histories, strict=True)
+            for e in entries
+        ],
+    )
+    report.accepted += len(rows)
+    for row in rows:
+        report.by_status[row["status"]] = report.by_status.get(row["status"], 0) + 1
+
+
+def load_historical(
+    db: Database,
+    cases: Iterable[HistoricalCase],
+    *,
+    rules: CaseRules,
+    use_grid: bool = True,
+    batch_size: int = BATCH,
+    on_batch: Callable[[int], None] | None = None,
+) -> LoadReport:
+    """Load cases in batches, each batch one transaction. ``use_grid=False`` keeps points the
+    city's grid does not cover (a foreign city's data), indexed by H3 only."""
+    report = LoadReport()
+    with db.reader() as s:
+        categories = {c.code: c for c in current_categories(s)}
+    offset = 0
+    for batch in _chunks(cases, batch_size):
+        with db.unit_of_work() as session:
+            _load_batch(session, batch, rules, categories, use_grid, report, offset)
+        offset += len(batch)
+        if on_batch is not None:
+            on_batch(len(batch))
+    return report
+
+
+def _chunks(items: Iterable[HistoricalCase], size: int) -> Iterator[list[HistoricalCase]]:
+    chunk: list[HistoricalCase] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def with_steps(case: HistoricalCase, *steps: HistoricalStep) -> HistoricalCase:
+    return replace(case, steps=(*case.steps, *steps))

@@ -1,0 +1,276 @@
+"""The read side: one case, lists with filters and cursors, and who is responsible where."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, false, or_, select, true, tuple_
+from sqlalchemy.orm import Session
+
+from onegrid.cases.domain.lights import Light
+from onegrid.cases.records import CASES, CaseRecord
+from onegrid.cases.services.common import load_case, load_case_by_number
+from onegrid.core.errors import InvalidInput, NotFound
+from onegrid.grid.domain import Level, Location
+from onegrid.grid.queries import get_area, get_unit_grid, inspectors_for, responsible_department
+from onegrid.people.domain import Principal
+from onegrid.people.policy import Reach
+
+__all__ = [
+    "MAX_PAGE",
+    "SORTS",
+    "CaseFilter",
+    "CasePage",
+    "CaseParties",
+    "case_parties",
+    "get_case",
+    "get_case_by_number",
+    "list_cases",
+]
+
+MAX_PAGE = 200
+C = CASES.c
+SORTS: dict[str, Any] = {"created_at": C.created_at, "updated_at": C.updated_at, "number": C.number}
+_AREA_COLUMNS = {
+    Level.CITY.value: C.city_code,
+    Level.DISTRICT.value: C.district_code,
+    Level.SUBDISTRICT.value: C.subdistrict_code,
+    Level.COMMUNITY.value: C.community_code,
+    Level.UNIT_GRID.value: C.unit_grid_code,
+}
+
+
+def get_case(session: Session, case_id: int) -> CaseRecord:
+    return load_case(session, case_id)
+
+
+def get_case_by_number(session: Session, number: str) -> CaseRecord:
+    return load_case_by_number(session, number)
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    status: tuple[str, ...] = ()
+    category: str | None = None  # a code or a prefix (E01)
+    channel: tuple[str, ...] = ()
+    area: str | None = None  # an area or unit-grid code at any level
+    department: str | None = None
+    urgency: tuple[str, ...] = ()
+    light: Light | None = None
+    overdue: bool | None = None  # was any step late (or is the running one)
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    closed_from: datetime | None = None
+    closed_to: datetime | None = None
+    text: str | None = None
+    split_parent_id: int | None = None
+    merged_into_id: int | None = None
+
+
+@dataclass(frozen=True)
+class CasePage:
+    items: list[CaseRecord]
+    next_cursor: str | None
+
+
+def light_clause(light: Light, now: datetime) -> ColumnElement[bool]:
+    """The light as SQL: the same instants ``StepClock.light`` compares (held steps keep the
+    light they had when held)."""
+    running = C.step_frozen_light.is_(None)
+    if light is Light.RED:
+        live = and_(running, C.step_deadline < now)
+    elif light is Light.YELLOW:
+        live = and_(running, C.step_warn_at < now, C.step_deadline >= now)
+    else:
+        live = and_(running, C.step_warn_at >= now)
+    return or_(live, C.step_frozen_light == light.value)
+
+
+def _area_clause(session: Session, code: str) -> ColumnElement[bool]:
+    try:
+        level = get_area(session, code).level
+    except NotFound:
+        try:
+            get_unit_grid(session, code)
+            level = Level.UNIT_GRID.value
+        except NotFound:
+            return or_(*(col == code for col in _AREA_COLUMNS.values()))
+    return _AREA_COLUMNS[level] == code
+
+
+def reach_clause(reach: Reach, principal: Principal) -> ColumnElement[bool]:
+    """Only the cases a principal may read: its areas, its departments, its own reports."""
+    if reach.everywhere:
+        return true()
+    terms: list[ColumnElement[bool]] = []
+    if reach.area_codes:
+        codes = sorted(reach.area_codes)
+        terms += [col.in_(codes) for col in _AREA_COLUMNS.values()]
+    if reach.department_codes:
+        terms.append(C.department_code.in_(sorted(reach.department_codes)))
+    if reach.own and principal.user_id is not None:
+        terms.append(C.reporter_user_id == principal.user_id)
+    return or_(*terms) if terms else false()
+
+
+def _filters(session: Session, f: CaseFilter, now: datetime) -> list[ColumnElement[bool]]:  # noqa: C901
+    out: list[ColumnElement[bool]] = []
+    if f.status:
+        out.append(C.status.in_(f.status))
+    if f.category:
+        code = f.category.strip().upper()
+        out.append(C.category_code == code if len(code) == 5 else C.category_code.like(code + "%"))
+    if f.channel:
+        out.append(C.channel.in_(f.channel))
+    if f.area:
+        out.append(_area_clause(session, f.area.strip()))
+    if f.department:
+        out.append(C.department_code == f.department)
+    if f.urgency:
+        out.append(C.urgency.in_(f.urgency))
+    if f.light is not None:
+        out.append(light_clause(f.light, now))
+    if f.overdue is not None:
+        late = or_(C.overdue_steps > 0, light_clause(Light.RED, now))
+        out.append(late if f.overdue else ~late)
+    for col, low, high in (
+        (C.created_at, f.created_from, f.created_to),
+        (C.closed_at, f.closed_from, f.closed_to),
+    ):
+        if low is not None:
+            out.append(col >= low)
+        if high is not None:
+            out.append(col < high)
+    if f.text:
+        needle = "%" + f.text.strip().replace("%", r"\%").replace("_", r"\_") + "%"
+        out.append(
+            or_(
+                C.number == f.text.strip(),
+                C.description.ilike(needle, escape="\\"),
+                C.address.ilike(needle, escape="\\"),
+            )
+        )
+    if f.split_parent_id is not None:
+        out.append(C.split_parent_id == f.split_parent_id)
+    if f.merged_into_id is not None:
+        out.append(C.merged_into_id == f.merged_into_id)
+    return out
+
+
+def _parse_sort(sort: str) -> tuple[str, bool]:
+    descending = sort.startswith("-")
+    key = sort.lstrip("-+")
+    if key not in SORTS:
+        raise InvalidInput.one(
+            "sort", "known_sort", f"sort by one of {', '.join(SORTS)} (prefix '-' for descending)"
+        )
+    return key, descending
+
+
+def encode_cursor(key: str, value: Any, case_id: int) -> str:
+    raw = json.dumps([key, value.isoformat() if isinstance(value, datetime) else value, case_id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, key: str) -> tuple[Any, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        sort_key, value, case_id = json.loads(base64.urlsafe_b64decode(padded))
+        if sort_key != key or not isinstance(case_id, int):
+            raise ValueError
+        if key in ("created_at", "updated_at"):
+            value = datetime.fromisoformat(value)
+        return value, case_id
+    except (ValueError, TypeError, json.JSONDecodeError):
+        raise InvalidInput.one(
+            "cursor",
+            "valid_cursor",
+            "the cursor is not one this list gave out (or the sort changed)",
+        ) from None
+
+
+def list_cases(
+    session: Session,
+    f: CaseFilter,
+    *,
+    now: datetime,
+    reach: ColumnElement[bool] | None = None,
+    sort: str = "-created_at",
+    limit: int = 50,
+    cursor: str | None = None,
+) -> CasePage:
+    """A page of cases, newest first by default; ``next_cursor`` continues after its last."""
+    key, descending = _parse_sort(sort)
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput.one("limit", "page_size", f"limit is 1..{MAX_PAGE}")
+    col = SORTS[key]
+    query = select(CASES).where(*_filters(session, f, now))
+    if reach is not None:
+        query = query.where(reach)
+    if cursor:
+        value, after_id = _decode_cursor(cursor, key)
+        here = tuple_(col, C.id)
+        query = query.where(here < (value, after_id) if descending else here > (value, after_id))
+    order = (col.desc(), C.id.desc()) if descending else (col.asc(), C.id.asc())
+    rows = session.execute(query.order_by(*order).limit(limit + 1)).mappings().all()
+    items = [CaseRecord.of(r) for r in rows[:limit]]
+    more = len(rows) > limit
+    last = items[-1] if items and more else None
+    next_cursor = encode_cursor(key, getattr(last, key), last.id) if last else None
+    return CasePage(items, next_cursor)
+
+
+@dataclass(frozen=True)
+class CaseParties:
+    """Where a case lies and who answers for it there."""
+
+    unit_grid_code: str | None
+    community_code: str | None
+    subdistrict_code: str | None
+    district_code: str | None
+    city_code: str | None
+    h3_10: str | None
+    inspector_user_ids: list[int]
+    department_code: str | None
+    suggested_department_code: str | None
+    duty_explanation: str | None
+    escalated_to: str | None
+
+
+def case_parties(session: Session, rec: CaseRecord) -> CaseParties:
+    inspectors = inspectors_for(session, rec.unit_grid_code) if rec.unit_grid_code else []
+    explanation = None
+    suggested = rec.suggested_department_code
+    if rec.h3_10 is not None:
+        location = Location(
+            rec.lon,
+            rec.lat,
+            rec.unit_grid_code,
+            rec.community_code,
+            rec.subdistrict_code,
+            rec.district_code,
+            rec.city_code,
+            "",
+            rec.h3_10,
+            "",
+        )
+        duty = responsible_department(session, rec.category_code, location)
+        if duty is not None:
+            explanation, suggested = duty.explanation, duty.department_code
+    return CaseParties(
+        rec.unit_grid_code,
+        rec.community_code,
+        rec.subdistrict_code,
+        rec.district_code,
+        rec.city_code,
+        rec.h3_10,
+        inspectors,
+        rec.department_code,
+        suggested,
+        explanation,
+        rec.escalated_to,
+    )

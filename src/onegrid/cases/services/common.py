@@ -1,0 +1,145 @@
+"""What every case command shares: loading a case, who acts in which role, and conflicts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from onegrid.assets.domain import Category
+from onegrid.assets.queries import categories_of, current_version
+from onegrid.cases.domain.calendar import WorkingCalendar
+from onegrid.cases.domain.numbering import counter_key, format_number
+from onegrid.cases.history import Actor
+from onegrid.cases.models import CaseNumberCounterRow
+from onegrid.cases.records import CASES, CaseRecord
+from onegrid.core.errors import Conflict, NotFound
+from onegrid.people.domain import Principal
+from onegrid.people.policy import require, roles_for
+
+COUNTERS: Table = CaseNumberCounterRow.__table__  # type: ignore[assignment]
+
+
+def load_case(session: Session, case_id: int, *, lock: bool = False) -> CaseRecord:
+    query = select(CASES).where(CASES.c.id == case_id)
+    if lock and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = session.execute(query).mappings().first()
+    if row is None:
+        raise NotFound(f"no case {case_id}")
+    return CaseRecord.of(row)
+
+
+def load_case_by_number(session: Session, number: str) -> CaseRecord:
+    row = session.execute(select(CASES).where(CASES.c.number == number)).mappings().first()
+    if row is None:
+        raise NotFound(f"no case numbered {number!r}")
+    return CaseRecord.of(row)
+
+
+def current_of(rec: CaseRecord) -> dict[str, Any]:
+    """What a 409 carries, so the client can refresh and retry without losing its input."""
+    return {
+        "id": rec.id,
+        "number": rec.number,
+        "status": rec.status,
+        "version": rec.version,
+        "department_code": rec.department_code,
+        "updated_at": rec.updated_at.isoformat(),
+    }
+
+
+def stale(rec: CaseRecord, expected: int) -> Conflict:
+    return Conflict(
+        f"case {rec.number} is at version {rec.version}, not {expected}: someone changed it "
+        "since you read it; reload and try again",
+        current=current_of(rec),
+    )
+
+
+def acting_role(principal: Principal, permission: str) -> str | None:
+    """The role a principal acts in for the record: the first of its roles that allows it."""
+    allowed = roles_for(permission)
+    held = sorted(r.value for r in principal.roles if r in allowed)
+    return held[0] if held else None
+
+
+def actor_of(principal: Principal, permission: str) -> Actor:
+    return Actor(principal.actor, principal.name, acting_role(principal, permission))
+
+
+def authorize(principal: Principal, permission: str, rec: CaseRecord) -> Actor:
+    require(
+        principal,
+        permission,
+        area_chain=rec.area_chain,
+        department_code=rec.department_code,
+        owner_id=rec.reporter_user_id,
+    )
+    return actor_of(principal, permission)
+
+
+def local_day(calendar: WorkingCalendar, when: datetime) -> date:
+    return when.astimezone(calendar.tz).date()
+
+
+def _upsert(dialect: str) -> Any:
+    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(COUNTERS)
+    return (
+        ins.values(key=bindparam("k"), last=bindparam("n"))
+        .on_conflict_do_update(
+            index_elements=[COUNTERS.c.key], set_={"last": COUNTERS.c.last + bindparam("n")}
+        )
+        .returning(COUNTERS.c.last)
+    )
+
+
+_UPSERTS = {d: _upsert(d) for d in ("postgresql", "sqlite")}
+
+
+def _bump(session: Session, key: str, count: int) -> int:
+    stmt = _UPSERTS[session.get_bind().dialect.name]
+    return int(session.execute(stmt, {"k": key, "n": count}).scalar_one())
+
+
+def next_number(session: Session, category_code: str, day: date) -> str:
+    """The next case number for the category and day, unique under concurrency.
+
+    One upsert bumps the day's counter row and returns its value; the row stays locked until the
+    creating transaction ends, so two transactions never get the same sequence (PostgreSQL locks
+    the row, SQLite has one writer at a time).
+    """
+    last = _bump(session, counter_key(category_code, day), 1)
+    return format_number(category_code, day, last)
+
+
+def reserve_numbers(session: Session, category_code: str, day: date, count: int) -> list[str]:
+    """``count`` consecutive numbers at once, for bulk loads."""
+    last = _bump(session, counter_key(category_code, day), count)
+    return [format_number(category_code, day, n) for n in range(last - count + 1, last + 1)]
+
+
+_CATEGORIES: dict[int, dict[str, Category]] = {}
+
+
+def find_category(session: Session, code: str) -> Category | None:
+    """A class of the taxonomy in use (its table kept per version: a version never changes)."""
+    version = current_version(session)
+    if version is None:
+        return None
+    table = _CATEGORIES.get(version.id)
+    if table is None:
+        table = {c.code: c for c in categories_of(session, version.id)}
+        _CATEGORIES[version.id] = table
+    return table.get(code.strip().upper())
+
+
+# Built once: values go in as parameters, so the compiled statement is reused from the cache.
+_INSERT_CASE = insert(CASES).returning(CASES.c.id)
+
+
+def insert_case(session: Session, values: dict[str, Any]) -> int:
+    return int(session.execute(_INSERT_CASE, values).scalar_one())

@@ -1,0 +1,291 @@
+"""CreateCase: validate, locate, number, set the first deadline, insert with history.
+
+The create path runs for every report from every channel, so it reads nothing it can keep
+(rules, calendar) and writes with single Core statements: the counter upsert, the case, its
+first history entry and, when a retry key is sent, the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from onegrid.assets.domain import Category, Kind
+from onegrid.assets.queries import find_component
+from onegrid.cases.config import CaseRules
+from onegrid.cases.domain.intake import NewCase, check_new_case
+from onegrid.cases.domain.lights import StepClock
+from onegrid.cases.domain.states import Channel, Status, Step, Urgency, initial_status
+from onegrid.cases.history import Actor, append, entry_values
+from onegrid.cases.models import CaseIdempotencyKeyRow
+from onegrid.cases.records import CaseRecord, clock_values
+from onegrid.cases.services.common import (
+    acting_role,
+    find_category,
+    insert_case,
+    load_case,
+    local_day,
+    next_number,
+)
+from onegrid.core.clock import Clock
+from onegrid.core.errors import Conflict, InvalidInput
+from onegrid.db.session import Database
+from onegrid.grid.domain import Location
+from onegrid.grid.location import locate
+from onegrid.grid.queries import responsible_department
+from onegrid.people.domain import Principal, Role
+from onegrid.people.policy import can_somewhere, require
+
+KEYS: Table = CaseIdempotencyKeyRow.__table__  # type: ignore[assignment]
+KEY_MAX = 200
+_ANYONE: frozenset[Role] = frozenset()
+# Which roles may report through a channel (admins may use any). Anyone may use the public web
+# and Open311: those reports are verified on site before they are filed.
+CHANNEL_ROLES: dict[Channel, frozenset[Role]] = {
+    Channel.INSPECTOR: frozenset({Role.INSPECTOR}),
+    Channel.HOTLINE: frozenset({Role.HOTLINE_OPERATOR}),
+    Channel.WEB_APP: _ANYONE,
+    Channel.OPEN311: _ANYONE,
+    Channel.SENSOR: frozenset({Role.SENSOR_GATEWAY}),
+    Channel.VIDEO: frozenset({Role.SENSOR_GATEWAY}),
+    Channel.INSTRUCTION: frozenset({Role.SHIFT_LEADER, Role.REGISTRAR}),
+    Channel.MEDIA: frozenset({Role.REGISTRAR, Role.SHIFT_LEADER, Role.HOTLINE_OPERATOR}),
+}
+_ADMINS = frozenset({Role.CITY_ADMIN, Role.DISTRICT_ADMIN})
+
+
+@dataclass(frozen=True)
+class Created:
+    case: CaseRecord
+    created: bool  # False when a retry with the same Idempotency-Key returned the earlier case
+
+
+def body_fingerprint(new: NewCase) -> str:
+    """What "the same request" means for an idempotency key: the same validated fields."""
+    text = json.dumps(asdict(new), sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _check_channel(principal: Principal, new: NewCase) -> None:
+    allowed = CHANNEL_ROLES[new.channel]
+    if allowed and not (principal.roles & (allowed | _ADMINS)):
+        roles = ", ".join(sorted(r.value for r in allowed))
+        raise InvalidInput.one(
+            "channel",
+            "channel_role",
+            f"only {roles} may report through the {new.channel.value} channel",
+        )
+    if new.verify_first is False and not can_somewhere(principal, "case.verify.request"):
+        raise InvalidInput.one(
+            "verify_first",
+            "skip_verification_role",
+            "only a registrar or shift leader may file a report without on-site verification",
+        )
+
+
+def _category(session: Session, new: NewCase) -> Category:
+    category = find_category(session, new.category_code)
+    if category is None:
+        raise InvalidInput.one(
+            "category_code",
+            "known_category",
+            f"unknown category {new.category_code!r}: not in the taxonomy in use",
+        )
+    return category
+
+
+def _where(session: Session, new: NewCase) -> Location:
+    location = locate(session, new.lon, new.lat)
+    if location is None:
+        raise InvalidInput.one(
+            "lon",
+            "inside_city",
+            f"the point ({new.lon}, {new.lat}) lies outside every area of the city",
+        )
+    return location
+
+
+def _check_component(session: Session, new: NewCase) -> None:
+    if new.component_id and find_component(session, new.component_id) is None:
+        raise InvalidInput.one(
+            "component_id", "known_component", f"no component {new.component_id} in the inventory"
+        )
+
+
+def case_values(
+    session: Session,
+    rules: CaseRules,
+    new: NewCase,
+    category: Category,
+    location: Location,
+    created_by: str,
+    now: Any,
+    *,
+    status: Status | None = None,
+) -> dict[str, Any]:
+    """Every column of a new case (without its id)."""
+    urgency = new.urgency or Urgency(category.urgency.value)
+    book = rules.limits
+    region = book.region_class(location.area_chain)
+    version = book.version_on(local_day(rules.calendar, now)).version
+    limits = book.limits(version, category.code, urgency.value, region)
+    clock = StepClock.start(rules.calendar, Step.DISPATCH, 1, limits.dispatch, now)
+    duty = responsible_department(session, category.code, location)
+    return {
+        "number": next_number(session, category.code, local_day(rules.calendar, now)),
+        "category_code": category.code,
+        "component_id": new.component_id,
+        "channel": new.channel.value,
+        "nature": new.nature.value,
+        "urgency": urgency.value,
+        "description": new.description,
+        "address": new.address,
+        "tags": list(new.tags),
+        "lon": new.lon,
+        "lat": new.lat,
+        "h3_10": location.h3_10,
+        "city_code": location.city,
+        "district_code": location.district,
+        "subdistrict_code": location.subdistrict,
+        "community_code": location.community,
+        "unit_grid_code": location.unit_grid,
+        "region_class": region,
+        "reporter_name": new.reporter.name,
+        "reporter_phone": new.reporter.phone,
+        "reporter_email": new.reporter.email,
+        "reporter_user_id": new.reporter.user_id,
+        "created_by": created_by,
+        "external_ref": new.external_ref,
+        "source_type": None,
+        "status": (status or initial_status(new.channel, verify_first=new.verify_first)).value,
+        "version": 1,
+        "department_code": None,
+        "suggested_department_code": duty.department_code if duty else None,
+        "merged_into_id": None,
+        "split_parent_id": None,
+        "limits_version": version,
+        **clock_values(clock, 1),
+        "overdue_steps": 0,
+        "overdue_marked": False,
+        "escalation_tier": 0,
+        "escalated_to": None,
+        "extensions_granted": 0,
+        "extension_pending": None,
+        "check_passed": None,
+        "returns": 0,
+        "reworks": 0,
+        "reopens": 0,
+        "created_at": now,
+        "updated_at": now,
+        "filed_at": None,
+        "dispatched_at": None,
+        "closed_at": None,
+    }
+
+
+def _existing(session: Session, actor: str, key: str, fingerprint: str) -> Created | None:
+    row = session.execute(
+        select(KEYS.c.body_sha256, KEYS.c.case_id).where(KEYS.c.actor == actor, KEYS.c.key == key)
+    ).first()
+    if row is None:
+        return None
+    if row.body_sha256 != fingerprint:
+        raise InvalidInput.one(
+            "Idempotency-Key",
+            "idempotency_key_reuse",
+            "this Idempotency-Key was already used for a different request; use a new key",
+        )
+    if row.case_id is None:
+        raise Conflict("a request with this Idempotency-Key is still being processed; retry")
+    return Created(load_case(session, row.case_id), created=False)
+
+
+def _claim_key(session: Session, actor: str, key: str, fingerprint: str, now: datetime) -> bool:
+    """Claim the key for this request; False if another request holds it (its transaction has
+    then ended, so its case can be read)."""
+    dialect = session.get_bind().dialect.name
+    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(KEYS)
+    stmt = ins.values(
+        actor=actor, key=key, body_sha256=fingerprint, case_id=None, created_at=now
+    ).on_conflict_do_nothing()
+    return bool(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+
+def create_case_in(
+    session: Session,
+    principal: Principal,
+    new: NewCase,
+    *,
+    clock: Clock,
+    rules: CaseRules,
+    idempotency_key: str | None = None,
+) -> Created:
+    """Create a case inside the caller's transaction (for a use case that records more with
+    it, such as a hotline call); ``create_case`` owns its transaction."""
+    require(principal, "case.create")
+    key = (idempotency_key or "").strip() or None
+    if key is not None and len(key) > KEY_MAX:
+        raise InvalidInput.one("Idempotency-Key", "max_length", f"at most {KEY_MAX} characters")
+    _check_channel(principal, new)
+    fingerprint = body_fingerprint(new) if key else ""
+    category = _category(session, new)
+    new = check_new_case(new, component_case=category.kind is Kind.COMPONENT)
+    if Role.CITIZEN in principal.roles and new.reporter.user_id is None:
+        new = replace(new, reporter=replace(new.reporter, user_id=principal.user_id))
+    now = clock.now()
+    if key is not None:
+        earlier = _existing(session, principal.actor, key, fingerprint)
+        if earlier is not None:
+            return earlier
+        if not _claim_key(session, principal.actor, key, fingerprint, now):
+            found = _existing(session, principal.actor, key, fingerprint)
+            assert found is not None
+            return found
+    _check_component(session, new)
+    location = _where(session, new)
+    values = case_values(session, rules, new, category, location, principal.actor, now)
+    case_id = insert_case(session, values)
+    actor = Actor(principal.actor, principal.name, acting_role(principal, "case.create"))
+    append(
+        session,
+        **entry_values(
+            case_id,
+            now,
+            actor,
+            "create",
+            None,
+            values["status"],
+            1,
+            details={"channel": new.channel.value},
+        ),
+    )
+    if key is not None:
+        session.execute(
+            update(KEYS)
+            .where(KEYS.c.actor == principal.actor, KEYS.c.key == key)
+            .values(case_id=case_id)
+        )
+    return Created(CaseRecord.of({"id": case_id, **values}), created=True)
+
+
+def create_case(
+    db: Database,
+    principal: Principal,
+    new: NewCase,
+    *,
+    clock: Clock,
+    rules: CaseRules,
+    idempotency_key: str | None = None,
+) -> Created:
+    """Report a problem: the case is committed (with its history) when this returns."""
+    with db.unit_of_work() as session:
+        return create_case_in(
+            session, principal, new, clock=clock, rules=rules, idempotency_key=idempotency_key
+        )

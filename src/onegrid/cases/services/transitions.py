@@ -1,0 +1,309 @@
+"""The workflow commands: one function per transition, each one transaction.
+
+Every command: load the case → check the expected version → look the transition up in the
+table → check the caller's permission for the case's area and department → ``decide`` (the
+domain's guards) → write the new state with a version guard → append one history entry. A
+version guard that fails (someone committed in between) is a 409 carrying the current state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from onegrid.cases.config import CaseRules
+from onegrid.cases.domain.aggregate import Command, Context, Outcome, decide
+from onegrid.cases.domain.states import CLOSED_STATUSES, Status
+from onegrid.cases.domain.timelimits import Limit
+from onegrid.cases.domain.workflow import Action, transition_for
+from onegrid.cases.history import Actor, append, entry_values
+from onegrid.cases.models import CaseAttachmentRow
+from onegrid.cases.records import CASES, CaseRecord, state_values
+from onegrid.cases.services.common import authorize, load_case, stale
+from onegrid.core.clock import Clock
+from onegrid.core.errors import InvalidInput
+from onegrid.db.session import Database
+from onegrid.people.domain import Principal
+from onegrid.people.queries import find_department
+
+ATTACHMENTS = CaseAttachmentRow.__table__
+_IMAGE_TYPES = ("image/",)
+
+
+def _check_attachments(session: Session, rec: CaseRecord, cmd: Command) -> None:
+    if not cmd.attachments:
+        return
+    wanted = set(cmd.attachments)
+    rows = session.execute(
+        select(ATTACHMENTS.c.id, ATTACHMENTS.c.media_type).where(
+            ATTACHMENTS.c.case_id == rec.id, ATTACHMENTS.c.id.in_(wanted)
+        )
+    ).all()
+    missing = wanted - {r.id for r in rows}
+    if missing:
+        raise InvalidInput.one(
+            "attachments",
+            "attachment_of_case",
+            f"attachment(s) {sorted(missing)} are not attached to case {rec.number}: "
+            "upload them to this case first",
+        )
+    if cmd.action is Action.REPORT_BACK and not any(
+        r.media_type.startswith(_IMAGE_TYPES) for r in rows
+    ):
+        raise InvalidInput.one(
+            "attachments", "photo_required", "a report back needs at least one photo"
+        )
+
+
+def _open_children(session: Session, rec: CaseRecord) -> int:
+    return int(
+        session.execute(
+            select(func.count())
+            .select_from(CASES)
+            .where(
+                CASES.c.split_parent_id == rec.id,
+                CASES.c.status.not_in([s.value for s in CLOSED_STATUSES]),
+            )
+        ).scalar_one()
+    )
+
+
+def _check_department(session: Session, cmd: Command, rec: CaseRecord) -> Command:
+    if cmd.action is not Action.DISPATCH:
+        return cmd
+    code = (cmd.department_code or rec.suggested_department_code or "").strip()
+    if not code:
+        raise InvalidInput.one(
+            "department_code",
+            "required",
+            "no department is responsible for this place and category: name one",
+        )
+    if find_department(session, code) is None:
+        raise InvalidInput.one("department_code", "known_department", f"no department {code!r}")
+    return replace(cmd, department_code=code)
+
+
+def context_for(
+    session: Session, rules: CaseRules, rec: CaseRecord, cmd: Command, now: datetime
+) -> Context:
+    limits = rules.limits.limits(
+        rec.limits_version, rec.category_code, rec.urgency, rec.region_class
+    )
+    children = 0
+    if cmd.action is Action.CLOSE and rec.status == Status.SPLIT.value:
+        children = _open_children(session, rec)
+    return Context(now, rules.calendar, limits, rules.limits.max_extensions, children)
+
+
+def write_outcome(
+    session: Session,
+    rec: CaseRecord,
+    outcome: Outcome,
+    actor: Actor,
+    cmd: Command,
+    now: datetime,
+    extra: dict[str, Any] | None = None,
+) -> CaseRecord:
+    """Store the state that follows, guarded by the version read, and append its history."""
+    values = {**state_values(outcome.after), "updated_at": now, **(extra or {})}
+    result = session.execute(
+        update(CASES).where(CASES.c.id == rec.id, CASES.c.version == rec.version).values(values)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise stale(load_case(session, rec.id), rec.version)
+    details = dict(outcome.details)
+    if outcome.step_ended_late:
+        details["step_ended_late"] = True
+    append(
+        session,
+        **entry_values(
+            rec.id,
+            now,
+            actor,
+            cmd.action.value,
+            rec.status,
+            outcome.after.status.value,
+            outcome.after.version,
+            details.pop("reason", ""),
+            cmd.attachments,
+            details,
+        ),
+    )
+    return replace(rec, **values)
+
+
+def act_in(
+    session: Session,
+    principal: Principal,
+    case_id: int,
+    cmd: Command,
+    *,
+    clock: Clock,
+    rules: CaseRules,
+    expected_version: int | None = None,
+) -> CaseRecord:
+    """Apply one workflow command inside the caller's transaction."""
+    rec = load_case(session, case_id)
+    if expected_version is not None and expected_version != rec.version:
+        raise stale(rec, expected_version)
+    transition = transition_for(Status(rec.status), cmd.action)
+    actor = authorize(principal, transition.permission, rec)
+    cmd = _check_department(session, cmd, rec)
+    _check_attachments(session, rec, cmd)
+    now = clock.now()
+    outcome = decide(rec.state(), cmd, context_for(session, rules, rec, cmd, now))
+    return write_outcome(session, rec, outcome, actor, cmd, now)
+
+
+def act(
+    db: Database,
+    principal: Principal,
+    case_id: int,
+    cmd: Command,
+    *,
+    clock: Clock,
+    rules: CaseRules,
+    expected_version: int | None = None,
+) -> CaseRecord:
+    """Apply one workflow command in its own transaction."""
+    with db.unit_of_work() as session:
+        return act_in(
+            session,
+            principal,
+            case_id,
+            cmd,
+            clock=clock,
+            rules=rules,
+            expected_version=expected_version,
+        )
+
+
+class SimpleCommand(Protocol):
+    """A transition that needs nothing but an optional reason and attachments."""
+
+    def __call__(
+        self,
+        db: Database,
+        principal: Principal,
+        case_id: int,
+        *,
+        clock: Clock,
+        rules: CaseRules,
+        expected_version: int | None = None,
+        reason: str = "",
+        attachments: Sequence[int] = (),
+    ) -> CaseRecord: ...
+
+
+def _simple(action: Action) -> SimpleCommand:
+    def command(
+        db: Database,
+        principal: Principal,
+        case_id: int,
+        *,
+        clock: Clock,
+        rules: CaseRules,
+        expected_version: int | None = None,
+        reason: str = "",
+        attachments: Sequence[int] = (),
+    ) -> CaseRecord:
+        cmd = Command(action, reason=reason, attachments=tuple(attachments))
+        return act(
+            db, principal, case_id, cmd, clock=clock, rules=rules, expected_version=expected_version
+        )
+
+    command.__name__ = f"{action.value}_case"
+    command.__doc__ = f"The {action.value} transition (see ``domain.workflow.TRANSITIONS``)."
+    return command
+
+
+verify_case = _simple(Action.VERIFY)
+file_case = _simple(Action.FILE)
+cancel_case = _simple(Action.CANCEL)
+accept_case = _simple(Action.ACCEPT)
+return_case = _simple(Action.RETURN)
+handle_case = _simple(Action.HANDLE)
+report_back_case = _simple(Action.REPORT_BACK)
+close_case = _simple(Action.CLOSE)
+rework_case = _simple(Action.REWORK)
+refuse_extension = _simple(Action.EXTEND_REFUSE)
+hold_case = _simple(Action.HOLD)
+resume_case = _simple(Action.RESUME)
+reopen_case = _simple(Action.REOPEN)
+
+
+def dispatch_case(
+    db: Database,
+    principal: Principal,
+    case_id: int,
+    *,
+    clock: Clock,
+    rules: CaseRules,
+    department_code: str | None = None,
+    expected_version: int | None = None,
+    reason: str = "",
+) -> CaseRecord:
+    """Send the case to a department (by default the one the duty rules suggest)."""
+    cmd = Command(Action.DISPATCH, reason=reason, department_code=department_code)
+    return act(
+        db, principal, case_id, cmd, clock=clock, rules=rules, expected_version=expected_version
+    )
+
+
+def check_case(
+    db: Database,
+    principal: Principal,
+    case_id: int,
+    *,
+    clock: Clock,
+    rules: CaseRules,
+    passed: bool,
+    expected_version: int | None = None,
+    reason: str = "",
+    attachments: Sequence[int] = (),
+) -> CaseRecord:
+    """Record the on-site check of the result: solved (passed) or not."""
+    cmd = Command(Action.CHECK, reason=reason, attachments=tuple(attachments), passed=passed)
+    return act(
+        db, principal, case_id, cmd, clock=clock, rules=rules, expected_version=expected_version
+    )
+
+
+def request_extension(
+    db: Database,
+    principal: Principal,
+    case_id: int,
+    *,
+    clock: Clock,
+    rules: CaseRules,
+    extension: Limit,
+    reason: str,
+    expected_version: int | None = None,
+) -> CaseRecord:
+    cmd = Command(Action.EXTEND_REQUEST, reason=reason, extension=extension)
+    return act(
+        db, principal, case_id, cmd, clock=clock, rules=rules, expected_version=expected_version
+    )
+
+
+def approve_extension(
+    db: Database,
+    principal: Principal,
+    case_id: int,
+    *,
+    clock: Clock,
+    rules: CaseRules,
+    granted: Limit | None = None,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> CaseRecord:
+    """Grant the pending extension (or ``granted``, if less or more is given)."""
+    cmd = Command(Action.EXTEND_APPROVE, reason=reason, extension=granted)
+    return act(
+        db, principal, case_id, cmd, clock=clock, rules=rules, expected_version=expected_version
+    )

@@ -1,0 +1,1 @@
+"""Reading and checking boundary files (GeoJSON, Shapefile, GeoPackage) before they are stored."""

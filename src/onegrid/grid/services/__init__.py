@@ -1,0 +1,28 @@
+"""The grid context's use cases: the only way areas, unit grids, inspector coverage and duty rules
+are written. Each function works inside the caller's transaction (one use case, one unit of work)
+and raises ``onegrid.core.errors`` exceptions, never a half-done write."""
+
+from onegrid.grid.services.areas import import_areas
+from onegrid.grid.services.assignments import (
+    assign_inspector,
+    assign_inspector_to_grids,
+    end_duty_rule,
+    end_inspector_assignment,
+    set_duty_rule,
+)
+from onegrid.grid.services.generation import GenerationReport, generate_unit_grids
+from onegrid.grid.services.history import ImportSummary
+from onegrid.grid.services.unit_grids import import_unit_grids
+
+__all__ = [
+    "GenerationReport",
+    "ImportSummary",
+    "assign_inspector",
+    "assign_inspector_to_grids",
+    "end_duty_rule",
+    "end_inspector_assignment",
+    "generate_unit_grids",
+    "import_areas",
+    "import_unit_grids",
+    "set_duty_rule",
+]

@@ -1,0 +1,71 @@
+"""How shapes and validity periods are kept in rows; shared by the write and read sides."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import date
+from typing import Any, TypeVar
+
+import numpy as np
+import shapely
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from onegrid.core.clock import Clock
+from onegrid.grid.crs import area_m2
+from onegrid.grid.models import GridChangeRow
+
+T = TypeVar("T")
+# Well under SQLite's bound-parameter limit, whatever the build.
+_CHUNK = 500
+
+
+def chunks(items: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def shape_columns(geometries: Sequence[Any]) -> list[dict[str, Any]]:
+    """WKB, bounding box and area in m² for each geometry, computed in one vectorised pass."""
+    if not geometries:
+        return []
+    array = np.array(geometries, dtype=object)
+    wkb = shapely.to_wkb(array, output_dimension=2)
+    bounds = shapely.bounds(array)
+    areas = area_m2(array)
+    return [
+        {
+            "geometry": bytes(w),
+            "min_lon": float(b[0]),
+            "min_lat": float(b[1]),
+            "max_lon": float(b[2]),
+            "max_lat": float(b[3]),
+            "area_m2": float(a),
+        }
+        for w, b, a in zip(wkb, bounds, areas, strict=True)
+    ]
+
+
+def valid_on_clause(
+    valid_from: InstrumentedAttribute[date],
+    valid_to: InstrumentedAttribute[date | None],
+    on: date | None,
+) -> ColumnElement[bool]:
+    """Rows valid on ``on``; with ``on=None`` the latest version of everything not retired."""
+    if on is None:
+        return valid_to.is_(None)
+    return and_(valid_from <= on, or_(valid_to.is_(None), valid_to > on))
+
+
+def record_change(session: Session, note: str, clock: Clock) -> str:
+    """Mark that areas or unit grids changed, so every cached locator is rebuilt."""
+    token = uuid.uuid4().hex
+    session.add(GridChangeRow(token=token, note=note[:500], changed_at=clock.now()))
+    session.flush()
+    return token
+
+
+def current_token(session: Session) -> str:
+    token = session.scalar(select(GridChangeRow.token).order_by(GridChangeRow.id.desc()).limit(1))
+    return token or ""

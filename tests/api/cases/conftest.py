@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
+
+from onegrid.core.clock import FixedClock
+from onegrid.db.session import Database
+from onegrid.people import services as people
+from onegrid.people.domain import Grant, Role, Scope
+from onegrid.people.passwords import use_hasher
+from tests.integration.cases.city import build_city
+
+PASSWORD = "correct horse battery"
+Headers = dict[str, str]
+USERS: dict[str, Grant] = {
+    "insp": Grant(Role.INSPECTOR, Scope.city()),
+    "leader": Grant(Role.SHIFT_LEADER, Scope.city()),
+    "leader_suburb": Grant(Role.SHIFT_LEADER, Scope.area("110112")),
+    "disp": Grant(Role.DISPATCHER, Scope.city()),
+    "sanit": Grant(Role.DEPARTMENT_HANDLER, Scope.department("sanitation")),
+    "roads": Grant(Role.DEPARTMENT_HANDLER, Scope.department("roads")),
+    "analyst": Grant(Role.ANALYST, Scope.city()),
+    "citizen": Grant(Role.CITIZEN, Scope.city()),
+    "hotline": Grant(Role.HOTLINE_OPERATOR, Scope.city()),
+}
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashing() -> Iterator[None]:
+    previous = use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    yield
+    use_hasher(previous)
+
+
+@pytest.fixture
+def city(db: Database, clock: FixedClock, tmp_path: Path) -> Database:
+    with db.unit_of_work() as s:
+        build_city(s, clock, tmp_path)
+        for name, grant in USERS.items():
+            people.create_user(
+                s,
+                name,
+                PASSWORD,
+                clock,
+                grants=[grant],
+                department_codes=[grant.scope.code]
+                if grant.role is Role.DEPARTMENT_HANDLER
+                else [],
+            )
+    return db
+
+
+@pytest.fixture
+def as_(client: TestClient, city: Database) -> dict[str, Headers]:
+    """Authorization headers per test user."""
+    out: dict[str, Headers] = {}
+    for name in USERS:
+        resp = client.post("/api/v1/auth/token", data={"username": name, "password": PASSWORD})
+        assert resp.status_code == 200, resp.text
+        out[name] = {"Authorization": f"Bearer {resp.json()['access_token']}"}
+    return out

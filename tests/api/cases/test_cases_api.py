@@ -1,0 +1,312 @@
+"""The v1 case API over HTTP, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from onegrid.cases.config import CasesSettings
+from tests.api.cases.conftest import Headers
+from tests.integration.cases.city import IN_CORE, IN_SUBURB, OUTSIDE
+
+pytestmark = pytest.mark.postgres
+BASE = "/api/v1/cases"
+
+
+def body(**kw: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "category_code": "E0102",
+        "channel": "inspector",
+        "description": "垃圾堆积",
+        "lon": IN_CORE[0],
+        "lat": IN_CORE[1],
+        "address": "示范路 1 号",
+        "reporter": {"name": "张三", "phone": "13812345678"},
+    }
+    out.update(kw)
+    return out
+
+
+def create(client: TestClient, headers: Headers | None = None, **kw: Any) -> dict[str, Any]:
+    resp = client.post(BASE, json=body(**kw), headers=headers or {})
+    assert resp.status_code == 201, resp.text
+    return resp.json()  # type: ignore[no-any-return]
+
+
+def post(client: TestClient, case: dict[str, Any], action: str, who: Headers, **kw: Any) -> Any:
+    return client.post(f"{BASE}/{case['id']}/{action}", json=kw, headers=who)
+
+
+def png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4), "green").save(out, format="PNG")
+    return out.getvalue()
+
+
+def rule_of(resp: Any) -> str:
+    return resp.json()["errors"][0]["rule"]  # type: ignore[no-any-return]
+
+
+def test_anonymous_public_report_is_created_and_masked(
+    client: TestClient, as_: dict[str, Headers]
+) -> None:
+    resp = client.post(BASE, json=body(channel="web_app"))
+    assert resp.status_code == 201, resp.text
+    case = resp.json()
+    assert case["status"] == "to_verify" and case["number"].startswith("E0102")
+    assert resp.headers["Location"] == f"{BASE}/{case['id']}" and resp.headers["ETag"] == '"1"'
+    assert case["reporter"] == {
+        "name": "张*",
+        "phone": "138****5678",
+        "email": None,
+        "masked": True,
+    }
+    assert case["clock"]["step"] == "dispatch" and case["clock"]["light"] == "green"
+    assert case["allowed_actions"] == ["verify", "cancel", "merge"]
+    seen = client.get(f"{BASE}/{case['id']}", headers=as_["leader"]).json()
+    assert seen["reporter"]["phone"] == "13812345678" and not seen["reporter"]["masked"]
+    masked = client.get(f"{BASE}/{case['id']}", headers=as_["insp"]).json()
+    assert masked["reporter"]["masked"]  # inspectors do not call reporters back
+    assert client.get(f"{BASE}/{case['id']}").status_code == 401
+    assert client.get(f"{BASE}/{case['id']}", headers=as_["analyst"]).status_code == 403
+    assert client.get(f"{BASE}/{case['id']}", headers=as_["sanit"]).status_code == 403
+
+
+def test_bad_input_is_a_4xx_naming_the_rule(client: TestClient, as_: dict[str, Headers]) -> None:
+    insp = as_["insp"]
+    cases = [
+        (body(category_code="E9999"), 422, "known_category"),
+        (body(lon=OUTSIDE[0], lat=OUTSIDE[1]), 422, "inside_city"),
+        (body(channel="pigeon"), 422, "enum"),
+        (body(channel="sensor"), 422, "channel_role"),
+        (body(description=""), 422, "required"),
+    ]
+    for payload, status, rule in cases:
+        resp = client.post(BASE, json=payload, headers=insp)
+        assert (resp.status_code, rule_of(resp)) == (status, rule), resp.text
+        assert resp.headers["content-type"] == "application/problem+json"
+    assert client.get(BASE, headers=as_["leader"]).json()["items"] == []
+
+
+def test_idempotency_key(client: TestClient, as_: dict[str, Headers]) -> None:
+    headers = {**as_["insp"], "Idempotency-Key": "abc-123"}
+    first = client.post(BASE, json=body(), headers=headers)
+    again = client.post(BASE, json=body(), headers=headers)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    other = client.post(BASE, json=body(description="else"), headers=headers)
+    assert other.status_code == 422 and rule_of(other) == "idempotency_key_reuse"
+    assert len(client.get(BASE, headers=as_["leader"]).json()["items"]) == 1
+
+
+def test_the_workflow_over_http(client: TestClient, as_: dict[str, Headers]) -> None:
+    case = create(client, as_["insp"])
+    assert post(client, case, "file", as_["insp"]).status_code == 403
+    case = post(client, case, "file", as_["leader"], expected_version=1).json()
+    stale = post(client, case, "cancel", as_["leader"], expected_version=1, reason="dup")
+    assert stale.status_code == 409
+    assert stale.json()["current"]["status"] == "to_dispatch"
+    assert stale.json()["current"]["version"] == 2
+    bad = client.post(
+        f"{BASE}/{case['id']}/dispatch", json={}, headers={**as_["disp"], "If-Match": '"1"'}
+    )
+    assert bad.status_code == 409
+    case = post(client, case, "dispatch", as_["disp"], expected_version=2).json()
+    assert case["department_code"] == "sanitation" and case["clock"]["step"] == "handle"
+    assert post(client, case, "accept", as_["roads"]).status_code == 403
+    case = post(client, case, "accept", as_["sanit"]).json()
+    resp = post(client, case, "report-back", as_["sanit"], reason="cleared")
+    assert resp.status_code == 422 and rule_of(resp) == "attachments_required"
+    up = client.post(
+        f"{BASE}/{case['id']}/attachments",
+        headers=as_["sanit"],
+        files={"file": ("after.png", png(), "image/png")},
+    )
+    assert up.status_code == 201, up.text
+    att = up.json()
+    assert att["media_type"] == "image/png" and len(att["sha256"]) == 64
+    case = post(
+        client, case, "report-back", as_["sanit"], reason="cleared", attachments=[att["id"]]
+    ).json()
+    case = post(client, case, "check", as_["insp"], passed=False, reason="still dirty").json()
+    resp = post(client, case, "close", as_["leader"])
+    assert resp.status_code == 422 and rule_of(resp) == "close_after_passed_check"
+    case = post(client, case, "rework", as_["leader"], reason="again").json()
+    assert case["status"] == "handling" and case["reworks"] == 1
+    case = post(
+        client,
+        case,
+        "extend-request",
+        as_["sanit"],
+        amount=1,
+        unit="working_days",
+        reason="truck broken",
+    ).json()
+    assert case["extension_pending"] == "1 working_days"
+    case = post(client, case, "extend-approve", as_["leader"]).json()
+    assert case["extensions_granted"] == 1
+    case = post(
+        client, case, "report-back", as_["sanit"], reason="done", attachments=[att["id"]]
+    ).json()
+    case = post(client, case, "check", as_["insp"], passed=True).json()
+    case = post(client, case, "close", as_["leader"]).json()
+    assert case["status"] == "closed" and case["clock"] is None
+    history = client.get(f"{BASE}/{case['id']}/history", headers=as_["leader"]).json()
+    assert [h["action"] for h in history] == [
+        "create",
+        "file",
+        "dispatch",
+        "accept",
+        "report_back",
+        "check",
+        "rework",
+        "extend_request",
+        "extend_approve",
+        "report_back",
+        "check",
+        "close",
+    ]
+    assert history[4]["attachment_ids"] == [att["id"]] and history[5]["reason"] == "still dirty"
+    got = client.get(f"{BASE}/{case['id']}/attachments/{att['id']}", headers=as_["leader"])
+    assert got.status_code == 200 and got.content == png()
+    parties = client.get(f"{BASE}/{case['id']}/parties", headers=as_["leader"]).json()
+    assert parties["district_code"] == "110101" and parties["department_code"] == "sanitation"
+    assert "E01" in parties["duty_explanation"]
+
+
+def test_attachments_are_checked_by_content_and_size(
+    client: TestClient, as_: dict[str, Headers], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case = create(client, as_["insp"])
+    url = f"{BASE}/{case['id']}/attachments"
+    fake = client.post(
+        url,
+        headers=as_["insp"],
+        files={"file": ("photo.jpg", b"<html>not an image</html>", "image/jpeg")},
+    )
+    assert fake.status_code == 422 and rule_of(fake) == "attachment_content_type"
+    renamed = client.post(url, headers=as_["insp"], files={"file": ("p.jpg", png(), "image/jpeg")})
+    assert (
+        renamed.status_code == 422
+        and "named .jpg but its content is image/png" in (renamed.json()["errors"][0]["message"])
+    )
+    exe = client.post(url, headers=as_["insp"], files={"file": ("x.exe", b"MZ", "x/y")})
+    assert exe.status_code == 422 and rule_of(exe) == "attachment_extension"
+    monkeypatch.setattr(
+        "onegrid.api.v1.cases.cases_settings", lambda: CasesSettings(attachment_max_bytes=50)
+    )
+    big = client.post(url, headers=as_["insp"], files={"file": ("big.png", png() * 10, "i/p")})
+    assert big.status_code == 422 and rule_of(big) == "attachment_size"
+    listed = client.get(url, headers=as_["leader"]).json()
+    assert listed == []
+
+
+def test_listing_filters_cursor_and_reach(client: TestClient, as_: dict[str, Headers]) -> None:
+    core = [create(client, as_["insp"]) for _ in range(3)]
+    suburb = [
+        create(
+            client,
+            as_["insp"],
+            lon=IN_SUBURB[0],
+            lat=IN_SUBURB[1],
+            category_code="E0501",
+            description="占道经营",
+        )
+        for _ in range(2)
+    ]
+    leader = as_["leader"]
+
+    def ids(**params: Any) -> list[int]:
+        resp = client.get(BASE, params=params, headers=leader)
+        assert resp.status_code == 200, resp.text
+        return [c["id"] for c in resp.json()["items"]]
+
+    assert ids() == [c["id"] for c in reversed(core + suburb)]
+    assert ids(area="110112") == [c["id"] for c in reversed(suburb)]
+    assert ids(area="110101001") == [c["id"] for c in reversed(core)]
+    assert ids(category="E05") == [c["id"] for c in reversed(suburb)]
+    assert ids(q="占道") == [c["id"] for c in reversed(suburb)]
+    assert ids(q=core[0]["number"]) == [core[0]["id"]]
+    assert ids(light="green", sort="created_at")[0] == core[0]["id"]
+    assert ids(light="red") == [] and ids(overdue=True) == []
+    assert ids(status=["to_file"], channel=["inspector"], urgency=["normal"]) == ids()
+    first = client.get(BASE, params={"limit": 2}, headers=leader).json()
+    second = client.get(
+        BASE, params={"limit": 2, "cursor": first["next_cursor"]}, headers=leader
+    ).json()
+    third = client.get(
+        BASE, params={"limit": 2, "cursor": second["next_cursor"]}, headers=leader
+    ).json()
+    paged = [c["id"] for page in (first, second, third) for c in page["items"]]
+    assert paged == ids() and third["next_cursor"] is None
+    bad = client.get(BASE, params={"cursor": "nonsense"}, headers=leader)
+    assert bad.status_code == 422 and rule_of(bad) == "valid_cursor"
+    naive = client.get(BASE, params={"created_from": "2026-03-01T00:00:00"}, headers=leader)
+    assert naive.status_code == 422 and rule_of(naive) == "timezone_aware"
+    mine = client.get(BASE, headers=as_["leader_suburb"]).json()["items"]
+    assert sorted(c["id"] for c in mine) == sorted(c["id"] for c in suburb)
+    assert client.get(BASE, headers=as_["analyst"]).status_code == 403
+
+
+def test_a_citizen_sees_only_their_own_reports(client: TestClient, as_: dict[str, Headers]) -> None:
+    own = create(client, as_["citizen"], channel="web_app")
+    create(client, as_["insp"])
+    assert own["reporter"]["masked"] is False  # their own data
+    listed = client.get(BASE, headers=as_["citizen"]).json()["items"]
+    assert [c["id"] for c in listed] == [own["id"]]
+
+
+def test_merge_and_split_endpoints(client: TestClient, as_: dict[str, Headers]) -> None:
+    keep, dup = create(client, as_["insp"]), create(client, as_["hotline"], channel="hotline")
+    merged = post(client, dup, "merge", as_["hotline"], into_case_id=keep["id"])
+    assert merged.status_code == 200 and merged.json()["status"] == "merged"
+    post(client, keep, "file", as_["leader"])
+    split = post(
+        client,
+        keep,
+        "split",
+        as_["leader"],
+        lead_department_code="roads",
+        parts=[{"department_code": "sanitation"}, {"department_code": "roads"}],
+    )
+    assert split.status_code == 201, split.text
+    out = split.json()
+    assert out["parent"]["status"] == "split" and len(out["children"]) == 2
+    assert {c["department_code"] for c in out["children"]} == {"sanitation", "roads"}
+
+
+def test_openapi_documents_every_case_endpoint(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    paths = spec["paths"]
+    for action in (
+        "verify",
+        "file",
+        "cancel",
+        "dispatch",
+        "accept",
+        "return",
+        "handle",
+        "report-back",
+        "check",
+        "close",
+        "rework",
+        "extend-request",
+        "extend-approve",
+        "extend-refuse",
+        "hold",
+        "resume",
+        "reopen",
+        "merge",
+        "split",
+        "history",
+        "parties",
+        "attachments",
+    ):
+        assert f"{BASE}/{{case_id}}/{action}" in paths, action
+    create_op = paths[BASE]["post"]
+    assert create_op["summary"] and "examples" in str(spec["components"]["schemas"]["CaseCreate"])
