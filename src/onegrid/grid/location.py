@@ -73,7 +73,11 @@ def get_locator(session: Session, on: date | None = None) -> Locator:
             found = _cache.get(key)
         if found is not None:
             return found
-        locator = Locator.build(_shapes(session, on))
+        shapes = list(_shapes(session, on))
+        # With unit grids (≈ res-10 cells) a res-11 table keeps most points off the polygon
+        # tests; without them, res 10 is fine-grained enough for districts and communities.
+        has_grids = any(s.level is Level.UNIT_GRID for s in shapes)
+        locator = Locator.build(shapes, index_res=11 if has_grids else 10)
         with _lock:
             _cache[key] = locator
             while len(_cache) > _CACHE_SIZE:
