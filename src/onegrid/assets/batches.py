@@ -185,7 +185,7 @@ class BatchWriter:
                 if self._rebuild and not self._dropped:
                     self._rebuild = False
                     self._drop_indexes()
-            except BaseException as exc:
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
                 self._error = exc
 
     def _raise_error(self) -> None:

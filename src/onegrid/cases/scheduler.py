@@ -141,7 +141,7 @@ async def run_forever(db: Database, clock: Clock, rules: CaseRules, interval: fl
             report = await asyncio.to_thread(run_overdue_job, db, clock, rules)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # the loop must survive a bad run
+        except Exception as exc:  # noqa: BLE001 - the loop must survive a bad run
             log.error("overdue job failed", error=repr(exc))
             continue
         if report.escalated:

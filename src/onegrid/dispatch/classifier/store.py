@@ -16,16 +16,19 @@ from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+from zipfile import ZIP_DEFLATED, BadZipFile
 
+import numpy as np
 import skops.io as sio
 import structlog
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import SGDClassifier
+from skops.io.exceptions import UntrustedTypesFoundException
 
 from onegrid.core.clock import Clock, ensure_utc
 from onegrid.core.errors import InvalidInput, NotFound
 from onegrid.dispatch.classifier.dataset import DataSource, file_sha256
-from onegrid.dispatch.classifier.features import FEATURES_VERSION
+from onegrid.dispatch.classifier.features import FEATURES_VERSION, build_vectorizer
 from onegrid.dispatch.classifier.model import ClassifierConfig, TrainedClassifier, TrainingSummary
 
 MODEL_FILE = "model.skops"
@@ -33,6 +36,9 @@ CARD_FILE = "card.json"
 TRAINING_FILE = "training.sha256"
 CARD_FORMAT = 1
 _LIBRARIES = ("scikit-learn", "numpy", "scipy", "skops")
+
+# What skops raises for a damaged, truncated or foreign file (and for a type not allow-listed).
+_LOAD_ERRORS = (UntrustedTypesFoundException, BadZipFile, OSError, ValueError, KeyError, TypeError)
 
 log = structlog.get_logger(__name__)
 
@@ -139,9 +145,7 @@ def save(
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     try:
-        sio.dump(
-            {"vectorizer": model.vectorizer, "estimator": model.estimator}, staging / MODEL_FILE
-        )
+        sio.dump(_as_arrays(model), staging / MODEL_FILE, compression=ZIP_DEFLATED)
         card = ModelCard(
             name=directory.name,
             version=version,
@@ -233,15 +237,55 @@ def load_with_card(
     try:
         # trusted=None: skops builds only the types it knows to be safe, refusing anything else.
         parts = sio.load(model_path, trusted=None)
-    except Exception as exc:  # skops raises its own and pickle-level errors alike
+    except (
+        UntrustedTypesFoundException,
+        BadZipFile,
+        OSError,
+        ValueError,
+        KeyError,
+        TypeError,
+    ) as exc:
         raise InvalidInput.one(
             "model", "integrity", f"{model_path} cannot be loaded: {exc}"
         ) from None
-    vectorizer, estimator = parts.get("vectorizer"), parts.get("estimator")
-    if not isinstance(vectorizer, TfidfVectorizer) or not isinstance(estimator, SGDClassifier):
-        raise InvalidInput.one("model", "integrity", f"{model_path} does not hold a classifier")
+    vectorizer, estimator = _from_arrays(parts, card.config, model_path)
     summary = TrainingSummary(card.training_sha256, card.rows, dict(card.label_counts))
     return TrainedClassifier(vectorizer, estimator, card.config, summary), card
+
+
+def _as_arrays(model: TrainedClassifier) -> dict[str, Any]:
+    """The vocabulary as an array of terms in column order: a dict of 10⁵ n-grams would be
+    written by skops one JSON object per entry, ten times the size and slow to load."""
+    vocabulary = model.vectorizer.vocabulary_
+    terms = np.empty(len(vocabulary), dtype=object)
+    for term, column in vocabulary.items():
+        terms[column] = term
+    return {
+        "terms": terms.astype(str),
+        "idf": model.vectorizer.idf_,
+        "estimator": model.estimator,
+    }
+
+
+def _from_arrays(
+    parts: Any, config: ClassifierConfig, path: Path
+) -> tuple[TfidfVectorizer, SGDClassifier]:
+    broken = InvalidInput.one("model", "integrity", f"{path} does not hold a classifier")
+    if not isinstance(parts, dict):
+        raise broken
+    terms, idf, estimator = parts.get("terms"), parts.get("idf"), parts.get("estimator")
+    if not (
+        isinstance(terms, np.ndarray)
+        and isinstance(idf, np.ndarray)
+        and isinstance(estimator, SGDClassifier)
+        and terms.shape == idf.shape
+        and estimator.coef_.shape[1] == len(terms)
+    ):
+        raise broken
+    vectorizer = build_vectorizer(config)
+    vectorizer.set_params(vocabulary={str(t): i for i, t in enumerate(terms)})
+    vectorizer.idf_ = idf  # the public setter fits the vectoriser on the stored vocabulary
+    return vectorizer, estimator
 
 
 def _find(directory: Path, version: str | None) -> ModelCard:
