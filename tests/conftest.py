@@ -43,11 +43,15 @@ def _drop_pg_database(url: str) -> None:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def migrated_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-                ) -> Iterator[Database]:
+def migrated_db(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Database]:
     if request.param == "postgresql":
-        need(port_open("127.0.0.1", 5432), "PostgreSQL",
-             "start it (127.0.0.1:5432, trust auth, database test)")
+        need(
+            port_open("127.0.0.1", 5432),
+            "PostgreSQL",
+            "start it (127.0.0.1:5432, trust auth, database test)",
+        )
         url = _fresh_pg_database()
         db = Database(make_engine(url))
         migrate(db.engine)

@@ -28,8 +28,14 @@ from onegrid.db.session import Database
 from tests.support import shared_file
 
 pytestmark = [pytest.mark.realdata, pytest.mark.slow, pytest.mark.postgres]
-MAPPING = (Path(__file__).resolve().parents[2] / "src" / "onegrid" / "cases" / "data"
-           / "nyc311_mapping.yaml")
+MAPPING = (
+    Path(__file__).resolve().parents[2]
+    / "src"
+    / "onegrid"
+    / "cases"
+    / "data"
+    / "nyc311_mapping.yaml"
+)
 FILE = "nyc311_2026-04to06_100k.csv.gz"
 
 
@@ -67,14 +73,21 @@ def test_nyc311_loads_with_the_counts_and_durations_pandas_finds(
     assert {p.rule for p in refused} <= {"coordinates_required", "closed_after_created"}
 
     with db.reader() as s:
-        counts = dict(s.execute(select(CASES.c.source_type, func.count())
-                                .group_by(CASES.c.source_type)).tuples().all())
-        per_category = dict(s.execute(select(CASES.c.category_code, func.count())
-                                      .group_by(CASES.c.category_code)).tuples().all())
+        counts = dict(
+            s.execute(select(CASES.c.source_type, func.count()).group_by(CASES.c.source_type))
+            .tuples()
+            .all()
+        )
+        per_category = dict(
+            s.execute(select(CASES.c.category_code, func.count()).group_by(CASES.c.category_code))
+            .tuples()
+            .all()
+        )
         spans: dict[str, list[float]] = defaultdict(list)
         for kind, opened, closed in s.execute(
-            select(CASES.c.source_type, CASES.c.created_at, CASES.c.closed_at)
-            .where(CASES.c.closed_at.is_not(None))
+            select(CASES.c.source_type, CASES.c.created_at, CASES.c.closed_at).where(
+                CASES.c.closed_at.is_not(None)
+            )
         ):
             spans[kind].append((closed - opened) / timedelta(seconds=1))
     assert counts == expected["complaint_type"].value_counts().to_dict()
@@ -82,8 +95,12 @@ def test_nyc311_loads_with_the_counts_and_durations_pandas_finds(
     assert per_category == mapped
 
     closed = expected[expected["closed"].notna()]
-    medians = ((closed["closed"] - closed["created"]).dt.total_seconds()
-               .groupby(closed["complaint_type"]).median())
+    medians = (
+        (closed["closed"] - closed["created"])
+        .dt.total_seconds()
+        .groupby(closed["complaint_type"])
+        .median()
+    )
     assert set(spans) == set(medians.index)
     for kind, median in medians.items():
         assert statistics.median(spans[kind]) == pytest.approx(median, abs=1e-3), kind

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from onegrid import __version__
-from onegrid.api import health
+from onegrid.api import health, ngsi_ld, open311
 from onegrid.api.problems import install_problem_handlers
 from onegrid.core.clock import Clock, SystemClock
 from onegrid.core.settings import Settings, get_settings
@@ -28,6 +28,9 @@ def create_app(
     app.state.clock = clock or SystemClock()
     install_problem_handlers(app)
     app.include_router(health.router)
+    app.include_router(ngsi_ld.router)
+    for prefix in open311.PREFIXES:
+        app.include_router(open311.router, prefix=prefix)
     for router in _context_routers():
         app.include_router(router, prefix="/api/v1")
     return app

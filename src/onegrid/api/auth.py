@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 from fastapi.security import APIKeyHeader, APIKeyQuery, OAuth2PasswordBearer
+from sqlalchemy.orm import Session
 
 from onegrid.api.deps import AppClock, AppSettings, DbSession
 from onegrid.core.errors import NotAuthenticated, PermissionDenied
@@ -48,6 +49,15 @@ def _header_key(request: Request) -> str | None:
     return None
 
 
+def _settle(session: Session, principal: Principal | None) -> Principal | None:
+    """Commit the credential's bookkeeping (last use) now: on SQLite an open write would hold the
+    database lock for the whole request, and block a handler that writes through another
+    connection (the sensor ingester does)."""
+    if session.in_transaction():
+        session.commit()
+    return principal
+
+
 def optional_principal(
     request: Request,
     session: DbSession,
@@ -63,16 +73,16 @@ def optional_principal(
         principal = principal_from_token(session, bearer, clock, settings.secret_key)
         if principal is None:
             raise NotAuthenticated("the bearer token is invalid, expired or signed out")
-        return principal
+        return _settle(session, principal)
     raw_key = _header_key(request) or header_key or query_key or form_key
     if raw_key:
         principal = principal_from_api_key(session, raw_key, clock)
         if principal is None:
             raise NotAuthenticated("the API key is malformed, unknown or revoked")
-        return principal
+        return _settle(session, principal)
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        return principal_from_token(session, cookie, clock, settings.secret_key)
+        return _settle(session, principal_from_token(session, cookie, clock, settings.secret_key))
     return None
 
 

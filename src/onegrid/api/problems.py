@@ -68,8 +68,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         if isinstance(exc, Conflict) and exc.current:
             extra["current"] = exc.current
         return problem(
-            status, exc.kind.replace("-", " ").capitalize(), exc.message, exc.kind,
-            request.url.path, **extra,
+            status,
+            exc.kind.replace("-", " ").capitalize(),
+            exc.message,
+            exc.kind,
+            request.url.path,
+            **extra,
         )
 
     @app.exception_handler(RequestValidationError)
@@ -80,18 +84,21 @@ def install_problem_handlers(app: FastAPI) -> None:
         ]
         first = errors[0] if errors else {"field": "?", "message": "invalid"}
         return problem(
-            422, "Invalid input", f"{first['field']}: {first['message']}", "invalid-input",
-            request.url.path, errors=errors,
+            422,
+            "Invalid input",
+            f"{first['field']}: {first['message']}",
+            "invalid-input",
+            request.url.path,
+            errors=errors,
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(
-            exc.status_code, str(exc.detail), str(exc.detail), "http", request.url.path
-        )
+        return problem(exc.status_code, str(exc.detail), str(exc.detail), "http", request.url.path)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled", path=request.url.path, error=repr(exc), exc_info=exc)
-        return problem(500, "Internal error", "an unexpected error was logged", "internal",
-                       request.url.path)
+        return problem(
+            500, "Internal error", "an unexpected error was logged", "internal", request.url.path
+        )

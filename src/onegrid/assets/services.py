@@ -324,12 +324,14 @@ def _change_problems(change: ComponentChange) -> list[FieldProblem]:
         if isinstance(value, str) and len(value) > limit:
             problems.append(FieldProblem(name, "max_length", f"{name} is longer than {limit}"))
     if "lon" in change.values and "lat" in change.values:
-        problem = coordinate_problem(
-            float(change.values["lon"]),  # type: ignore[arg-type]
-            float(change.values["lat"]),  # type: ignore[arg-type]
-        )
-        if problem:
-            problems.append(problem)
+        lon, lat = change.values["lon"], change.values["lat"]
+        numbers = [
+            FieldProblem(name, "number", f"{name} must be a number")
+            for name, value in (("lon", lon), ("lat", lat))
+            if isinstance(value, bool) or not isinstance(value, int | float)
+        ]
+        problem = None if numbers else coordinate_problem(float(lon), float(lat))  # type: ignore[arg-type]
+        problems += numbers if numbers else [problem] if problem else []
     return problems
 
 

@@ -31,7 +31,7 @@ def run_once() -> None:
     db = open_database(settings)
     migrate(db.engine)
     report = run_overdue_job(db, SystemClock(), case_rules(settings.timezone))
-    console.print(report.render())
+    console.print(report.render(), markup=False, highlight=False)
 
 
 @import_app.command("cases")
@@ -86,4 +86,4 @@ def import_cases(
         err.print(f"[red]{exc.message}[/red]")
         raise typer.Exit(1) from None
     report.rejected[:0] = refused
-    console.print(report.render())
+    console.print(report.render(), markup=False, highlight=False)

@@ -147,6 +147,10 @@ def test_patch_and_state(client: TestClient, admin: Headers) -> None:
         f"/api/v1/components/{cid}", json={"lon": IN_EAST[0], "lat": IN_EAST[1]}, headers=admin
     )
     assert ("lon", "id_matches_district") in _fields(moved)
+    nowhere = client.patch(
+        f"/api/v1/components/{cid}", json={"lon": None, "lat": None}, headers=admin
+    )
+    assert ("lon", "number") in _fields(nowhere)
     url = f"/api/v1/components/{cid}/state"
     assert client.post(url, json={"state": "damaged"}, headers=admin).json()["state"] == "damaged"
     again = client.post(url, json={"state": "damaged"}, headers=admin)

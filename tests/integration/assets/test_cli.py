@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from typer.testing import CliRunner
 
 from onegrid.cli import app
 from onegrid.core.clock import FixedClock
+from onegrid.core.logging import configure_logging
 from onegrid.db.engine import make_engine
 from onegrid.db.session import Database
 from onegrid.schema import drift, migrate
@@ -17,14 +19,18 @@ from tests.integration.assets.city import IN_WEST, OUTSIDE, build_city
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Database:
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     monkeypatch.setenv("ONEGRID_DATABASE_URL", url)
     db = Database(make_engine(url))
     migrate(db.engine)
     with db.unit_of_work() as s:
         build_city(s, FixedClock(datetime(2026, 3, 2, tzinfo=UTC)), tmp_path)
-    return db
+    yield db
+    db.engine.dispose()
+    # The commands configured logging onto the runner's stderr, closed by now: point it back
+    # at the live one, or later tests that log would fail writing to a closed file.
+    configure_logging()
 
 
 def test_taxonomy_and_import_commands(env: Database, tmp_path: Path) -> None:

@@ -130,6 +130,7 @@ def test_update_changes_fields_and_moves_within_the_district(
         ({"lon": IN_EAST[0], "lat": IN_EAST[1]}, ("lon", "id_matches_district")),
         ({"lon": OUTSIDE[0], "lat": OUTSIDE[1]}, ("lon", "inside_city")),
         ({"lon": 116.3}, ("lon", "both_coordinates")),
+        ({"lon": None, "lat": None}, ("lon", "number")),
         ({"class_code": "C0102"}, ("class_code", "changeable")),
         ({"owner": ""}, ("owner", "required")),
         ({"owner": "nobody"}, ("owner", "known_department")),

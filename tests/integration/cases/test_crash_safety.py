@@ -38,12 +38,30 @@ def _free_port() -> int:
 
 
 def _serve(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "ONEGRID_DATA_DIR": str(data_dir), "ONEGRID_DATABASE_URL": "",
-           "ONEGRID_CASES_SCHEDULER_ENABLED": "false", "ONEGRID_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "ONEGRID_DATA_DIR": str(data_dir),
+        "ONEGRID_DATABASE_URL": "",
+        "ONEGRID_CASES_SCHEDULER_ENABLED": "false",
+        "ONEGRID_LOG_LEVEL": "WARNING",
+    }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "onegrid.api.app:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "onegrid.api.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -73,9 +91,13 @@ def test_sigkill_mid_load_loses_no_acknowledged_case(tmp_path: Path) -> None:
             for i in range(2000):  # bounded, whatever happens
                 if stop.is_set():
                     return
-                body = {"category_code": "E0102", "channel": "web_app",
-                        "description": f"load {worker}-{i}", "lon": IN_CORE[0],
-                        "lat": IN_CORE[1]}
+                body = {
+                    "category_code": "E0102",
+                    "channel": "web_app",
+                    "description": f"load {worker}-{i}",
+                    "lon": IN_CORE[0],
+                    "lat": IN_CORE[1],
+                }
                 try:
                     resp = client.post("/api/v1/cases", json=body)
                 except httpx.HTTPError:
@@ -101,15 +123,23 @@ def test_sigkill_mid_load_loses_no_acknowledged_case(tmp_path: Path) -> None:
         db = Database(make_engine(f"sqlite:///{tmp_path / 'onegrid.sqlite3'}"))
         with db.reader() as s:
             stored = set(s.scalars(select(CASES.c.number)))
-            with_history = set(s.scalars(
-                select(CASES.c.number).join(HISTORY, HISTORY.c.case_id == CASES.c.id)))
+            with_history = set(
+                s.scalars(select(CASES.c.number).join(HISTORY, HISTORY.c.case_id == CASES.c.id))
+            )
         db.engine.dispose()
         missing = set(acknowledged) - stored
         assert not missing, f"{len(missing)} acknowledged case(s) lost"
         assert set(acknowledged) <= with_history
-        resp = httpx.post(f"http://127.0.0.1:{port}/api/v1/cases", json={
-            "category_code": "E0102", "channel": "web_app", "description": "after restart",
-            "lon": IN_CORE[0], "lat": IN_CORE[1]})
+        resp = httpx.post(
+            f"http://127.0.0.1:{port}/api/v1/cases",
+            json={
+                "category_code": "E0102",
+                "channel": "web_app",
+                "description": "after restart",
+                "lon": IN_CORE[0],
+                "lat": IN_CORE[1],
+            },
+        )
         assert resp.status_code == 201
         assert resp.json()["number"] not in stored  # numbering carries on without reuse
     finally:

@@ -49,12 +49,16 @@ def test_an_inspector_report_is_located_numbered_and_timed(
     assert rec.status == Status.TO_FILE.value and rec.version == 1
     assert (rec.district_code, rec.subdistrict_code) == (CORE, CORE_SUB)
     assert rec.unit_grid_code and rec.unit_grid_code.startswith(CORE_SUB)
-    assert rec.suggested_department_code == "sanitation"  # owner rule E01 → sanitation
+    assert rec.suggested_department_code is None  # routing waits for dispatch…
+    routed = services.create_case(
+        city, INSPECTOR, report(), clock=clock, rules=rules, route=True
+    ).case
+    assert routed.suggested_department_code == "sanitation"  # …unless asked: E01 → sanitation
     assert (rec.region_class, rec.limits_version, rec.urgency) == ("core", "2025.01", "normal")
     # Reported Monday 09:00 Beijing; dispatch limit 2 working hours → 11:00 (03:00 UTC).
     assert rec.step == "dispatch" and rec.step_deadline == datetime(2026, 3, 2, 3, tzinfo=UTC)
     second = new_case(city, clock, rules)
-    assert second.number == "E0102202603020002"
+    assert second.number == "E0102202603020003"
     with city.reader() as s:
         [entry] = history_of(s, rec.id)
     assert (entry.action, entry.from_status, entry.to_status, entry.role) == (
@@ -209,8 +213,11 @@ def test_a_suburban_report_runs_on_suburban_limits(
     city: Database, clock: FixedClock, rules: CaseRules
 ) -> None:
     rec = new_case(city, clock, rules, where=IN_SUBURB, category="E0501")
-    assert rec.region_class == "suburban" and rec.suggested_department_code == "suburb-office"
-    # 4 working hours from Monday 09:00: 13:30+1 h = 14:30 Beijing.
+    assert rec.region_class == "suburban"
+    rec = services.file_case(city, SHIFT, rec.id, clock=clock, rules=rules)
+    dispatched = services.dispatch_case(city, DISPATCHER, rec.id, clock=clock, rules=rules)
+    assert dispatched.department_code == "suburb-office"  # the territorial unit (属地兜底)
+    # Dispatch limit: 4 working hours from Monday 09:00: 13:30+1 h = 14:30 Beijing.
     assert rec.step_deadline == datetime(2026, 3, 2, 6, 30, tzinfo=UTC)
 
 

@@ -14,11 +14,12 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
+from fastapi.security import APIKeyHeader, APIKeyQuery, OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
-from onegrid.api.auth import AnyPrincipal
-from onegrid.api.deps import AppClock, AppSettings, DbSession
+from onegrid.api.auth import SESSION_COOKIE, TOKEN_URL, optional_principal
 from onegrid.cases import services
 from onegrid.cases.attachments import (
     AttachmentStore,
@@ -55,7 +56,8 @@ from onegrid.cases.schemas import (
 from onegrid.core.clock import Clock
 from onegrid.core.errors import InvalidInput, NotAuthenticated
 from onegrid.core.settings import Settings
-from onegrid.people.domain import Principal
+from onegrid.db.session import Database
+from onegrid.people.domain import ANONYMOUS, Principal
 from onegrid.people.policy import reach, require, require_somewhere
 
 
@@ -88,10 +90,74 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def get_rules(settings: AppSettings) -> CaseRules:
-    return case_rules(settings.timezone)
+# The case endpoints resolve their dependencies on the event loop: a sync dependency costs a
+# trip through the thread pool, and a request that holds a pooled connection while queued for a
+# thread can starve the pool under load. Each endpoint then runs in one thread and commits
+# before it returns, so a 201 means the case is on disk.
+_bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
+_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
+_key_query = APIKeyQuery(name="api_key", auto_error=False)
 
 
+async def _session(request: Request) -> AsyncIterator[Session]:
+    db: Database = request.app.state.db
+    session = db.sessions()
+    try:
+        yield session
+    finally:
+        session.close()  # rolls back whatever the endpoint did not commit
+
+
+async def _clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+async def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def get_rules(request: Request) -> CaseRules:
+    return case_rules(request.app.state.settings.timezone)
+
+
+def _authenticate(
+    request: Request, bearer: str | None, header_key: str | None, query_key: str | None
+) -> Principal:
+    db: Database = request.app.state.db
+    with db.unit_of_work() as session:
+        found = optional_principal(
+            request,
+            session,
+            request.app.state.clock,
+            request.app.state.settings,
+            bearer,
+            header_key,
+            query_key,
+            None,
+        )
+    return found or ANONYMOUS
+
+
+async def case_principal(
+    request: Request,
+    bearer: Annotated[str | None, Depends(_bearer)],
+    header_key: Annotated[str | None, Depends(_key_header)],
+    query_key: Annotated[str | None, Depends(_key_query)],
+) -> Principal:
+    """The caller, checked by ``api.auth`` (in a thread, with its own short transaction) when
+    a credential was sent; anonymous otherwise, without leaving the event loop."""
+    sent = bearer or header_key or query_key or "authorization" in request.headers
+    if not sent and SESSION_COOKIE not in request.cookies:
+        return ANONYMOUS
+    return await run_in_threadpool(_authenticate, request, bearer, header_key, query_key)
+
+
+CaseSession = Annotated[Session, Depends(_session)]
+CaseClock = Annotated[Clock, Depends(_clock)]
+CaseSettings = Annotated[Settings, Depends(_settings)]
+CasePrincipal = Annotated[Principal, Depends(case_principal)]
 Rules = Annotated[CaseRules, Depends(get_rules)]
 
 
@@ -137,9 +203,9 @@ def _readable(session: Session, principal: Principal, case_id: int) -> CaseRecor
 def create_case(
     body: CaseCreate,
     response: Response,
-    session: DbSession,
-    principal: AnyPrincipal,
-    clock: AppClock,
+    session: CaseSession,
+    principal: CasePrincipal,
+    clock: CaseClock,
     rules: Rules,
     idempotency_key: Annotated[
         str | None, Header(description="Retry safely: same key and body → same case")
@@ -164,9 +230,9 @@ def create_case(
 
 @router.get("", summary="List cases with filters, newest first, by cursor", responses=_ERRORS)
 def list_cases_endpoint(
-    session: DbSession,
-    principal: AnyPrincipal,
-    clock: AppClock,
+    session: CaseSession,
+    principal: CasePrincipal,
+    clock: CaseClock,
     rules: Rules,
     status: Annotated[list[Status] | None, Query()] = None,
     category: Annotated[str | None, Query(description="A code or a prefix: E01")] = None,
@@ -222,6 +288,7 @@ def list_cases_endpoint(
         limit=limit,
         cursor=cursor,
     )
+    session.commit()  # give the connection back before the response is written
     return CasePageOut(
         items=[case_out(r, principal, rules.calendar, now) for r in page.items],
         next_cursor=page.next_cursor,
@@ -232,20 +299,23 @@ def list_cases_endpoint(
 def read_case(
     case_id: int,
     response: Response,
-    session: DbSession,
-    principal: AnyPrincipal,
-    clock: AppClock,
+    session: CaseSession,
+    principal: CasePrincipal,
+    clock: CaseClock,
     rules: Rules,
 ) -> CaseOut:
     rec = _readable(session, principal, case_id)
     response.headers["ETag"] = f'"{rec.version}"'
+    session.commit()
     return _out(rec, principal, rules, clock)
 
 
 @router.get("/{case_id}/history", summary="Every transition, oldest first", responses=_ERRORS)
-def case_history(case_id: int, session: DbSession, principal: AnyPrincipal) -> list[HistoryOut]:
+def case_history(case_id: int, session: CaseSession, principal: CasePrincipal) -> list[HistoryOut]:
     _readable(session, principal, case_id)
-    return [HistoryOut.of(e) for e in history_of(session, case_id)]
+    entries = history_of(session, case_id)
+    session.commit()
+    return [HistoryOut.of(e) for e in entries]
 
 
 @router.get(
@@ -253,9 +323,13 @@ def case_history(case_id: int, session: DbSession, principal: AnyPrincipal) -> l
     summary="The case's located grid and the parties responsible there",
     responses=_ERRORS,
 )
-def case_parties_endpoint(case_id: int, session: DbSession, principal: AnyPrincipal) -> PartiesOut:
+def case_parties_endpoint(
+    case_id: int, session: CaseSession, principal: CasePrincipal
+) -> PartiesOut:
     rec = _readable(session, principal, case_id)
-    return PartiesOut.of(case_parties(session, rec))
+    parties = case_parties(session, rec)
+    session.commit()
+    return PartiesOut.of(parties)
 
 
 def _store(settings: Settings) -> AttachmentStore:
@@ -272,10 +346,10 @@ def upload_attachment(
     case_id: int,
     file: UploadFile,
     request: Request,
-    session: DbSession,
-    principal: AnyPrincipal,
-    clock: AppClock,
-    settings: AppSettings,
+    session: CaseSession,
+    principal: CasePrincipal,
+    clock: CaseClock,
+    settings: CaseSettings,
 ) -> AttachmentOut:
     limit = cases_settings().attachment_max_bytes
     data = file.file.read(limit + 1)
@@ -295,10 +369,12 @@ def upload_attachment(
 
 @router.get("/{case_id}/attachments", summary="The case's attachments", responses=_ERRORS)
 def list_attachments(
-    case_id: int, session: DbSession, principal: AnyPrincipal
+    case_id: int, session: CaseSession, principal: CasePrincipal
 ) -> list[AttachmentOut]:
     _readable(session, principal, case_id)
-    return [AttachmentOut.of(a) for a in attachments_of(session, case_id)]
+    found = attachments_of(session, case_id)
+    session.commit()
+    return [AttachmentOut.of(a) for a in found]
 
 
 @router.get(
@@ -310,12 +386,13 @@ def list_attachments(
 def download_attachment(
     case_id: int,
     attachment_id: int,
-    session: DbSession,
-    principal: AnyPrincipal,
-    settings: AppSettings,
+    session: CaseSession,
+    principal: CasePrincipal,
+    settings: CaseSettings,
 ) -> FileResponse:
     _readable(session, principal, case_id)
     a = get_attachment(session, case_id, attachment_id)
+    session.commit()
     return FileResponse(
         _store(settings).path_for(a.sha256), media_type=a.media_type, filename=a.filename
     )
@@ -341,9 +418,9 @@ def _simple_endpoint(action: Action, summary: str) -> None:
     def endpoint(
         case_id: int,
         body: TransitionIn,
-        session: DbSession,
-        principal: AnyPrincipal,
-        clock: AppClock,
+        session: CaseSession,
+        principal: CasePrincipal,
+        clock: CaseClock,
         rules: Rules,
         if_match: IfMatch = None,
     ) -> CaseOut:
@@ -390,9 +467,9 @@ def _body_endpoint(path: str, summary: str) -> Callable[[Callable[..., Any]], An
 def dispatch_case(
     case_id: int,
     body: DispatchIn,
-    session: DbSession,
-    principal: AnyPrincipal,
-    clock: AppClock,
+    session: CaseSession,
+    principal: CasePrincipal,
+    clock: CaseClock,
     rules: Rules,
     if_match: IfMatch = None,
 ) -> CaseOut:
@@ -406,9 +483,9 @@ def dispatch_case(
 def check_case(
     case_id: int,
     body: CheckIn,
-    session: DbSession,
-    principal: AnyPrincipal,
-    clock: AppClock,
+    session: CaseSession,
+    principal: CasePrincipal,
+    clock: CaseClock,
     rules: Rules,
     if_match: IfMatch = None,
 ) -> CaseOut:
@@ -424,9 +501,9 @@ def check_case(
 def request_extension(
     case_id: int,
     body: ExtensionRequestIn,
-    session: DbSession,
-    principal: AnyPrincipal,
-    clock: AppClock,
+    session: CaseSession,
+    principal: CasePrincipal,
+    clock: CaseClock,
     rules: Rules,
     if_match: IfMatch = None,
 ) -> CaseOut:
@@ -440,9 +517,9 @@ def request_extension(
 def approve_extension(
     case_id: int,
     body: ExtensionApproveIn,
-    session: DbSession,
-    principal: AnyPrincipal,
-    clock: AppClock,
+    session: CaseSession,
+    principal: CasePrincipal,
+    clock: CaseClock,
     rules: Rules,
     if_match: IfMatch = None,
 ) -> CaseOut:
@@ -456,9 +533,9 @@ def approve_extension(
 def merge_case(
     case_id: int,
     body: MergeIn,
-    session: DbSession,
-    principal: AnyPrincipal,
-    clock: AppClock,
+    session: CaseSession,
+    principal: CasePrincipal,
+    clock: CaseClock,
     rules: Rules,
     if_match: IfMatch = None,
 ) -> CaseOut:
@@ -485,9 +562,9 @@ def merge_case(
 def split_case(
     case_id: int,
     body: SplitIn,
-    session: DbSession,
-    principal: AnyPrincipal,
-    clock: AppClock,
+    session: CaseSession,
+    principal: CasePrincipal,
+    clock: CaseClock,
     rules: Rules,
     if_match: IfMatch = None,
 ) -> SplitOut:

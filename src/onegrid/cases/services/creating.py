@@ -129,6 +129,7 @@ def case_values(
     now: Any,
     *,
     status: Status | None = None,
+    route: bool = False,
 ) -> dict[str, Any]:
     """Every column of a new case (without its id)."""
     urgency = new.urgency or Urgency(category.urgency.value)
@@ -137,9 +138,10 @@ def case_values(
     version = book.version_on(local_day(rules.calendar, now)).version
     limits = book.limits(version, category.code, urgency.value, region)
     clock = StepClock.start(rules.calendar, Step.DISPATCH, 1, limits.dispatch, now)
-    duty = responsible_department(session, category.code, location)
+    # Routing belongs to dispatch; a caller that dispatches at once (直派) asks for it here.
+    duty = responsible_department(session, category.code, location) if route else None
     return {
-        "number": next_number(session, category.code, local_day(rules.calendar, now)),
+        "number": "",  # given last, inside the writing part of the transaction
         "category_code": category.code,
         "component_id": new.component_id,
         "channel": new.channel.value,
@@ -226,9 +228,11 @@ def create_case_in(
     clock: Clock,
     rules: CaseRules,
     idempotency_key: str | None = None,
+    route: bool = False,
 ) -> Created:
     """Create a case inside the caller's transaction (for a use case that records more with
-    it, such as a hotline call); ``create_case`` owns its transaction."""
+    it, such as a hotline call); ``create_case`` owns its transaction. ``route`` stores the
+    department the duty rules name now (otherwise dispatch asks them)."""
     require(principal, "case.create")
     key = (idempotency_key or "").strip() or None
     if key is not None and len(key) > KEY_MAX:
@@ -244,13 +248,16 @@ def create_case_in(
         earlier = _existing(session, principal.actor, key, fingerprint)
         if earlier is not None:
             return earlier
-        if not _claim_key(session, principal.actor, key, fingerprint, now):
-            found = _existing(session, principal.actor, key, fingerprint)
-            assert found is not None
-            return found
+    # Every read first: on SQLite the write lock is taken at the first write and held to the
+    # commit, so the writing part is kept to four short statements.
     _check_component(session, new)
     location = _where(session, new)
-    values = case_values(session, rules, new, category, location, principal.actor, now)
+    values = case_values(session, rules, new, category, location, principal.actor, now, route=route)
+    if key is not None and not _claim_key(session, principal.actor, key, fingerprint, now):
+        found = _existing(session, principal.actor, key, fingerprint)
+        assert found is not None
+        return found
+    values["number"] = next_number(session, category.code, local_day(rules.calendar, now))
     case_id = insert_case(session, values)
     actor = Actor(principal.actor, principal.name, acting_role(principal, "case.create"))
     append(
@@ -283,9 +290,16 @@ def create_case(
     clock: Clock,
     rules: CaseRules,
     idempotency_key: str | None = None,
+    route: bool = False,
 ) -> Created:
     """Report a problem: the case is committed (with its history) when this returns."""
     with db.unit_of_work() as session:
         return create_case_in(
-            session, principal, new, clock=clock, rules=rules, idempotency_key=idempotency_key
+            session,
+            principal,
+            new,
+            clock=clock,
+            rules=rules,
+            idempotency_key=idempotency_key,
+            route=route,
         )

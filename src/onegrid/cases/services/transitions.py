@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from onegrid.cases.config import CaseRules
@@ -28,10 +28,16 @@ from onegrid.cases.services.common import authorize, load_case, stale
 from onegrid.core.clock import Clock
 from onegrid.core.errors import InvalidInput
 from onegrid.db.session import Database
+from onegrid.grid.domain import Location
+from onegrid.grid.queries import responsible_department
 from onegrid.people.domain import Principal
 from onegrid.people.queries import find_department
 
 ATTACHMENTS = CaseAttachmentRow.__table__
+# Built once; the SET columns come from the parameters, so the compiled form is cached.
+_GUARDED_UPDATE = update(CASES).where(
+    CASES.c.id == bindparam("_id"), CASES.c.version == bindparam("_v")
+)
 _IMAGE_TYPES = ("image/",)
 
 
@@ -73,10 +79,31 @@ def _open_children(session: Session, rec: CaseRecord) -> int:
     )
 
 
+def duty_for(session: Session, rec: CaseRecord) -> str | None:
+    """The department the duty rules name for the case's category and place, now."""
+    if rec.h3_10 is None:
+        return None
+    location = Location(
+        rec.lon,
+        rec.lat,
+        rec.unit_grid_code,
+        rec.community_code,
+        rec.subdistrict_code,
+        rec.district_code,
+        rec.city_code,
+        "",
+        rec.h3_10,
+        "",
+    )
+    duty = responsible_department(session, rec.category_code, location)
+    return duty.department_code if duty else None
+
+
 def _check_department(session: Session, cmd: Command, rec: CaseRecord) -> Command:
     if cmd.action is not Action.DISPATCH:
         return cmd
     code = (cmd.department_code or rec.suggested_department_code or "").strip()
+    code = code or (duty_for(session, rec) or "")
     if not code:
         raise InvalidInput.one(
             "department_code",
@@ -111,9 +138,7 @@ def write_outcome(
 ) -> CaseRecord:
     """Store the state that follows, guarded by the version read, and append its history."""
     values = {**state_values(outcome.after), "updated_at": now, **(extra or {})}
-    result = session.execute(
-        update(CASES).where(CASES.c.id == rec.id, CASES.c.version == rec.version).values(values)
-    )
+    result = session.execute(_GUARDED_UPDATE, {**values, "_id": rec.id, "_v": rec.version})
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise stale(load_case(session, rec.id), rec.version)
     details = dict(outcome.details)

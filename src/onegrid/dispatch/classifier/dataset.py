@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import hashlib
@@ -120,10 +121,11 @@ def _rows(path: Path, encoding: str) -> Iterator[csv.DictReader[str]]:
         yield reader
     except UnicodeError as exc:  # UnicodeDecodeError, or a codec's own complaint (UTF-16 BOM)
         reason = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
+        line = _first_undecodable_line(path, compressed, codec)
         raise InvalidInput.one(
             "file",
             "encoding",
-            f"{path} is not {encoding} text (line {reader.line_num + 1}: {reason}); "
+            f"{path} is not {encoding} text (line {line}: {reason}); "
             "name its encoding, e.g. --encoding gb18030",
         ) from None
     except csv.Error as exc:
@@ -134,3 +136,15 @@ def _rows(path: Path, encoding: str) -> Iterator[csv.DictReader[str]]:
         raise InvalidInput.one("file", "gzip", f"{path} is a damaged gzip file: {exc}") from None
     finally:
         raw.close()
+
+
+def _first_undecodable_line(path: Path, compressed: bool, codec: str) -> int:
+    """The physical line where decoding fails; the reader decodes in blocks, so it cannot say."""
+    decoder = codecs.getincrementaldecoder(codec)()
+    with gzip.open(path, "rb") if compressed else path.open("rb") as fh:
+        for number, line in enumerate(fh, start=1):
+            try:
+                decoder.decode(line)
+            except UnicodeError:
+                return number
+    return 1

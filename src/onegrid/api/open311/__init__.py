@@ -1,0 +1,19 @@
+"""The Open311 GeoReport v2 server (OPEN311.md), mounted under /open311/v2 and /georeport/v2.
+
+``jurisdiction_id`` is the city's administrative code (``Settings.city_code``, e.g. 110000):
+absent or equal is accepted, anything else is an unknown jurisdiction (404).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from onegrid.api.open311 import requests, services
+
+PREFIXES = ("/open311/v2", "/georeport/v2")
+
+router = APIRouter(tags=["open311"])
+router.include_router(services.router)
+router.include_router(requests.router)
+
+__all__ = ["PREFIXES", "router"]

@@ -1,0 +1,49 @@
+"""Open311 errors: always a list of ``{code, description}`` under ``<errors><error>``.
+
+The HTTP status follows OPEN311.md 1.8: 404 when a resource does not exist, 403 for a missing
+or wrong ``api_key``, 400 for anything else. The code in the body is the HTTP status.
+"""
+
+from __future__ import annotations
+
+from fastapi.responses import Response
+
+from onegrid.api.open311.formats import render
+from onegrid.core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
+
+
+class Open311Error(Exception):
+    """A refusal to send back as an Open311 error list."""
+
+    def __init__(self, status: int, *descriptions: str) -> None:
+        super().__init__("; ".join(descriptions))
+        self.status = status
+        self.descriptions = descriptions or ("error",)
+
+
+def bad_request(*descriptions: str) -> Open311Error:
+    return Open311Error(400, *descriptions)
+
+
+def not_found(*descriptions: str) -> Open311Error:
+    return Open311Error(404, *descriptions)
+
+
+def forbidden(*descriptions: str) -> Open311Error:
+    return Open311Error(403, *descriptions)
+
+
+def from_domain(exc: DomainError) -> Open311Error:
+    """A service's refusal in Open311 terms (every field problem becomes one error)."""
+    if isinstance(exc, InvalidInput):
+        return bad_request(*(f"{p.field}: {p.message}" for p in exc.problems))
+    if isinstance(exc, NotFound):
+        return not_found(exc.message)
+    if isinstance(exc, PermissionDenied):
+        return forbidden(exc.message)
+    return bad_request(exc.message)
+
+
+def error_response(fmt: str, error: Open311Error) -> Response:
+    body = [{"code": error.status, "description": d} for d in error.descriptions]
+    return render(fmt if fmt == "json" else "xml", body, "errors", "error", status=error.status)

@@ -1,0 +1,143 @@
+"""POST requests: check the form in the order clients expect, then create the case.
+
+Order (OPEN311.md 3.5): api_key (403), service_code missing (400) or unknown (404), location
+(400), attributes (400), description length (400). Only then is the case created, by the case
+service in its own transaction, so a refused request leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from starlette.datastructures import FormData, UploadFile
+
+from onegrid.api.open311.errors import Open311Error, bad_request, forbidden, not_found
+from onegrid.api.open311.mapping import check_attributes
+from onegrid.assets.domain import Category
+from onegrid.cases.domain.intake import DESCRIPTION_MAX, NewCase, Reporter
+from onegrid.cases.domain.states import Channel, Nature
+
+_ATTRIBUTE = re.compile(r"^attribute\[([^\]\[]+)\](\[\])?$")
+_UPLOAD = re.compile(r"^(media|photo\d+)$")
+MEDIA_URLS_MAX = 10
+
+
+@dataclass(frozen=True)
+class PostForm:
+    """The form of a POST, with the query string's values as a fallback (api_key may come
+    either way)."""
+
+    values: dict[str, str]
+    attributes: dict[str, list[str]] = field(default_factory=dict)
+    media_urls: tuple[str, ...] = ()
+    uploads: tuple[str, ...] = ()  # the multipart file fields sent
+
+    def get(self, name: str) -> str | None:
+        return (self.values.get(name) or "").strip() or None
+
+
+def read_form(form: FormData, query: dict[str, str]) -> PostForm:
+    values = dict(query)
+    attributes: dict[str, list[str]] = {}
+    media: list[str] = []
+    uploads: list[str] = []
+    for key, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            if _UPLOAD.match(key) and value.filename:
+                uploads.append(key)
+            continue
+        match = _ATTRIBUTE.match(key)
+        if match:
+            attributes.setdefault(match.group(1), []).append(value)
+        elif key == "media_url":
+            if value.strip():
+                media.append(value.strip())
+        else:
+            values[key] = value
+    return PostForm(values, attributes, tuple(media), tuple(uploads))
+
+
+def require_key(form: PostForm) -> str:
+    key = form.get("api_key")
+    if key is None:
+        raise forbidden("api_key is required to post a service request")
+    return key
+
+
+def require_service_code(form: PostForm) -> str:
+    code = form.get("service_code")
+    if code is None:
+        raise bad_request("service_code is required")
+    return code
+
+
+def unknown_service(code: str) -> Open311Error:
+    return not_found(f"unknown service_code {code!r}: see services.xml")
+
+
+def _point(form: PostForm) -> tuple[float, float]:
+    lat, lon = form.get("lat"), form.get("long")
+    if lat is None and lon is None:
+        if form.get("address_string") or form.get("address_id"):
+            raise bad_request(
+                "this jurisdiction places requests by lat and long; an address alone "
+                "cannot be located: send lat and long (WGS84) as well"
+            )
+        raise bad_request("a location is required: lat and long (or address_string)")
+    if lat is None or lon is None:
+        raise bad_request("lat and long go together: send both")
+    try:
+        lat_value, lon_value = float(lat), float(lon)
+    except ValueError:
+        raise bad_request("lat and long are decimal degrees (WGS84)") from None
+    if not (-90 <= lat_value <= 90 and -180 <= lon_value <= 180):
+        raise bad_request("lat is -90..90 and long is -180..180 (WGS84)")
+    return lon_value, lat_value
+
+
+def _media(urls: Sequence[str], uploads: Sequence[str]) -> None:
+    if uploads:
+        raise bad_request(
+            f"file uploads ({', '.join(uploads)}) are not accepted here: "
+            "publish the photo and send its address as media_url"
+        )
+    if len(urls) > MEDIA_URLS_MAX:
+        raise bad_request(f"at most {MEDIA_URLS_MAX} media_url values")
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 1000:
+            raise bad_request(f"media_url {url[:100]!r} is not an http(s) URL")
+
+
+def new_case_of(form: PostForm, category: Category) -> NewCase:
+    """The case to create, or an Open311 error (the location and attribute steps of the
+    order); the case service checks the rest (reporter fields, the city's boundary)."""
+    lon, lat = _point(form)
+    answers, problems = check_attributes(category, form.attributes)
+    if problems:
+        raise bad_request(*problems)
+    description = (form.values.get("description") or "").strip()
+    if len(description) > DESCRIPTION_MAX:
+        raise bad_request(f"description is at most {DESCRIPTION_MAX} characters")
+    _media(form.media_urls, form.uploads)
+    # Photos published elsewhere stay with the report: staff see their addresses.
+    text = "\n".join((description or category.name_zh or category.code, *form.media_urls))
+    if len(text) > DESCRIPTION_MAX:
+        raise bad_request(
+            f"description and media_url together are at most {DESCRIPTION_MAX} characters"
+        )
+    name = " ".join(p for p in (form.get("first_name"), form.get("last_name")) if p) or None
+    return NewCase(
+        category_code=category.code,
+        channel=Channel.OPEN311,
+        description=text,
+        lon=lon,
+        lat=lat,
+        nature=Nature(answers.get("nature", Nature.REPORT.value)),
+        address=form.get("address_string") or "",
+        reporter=Reporter(name=name, phone=form.get("phone"), email=form.get("email")),
+        component_id=answers.get("component_id"),
+    )

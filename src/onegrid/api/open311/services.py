@@ -1,0 +1,91 @@
+"""Discovery, the service list and service definitions: the taxonomy as Open311 services."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from onegrid.api.deps import AppSettings, DbSession
+from onegrid.api.open311.errors import Open311Error, error_response, not_found
+from onegrid.api.open311.formats import JSON_TYPE, XML_TYPE, render, w3c
+from onegrid.api.open311.mapping import definition_of, service_of
+from onegrid.api.open311.params import check_format, check_jurisdiction
+from onegrid.assets.queries import current_categories, current_version, find_category
+
+router = APIRouter()
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"content": {XML_TYPE: {}, JSON_TYPE: {}}, "description": "XML or JSON by the suffix"},
+    400: {"description": "an Open311 error list (bad parameter)"},
+    404: {"description": "an Open311 error list (unknown resource or jurisdiction)"},
+}
+
+
+@router.get(
+    "/discovery.{fmt}",
+    summary="Open311 service discovery",
+    response_class=Response,
+    responses=RESPONSES,
+)
+def discovery(fmt: str, request: Request, session: DbSession, settings: AppSettings) -> Response:
+    try:
+        check_format(fmt)
+        version = current_version(session)
+        changeset = w3c(version.loaded_at) if version else "0"
+        base = str(request.url).split("/discovery.", 1)[0]
+        body = {
+            "changeset": changeset,
+            "contact": "The urban management command centre of this city (12345)",
+            "key_service": (
+                "Ask the city administrator for an API key with the open311_client role "
+                "(onegrid people api-key create --role open311_client)"
+            ),
+            "endpoints": [
+                {
+                    "specification": SPECIFICATION,
+                    "url": base,
+                    "changeset": changeset,
+                    "type": "production",
+                    "formats": ["text/xml", "application/json"],
+                }
+            ],
+        }
+        return render(fmt, body, "discovery")
+    except Open311Error as exc:
+        return error_response(fmt, exc)
+
+
+@router.get(
+    "/services.{fmt}",
+    summary="Open311 service list: the classes of the taxonomy in use",
+    response_class=Response,
+    responses=RESPONSES,
+)
+def services(fmt: str, request: Request, session: DbSession, settings: AppSettings) -> Response:
+    try:
+        check_format(fmt)
+        check_jurisdiction(request.query_params, settings)
+        body = [service_of(c) for c in current_categories(session)]
+        return render(fmt, body, "services", "service")
+    except Open311Error as exc:
+        return error_response(fmt, exc)
+
+
+@router.get(
+    "/services/{service_code}.{fmt}",
+    summary="Open311 service definition: the extra attributes of one service",
+    response_class=Response,
+    responses=RESPONSES,
+)
+def service_definition(
+    service_code: str, fmt: str, request: Request, session: DbSession, settings: AppSettings
+) -> Response:
+    try:
+        check_format(fmt)
+        check_jurisdiction(request.query_params, settings)
+        category = find_category(session, service_code)
+        if category is None:
+            raise not_found(f"unknown service_code {service_code!r}")
+        return render(fmt, definition_of(category), "service_definition")
+    except Open311Error as exc:
+        return error_response(fmt, exc)

@@ -1,0 +1,166 @@
+"""Devices for the demo city, built through the services from what the city already has.
+
+* an air-quality station per subdistrict, on a new C0603 component at the subdistrict's
+  representative point (owner: whoever the duty rules name for C0603 there);
+* tilt sensors on one manhole cover (C0101–C0113) in ten, at most 300;
+* controllers on one street lamp (C0115) in ten, at most 200;
+* three water-level gauges per district, each on a new C0602 component;
+* video-AI sources on the public-security cameras (C0126), at most 30;
+* a parking area of 25 m around each bike parking area (C0213), capacity 20–60, and the bike
+  operators, when departments of kind ``operator`` exist.
+
+The same seed gives the same devices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import shapely
+from sqlalchemy.orm import Session
+
+from onegrid.assets import services as assets
+from onegrid.assets.domain import Component, ComponentDraft
+from onegrid.assets.queries import ComponentFilter, list_components
+from onegrid.core.clock import Clock
+from onegrid.core.errors import DomainError
+from onegrid.grid.queries import get_area, list_areas, locate, responsible_department
+from onegrid.people.queries import list_departments
+from onegrid.sensing import bikewatch, services
+from onegrid.sensing.domain.devices import DeviceDraft
+
+COVER_CLASSES = tuple(f"C01{n:02d}" for n in range(1, 14))
+OPERATOR_QUOTAS = (6000, 5000, 4000)
+
+
+def _components(session: Session, class_code: str) -> Iterator[Component]:
+    cursor = None
+    while True:
+        page = list_components(
+            session, ComponentFilter(class_code=class_code), cursor=cursor, limit=500
+        )
+        yield from page.items
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+def _owner(session: Session, class_code: str, lon: float, lat: float) -> str | None:
+    where = locate(session, lon, lat)
+    duty = responsible_department(session, class_code, where) if where else None
+    return duty.department_code if duty else None
+
+
+def _new_component(
+    session: Session, clock: Clock, class_code: str, name: str, lon: float, lat: float
+) -> Component | None:
+    owner = _owner(session, class_code, lon, lat)
+    if owner is None:
+        return None
+    draft = ComponentDraft(class_code, name, lon, lat, owner=owner, data_source="demo")
+    return assets.create_component(session, draft, clock)
+
+
+def _register(session: Session, clock: Clock, draft: DeviceDraft) -> int:
+    try:
+        services.register_device(session, draft, clock)
+    except DomainError:
+        return 0
+    return 1
+
+
+def _stations(session: Session, clock: Clock) -> int:
+    count = 0
+    for area in list_areas(session, level="subdistrict", limit=100_000):
+        point = get_area(session, area.code).geometry.representative_point()
+        lon, lat = round(float(point.x), 6), round(float(point.y), 6)
+        name = f"{area.name_zh or area.code}空气质量监测站"
+        component = _new_component(session, clock, "C0603", name, lon, lat)
+        draft = DeviceDraft(
+            f"AQ-{area.code}",
+            "air_quality",
+            lon,
+            lat,
+            name,
+            component_id=component.id if component else None,
+        )
+        count += _register(session, clock, draft)
+    return count
+
+
+def _on_components(
+    session: Session,
+    clock: Clock,
+    rng: np.random.Generator,
+    classes: tuple[str, ...],
+    kind: str,
+    prefix: str,
+    share: float,
+    most: int,
+) -> int:
+    picked = [c for cls in classes for c in _components(session, cls) if rng.random() < share]
+    count = 0
+    for c in picked[:most]:
+        draft = DeviceDraft(
+            f"{prefix}-{c.id}", kind, c.lon, c.lat, f"{c.name} {kind}", component_id=c.id
+        )
+        count += _register(session, clock, draft)
+    return count
+
+
+def _gauges(session: Session, clock: Clock, rng: np.random.Generator) -> int:
+    count = 0
+    for area in list_areas(session, level="district", limit=100_000):
+        shape = get_area(session, area.code).geometry
+        minx, miny, maxx, maxy = shape.bounds
+        made = 0
+        for _ in range(200):
+            if made == 3:
+                break
+            lon, lat = float(rng.uniform(minx, maxx)), float(rng.uniform(miny, maxy))
+            if not shape.contains(shapely.Point(lon, lat)):
+                continue
+            made += 1
+            name = f"{area.name_zh or area.code}积水监测点{made}"
+            component = _new_component(session, clock, "C0602", name, round(lon, 6), round(lat, 6))
+            draft = DeviceDraft(
+                f"WL-{area.code}-{made}",
+                "water_level",
+                round(lon, 6),
+                round(lat, 6),
+                name,
+                component_id=component.id if component else None,
+            )
+            count += _register(session, clock, draft)
+    return count
+
+
+def _bikes(session: Session, clock: Clock, rng: np.random.Generator) -> None:
+    operators = [d for d in list_departments(session, active_only=True) if d.kind == "operator"]
+    for dept, quota in zip(operators, OPERATOR_QUOTAS, strict=False):
+        bikewatch.set_operator(
+            session, dept.code, dept.name_zh, dept.code, clock, fleet_quota=quota
+        )
+    for c in _components(session, "C0213"):
+        bikewatch.set_area(
+            session,
+            f"P-{c.id}",
+            c.name,
+            bikewatch.buffer(c.lon, c.lat, 25.0),
+            int(rng.integers(20, 61)),
+            clock,
+        )
+
+
+def register_demo_devices(session: Session, clock: Clock, seed: int) -> int:
+    """Register the demo city's devices and bike configuration; returns the devices made."""
+    rng = np.random.default_rng(seed + 61)
+    services.ensure_default_rules(session, clock)
+    count = _stations(session, clock)
+    count += _on_components(session, clock, rng, COVER_CLASSES, "manhole_cover", "MC", 0.1, 300)
+    count += _on_components(session, clock, rng, ("C0115",), "street_lamp", "SL", 0.1, 200)
+    count += _gauges(session, clock, rng)
+    count += _on_components(session, clock, rng, ("C0126",), "video_ai", "CAM", 0.5, 30)
+    _bikes(session, clock, rng)
+    return count

@@ -1,0 +1,1 @@
+"""Ingest: the pipeline every source feeds (MQTT, HTTP batches, replays), and the sources."""

@@ -1,0 +1,394 @@
+"""The ingest pipeline: decode, check, evaluate rules, store in batches, then acknowledge.
+
+A source (the MQTT client thread, an HTTP request, a replay) hands over raw messages. The worker
+decodes them (orjson), checks them against the device registry it caches (reloaded when a device
+changes), evaluates the rules in memory, and writes a batch every ``batch_max_ms`` or
+``batch_max_rows`` readings in one transaction. Only then are the batch's messages acknowledged
+(MQTT QoS 1 ``PUBACK``): a crash before the commit loses nothing, the broker delivers again, and
+the readings' key makes the second delivery a no-op.
+
+Nothing a sender does stops the worker: a refused message or entry is counted, logged with its
+reason (rate-limited) and kept as a dead letter; an error in the worker's own code is caught per
+message and dead-lettered as ``internal_error``; a failed write is retried (messages stay
+unacknowledged meanwhile).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from onegrid.core.clock import Clock
+from onegrid.core.logging import get_logger
+from onegrid.db.session import Database
+from onegrid.sensing import queries
+from onegrid.sensing.domain.devices import Device
+from onegrid.sensing.domain.engine import ActiveAlert, AlertEvent, Engine, SubjectKind
+from onegrid.sensing.domain.readings import Checked, ReadingChecker, Reason, Rejection
+from onegrid.sensing.domain.rules import Rule
+from onegrid.sensing.settings import SensingSettings
+from onegrid.sensing.store import Batch, Written, open_alerts, write_batch
+
+log = get_logger("onegrid.sensing.ingest")
+PAYLOAD_MAX = 64 * 1024
+INTERNAL_ERROR = "internal_error"
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    source: str  # mqtt | http | replay
+    topic: str | None
+    payload: bytes
+    received: float  # seconds since the epoch
+    ack: Callable[[], Any] | None = None
+
+
+@dataclass
+class Outcome:
+    """What a processed set of messages came to."""
+
+    accepted: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
+    written: Written = field(default_factory=Written)
+
+
+class _RateLimitedLog:
+    """At most ``burst`` lines per reason per ``window`` seconds; the rest are counted."""
+
+    def __init__(self, burst: int = 10, window: float = 10.0) -> None:
+        self.burst, self.window = burst, window
+        self._seen: dict[str, tuple[float, int, int]] = {}
+
+    def rejected(self, rejection: Rejection, topic: str | None) -> None:
+        now = time.monotonic()
+        start, shown, hidden = self._seen.get(rejection.reason, (now, 0, 0))
+        if now - start > self.window:
+            if hidden:
+                log.warning("sensing.rejected.suppressed", reason=rejection.reason, count=hidden)
+            start, shown, hidden = now, 0, 0
+        if shown < self.burst:
+            log.warning(
+                "sensing.rejected",
+                reason=rejection.reason.value,
+                field=rejection.field,
+                device=rejection.device_id,
+                topic=topic,
+                detail=rejection.detail,
+            )
+            shown += 1
+        else:
+            hidden += 1
+        self._seen[rejection.reason] = (start, shown, hidden)
+
+
+def topic_device(topic: str | None, prefix: str) -> tuple[str | None, str | None]:
+    """(device id or None for a gateway, error) for ``<prefix>/devices/<id>/readings`` or
+    ``<prefix>/gateways/<id>/readings``; no topic (HTTP) is a batch."""
+    if topic is None:
+        return None, None
+    if topic.startswith(prefix) and topic[len(prefix) : len(prefix) + 1] == "/":
+        parts = topic[len(prefix) + 1 :].split("/")
+        if len(parts) == 3 and parts[2] == "readings" and parts[1]:
+            if parts[0] == "devices":
+                return parts[1], None
+            if parts[0] == "gateways":
+                return None, None
+    return None, f"topic {topic[:120]!r} is not {prefix}/devices/<id>/readings or .../gateways/…"
+
+
+class Pipeline:
+    """Checks, evaluates and stores messages; see the module docstring."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        settings: SensingSettings,
+        *,
+        rules: Sequence[Rule] | None = None,
+        listeners: Sequence[Callable[[Written, Sequence[Message]], None]] = (),
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.settings = settings
+        self.prefix = settings.topic_prefix.rstrip("/")
+        self.listeners = list(listeners)
+        self._fixed_rules = rules
+        self._lock = threading.RLock()
+        self._queue: queue.Queue[Message | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._log = _RateLimitedLog()
+        self._registry_token: Any = None
+        self._rules_token: Any = None
+        self._next_refresh = 0.0
+        self._next_tick = 0.0
+        self.registry: dict[str, Device] = {}
+        self.checker = ReadingChecker(self.registry, settings.future_tolerance_s)
+        self.engine = Engine(rules or [])
+        self.refresh(force=True)
+
+    # -- registry and rules ----------------------------------------------------------------------
+
+    def refresh(self, force: bool = False) -> None:
+        """Reload the device registry and the rules if they changed since the last look."""
+        with self._lock, self.db.reader() as session:
+            token = queries.registry_token(session)
+            rules_token = None if self._fixed_rules is not None else queries.rules_token(session)
+            if force or token != self._registry_token:
+                self.registry = queries.device_registry(session)
+                self.checker.registry = self.registry
+                self._registry_token = token
+                self.engine.watch(self.registry.values(), self.clock.now().timestamp())
+            if force or rules_token != self._rules_token:
+                rules = (
+                    self._fixed_rules
+                    if self._fixed_rules is not None
+                    else queries.load_rules(session)
+                )
+                self.engine = Engine(rules)
+                self.engine.watch(self.registry.values(), self.clock.now().timestamp())
+                self.engine.restore(
+                    (
+                        ActiveAlert(rule, subject, SubjectKind(kind), started.timestamp())
+                        for rule, subject, kind, started in open_alerts(session)
+                    ),
+                    self.registry,
+                )
+                self._rules_token = rules_token
+
+    # -- one batch --------------------------------------------------------------------------------
+
+    def _decode(self, message: Message, now: float) -> Checked:
+        device_id, topic_error = topic_device(message.topic, self.prefix)
+        if topic_error:
+            out = Checked()
+            out.rejections.append(Rejection(Reason.UNKNOWN_TOPIC, topic_error, "topic"))
+            return out
+        try:
+            doc = orjson.loads(message.payload)
+        except orjson.JSONDecodeError as exc:
+            out = Checked()
+            out.rejections.append(
+                Rejection(Reason.MALFORMED_JSON, f"not JSON: {exc}"[:300], "", device_id)
+            )
+            return out
+        return self.checker.check(doc, topic_device=device_id, received=message.received, now=now)
+
+    def _reject(self, batch: Batch, message: Message, rejection: Rejection, now: datetime) -> None:
+        self._log.rejected(rejection, message.topic)
+        batch.counters[(message.source, rejection.reason.value)] += 1
+        payload = (
+            message.payload
+            if rejection.entry is None
+            else orjson.dumps(rejection.entry, default=str)
+        )
+        batch.dead_letters.append(
+            {
+                "received_at": now,
+                "source": message.source,
+                "topic": (message.topic or "")[:255] or None,
+                "device_id": rejection.device_id,
+                "reason": rejection.reason.value,
+                "field": rejection.field[:200],
+                "detail": rejection.detail[:500],
+                "payload": payload[:PAYLOAD_MAX],
+            }
+        )
+
+    def add(
+        self,
+        batch: Batch,
+        message: Message,
+        *,
+        all_or_nothing: bool = False,
+        allow: Callable[[Device], bool] | None = None,
+    ) -> Outcome:
+        """Check and evaluate one message into ``batch`` (not yet written). With
+        ``all_or_nothing`` a message with any refused entry adds no reading; ``allow`` refuses
+        the readings of devices the sender may not post for (reason ``forbidden_device``)."""
+        now = self.clock.now()
+        outcome = Outcome()
+        try:
+            checked = self._decode(message, now.timestamp())
+        except Exception as exc:
+            log.exception("sensing.ingest_bug", topic=message.topic)
+            checked = Checked()
+            checked.rejections.append(
+                Rejection(Reason.MALFORMED, f"{INTERNAL_ERROR}: {exc!r}"[:300], "")
+            )
+        if allow is not None:
+            kept = []
+            for r in checked.readings:
+                if allow(r.device):
+                    kept.append(r)
+                else:
+                    checked.rejections.append(
+                        Rejection(
+                            Reason.FORBIDDEN_DEVICE,
+                            f"the sender may not post readings of device {r.device.id}",
+                            "device",
+                            r.device.id,
+                        )
+                    )
+            checked.readings = kept
+        for rejection in checked.rejections:
+            self._reject(batch, message, rejection, now)
+        outcome.rejections = checked.rejections
+        if all_or_nothing and checked.rejections:
+            return outcome
+        readings = checked.readings
+        if not readings:
+            return outcome
+        rows = batch.readings
+        events = batch.events
+        observe = self.engine.observe
+        for r in readings:
+            rows.append((r.device.id, r.quantity, r.ts, r.value))
+            fired = observe(r.device, r.quantity, r.value, r.ts)
+            if fired:
+                events.extend(fired)
+        batch.counters[(message.source, queries.ACCEPTED)] += len(readings)
+        outcome.accepted = len(readings)
+        return outcome
+
+    def tick(self, batch: Batch) -> None:
+        batch.events.extend(self.engine.tick(self.clock.now().timestamp()))
+
+    def write(self, batch: Batch) -> Written:
+        """Store the batch in one transaction, retrying while the database refuses."""
+        delay = 0.2
+        while True:
+            try:
+                with self.db.unit_of_work() as session:
+                    return write_batch(session, batch, self.clock.now())
+            except Exception as exc:
+                if self._stopping.is_set() and delay > 5:
+                    raise
+                log.error("sensing.write_failed", error=repr(exc)[:300], retry_in=delay)
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    def process(
+        self,
+        messages: Iterable[Message],
+        *,
+        all_or_nothing: bool = False,
+        allow: Callable[[Device], bool] | None = None,
+    ) -> Outcome:
+        """Check, evaluate and store messages now, in one batch (HTTP batches, replays, tests)."""
+        with self._lock:
+            batch = Batch()
+            total = Outcome()
+            done = []
+            for message in messages:
+                outcome = self.add(batch, message, all_or_nothing=all_or_nothing, allow=allow)
+                total.accepted += outcome.accepted
+                total.rejections += outcome.rejections
+                done.append(message)
+            total.written = self._commit(batch, done)
+            return total
+
+    def _commit(self, batch: Batch, messages: Sequence[Message]) -> Written:
+        written = self.write(batch) if batch else Written()
+        for message in messages:
+            if message.ack is not None:
+                try:
+                    message.ack()
+                except Exception as exc:  # noqa: BLE001 - a lost ack means a redelivery
+                    log.warning("sensing.ack_failed", error=repr(exc)[:200])
+        for listener in self.listeners:
+            try:
+                listener(written, messages)
+            except Exception as exc:  # noqa: BLE001 - a listener cannot undo a stored batch
+                log.error("sensing.listener_failed", error=repr(exc)[:300])
+        return written
+
+    # -- the worker thread ------------------------------------------------------------------------
+
+    def submit(self, message: Message) -> None:
+        self._queue.put(message)
+
+    def backlog(self) -> int:
+        return self._queue.qsize()
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, name="sensing-ingest", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Write what is queued, then stop."""
+        if self._thread is None:
+            return
+        self._stopping.set()
+        self._queue.put(None)
+        self._thread.join(timeout)
+        self._thread = None
+
+    def _housekeeping(self, batch: Batch) -> None:
+        mono = time.monotonic()
+        if mono >= self._next_refresh:
+            self._next_refresh = mono + self.settings.registry_refresh_s
+            try:
+                self.refresh()
+            except Exception as exc:  # noqa: BLE001 - keep the cached registry meanwhile
+                log.error("sensing.refresh_failed", error=repr(exc)[:300])
+        if mono >= self._next_tick:
+            self._next_tick = mono + self.settings.silence_check_s
+            self.tick(batch)
+
+    def _run(self) -> None:
+        max_rows = self.settings.batch_max_rows
+        max_wait = self.settings.batch_max_ms / 1000.0
+        get = self._queue.get
+        while True:
+            first = get()
+            if first is None:
+                return
+            with self._lock:
+                batch = Batch()
+                messages = [first]
+                self._housekeeping(batch)
+                self.add(batch, first)
+                deadline = time.monotonic() + max_wait
+                stop = False
+                while len(batch.readings) < max_rows:
+                    left = deadline - time.monotonic()
+                    try:
+                        message = get(timeout=left) if left > 0 else self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if message is None:
+                        stop = True
+                        break
+                    messages.append(message)
+                    self.add(batch, message)
+                self._commit(batch, messages)
+            if stop:
+                self._drain()
+                return
+
+    def _drain(self) -> None:
+        rest: list[Message] = []
+        while True:
+            try:
+                message = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if message is not None:
+                rest.append(message)
+        if rest:
+            self.process(rest)
+
+
+__all__ = ["AlertEvent", "Message", "Outcome", "Pipeline", "topic_device"]

@@ -1,0 +1,337 @@
+"""The write path of the ingest: one transaction per batch for readings, dead letters, counters
+and alert changes.
+
+Readings go in with one ``executemany`` and ``ON CONFLICT DO NOTHING`` on their key (device,
+quantity, time), so a message the broker delivers twice is stored once. On SQLite the times are
+bound as the text SQLAlchemy's ``UtcDateTime`` itself stores (``YYYY-MM-DD HH:MM:SS.ffffff``,
+UTC), which spares a Python type conversion per row on the hottest path; PostgreSQL gets
+datetimes.
+
+Alert changes arrive in order per alert; the many updates of an alert whose condition holds on
+become one ``UPDATE`` per batch.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table, and_, bindparam, case, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from onegrid.sensing.domain.engine import AlertEvent, Change, SubjectKind
+from onegrid.sensing.domain.rules import COMPONENT_CATEGORY, Rule
+from onegrid.sensing.domain.units import QUANTITIES
+from onegrid.sensing.models import (
+    AlertRow,
+    DeadLetterRow,
+    IngestCounterRow,
+    ReadingRow,
+)
+
+READINGS: Table = ReadingRow.__table__  # type: ignore[assignment]
+DEAD: Table = DeadLetterRow.__table__  # type: ignore[assignment]
+COUNTERS: Table = IngestCounterRow.__table__  # type: ignore[assignment]
+ALERTS: Table = AlertRow.__table__  # type: ignore[assignment]
+
+_SQLITE_INSERT = (
+    "INSERT INTO sensing_readings (device_id, quantity, observed_at, value) "
+    "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
+_PG_INSERT = postgresql.insert(READINGS).on_conflict_do_nothing()
+
+ACTIVE, CLEARED = "active", "cleared"
+CASE_PENDING, CASE_NONE, CASE_OPENED, CASE_FAILED = "pending", "none", "opened", "failed"
+
+
+def utc(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+def sqlite_time(ts: float) -> str:
+    """``ts`` as the text ``UtcDateTime`` stores on SQLite."""
+    return datetime.fromtimestamp(ts, UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+@dataclass
+class Batch:
+    """What one pass of the ingester writes together."""
+
+    readings: list[tuple[str, str, float, float]] = field(default_factory=list)
+    dead_letters: list[dict[str, Any]] = field(default_factory=list)
+    counters: Counter[tuple[str, str]] = field(default_factory=Counter)
+    events: list[AlertEvent] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.readings or self.dead_letters or self.counters or self.events)
+
+
+@dataclass
+class Written:
+    readings: int = 0
+    raised: list[int] = field(default_factory=list)  # alert ids
+    reopened: list[int] = field(default_factory=list)  # raised again soon after a clear
+    cleared: list[int] = field(default_factory=list)
+
+
+def insert_readings(conn: Connection, rows: Sequence[tuple[str, str, float, float]]) -> None:
+    if not rows:
+        return
+    if conn.dialect.name == "sqlite":
+        cache: dict[float, str] = {}
+        params = []
+        for device_id, quantity, ts, value in rows:
+            text = cache.get(ts)
+            if text is None:
+                text = cache[ts] = sqlite_time(ts)
+            params.append((device_id, quantity, text, value))
+        conn.exec_driver_sql(_SQLITE_INSERT, params)
+        return
+    conn.execute(
+        _PG_INSERT,
+        [
+            {"device_id": d, "quantity": q, "observed_at": utc(ts), "value": v}
+            for d, q, ts, v in rows
+        ],
+    )
+
+
+def add_counters(conn: Connection, counters: Counter[tuple[str, str]], now: datetime) -> None:
+    if not counters:
+        return
+    ins = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(COUNTERS)
+    stmt = ins.values(
+        source=bindparam("s"), outcome=bindparam("o"), count=bindparam("n"), updated_at=now
+    ).on_conflict_do_update(
+        index_elements=[COUNTERS.c.source, COUNTERS.c.outcome],
+        set_={"count": COUNTERS.c.count + ins.excluded.count, "updated_at": now},
+    )
+    conn.execute(stmt, [{"s": s, "o": o, "n": n} for (s, o), n in sorted(counters.items())])
+
+
+def _case_category(rule: Rule, event: AlertEvent) -> tuple[str | None, str | None]:
+    """The case class an alert opens, or None and why not."""
+    if rule.category is None:
+        return None, "the rule opens no case"
+    if rule.category != COMPONENT_CATEGORY:
+        return rule.category, None
+    device = event.device
+    if device is None or not device.component_id:
+        return None, "the rule's case class is the component's, and the device is on none"
+    return "C" + device.component_id[6:10], None
+
+
+def _direction(rule: Rule) -> int:
+    """+1 when a larger value is worse (the peak is the maximum), -1 when smaller is."""
+    if rule.below is not None or (rule.change is not None and rule.change < 0):
+        return -1
+    return 1
+
+
+def _new_alert(event: AlertEvent, now: datetime) -> dict[str, Any]:
+    rule, device = event.rule, event.device
+    category, why_not = _case_category(rule, event)
+    unit = QUANTITIES[rule.quantity].unit if rule.quantity in QUANTITIES else None
+    area = None
+    if device is not None:
+        areas = device.areas
+        area = (
+            areas.get("unit_grid")
+            or areas.get("community")
+            or areas.get("subdistrict")
+            or areas.get("district")
+        )
+    elif event.subject_kind is SubjectKind.AREA:
+        area = event.subject
+    value = event.value
+    return {
+        "rule_code": rule.code,
+        "subject_kind": event.subject_kind.value,
+        "subject": event.subject,
+        "open_key": event.key,
+        "status": ACTIVE,
+        "description": rule.describe(
+            device=device.id if device else "", value=_fmt(value), unit=unit or "", area=area or ""
+        ),
+        "started_at": utc(event.started_at),
+        "raised_at": now,
+        "last_fired_at": utc(event.at),
+        "cleared_at": None,
+        "fire_count": 1,
+        "episodes": 1,
+        "first_value": value,
+        "last_value": value,
+        "peak_value": value,
+        "unit": unit,
+        "lon": device.lon if device else None,
+        "lat": device.lat if device else None,
+        "area_code": area,
+        "component_id": device.component_id if device else None,
+        "category_code": category,
+        "urgency": rule.urgency,
+        "department_code": None,
+        "case_state": CASE_PENDING if category else CASE_NONE,
+        "case_id": None,
+        "case_number": None,
+        "case_note": why_not,
+        "clear_noted": False,
+    }
+
+
+def _fmt(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+@dataclass
+class _Pending:
+    """Updates of one open alert not yet written."""
+
+    count: int = 0
+    at: float = 0.0
+    value: float | None = None
+    peak: float | None = None
+    direction: int = 1
+
+    def add(self, event: AlertEvent) -> None:
+        self.count += 1
+        self.at = max(self.at, event.at)
+        self.value = event.value
+        if event.value is not None and (
+            self.peak is None or (event.value - self.peak) * self.direction > 0
+        ):
+            self.peak = event.value
+
+
+class AlertWriter:
+    """Applies alert changes in order; see the module docstring."""
+
+    def __init__(self, session: Session, now: datetime) -> None:
+        self.session = session
+        self.now = now
+        self.written = Written()
+        self._pending: dict[str, _Pending] = {}
+
+    def apply(self, events: Iterable[AlertEvent]) -> Written:
+        for event in events:
+            if event.change is Change.UPDATED:
+                pending = self._pending.get(event.key)
+                if pending is None:
+                    pending = self._pending[event.key] = _Pending(direction=_direction(event.rule))
+                pending.add(event)
+                continue
+            self._flush(event.key)
+            if event.change is Change.RAISED:
+                self._raise(event)
+            else:
+                self._clear(event)
+        for key in list(self._pending):
+            self._flush(key)
+        return self.written
+
+    def _flush(self, key: str) -> None:
+        pending = self._pending.pop(key, None)
+        if pending is None:
+            return
+        values: dict[str, Any] = {
+            "fire_count": ALERTS.c.fire_count + pending.count,
+            "last_fired_at": utc(pending.at),
+            "last_value": pending.value,
+        }
+        if pending.peak is not None:
+            peak = ALERTS.c.peak_value
+            worse = peak < pending.peak if pending.direction > 0 else peak > pending.peak
+            values["peak_value"] = case((or_(peak.is_(None), worse), pending.peak), else_=peak)
+        self.session.execute(update(ALERTS).where(ALERTS.c.open_key == key).values(values))
+
+    def _raise(self, event: AlertEvent) -> None:
+        session = self.session
+        rule = event.rule
+        open_id = session.execute(
+            select(ALERTS.c.id).where(ALERTS.c.open_key == event.key)
+        ).scalar()
+        if open_id is not None:
+            # Already open (an ingester restarted without its state, or a second ingester):
+            # the same alert goes on.
+            pending = _Pending(direction=_direction(rule))
+            pending.add(event)
+            self._pending[event.key] = pending
+            self._flush(event.key)
+            return
+        if rule.reopen_within_s > 0:
+            since = self.now - timedelta(seconds=rule.reopen_within_s)
+            recent = session.execute(
+                select(ALERTS.c.id)
+                .where(
+                    and_(
+                        ALERTS.c.rule_code == rule.code,
+                        ALERTS.c.subject == event.subject,
+                        ALERTS.c.status == CLEARED,
+                        ALERTS.c.cleared_at >= since,
+                    )
+                )
+                .order_by(ALERTS.c.cleared_at.desc())
+                .limit(1)
+            ).scalar()
+            if recent is not None:
+                session.execute(
+                    update(ALERTS)
+                    .where(ALERTS.c.id == recent)
+                    .values(
+                        status=ACTIVE,
+                        open_key=event.key,
+                        cleared_at=None,
+                        last_fired_at=utc(event.at),
+                        last_value=event.value,
+                        fire_count=ALERTS.c.fire_count + 1,
+                        episodes=ALERTS.c.episodes + 1,
+                        clear_noted=False,
+                    )
+                )
+                self.written.reopened.append(int(recent))
+                return
+        new_id = session.execute(
+            insert(ALERTS).values(_new_alert(event, self.now)).returning(ALERTS.c.id)
+        ).scalar_one()
+        self.written.raised.append(int(new_id))
+
+    def _clear(self, event: AlertEvent) -> None:
+        found = self.session.execute(
+            update(ALERTS)
+            .where(ALERTS.c.open_key == event.key)
+            .values(
+                status=CLEARED,
+                open_key=None,
+                cleared_at=utc(event.at),
+                last_value=event.value,
+            )
+            .returning(ALERTS.c.id)
+        ).scalar()
+        if found is not None:
+            self.written.cleared.append(int(found))
+
+
+def write_batch(session: Session, batch: Batch, now: datetime) -> Written:
+    """Everything of one batch, in the caller's transaction."""
+    conn = session.connection()
+    insert_readings(conn, batch.readings)
+    if batch.dead_letters:
+        conn.execute(insert(DEAD), batch.dead_letters)
+    add_counters(conn, batch.counters, now)
+    written = AlertWriter(session, now).apply(batch.events)
+    written.readings = len(batch.readings)
+    return written
+
+
+def open_alerts(session: Session) -> list[tuple[str, str, str, datetime]]:
+    """(rule, subject, subject kind, started) of every open alert, to restore an engine."""
+    rows = session.execute(
+        select(
+            ALERTS.c.rule_code, ALERTS.c.subject, ALERTS.c.subject_kind, ALERTS.c.started_at
+        ).where(ALERTS.c.status == ACTIVE)
+    ).all()
+    return [(r[0], r[1], r[2], r[3]) for r in rows]

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from onegrid.dispatch.classifier import compose, normalise
+
+
+def test_normalise_folds_width_case_space_and_numbers() -> None:
+    assert normalise("  ＡＢＣ 路灯\t\n坏了  Street   Light ") == "abc 路灯 坏了 street light"
+    assert normalise("人民路１２号 call 12345 on 2026-11-22") == "人民路0号 call 0 on 0-0-0"
+
+
+def test_normalise_of_whitespace_only_is_empty() -> None:
+    assert normalise("\t\n \u3000 ") == ""
+
+
+def test_compose_repeats_the_title() -> None:
+    assert compose("井盖缺失", "人民路有个井盖没了", title_weight=3) == (
+        "井盖缺失 井盖缺失 井盖缺失 人民路有个井盖没了"
+    )
+
+
+def test_compose_without_title_or_body() -> None:
+    assert compose("", "only a body", title_weight=5) == "only a body"
+    assert compose("only a title", "", title_weight=1) == "only a title"
