@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export ONEGRID_SHARED_DATA ?= $(abspath ../shared/data)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format typecheck bench migrate demo clean check-schema
+.PHONY: web help run test lint format typecheck bench migrate demo clean check-schema
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -20,10 +20,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create the virtual environment and install OneGrid
 
-run: $(STAMP) ## Migrate, load the demo city if empty, serve on http://127.0.0.1:8000
+run: $(STAMP) web ## Migrate, load the demo city if empty, serve on http://127.0.0.1:8000
 	$(BIN)/onegrid run
 
-test: $(STAMP) ## Lint, type-check and run every test (SQLite, and PostgreSQL when reachable)
+test: $(STAMP) web ## Lint, type-check and run every test (SQLite, and PostgreSQL when reachable)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
@@ -54,3 +54,19 @@ bench: $(STAMP) ## Run the benchmarks in bench/ and print their figures
 
 clean: ## Remove the virtual environment and local data
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+
+# The web front end (frontend/ → src/onegrid/web/static/dist): built when Node.js is present and the
+# build is missing or older than its sources; without Node.js the API still runs and `/` says so.
+WEB_INDEX := src/onegrid/web/static/dist/index.html
+WEB_SRC := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html \
+	frontend/package.json frontend/vite.config.ts frontend/tsconfig.json
+
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+
+$(WEB_INDEX): frontend/node_modules/.package-lock.json $(WEB_SRC)
+	cd frontend && npm run build
+
+web: ## Build the web front end if Node.js is here and the build is missing or outdated
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(WEB_INDEX); \
+	else echo "Node.js not found: the web front end is not built (install Node.js 20+, then make web)"; fi

@@ -68,7 +68,6 @@ def bare_app(url: str) -> Any:
     stmt = insert(CASES).returning(CASES.c.id)
     row = _row_template()
 
-    @app.post("/bare", status_code=201)
     def bare(body: CaseCreate) -> dict[str, Any]:
         now = datetime.now(UTC)
         values = {
@@ -87,6 +86,10 @@ def bare_app(url: str) -> Any:
             new_id = conn.execute(stmt, values).scalar_one()
         return {"id": new_id, "number": values["number"]}
 
+    # This module defers annotations and CaseCreate is imported here, not at module level:
+    # without this FastAPI took "body" for a query parameter, and the baseline measured 422s.
+    bare.__annotations__["body"] = CaseCreate
+    app.post("/bare", status_code=201)(bare)
     return app
 
 
@@ -490,6 +493,7 @@ LIST_MIXES = [
 
 def _list_latencies(url: str, headers: dict[str, str], rounds: int) -> dict[str, float]:
     times: list[float] = []
+    per_mix: dict[str, list[float]] = {json.dumps(m, ensure_ascii=False): [] for m in LIST_MIXES}
     with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
         for _ in range(2):  # warm the caches
             for mix in LIST_MIXES:
@@ -499,8 +503,11 @@ def _list_latencies(url: str, headers: dict[str, str], rounds: int) -> dict[str,
                 t = time.perf_counter()
                 client.get("/api/v1/cases", params=mix).raise_for_status()
                 times.append(time.perf_counter() - t)
+                per_mix[json.dumps(mix, ensure_ascii=False)].append(times[-1])
     q = statistics.quantiles(times, n=100)
-    return {"p50_ms": q[49] * 1e3, "p95_ms": q[94] * 1e3, "n": len(times)}
+    # Which filter mix is slow matters more than the pooled figure: the median of each.
+    mixes = {k: statistics.median(v) * 1e3 for k, v in per_mix.items()}
+    return {"p50_ms": q[49] * 1e3, "p95_ms": q[94] * 1e3, "n": len(times), "mixes": mixes}
 
 
 def run_backend(name: str, url: str, data_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
@@ -579,7 +586,7 @@ def report(name: str, r: dict[str, Any]) -> None:
     )
     print(
         f"bare FastAPI+INSERT: {b['rate']:6,.0f} rows/s   p50 {b['p50_ms']:.1f} ms  "
-        f"p99 {b['p99_ms']:.1f} ms"
+        f"p99 {b['p99_ms']:.1f} ms  ({b['failures']} failed)"
     )
     print(f"ratio create/bare: {c['rate'] / b['rate']:.2f}")
     print(
@@ -590,6 +597,8 @@ def report(name: str, r: dict[str, Any]) -> None:
         f"list with filters over {li['cases']:,} cases: p50 {li['p50_ms']:.1f} ms  "
         f"p95 {li['p95_ms']:.1f} ms  ({li['n']} requests, one at a time)"
     )
+    for mix, median in li.get("mixes", {}).items():
+        print(f"    median {median:8.1f} ms  {mix}")
 
 
 def main() -> None:

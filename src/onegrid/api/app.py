@@ -11,6 +11,7 @@ from onegrid.core.clock import Clock, SystemClock
 from onegrid.core.settings import Settings, get_settings
 from onegrid.db.engine import make_engine
 from onegrid.db.session import Database
+from onegrid.web import install_web
 
 
 def create_app(
@@ -33,6 +34,7 @@ def create_app(
         app.include_router(open311.router, prefix=prefix)
     for router in _context_routers():
         app.include_router(router, prefix="/api/v1")
+    install_web(app)  # last: the web's "/" must not shadow an API route
     return app
 
 

@@ -1,7 +1,7 @@
 """A read-only NGSI-LD context broker face over the device registry and latest readings.
 
 ``GET /ngsi-ld/v1/entities?type=AirQualityObserved`` lists devices of that type with their latest
-values, as a FIWARE client expects them; see ``sensing.ngsi`` and docs/sensing.md for how far the
+values, as a FIWARE client expects them; see ``sensing.ngsi`` and docs/ngsi-ld.md for how far the
 compatibility goes. Errors use the NGSI-LD problem types (``BadRequestData``,
 ``ResourceNotFound``).
 """

@@ -22,7 +22,7 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from onegrid.cases.models import CaseAttachmentRow
-from onegrid.cases.services.common import authorize, load_case
+from onegrid.cases.services.common import authorize, load_case, one_writer
 from onegrid.core.clock import Clock
 from onegrid.core.errors import InvalidInput, NotFound
 from onegrid.db.session import Database
@@ -155,7 +155,7 @@ def add_attachment(
     max_bytes: int,
 ) -> Attachment:
     """Attach a file to a case (before the transition that cites it)."""
-    with db.unit_of_work() as session:
+    with one_writer(db.dialect), db.unit_of_work() as session:
         return add_attachment_in(
             session,
             principal,

@@ -34,6 +34,73 @@ _CREATE_EXAMPLE: dict[str, Any] = {
 }
 
 
+_CASE_EXAMPLE: dict[str, Any] = {
+    "id": 1042,
+    "number": "E0102202603020007",
+    "category_code": "E0102",
+    "component_id": None,
+    "channel": "web_app",
+    "nature": "complaint",
+    "urgency": "normal",
+    "description": "小区东门外垃圾堆放三天无人清理 (rubbish piled outside the east gate)",
+    "address": "示范路 12 号东门",
+    "tags": ["rubbish"],
+    "location": {
+        "lon": 116.3051,
+        "lat": 39.9102,
+        "h3_10": "8a31aa5a1a67fff",
+        "city": "110000",
+        "district": "110101",
+        "subdistrict": "110101001",
+        "community": "110101001001",
+        "unit_grid": "110101001001001",
+    },
+    "reporter": {"name": "张*", "phone": "138****5678", "email": None, "masked": True},
+    "status": "handling",
+    "version": 4,
+    "department_code": "sanitation",
+    "suggested_department_code": "sanitation",
+    "merged_into_id": None,
+    "split_parent_id": None,
+    "limits_version": "2025.01",
+    "region_class": "core",
+    "clock": {
+        "step": "handle",
+        "deadline": "2026-03-02T06:30:00Z",
+        "allowed_seconds": 14400.0,
+        "used_seconds": 12600.0,
+        "left_seconds": 1800.0,
+        "ratio": 0.875,
+        "light": "yellow",
+        "paused": False,
+        "natural_hours": False,
+    },
+    "overdue_steps": 0,
+    "escalation_tier": 0,
+    "escalated_to": None,
+    "extensions_granted": 0,
+    "extension_pending": None,
+    "check_passed": None,
+    "returns": 0,
+    "reworks": 0,
+    "reopens": 0,
+    "created_at": "2026-03-02T01:00:00Z",
+    "updated_at": "2026-03-02T01:20:00Z",
+    "filed_at": "2026-03-02T01:10:00Z",
+    "dispatched_at": "2026-03-02T01:15:00Z",
+    "closed_at": None,
+    "allowed_actions": [
+        "return",
+        "handle",
+        "report_back",
+        "extend_request",
+        "extend_approve",
+        "extend_refuse",
+        "hold",
+    ],
+}
+
+
 class ReporterIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -115,6 +182,10 @@ class ClockOut(BaseModel):
 
 
 class CaseOut(BaseModel):
+    """A case as the caller may see it, with its running step's clock and light."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_CASE_EXAMPLE]})
+
     id: int
     number: str
     category_code: str
@@ -330,12 +401,27 @@ class TransitionIn(BaseModel):
 
 
 class DispatchIn(TransitionIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"department_code": "sanitation", "expected_version": 2, "reason": ""}]
+        }
+    )
+
     department_code: str | None = Field(
         default=None, max_length=32, description="Default: the department the duty rules suggest"
     )
 
 
 class CheckIn(TransitionIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"passed": True, "expected_version": 6, "attachments": [12]},
+                {"passed": False, "reason": "垃圾仍未清理 (still there)", "expected_version": 6},
+            ]
+        }
+    )
+
     passed: bool = Field(description="Was the problem solved, as seen on site?")
 
 
@@ -361,6 +447,12 @@ class ExtensionRequestIn(TransitionIn):
 
 
 class ExtensionApproveIn(TransitionIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"expected_version": 5}, {"amount": 1, "unit": "working_days"}]
+        }
+    )
+
     amount: float | None = Field(default=None, gt=0, le=1000, description="Default: as asked")
     unit: LimitUnit | None = None
 
@@ -371,6 +463,14 @@ class ExtensionApproveIn(TransitionIn):
 
 
 class MergeIn(TransitionIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"into_case_id": 1041, "reason": "同一地点重复上报", "expected_version": 1}
+            ]
+        }
+    )
+
     into_case_id: int = Field(description="The case this duplicate is folded into")
 
 
@@ -382,6 +482,22 @@ class SplitPartIn(BaseModel):
 
 
 class SplitIn(TransitionIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "lead_department_code": "roads",
+                    "parts": [
+                        {"department_code": "roads", "description": "修复破损路面"},
+                        {"department_code": "sanitation", "description": "清运建筑垃圾"},
+                    ],
+                    "reason": "涉及两个部门",
+                    "expected_version": 2,
+                }
+            ]
+        }
+    )
+
     parts: list[SplitPartIn] = Field(min_length=2, max_length=20)
     lead_department_code: str = Field(max_length=32, description="The lead unit (首接负责)")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import typer
+
 from onegrid.cli.root import app, console, open_database, settings_or_exit
 from onegrid.core.settings import Settings
 from onegrid.db.session import Database
@@ -18,12 +20,24 @@ def load_demo_if_empty(db: Database, settings: Settings) -> None:
 
 
 @app.command("demo")
-def demo_cmd(seed: int | None = None) -> None:
+def demo_cmd(
+    seed: int | None = None,
+    history: bool = typer.Option(
+        False,
+        "--history",
+        help="Also load about two years of synthetic case history and callbacks (minutes).",
+    ),
+) -> None:
     """Build the synthetic demo city (the same city for the same seed)."""
     from onegrid.demo import build_demo_city
 
     settings = settings_or_exit()
     db = open_database(settings)
     migrate(db.engine)
-    report = build_demo_city(db, seed=seed if seed is not None else settings.demo_seed)
+    seed = seed if seed is not None else settings.demo_seed
+    report = build_demo_city(db, seed=seed)
     console.print(report.render())
+    if history:
+        from onegrid.demo.history import load_demo_history
+
+        console.print(load_demo_history(db, seed).render())

@@ -36,6 +36,7 @@ from onegrid.grid.importing.reading import read_features
 from onegrid.people import services as people_services
 from onegrid.people.credentials import create_api_key
 from onegrid.people.domain import Grant, Role, Scope
+from onegrid.sensing import services as sensing_services
 
 VALID_FROM = date(2024, 1, 1)
 # Demo users share one random password; a light Argon2id keeps the build quick, and each hash
@@ -102,6 +103,11 @@ def build_demo_city(
         report.users = _users(session, areas, report.password, clock)
         report.api_keys = _api_keys(session, clock)
     report.counts["components"] = _components(db, seed, clock, components_per_grid)
+    with db.unit_of_work() as session:
+        sensors = sensing_services.register_demo_devices(session, clock, seed)
+    report.counts["components"] += sensors.components
+    report.counts["sensor devices"] = sensors.devices
+    report.counts["bike parking areas"] = sensors.parking_areas
     return report
 
 

@@ -1,5 +1,9 @@
-"""Dispatch: routing rules, classification, duplicates and escalation.
+"""Dispatch: classification, routing, the 12345 hotline desk and duplicates.
 
-So far it holds the text classifier (``onegrid.dispatch.classifier``), which suggests a category
-for a message before an operator dispatches it.
+- ``classifier``: suggests a category for a message before an operator dispatches it;
+- ``routing``: which unit a case goes to and why, and direct dispatch (直派);
+- ``hotline``: calls and messages, the knowledge base, callbacks and the three rates;
+- ``duplicates``: a new report near an open case of the same category, proposed for merging.
+
+Cases are written only through ``onegrid.cases.services``.
 """

@@ -60,10 +60,14 @@ ACTIONS: Mapping[str, Rule] = {
         public=True,
     ),
     "case.verify": _rule("verify a public report on site (核实)", R.INSPECTOR),
-    "case.verify.request": _rule("ask an inspector to verify", R.REGISTRAR, R.SHIFT_LEADER),
-    "case.file": _rule("file a case (立案)", R.SHIFT_LEADER),
+    # The 12345 centre takes the call and sends it straight to the unit (直派, within minutes), so
+    # its operators decide on verification, file and dispatch their own hotline cases.
+    "case.verify.request": _rule(
+        "ask an inspector to verify", R.REGISTRAR, R.SHIFT_LEADER, R.HOTLINE_OPERATOR
+    ),
+    "case.file": _rule("file a case (立案)", R.SHIFT_LEADER, R.HOTLINE_OPERATOR),
     "case.cancel": _rule("cancel an invalid report (作废)", R.SHIFT_LEADER),
-    "case.dispatch": _rule("send a case to a department (派遣)", R.DISPATCHER),
+    "case.dispatch": _rule("send a case to a department (派遣)", R.DISPATCHER, R.HOTLINE_OPERATOR),
     "case.accept": _rule("accept a dispatched case", R.DEPARTMENT_HANDLER),
     "case.return": _rule("return a wrongly dispatched case (回退)", R.DEPARTMENT_HANDLER),
     "case.handle": _rule("record handling work", R.DEPARTMENT_HANDLER),

@@ -15,6 +15,7 @@ The same seed gives the same devices.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import shapely
@@ -32,6 +33,14 @@ from onegrid.sensing.domain.devices import DeviceDraft
 
 COVER_CLASSES = tuple(f"C01{n:02d}" for n in range(1, 14))
 OPERATOR_QUOTAS = (6000, 5000, 4000)
+
+
+@dataclass
+class DemoSensors:
+    devices: int = 0
+    components: int = 0  # made to mount stations and gauges on
+    parking_areas: int = 0
+    operators: int = 0
 
 
 def _components(session: Session, class_code: str) -> Iterator[Component]:
@@ -70,13 +79,14 @@ def _register(session: Session, clock: Clock, draft: DeviceDraft) -> int:
     return 1
 
 
-def _stations(session: Session, clock: Clock) -> int:
+def _stations(session: Session, clock: Clock, out: DemoSensors) -> int:
     count = 0
     for area in list_areas(session, level="subdistrict", limit=100_000):
         point = get_area(session, area.code).geometry.representative_point()
         lon, lat = round(float(point.x), 6), round(float(point.y), 6)
         name = f"{area.name_zh or area.code}空气质量监测站"
         component = _new_component(session, clock, "C0603", name, lon, lat)
+        out.components += component is not None
         draft = DeviceDraft(
             f"AQ-{area.code}",
             "air_quality",
@@ -109,7 +119,7 @@ def _on_components(
     return count
 
 
-def _gauges(session: Session, clock: Clock, rng: np.random.Generator) -> int:
+def _gauges(session: Session, clock: Clock, rng: np.random.Generator, out: DemoSensors) -> int:
     count = 0
     for area in list_areas(session, level="district", limit=100_000):
         shape = get_area(session, area.code).geometry
@@ -124,6 +134,7 @@ def _gauges(session: Session, clock: Clock, rng: np.random.Generator) -> int:
             made += 1
             name = f"{area.name_zh or area.code}积水监测点{made}"
             component = _new_component(session, clock, "C0602", name, round(lon, 6), round(lat, 6))
+            out.components += component is not None
             draft = DeviceDraft(
                 f"WL-{area.code}-{made}",
                 "water_level",
@@ -136,12 +147,13 @@ def _gauges(session: Session, clock: Clock, rng: np.random.Generator) -> int:
     return count
 
 
-def _bikes(session: Session, clock: Clock, rng: np.random.Generator) -> None:
+def _bikes(session: Session, clock: Clock, rng: np.random.Generator, out: DemoSensors) -> None:
     operators = [d for d in list_departments(session, active_only=True) if d.kind == "operator"]
     for dept, quota in zip(operators, OPERATOR_QUOTAS, strict=False):
         bikewatch.set_operator(
             session, dept.code, dept.name_zh, dept.code, clock, fleet_quota=quota
         )
+        out.operators += 1
     for c in _components(session, "C0213"):
         bikewatch.set_area(
             session,
@@ -151,16 +163,19 @@ def _bikes(session: Session, clock: Clock, rng: np.random.Generator) -> None:
             int(rng.integers(20, 61)),
             clock,
         )
+        out.parking_areas += 1
 
 
-def register_demo_devices(session: Session, clock: Clock, seed: int) -> int:
-    """Register the demo city's devices and bike configuration; returns the devices made."""
+def register_demo_devices(session: Session, clock: Clock, seed: int) -> DemoSensors:
+    """Register the demo city's devices and bike configuration; says what was made."""
     rng = np.random.default_rng(seed + 61)
+    out = DemoSensors()
     services.ensure_default_rules(session, clock)
-    count = _stations(session, clock)
+    count = _stations(session, clock, out)
     count += _on_components(session, clock, rng, COVER_CLASSES, "manhole_cover", "MC", 0.1, 300)
     count += _on_components(session, clock, rng, ("C0115",), "street_lamp", "SL", 0.1, 200)
-    count += _gauges(session, clock, rng)
+    count += _gauges(session, clock, rng, out)
     count += _on_components(session, clock, rng, ("C0126",), "video_ai", "CAM", 0.5, 30)
-    _bikes(session, clock, rng)
-    return count
+    _bikes(session, clock, rng, out)
+    out.devices = count
+    return out

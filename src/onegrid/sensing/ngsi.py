@@ -7,7 +7,7 @@ Each quantity is a Property under the attribute name the smart data models use (
 place is the GeoProperty ``location``; ``name``, ``dateObserved``, and ``refDevice`` /
 ``refComponent`` Relationships complete it. ``keyValues`` gives the simplified form.
 
-How far the compatibility goes is in docs/sensing.md: read-only, ``GET /entities`` with ``type``,
+How far the compatibility goes is in docs/ngsi-ld.md: read-only, ``GET /entities`` with ``type``,
 ``id``, ``idPattern``, ``attrs``, ``q`` (comparisons joined by ``;``), ``limit``, ``offset``,
 ``count`` and ``options=keyValues``; ``GET /entities/{id}``; ``GET /types``.
 """

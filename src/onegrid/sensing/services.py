@@ -8,7 +8,7 @@ work), like the other contexts' services.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,6 +27,9 @@ from onegrid.sensing.domain.rules import parse_rules, rule_to_spec
 from onegrid.sensing.models import DeviceRow, RuleRow
 from onegrid.sensing.queries import DeviceView
 from onegrid.sensing.settings import SensingSettings
+
+if TYPE_CHECKING:
+    from onegrid.sensing.demo import DemoSensors
 
 ADMIN = "sensing.admin"
 
@@ -190,7 +193,7 @@ def ensure_default_rules(
     return len(load_rules(session, default_rule_specs(settings), clock))
 
 
-def register_demo_devices(session: Session, clock: Clock, seed: int) -> int:
+def register_demo_devices(session: Session, clock: Clock, seed: int) -> DemoSensors:
     """Devices for the demo city: see ``sensing.demo``."""
     from onegrid.sensing.demo import register_demo_devices as build
 

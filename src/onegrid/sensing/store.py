@@ -207,16 +207,111 @@ class _Pending:
             self.peak = event.value
 
 
+def _p(name: str, column: str) -> Any:
+    return bindparam(name, type_=ALERTS.c[column].type)
+
+
+# Built once, values bound at execution: a statement per alert stays cheap (no per-call
+# coercion of thirty literal values and no new cache key).
+_INSERT_ALERT = insert(ALERTS).returning(ALERTS.c.id)
+_CLEAR_ALERT = (
+    update(ALERTS)
+    .where(ALERTS.c.open_key == _p("key_", "open_key"))
+    .values(
+        status=CLEARED,
+        open_key=None,
+        cleared_at=_p("cleared_", "cleared_at"),
+        last_value=_p("value_", "last_value"),
+    )
+    .returning(ALERTS.c.id)
+)
+_REOPEN_ALERT = (
+    update(ALERTS)
+    .where(ALERTS.c.id == _p("id_", "id"))
+    .values(
+        status=ACTIVE,
+        open_key=_p("key_", "open_key"),
+        cleared_at=None,
+        last_fired_at=_p("at_", "last_fired_at"),
+        last_value=_p("value_", "last_value"),
+        fire_count=ALERTS.c.fire_count + 1,
+        episodes=ALERTS.c.episodes + 1,
+        clear_noted=False,
+    )
+)
+
+
+def _update_statement(direction: int) -> Any:
+    """The update of an alert that fired again; direction 0: no peak to compare."""
+    values: dict[str, Any] = {
+        "fire_count": ALERTS.c.fire_count + _p("count_", "fire_count"),
+        "last_fired_at": _p("at_", "last_fired_at"),
+        "last_value": _p("value_", "last_value"),
+    }
+    if direction:
+        peak, new = ALERTS.c.peak_value, _p("peak_", "peak_value")
+        worse = peak < new if direction > 0 else peak > new
+        values["peak_value"] = case((or_(peak.is_(None), worse), new), else_=peak)
+    return update(ALERTS).where(ALERTS.c.open_key == _p("key_", "open_key")).values(values)
+
+
+_UPDATE_ALERT = {d: _update_statement(d) for d in (-1, 0, 1)}
+
+
 class AlertWriter:
-    """Applies alert changes in order; see the module docstring."""
+    """Applies alert changes in order; see the module docstring.
+
+    What the raises of a batch must know of stored alerts (already open under the same key; a
+    recent clear to reopen) is read up front in two queries, then kept current in memory as the
+    batch's own raises and clears go in: a raise costs one ``INSERT`` (or ``UPDATE``), a clear
+    one ``UPDATE``, however many alerts a replay raises."""
 
     def __init__(self, session: Session, now: datetime) -> None:
         self.session = session
+        self.conn = session.connection()
         self.now = now
         self.written = Written()
         self._pending: dict[str, _Pending] = {}
+        self._open: dict[str, int] = {}  # open key → alert id
+        self._recent: dict[str, tuple[int, datetime]] = {}  # key → (id, cleared at), latest
+
+    def _preload(self, events: Sequence[AlertEvent]) -> None:
+        raised = [e for e in events if e.change is Change.RAISED]
+        if not raised:
+            return
+        keys = sorted({e.key for e in raised})
+        for i in range(0, len(keys), 500):
+            rows = self.conn.execute(
+                select(ALERTS.c.open_key, ALERTS.c.id).where(
+                    ALERTS.c.open_key.in_(keys[i : i + 500])
+                )
+            )
+            self._open.update((k, int(n)) for k, n in rows)
+        reopening = [e for e in raised if e.rule.reopen_within_s > 0]
+        if not reopening:
+            return
+        since = min(
+            min(self.now, utc(e.at)) - timedelta(seconds=e.rule.reopen_within_s) for e in reopening
+        )
+        subjects = sorted({e.subject for e in reopening})
+        for i in range(0, len(subjects), 500):
+            rows = self.conn.execute(
+                select(ALERTS.c.id, ALERTS.c.rule_code, ALERTS.c.subject, ALERTS.c.cleared_at)
+                .where(
+                    and_(
+                        ALERTS.c.subject.in_(subjects[i : i + 500]),
+                        ALERTS.c.status == CLEARED,
+                        ALERTS.c.cleared_at >= since,
+                    )
+                )
+                .order_by(ALERTS.c.cleared_at)
+            )
+            for row in rows:
+                self._recent[f"{row.rule_code}|{row.subject}"] = (int(row.id), row.cleared_at)
 
     def apply(self, events: Iterable[AlertEvent]) -> Written:
+        events = list(events)
+        self._preload(events)
         for event in events:
             if event.change is Change.UPDATED:
                 pending = self._pending.get(event.key)
@@ -237,24 +332,20 @@ class AlertWriter:
         pending = self._pending.pop(key, None)
         if pending is None:
             return
-        values: dict[str, Any] = {
-            "fire_count": ALERTS.c.fire_count + pending.count,
-            "last_fired_at": utc(pending.at),
-            "last_value": pending.value,
+        params: dict[str, Any] = {
+            "key_": key,
+            "count_": pending.count,
+            "at_": utc(pending.at),
+            "value_": pending.value,
         }
+        direction = 0
         if pending.peak is not None:
-            peak = ALERTS.c.peak_value
-            worse = peak < pending.peak if pending.direction > 0 else peak > pending.peak
-            values["peak_value"] = case((or_(peak.is_(None), worse), pending.peak), else_=peak)
-        self.session.execute(update(ALERTS).where(ALERTS.c.open_key == key).values(values))
+            direction, params["peak_"] = pending.direction, pending.peak
+        self.conn.execute(_UPDATE_ALERT[direction], params)
 
     def _raise(self, event: AlertEvent) -> None:
-        session = self.session
         rule = event.rule
-        open_id = session.execute(
-            select(ALERTS.c.id).where(ALERTS.c.open_key == event.key)
-        ).scalar()
-        if open_id is not None:
+        if event.key in self._open:
             # Already open (an ingester restarted without its state, or a second ingester):
             # the same alert goes on.
             pending = _Pending(direction=_direction(rule))
@@ -262,56 +353,36 @@ class AlertWriter:
             self._pending[event.key] = pending
             self._flush(event.key)
             return
-        if rule.reopen_within_s > 0:
-            since = self.now - timedelta(seconds=rule.reopen_within_s)
-            recent = session.execute(
-                select(ALERTS.c.id)
-                .where(
-                    and_(
-                        ALERTS.c.rule_code == rule.code,
-                        ALERTS.c.subject == event.subject,
-                        ALERTS.c.status == CLEARED,
-                        ALERTS.c.cleared_at >= since,
-                    )
+        recent = self._recent.get(event.key)
+        if recent is not None and rule.reopen_within_s > 0:
+            since = min(self.now, utc(event.at)) - timedelta(seconds=rule.reopen_within_s)
+            if recent[1] >= since:
+                self.conn.execute(
+                    _REOPEN_ALERT,
+                    {
+                        "id_": recent[0],
+                        "key_": event.key,
+                        "at_": utc(event.at),
+                        "value_": event.value,
+                    },
                 )
-                .order_by(ALERTS.c.cleared_at.desc())
-                .limit(1)
-            ).scalar()
-            if recent is not None:
-                session.execute(
-                    update(ALERTS)
-                    .where(ALERTS.c.id == recent)
-                    .values(
-                        status=ACTIVE,
-                        open_key=event.key,
-                        cleared_at=None,
-                        last_fired_at=utc(event.at),
-                        last_value=event.value,
-                        fire_count=ALERTS.c.fire_count + 1,
-                        episodes=ALERTS.c.episodes + 1,
-                        clear_noted=False,
-                    )
-                )
-                self.written.reopened.append(int(recent))
+                del self._recent[event.key]
+                self._open[event.key] = recent[0]
+                self.written.reopened.append(recent[0])
                 return
-        new_id = session.execute(
-            insert(ALERTS).values(_new_alert(event, self.now)).returning(ALERTS.c.id)
-        ).scalar_one()
-        self.written.raised.append(int(new_id))
+        new_id = int(self.conn.execute(_INSERT_ALERT, _new_alert(event, self.now)).scalar_one())
+        self._open[event.key] = new_id
+        self.written.raised.append(new_id)
 
     def _clear(self, event: AlertEvent) -> None:
-        found = self.session.execute(
-            update(ALERTS)
-            .where(ALERTS.c.open_key == event.key)
-            .values(
-                status=CLEARED,
-                open_key=None,
-                cleared_at=utc(event.at),
-                last_value=event.value,
-            )
-            .returning(ALERTS.c.id)
+        cleared_at = utc(event.at)
+        found = self.conn.execute(
+            _CLEAR_ALERT,
+            {"key_": event.key, "cleared_": cleared_at, "value_": event.value},
         ).scalar()
+        self._open.pop(event.key, None)
         if found is not None:
+            self._recent[event.key] = (int(found), cleared_at)
             self.written.cleared.append(int(found))
 
 

@@ -76,7 +76,20 @@ def test_definition_of_an_event_and_a_component_class(client: TestClient, keys: 
         "suggestion",
         "thanks",
     }
+    kinds = {a["code"]: a["datatype"] for a in event["attributes"]}
+    assert set(kinds.values()) == {
+        "string",
+        "number",
+        "datetime",
+        "text",
+        "singlevaluelist",
+        "multivaluelist",
+    } - {"string"}  # the one string question is the component's plate
+    orders = [a["order"] for a in event["attributes"]]
+    assert orders == sorted(set(orders))
     component = valid_json(client.get(f"{BASE}/services/{COMPONENT}.json"), "service_definition")
+    assert {a["datatype"] for a in component["attributes"]} >= {"string", "multivaluelist"}
+    assert [a["order"] for a in component["attributes"]] == list(range(1, 7))
     codes = {a["code"]: a for a in component["attributes"]}
     assert codes["component_id"]["required"] is True
     assert codes["component_id"]["datatype"] == "string"
@@ -106,6 +119,7 @@ def test_jurisdiction_is_the_city_code(client: TestClient, keys: Keys) -> None:
     )
     assert "sfgov.org" in error["description"]
     errors_xml(client.get(f"{BASE}/services.xml", params={"jurisdiction_id": "x"}), 404)
+    errors_xml(client.get(f"{BASE}/discovery.xml", params={"jurisdiction_id": "x"}), 404)
     errors_xml(client.get(f"{BASE}/services/{EVENT}.xml", params={"jurisdiction_id": "x"}), 404)
 
 
@@ -123,6 +137,9 @@ def test_openapi_documents_the_open311_endpoints(client: TestClient) -> None:
             "/requests.{fmt}",
             "/requests/{service_request_id}.{fmt}",
             "/tokens/{token}.{fmt}",
+            "/servicerequestupdates.{fmt}",
+            "/media/{name}",
         ):
             assert base + path in paths
     assert "post" in paths["/open311/v2/requests.{fmt}"]
+    assert set(paths["/open311/v2/servicerequestupdates.{fmt}"]) == {"get", "post"}

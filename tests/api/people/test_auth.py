@@ -133,7 +133,12 @@ def test_api_key_in_every_accepted_place(client: TestClient, api_key: str) -> No
 
 def test_permission_table_is_published(client: TestClient) -> None:
     table = client.get("/api/v1/access/actions").json()
-    assert table["case.dispatch"] == ["city_admin", "dispatcher", "district_admin"]
+    assert table["case.dispatch"] == [
+        "city_admin",
+        "dispatcher",
+        "district_admin",
+        "hotline_operator",
+    ]
 
 
 def test_openapi_documents_the_routes(client: TestClient) -> None:

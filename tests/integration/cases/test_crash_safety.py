@@ -87,7 +87,9 @@ def test_sigkill_mid_load_loses_no_acknowledged_case(tmp_path: Path) -> None:
     stop = threading.Event()
 
     def post_until_stopped(worker: int) -> None:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+        # A generous timeout: on a loaded machine a request may wait seconds, and a client that
+        # gives up early ends the load before the kill.
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
             for i in range(2000):  # bounded, whatever happens
                 if stop.is_set():
                     return

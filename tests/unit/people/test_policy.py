@@ -78,6 +78,9 @@ SPEC: dict[Role, set[str]] = {
         *READ_REFERENCE,
     },
     R.HOTLINE_OPERATOR: {
+        "case.verify.request",
+        "case.file",
+        "case.dispatch",
         "case.reopen",
         "case.merge",
         "case.comment",

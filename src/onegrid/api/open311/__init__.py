@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from onegrid.api.open311 import requests, services
+from onegrid.api.open311 import media_route, requests, services, updates
 
 PREFIXES = ("/open311/v2", "/georeport/v2")
 
 router = APIRouter(tags=["open311"])
 router.include_router(services.router)
 router.include_router(requests.router)
+router.include_router(updates.router)
+router.include_router(media_route.router)
 
 __all__ = ["PREFIXES", "router"]

@@ -6,12 +6,22 @@ error list, not a problem document, and an empty value counts as absent (OPEN311
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from onegrid.api.open311.errors import Open311Error, bad_request, not_found
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+
+from onegrid.api.open311.errors import Open311Error, bad_request, forbidden, not_found
 from onegrid.api.open311.formats import FORMATS
+from onegrid.core.clock import Clock
 from onegrid.core.settings import Settings
+from onegrid.people.credentials import principal_from_api_key
+from onegrid.people.domain import Principal
+from onegrid.people.policy import can_somewhere
+
+WINDOW = timedelta(days=90)
 
 
 def check_format(fmt: str) -> None:
@@ -64,3 +74,37 @@ def positive_int(params: Mapping[str, str], name: str, default: int, most: int) 
     if not raw.isdigit() or not 1 <= int(raw) <= most:
         raise bad_request(f"{name}: a whole number from 1 to {most}")
     return int(raw)
+
+
+_RESOURCE = re.compile(
+    r"^(.*?)/(?:requests|services|tokens|discovery|servicerequestupdates|media)\b"
+)
+
+
+def public_base(request: Request) -> str:
+    """The GeoReport base URL this request came in under (``…/open311/v2``)."""
+    path = request.url.path
+    match = _RESOURCE.match(path)
+    prefix = match.group(1) if match else path.rsplit("/", 1)[0]
+    return str(request.base_url).rstrip("/") + prefix
+
+
+def window(params: Mapping[str, str], now: datetime) -> tuple[datetime, datetime | None]:
+    start, end = when(params, "start_date"), when(params, "end_date")
+    if start is None:
+        return (now - WINDOW, None) if end is None else (end - WINDOW, end)
+    if end is None:
+        return start, start + WINDOW
+    if end <= start:
+        raise bad_request("end_date must come after start_date")
+    if end - start > WINDOW:
+        raise bad_request("start_date to end_date spans at most 90 days")
+    return start, end
+
+
+def client_of(session: Session, raw_key: str, clock: Clock) -> Principal:
+    """The Open311 client behind an api_key, or 403 (OPEN311.md 1.1)."""
+    principal = principal_from_api_key(session, raw_key, clock)
+    if principal is None or not can_somewhere(principal, "open311.post"):
+        raise forbidden("invalid api_key: it is unknown, revoked or not an Open311 key")
+    return principal

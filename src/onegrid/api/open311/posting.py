@@ -1,8 +1,8 @@
 """POST requests: check the form in the order clients expect, then create the case.
 
 Order (OPEN311.md 3.5): api_key (403), service_code missing (400) or unknown (404), location
-(400), attributes (400), description length (400). Only then is the case created, by the case
-service in its own transaction, so a refused request leaves nothing behind.
+(400), attributes (400), description length (400), then the media. Only then is the case
+created, by the case service in one transaction, so a refused request leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -10,12 +10,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from starlette.datastructures import FormData, UploadFile
 
+from onegrid.api.open311.attributes import check_attributes
 from onegrid.api.open311.errors import Open311Error, bad_request, forbidden, not_found
-from onegrid.api.open311.mapping import check_attributes
+from onegrid.api.open311.media import check_uploads
+from onegrid.api.open311.recording import Submission
 from onegrid.assets.domain import Category
 from onegrid.cases.domain.intake import DESCRIPTION_MAX, NewCase, Reporter
 from onegrid.cases.domain.states import Channel, Nature
@@ -33,7 +36,7 @@ class PostForm:
     values: dict[str, str]
     attributes: dict[str, list[str]] = field(default_factory=dict)
     media_urls: tuple[str, ...] = ()
-    uploads: tuple[str, ...] = ()  # the multipart file fields sent
+    uploads: tuple[UploadFile, ...] = ()  # the multipart files sent as media or photoN
 
     def get(self, name: str) -> str | None:
         return (self.values.get(name) or "").strip() or None
@@ -43,11 +46,11 @@ def read_form(form: FormData, query: dict[str, str]) -> PostForm:
     values = dict(query)
     attributes: dict[str, list[str]] = {}
     media: list[str] = []
-    uploads: list[str] = []
+    uploads: list[UploadFile] = []
     for key, value in form.multi_items():
         if isinstance(value, UploadFile):
-            if _UPLOAD.match(key) and value.filename:
-                uploads.append(key)
+            if _UPLOAD.match(key) and (value.filename or value.size):
+                uploads.append(value)
             continue
         match = _ATTRIBUTE.match(key)
         if match:
@@ -98,12 +101,7 @@ def _point(form: PostForm) -> tuple[float, float]:
     return lon_value, lat_value
 
 
-def _media(urls: Sequence[str], uploads: Sequence[str]) -> None:
-    if uploads:
-        raise bad_request(
-            f"file uploads ({', '.join(uploads)}) are not accepted here: "
-            "publish the photo and send its address as media_url"
-        )
+def _media_urls(urls: Sequence[str]) -> None:
     if len(urls) > MEDIA_URLS_MAX:
         raise bad_request(f"at most {MEDIA_URLS_MAX} media_url values")
     for url in urls:
@@ -112,25 +110,33 @@ def _media(urls: Sequence[str], uploads: Sequence[str]) -> None:
             raise bad_request(f"media_url {url[:100]!r} is not an http(s) URL")
 
 
-def new_case_of(form: PostForm, category: Category) -> NewCase:
-    """The case to create, or an Open311 error (the location and attribute steps of the
-    order); the case service checks the rest (reporter fields, the city's boundary)."""
+def _answer_lines(answers: dict[str, str]) -> list[str]:
+    """The answers staff should read with the report (nature and component have columns)."""
+    return [f"[{k}] {v}" for k, v in answers.items() if k not in ("nature", "component_id")]
+
+
+def submission_of(form: PostForm, category: Category, now: datetime, max_bytes: int) -> Submission:
+    """The case to create with what comes with it, or an Open311 error (the location,
+    attribute, description and media steps of the order); the case service checks the rest
+    (reporter fields, the city's boundary)."""
     lon, lat = _point(form)
-    answers, problems = check_attributes(category, form.attributes)
+    answers, problems = check_attributes(category, form.attributes, now)
     if problems:
         raise bad_request(*problems)
     description = (form.values.get("description") or "").strip()
     if len(description) > DESCRIPTION_MAX:
         raise bad_request(f"description is at most {DESCRIPTION_MAX} characters")
-    _media(form.media_urls, form.uploads)
-    # Photos published elsewhere stay with the report: staff see their addresses.
-    text = "\n".join((description or category.name_zh or category.code, *form.media_urls))
+    _media_urls(form.media_urls)
+    uploads = check_uploads(form.uploads, max_bytes)
+    # Staff read the report as one text: the answers and photo addresses go with it.
+    lines = (description or category.name_zh or category.code, *_answer_lines(answers))
+    text = "\n".join((*lines, *form.media_urls))
     if len(text) > DESCRIPTION_MAX:
         raise bad_request(
-            f"description and media_url together are at most {DESCRIPTION_MAX} characters"
+            f"description, answers and media_url together are at most {DESCRIPTION_MAX} characters"
         )
     name = " ".join(p for p in (form.get("first_name"), form.get("last_name")) if p) or None
-    return NewCase(
+    new = NewCase(
         category_code=category.code,
         channel=Channel.OPEN311,
         description=text,
@@ -141,3 +147,4 @@ def new_case_of(form: PostForm, category: Category) -> NewCase:
         reporter=Reporter(name=name, phone=form.get("phone"), email=form.get("email")),
         component_id=answers.get("component_id"),
     )
+    return Submission(new, answers, form.media_urls, uploads)

@@ -6,7 +6,7 @@ phones and e-mails are personal data: they are stored with the case and never re
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -19,42 +19,47 @@ from onegrid.api.open311.errors import (
     Open311Error,
     bad_request,
     error_response,
-    forbidden,
     from_domain,
     not_found,
 )
 from onegrid.api.open311.formats import render
-from onegrid.api.open311.mapping import extended_of, request_of, statuses_for
+from onegrid.api.open311.mapping import Extras, extended_of, request_of, statuses_for
+from onegrid.api.open311.names import names
 from onegrid.api.open311.params import (
     check_format,
     check_jurisdiction,
+    client_of,
     comma_list,
     positive_int,
+    public_base,
     text,
     when,
+    window,
 )
 from onegrid.api.open311.posting import (
-    new_case_of,
     read_form,
     require_key,
     require_service_code,
+    submission_of,
     unknown_service,
 )
-from onegrid.api.open311.search import RequestQuery, find_requests, numbers_of
+from onegrid.api.open311.recording import create_request_in
+from onegrid.api.open311.search import (
+    RequestQuery,
+    extras_of,
+    find_requests,
+    histories_of,
+    numbers_of,
+)
 from onegrid.api.open311.services import RESPONSES
-from onegrid.assets.queries import current_categories, find_category
-from onegrid.cases.config import case_rules
-from onegrid.cases.history import history_of
-from onegrid.cases.records import CaseRecord
-from onegrid.cases.services import create_case
+from onegrid.assets.queries import find_category
+from onegrid.cases.attachments import AttachmentStore
+from onegrid.cases.config import case_rules, cases_settings
+from onegrid.cases.domain.states import Channel
 from onegrid.core.errors import DomainError
 from onegrid.db.session import Database
-from onegrid.people.credentials import principal_from_api_key
-from onegrid.people.policy import can_somewhere
-from onegrid.people.queries import list_departments
 
 router = APIRouter()
-WINDOW = timedelta(days=90)
 LIMIT = 1000
 POST_RESPONSES: dict[int | str, dict[str, object]] = {
     **RESPONSES,
@@ -83,45 +88,31 @@ def post_request(
         check_format(fmt)
         fields = read_form(form, dict(request.query_params))
         raw_key = require_key(fields)
+        # One transaction: on SQLite every read comes before the case service's first write.
         with db.unit_of_work() as session:
-            principal = principal_from_api_key(session, raw_key, clock)
-            if principal is None or not can_somewhere(principal, "open311.post"):
-                raise forbidden("invalid api_key: it is unknown, revoked or not an Open311 key")
+            principal = client_of(session, raw_key, clock)
             check_jurisdiction(fields.values, settings)
             code = require_service_code(fields)
             category = find_category(session, code)
             if category is None:
                 raise unknown_service(code)
-            new = new_case_of(fields, category)
-        created = create_case(
-            db,
-            principal,
-            new,
-            clock=clock,
-            rules=case_rules(settings.timezone),
-            idempotency_key=request.headers.get("Idempotency-Key"),
-        )
-        body = [
-            {"service_request_id": created.case.number, "service_notice": None, "account_id": None}
-        ]
+            max_bytes = cases_settings().attachment_max_bytes
+            sub = submission_of(fields, category, clock.now(), max_bytes)
+            rec = create_request_in(
+                session,
+                principal,
+                sub,
+                clock=clock,
+                rules=case_rules(settings.timezone),
+                store=AttachmentStore(settings.data_dir / "attachments"),
+                idempotency_key=request.headers.get("Idempotency-Key"),
+            )
+        body = [{"service_request_id": rec.number, "service_notice": None, "account_id": None}]
         return render(fmt, body, "service_requests", "request")
     except DomainError as exc:
         return error_response(fmt, from_domain(exc))
     except Open311Error as exc:
         return error_response(fmt, exc)
-
-
-def _window(params: Any, now: datetime) -> tuple[datetime, datetime | None]:
-    start, end = when(params, "start_date"), when(params, "end_date")
-    if start is None:
-        return (now - WINDOW, None) if end is None else (end - WINDOW, end)
-    if end is None:
-        return start, start + WINDOW
-    if end <= start:
-        raise bad_request("end_date must come after start_date")
-    if end - start > WINDOW:
-        raise bad_request("start_date to end_date spans at most 90 days")
-    return start, end
 
 
 def _bbox(params: Any) -> tuple[float, float, float, float] | None:
@@ -137,6 +128,28 @@ def _bbox(params: Any) -> tuple[float, float, float, float] | None:
     return west, south, east, north
 
 
+RADIUS_MAX = 5000.0
+
+
+def _near(params: Any) -> tuple[float, float, float] | None:
+    """``lat`` + ``long`` + ``radius`` (metres): requests near a point, e.g. before reporting
+    a duplicate (OPEN311.md 3.4)."""
+    lat, lon, radius = text(params, "lat"), text(params, "long"), text(params, "radius")
+    if lat is None and lon is None and radius is None:
+        return None
+    if lat is None or lon is None:
+        raise bad_request("lat and long go together: send both (and radius in metres)")
+    try:
+        lat_v, lon_v, radius_v = float(lat), float(lon), float(radius or "100")
+    except ValueError:
+        raise bad_request("lat, long and radius are numbers") from None
+    if not (-90 <= lat_v <= 90 and -180 <= lon_v <= 180):
+        raise bad_request("lat is -90..90 and long is -180..180 (WGS84)")
+    if not 0 < radius_v <= RADIUS_MAX:
+        raise bad_request(f"radius is in metres, above 0 and at most {RADIUS_MAX:,.0f}")
+    return lon_v, lat_v, radius_v
+
+
 def _statuses(params: Any) -> tuple[str, ...]:
     wanted = tuple(s.lower() for s in comma_list(params, "status"))
     unknown = [s for s in wanted if s not in ("open", "closed")]
@@ -147,13 +160,25 @@ def _statuses(params: Any) -> tuple[str, ...]:
     return statuses_for(wanted[0])
 
 
+def _paging(params: Any) -> tuple[int, int]:
+    """``page``/``page_size`` (Chicago, 1-based) or ``limit``/``offset`` (Mark-a-Spot)."""
+    if text(params, "limit") or text(params, "offset"):
+        size = positive_int(params, "limit", LIMIT, LIMIT)
+        skip = text(params, "offset") or "0"
+        if not skip.isdigit() or int(skip) > 1_000_000_000:
+            raise bad_request("offset: a whole number from 0")
+        return int(skip), size
+    page = positive_int(params, "page", 1, 1_000_000)
+    size = positive_int(params, "page_size", LIMIT, LIMIT)
+    return (page - 1) * size, size
+
+
 def query_of(params: Any, now: datetime) -> RequestQuery:
     ids = comma_list(params, "service_request_id")
     if ids:
         return RequestQuery(numbers=ids, limit=LIMIT)
-    start, end = _window(params, now)
-    page = positive_int(params, "page", 1, 1_000_000)
-    size = positive_int(params, "page_size", LIMIT, LIMIT)
+    start, end = window(params, now)
+    offset, size = _paging(params)
     return RequestQuery(
         categories=tuple(c.upper() for c in comma_list(params, "service_code")),
         statuses=_statuses(params),
@@ -163,30 +188,43 @@ def query_of(params: Any, now: datetime) -> RequestQuery:
         updated_before=when(params, "updated_before"),
         text=text(params, "q"),
         bbox=_bbox(params),
-        offset=(page - 1) * size,
+        departments=comma_list(params, "agency_responsible"),
+        near=_near(params),
+        offset=offset,
         limit=size,
     )
 
 
 def requests_body(
-    session: Session, records: list[CaseRecord], extensions: bool
+    session: Session, records: list[Any], extensions: bool, base: str
 ) -> list[dict[str, Any]]:
-    names = {c.code: c.name_zh or c.name_en for c in current_categories(session)}
-    agencies = {d.code: d.name_zh or d.name_en or d.code for d in list_departments(session)}
+    """``records`` are case records with ``extensions``, else rows of ``search.PLAIN``."""
+    known = names(session)
+    services, agencies = known.services, known.agencies
+    extras = extras_of(
+        session,
+        [r.id for r in records],
+        base,
+        with_answers=extensions,
+        open311_ids=[r.id for r in records if r.channel == Channel.OPEN311.value],
+    )
     parents = (
         numbers_of(session, (r.merged_into_id or r.split_parent_id or 0 for r in records))
         if extensions
         else {}
     )
+    histories = histories_of(session, [r.id for r in records]) if extensions else {}
     out: list[dict[str, Any]] = []
     for rec in records:
         agency = (
             agencies.get(rec.department_code, rec.department_code) if rec.department_code else None
         )
-        item = request_of(rec, names.get(rec.category_code, rec.category_code), agency)
+        extra = extras.get(rec.id, Extras())
+        media = [p["media_url"] for p in extra.photos] + list(extra.media_urls)
+        item = request_of(rec, services.get(rec.category_code, rec.category_code), agency, media)
         if extensions:
             parent = parents.get(rec.merged_into_id or rec.split_parent_id or 0)
-            item.update(extended_of(rec, parent, history_of(session, rec.id)))
+            item.update(extended_of(rec, parent, histories[rec.id], extra))
         out.append(item)
     return out
 
@@ -208,8 +246,9 @@ def get_requests(
     try:
         check_format(fmt)
         check_jurisdiction(params, settings)
-        records = find_requests(session, query_of(params, clock.now()))
-        body = requests_body(session, records, _extensions(params))
+        ext = _extensions(params)
+        records = find_requests(session, query_of(params, clock.now()), full=ext)
+        body = requests_body(session, records, ext, public_base(request))
         return render(fmt, body, "service_requests", "request")
     except Open311Error as exc:
         return error_response(fmt, exc)
@@ -232,10 +271,13 @@ def get_request(
     try:
         check_format(fmt)
         check_jurisdiction(params, settings)
-        records = find_requests(session, RequestQuery(numbers=(service_request_id,), limit=1))
+        ext = _extensions(params)
+        records = find_requests(
+            session, RequestQuery(numbers=(service_request_id,), limit=1), full=ext
+        )
         if not records:
             raise not_found(f"no service request {service_request_id!r}")
-        body = requests_body(session, records, _extensions(params))
+        body = requests_body(session, records, ext, public_base(request))
         return render(fmt, body, "service_requests", "request")
     except Open311Error as exc:
         return error_response(fmt, exc)

@@ -30,6 +30,7 @@ RESPONSES: dict[int | str, dict[str, object]] = {
 def discovery(fmt: str, request: Request, session: DbSession, settings: AppSettings) -> Response:
     try:
         check_format(fmt)
+        check_jurisdiction(request.query_params, settings)
         version = current_version(session)
         changeset = w3c(version.loaded_at) if version else "0"
         base = str(request.url).split("/discovery.", 1)[0]
@@ -38,7 +39,7 @@ def discovery(fmt: str, request: Request, session: DbSession, settings: AppSetti
             "contact": "The urban management command centre of this city (12345)",
             "key_service": (
                 "Ask the city administrator for an API key with the open311_client role "
-                "(onegrid people api-key create --role open311_client)"
+                "(onegrid people apikey create NAME --role open311_client)"
             ),
             "endpoints": [
                 {

@@ -53,12 +53,19 @@ from onegrid.cases.schemas import (
     TransitionIn,
     case_out,
 )
+from onegrid.cases.services.common import one_writer
 from onegrid.core.clock import Clock
 from onegrid.core.errors import InvalidInput, NotAuthenticated
+from onegrid.core.masking import mask_name
 from onegrid.core.settings import Settings
 from onegrid.db.session import Database
-from onegrid.people.domain import ANONYMOUS, Principal
-from onegrid.people.policy import reach, require, require_somewhere
+from onegrid.people.domain import ANONYMOUS, Principal, Role
+from onegrid.people.policy import (
+    can_see_personal_data,
+    reach,
+    require,
+    require_somewhere,
+)
 
 
 @contextlib.asynccontextmanager
@@ -161,6 +168,11 @@ CasePrincipal = Annotated[Principal, Depends(case_principal)]
 Rules = Annotated[CaseRules, Depends(get_rules)]
 
 
+def _one_writer(session: Session) -> contextlib.AbstractContextManager[None]:
+    """The whole write, through its commit, as SQLite's one writer (see ``one_writer``)."""
+    return one_writer(session.get_bind().dialect.name)
+
+
 def _expected(body_version: int | None, if_match: str | None) -> int | None:
     if body_version is not None or not if_match:
         return body_version
@@ -211,15 +223,16 @@ def create_case(
         str | None, Header(description="Retry safely: same key and body → same case")
     ] = None,
 ) -> CaseOut:
-    created = services.create_case_in(
-        session,
-        principal,
-        body.to_new_case(),
-        clock=clock,
-        rules=rules,
-        idempotency_key=idempotency_key,
-    )
-    session.commit()
+    with _one_writer(session):
+        created = services.create_case_in(
+            session,
+            principal,
+            body.to_new_case(),
+            clock=clock,
+            rules=rules,
+            idempotency_key=idempotency_key,
+        )
+        session.commit()
     if not created.created:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
@@ -312,10 +325,21 @@ def read_case(
 
 @router.get("/{case_id}/history", summary="Every transition, oldest first", responses=_ERRORS)
 def case_history(case_id: int, session: CaseSession, principal: CasePrincipal) -> list[HistoryOut]:
-    _readable(session, principal, case_id)
+    rec = _readable(session, principal, case_id)
     entries = history_of(session, case_id)
     session.commit()
-    return [HistoryOut.of(e) for e in entries]
+    out = [HistoryOut.of(e) for e in entries]
+    if can_see_personal_data(
+        principal, rec.area_chain, rec.department_code, owner_id=rec.reporter_user_id
+    ):
+        return out
+    # The reporter's own account name (often a phone number) is personal data too.
+    reporter = f"user:{rec.reporter_user_id}" if rec.reporter_user_id is not None else None
+    for h in out:
+        if h.actor == reporter or h.role == Role.CITIZEN.value:
+            h.actor_name = mask_name(h.actor_name) or ""
+            h.actor = "reporter"
+    return out
 
 
 @router.get(
@@ -353,17 +377,18 @@ def upload_attachment(
 ) -> AttachmentOut:
     limit = cases_settings().attachment_max_bytes
     data = file.file.read(limit + 1)
-    attachment = add_attachment_in(
-        session,
-        principal,
-        case_id,
-        filename=file.filename or "",
-        data=data,
-        clock=clock,
-        store=_store(settings),
-        max_bytes=limit,
-    )
-    session.commit()
+    with _one_writer(session):
+        attachment = add_attachment_in(
+            session,
+            principal,
+            case_id,
+            filename=file.filename or "",
+            data=data,
+            clock=clock,
+            store=_store(settings),
+            max_bytes=limit,
+        )
+        session.commit()
     return AttachmentOut.of(attachment)
 
 
@@ -407,10 +432,11 @@ def _transition(
     cmd: Command,
     expected: int | None,
 ) -> CaseOut:
-    rec = services.act_in(
-        session, principal, case_id, cmd, clock=clock, rules=rules, expected_version=expected
-    )
-    session.commit()
+    with _one_writer(session):
+        rec = services.act_in(
+            session, principal, case_id, cmd, clock=clock, rules=rules, expected_version=expected
+        )
+        session.commit()
     return _out(rec, principal, rules, clock)
 
 
@@ -539,17 +565,18 @@ def merge_case(
     rules: Rules,
     if_match: IfMatch = None,
 ) -> CaseOut:
-    rec = services.merge_case_in(
-        session,
-        principal,
-        case_id,
-        into_case_id=body.into_case_id,
-        clock=clock,
-        rules=rules,
-        expected_version=_expected(body.expected_version, if_match),
-        reason=body.reason,
-    )
-    session.commit()
+    with _one_writer(session):
+        rec = services.merge_case_in(
+            session,
+            principal,
+            case_id,
+            into_case_id=body.into_case_id,
+            clock=clock,
+            rules=rules,
+            expected_version=_expected(body.expected_version, if_match),
+            reason=body.reason,
+        )
+        session.commit()
     return _out(rec, principal, rules, clock)
 
 
@@ -568,18 +595,19 @@ def split_case(
     rules: Rules,
     if_match: IfMatch = None,
 ) -> SplitOut:
-    result = services.split_case_in(
-        session,
-        principal,
-        case_id,
-        parts=[services.SplitPart(p.department_code, p.description) for p in body.parts],
-        lead_department_code=body.lead_department_code,
-        clock=clock,
-        rules=rules,
-        expected_version=_expected(body.expected_version, if_match),
-        reason=body.reason,
-    )
-    session.commit()
+    with _one_writer(session):
+        result = services.split_case_in(
+            session,
+            principal,
+            case_id,
+            parts=[services.SplitPart(p.department_code, p.description) for p in body.parts],
+            lead_department_code=body.lead_department_code,
+            clock=clock,
+            rules=rules,
+            expected_version=_expected(body.expected_version, if_match),
+            reason=body.reason,
+        )
+        session.commit()
     return SplitOut(
         parent=_out(result.parent, principal, rules, clock),
         children=[_out(c, principal, rules, clock) for c in result.children],

@@ -12,10 +12,12 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from onegrid.api.auth import AnyPrincipal, requires
 from onegrid.api.deps import AppClock, AppSettings, DbSession
+from onegrid.api.problems import problem
 from onegrid.cases.config import case_rules
 from onegrid.core.errors import InvalidInput, NotAuthenticated, PermissionDenied
 from onegrid.db.session import Database
@@ -26,7 +28,7 @@ from onegrid.sensing.config import device_kinds
 from onegrid.sensing.domain.devices import DeviceDraft
 from onegrid.sensing.domain.units import QUANTITIES
 from onegrid.sensing.ingest.http import ingest_batch
-from onegrid.sensing.ingest.pipeline import Pipeline
+from onegrid.sensing.ingest.pipeline import Pipeline, StoreUnavailable
 from onegrid.sensing.schemas import (
     READINGS_BATCH_SCHEMA,
     AlertOut,
@@ -67,6 +69,7 @@ _ERRORS: dict[int | str, dict[str, str]] = {
     403: {"description": "Not allowed"},
     422: {"description": "Invalid input: application/problem+json naming the field"},
 }
+RETRY_AFTER_S = 5
 
 
 def pipeline_of(request: Request) -> Pipeline:
@@ -84,7 +87,7 @@ def pipeline_of(request: Request) -> Pipeline:
     "/readings",
     summary="Post a batch of readings (all stored, or none and a 422 naming each bad field)",
     response_model=IngestResultOut,
-    responses=_ERRORS,
+    responses={**_ERRORS, 503: {"description": "The database is busy: nothing stored, retry"}},
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -94,10 +97,17 @@ def pipeline_of(request: Request) -> Pipeline:
 )
 async def post_readings(
     request: Request, principal: Gateway, clock: AppClock, settings: AppSettings
-) -> IngestResultOut:
+) -> IngestResultOut | JSONResponse:
     body = await request.body()
     pipeline = pipeline_of(request)
-    outcome = await run_in_threadpool(ingest_batch, pipeline, principal, body)
+    try:
+        outcome = await run_in_threadpool(ingest_batch, pipeline, principal, body)
+    except StoreUnavailable as exc:
+        response = problem(
+            503, "Service Unavailable", str(exc), "unavailable", str(request.url.path)
+        )
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return response
     written = outcome.written
     rules = case_rules(settings.timezone)
     db: Database = request.app.state.db

@@ -33,6 +33,7 @@ from onegrid.cases.services.common import (
     load_case,
     local_day,
     next_number,
+    one_writer,
 )
 from onegrid.core.clock import Clock
 from onegrid.core.errors import Conflict, InvalidInput
@@ -214,10 +215,14 @@ def _claim_key(session: Session, actor: str, key: str, fingerprint: str, now: da
     then ended, so its case can be read)."""
     dialect = session.get_bind().dialect.name
     ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(KEYS)
-    stmt = ins.values(
-        actor=actor, key=key, body_sha256=fingerprint, case_id=None, created_at=now
-    ).on_conflict_do_nothing()
-    return bool(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+    stmt = (
+        ins.values(actor=actor, key=key, body_sha256=fingerprint, case_id=None, created_at=now)
+        .on_conflict_do_nothing()
+        .returning(KEYS.c.key)
+    )
+    # RETURNING, not rowcount: psycopg reports -1 for this statement, which read as "claimed"
+    # and let simultaneous retries with one key each create a case.
+    return session.execute(stmt).first() is not None
 
 
 def create_case_in(
@@ -293,7 +298,7 @@ def create_case(
     route: bool = False,
 ) -> Created:
     """Report a problem: the case is committed (with its history) when this returns."""
-    with db.unit_of_work() as session:
+    with one_writer(db.dialect), db.unit_of_work() as session:
         return create_case_in(
             session,
             principal,

@@ -22,6 +22,7 @@ from onegrid.cases.services.common import (
     load_case,
     local_day,
     next_number,
+    one_writer,
     stale,
 )
 from onegrid.cases.services.transitions import context_for, write_outcome
@@ -47,7 +48,7 @@ def merge_case(
 ) -> CaseRecord:
     """Fold a duplicate into another case; the other case's history notes the duplicate so its
     reporter can be kept informed too."""
-    with db.unit_of_work() as session:
+    with one_writer(db.dialect), db.unit_of_work() as session:
         return merge_case_in(
             session,
             principal,
@@ -228,7 +229,7 @@ def split_case(
 ) -> SplitResult:
     """Divide a case among departments: one child case each, dispatched at once; the parent
     records the lead unit and closes when every child has closed."""
-    with db.unit_of_work() as session:
+    with one_writer(db.dialect), db.unit_of_work() as session:
         return split_case_in(
             session,
             principal,

@@ -24,7 +24,7 @@ from onegrid.cases.domain.workflow import Action, transition_for
 from onegrid.cases.history import Actor, append, entry_values
 from onegrid.cases.models import CaseAttachmentRow
 from onegrid.cases.records import CASES, CaseRecord, state_values
-from onegrid.cases.services.common import authorize, load_case, stale
+from onegrid.cases.services.common import authorize, load_case, one_writer, stale
 from onegrid.core.clock import Clock
 from onegrid.core.errors import InvalidInput
 from onegrid.db.session import Database
@@ -196,7 +196,7 @@ def act(
     expected_version: int | None = None,
 ) -> CaseRecord:
     """Apply one workflow command in its own transaction."""
-    with db.unit_of_work() as session:
+    with one_writer(db.dialect), db.unit_of_work() as session:
         return act_in(
             session,
             principal,

@@ -1,6 +1,6 @@
 """GBFS feeds, versions 2.3 and 3.0: the parts that say where bikes are parked.
 
-Written from the GBFS specification as we know it (no copy of the spec was at hand; ADR 0006):
+Written from the GBFS specification as we know it (no copy of the spec was at hand; ADR 0009):
 
 * discovery ``gbfs.json``: v2.3 lists feeds per language, ``data.<lang>.feeds[]``; v3.0 has one
   list, ``data.feeds[]``; each feed is ``{name, url}``.

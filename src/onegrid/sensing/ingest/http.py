@@ -2,7 +2,9 @@
 
 A batch with any refused entry stores no reading and answers 422 naming every refused field
 (``readings[3].values.pm2_5``) and its reason; the refusals are still counted and kept as dead
-letters. A gateway whose grant covers an area may post only for devices in that area.
+letters. A database that stays busy or unreachable for a few tries ends in
+``StoreUnavailable`` (the API's 503), with nothing stored. A gateway whose grant covers an
+area may post only for devices in that area.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from onegrid.people.domain import Principal
 from onegrid.people.policy import can, can_somewhere, require
 from onegrid.sensing.domain.devices import Device
 from onegrid.sensing.domain.readings import Reason
-from onegrid.sensing.ingest.pipeline import Message, Outcome, Pipeline
+from onegrid.sensing.ingest.pipeline import HTTP_ATTEMPTS, Message, Outcome, Pipeline
 
 INGEST = "sensing.ingest"
 MAX_BODY = 16 * 1024 * 1024
@@ -33,7 +35,7 @@ def ingest_batch(pipeline: Pipeline, principal: Principal, body: bytes) -> Outco
         require(principal, INGEST)  # refuses, naming the action
     pipeline.refresh()
     message = Message("http", None, body, pipeline.clock.now().timestamp())
-    outcome = pipeline.process([message], all_or_nothing=True, allow=allow)
+    outcome = pipeline.process([message], all_or_nothing=True, allow=allow, attempts=HTTP_ATTEMPTS)
     if outcome.rejections:
         forbidden = [r for r in outcome.rejections if r.reason is Reason.FORBIDDEN_DEVICE]
         if forbidden:

@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+from sqlalchemy.exc import OperationalError
 
 from onegrid.core.clock import Clock
 from onegrid.core.logging import get_logger
@@ -39,6 +40,12 @@ from onegrid.sensing.store import Batch, Written, open_alerts, write_batch
 log = get_logger("onegrid.sensing.ingest")
 PAYLOAD_MAX = 64 * 1024
 INTERNAL_ERROR = "internal_error"
+HTTP_ATTEMPTS = 4  # about 0.7 s of back-off before an HTTP batch is refused with a 503
+STOP_ATTEMPTS = 8
+
+
+class StoreUnavailable(RuntimeError):
+    """The batch was not stored: nothing of it was written."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +64,7 @@ class Outcome:
     accepted: int = 0
     rejections: list[Rejection] = field(default_factory=list)
     written: Written = field(default_factory=Written)
+    events: list[AlertEvent] = field(default_factory=list)
 
 
 class _RateLimitedLog:
@@ -103,6 +111,23 @@ def topic_device(topic: str | None, prefix: str) -> tuple[str | None, str | None
     return None, f"topic {topic[:120]!r} is not {prefix}/devices/<id>/readings or .../gateways/…"
 
 
+def _refuse_forbidden(checked: Checked, allow: Callable[[Device], bool]) -> None:
+    kept = []
+    for r in checked.readings:
+        if allow(r.device):
+            kept.append(r)
+        else:
+            checked.rejections.append(
+                Rejection(
+                    Reason.FORBIDDEN_DEVICE,
+                    f"the sender may not post readings of device {r.device.id}",
+                    "device",
+                    r.device.id,
+                )
+            )
+    checked.readings = kept
+
+
 class Pipeline:
     """Checks, evaluates and stores messages; see the module docstring."""
 
@@ -114,8 +139,12 @@ class Pipeline:
         *,
         rules: Sequence[Rule] | None = None,
         listeners: Sequence[Callable[[Written, Sequence[Message]], None]] = (),
+        store_readings: bool = True,
     ) -> None:
         self.db = db
+        # False: readings are checked and evaluated, counted, but not kept (a replay of data
+        # kept elsewhere); alerts and dead letters are stored all the same.
+        self.store_readings = store_readings
         self.clock = clock
         self.settings = settings
         self.prefix = settings.topic_prefix.rstrip("/")
@@ -225,20 +254,7 @@ class Pipeline:
                 Rejection(Reason.MALFORMED, f"{INTERNAL_ERROR}: {exc!r}"[:300], "")
             )
         if allow is not None:
-            kept = []
-            for r in checked.readings:
-                if allow(r.device):
-                    kept.append(r)
-                else:
-                    checked.rejections.append(
-                        Rejection(
-                            Reason.FORBIDDEN_DEVICE,
-                            f"the sender may not post readings of device {r.device.id}",
-                            "device",
-                            r.device.id,
-                        )
-                    )
-            checked.readings = kept
+            _refuse_forbidden(checked, allow)
         for rejection in checked.rejections:
             self._reject(batch, message, rejection, now)
         outcome.rejections = checked.rejections
@@ -250,8 +266,10 @@ class Pipeline:
         rows = batch.readings
         events = batch.events
         observe = self.engine.observe
+        keep = self.store_readings
         for r in readings:
-            rows.append((r.device.id, r.quantity, r.ts, r.value))
+            if keep:
+                rows.append((r.device.id, r.quantity, r.ts, r.value))
             fired = observe(r.device, r.quantity, r.value, r.ts)
             if fired:
                 events.extend(fired)
@@ -262,19 +280,41 @@ class Pipeline:
     def tick(self, batch: Batch) -> None:
         batch.events.extend(self.engine.tick(self.clock.now().timestamp()))
 
-    def write(self, batch: Batch) -> Written:
-        """Store the batch in one transaction, retrying while the database refuses."""
-        delay = 0.2
+    def write(self, batch: Batch, *, attempts: int | None = None) -> Written:
+        """Store the batch in one transaction. A busy or unreachable database (an operational
+        error) is retried with a back-off: ``attempts`` times, or for as long as it takes (the
+        worker: its messages stay unacknowledged meanwhile). Any other error is not retried:
+        the same batch would fail the same way. Either failure raises ``StoreUnavailable``;
+        the engine is then rebuilt from the stored alerts, since it had already seen the
+        batch's readings."""
+        delay = 0.1
+        tried = 0
         while True:
+            tried += 1
             try:
                 with self.db.unit_of_work() as session:
                     return write_batch(session, batch, self.clock.now())
-            except Exception as exc:
-                if self._stopping.is_set() and delay > 5:
-                    raise
-                log.error("sensing.write_failed", error=repr(exc)[:300], retry_in=delay)
+            except OperationalError as exc:
+                log.error("sensing.write_failed", error=repr(exc)[:300], attempt=tried)
+                out_of_time = attempts is not None and tried >= attempts
+                if out_of_time or (self._stopping.is_set() and tried >= STOP_ATTEMPTS):
+                    self._forget()
+                    raise StoreUnavailable(
+                        f"the database refused the batch: {exc!r}"[:300]
+                    ) from exc
                 time.sleep(delay)
                 delay = min(delay * 2, 5.0)
+            except Exception as exc:
+                log.exception("sensing.write_bug", error=repr(exc)[:300])
+                self._forget()
+                raise StoreUnavailable(f"the batch could not be stored: {exc!r}"[:300]) from exc
+
+    def _forget(self) -> None:
+        try:
+            self.refresh(force=True)
+        except Exception as exc:  # noqa: BLE001 - the next housekeeping tries again
+            log.error("sensing.refresh_failed", error=repr(exc)[:300])
+            self._registry_token = self._rules_token = None
 
     def process(
         self,
@@ -282,10 +322,16 @@ class Pipeline:
         *,
         all_or_nothing: bool = False,
         allow: Callable[[Device], bool] | None = None,
+        attempts: int | None = None,
+        tick: bool = False,
     ) -> Outcome:
-        """Check, evaluate and store messages now, in one batch (HTTP batches, replays, tests)."""
+        """Check, evaluate and store messages now, in one batch (HTTP batches, replays, tests).
+        ``tick`` also looks for silent devices at the clock's time. Raises ``StoreUnavailable``
+        when the batch could not be stored (see ``write``)."""
         with self._lock:
             batch = Batch()
+            if tick:
+                self.tick(batch)
             total = Outcome()
             done = []
             for message in messages:
@@ -293,11 +339,21 @@ class Pipeline:
                 total.accepted += outcome.accepted
                 total.rejections += outcome.rejections
                 done.append(message)
-            total.written = self._commit(batch, done)
+            total.written = self._commit(batch, done, attempts)
+            total.events = batch.events
             return total
 
-    def _commit(self, batch: Batch, messages: Sequence[Message]) -> Written:
-        written = self.write(batch) if batch else Written()
+    def commit(
+        self, batch: Batch, messages: Sequence[Message], attempts: int | None = None
+    ) -> Written:
+        """Store a batch made with ``add`` and ``tick``, then acknowledge its messages."""
+        with self._lock:
+            return self._commit(batch, messages, attempts)
+
+    def _commit(
+        self, batch: Batch, messages: Sequence[Message], attempts: int | None = None
+    ) -> Written:
+        written = self.write(batch, attempts=attempts) if batch else Written()
         for message in messages:
             if message.ack is not None:
                 try:
@@ -373,10 +429,31 @@ class Pipeline:
                         break
                     messages.append(message)
                     self.add(batch, message)
-                self._commit(batch, messages)
+                try:
+                    self._commit(batch, messages)
+                except StoreUnavailable as exc:
+                    self._dead_letter(messages, str(exc))
             if stop:
                 self._drain()
                 return
+
+    def _dead_letter(self, messages: Sequence[Message], why: str) -> None:
+        """Keep a batch that cannot be stored as dead letters, so that one poisoned batch
+        does not stop the stream; if even that fails the messages stay unacknowledged and the
+        broker delivers them again after the next reconnection."""
+        batch = Batch()
+        now = self.clock.now()
+        for message in messages:
+            self._reject(
+                batch,
+                message,
+                Rejection(Reason.MALFORMED, f"{INTERNAL_ERROR}: {why}"[:300], ""),
+                now,
+            )
+        try:
+            self._commit(batch, messages)
+        except StoreUnavailable as exc:
+            log.error("sensing.batch_dropped", messages=len(messages), error=str(exc)[:300])
 
     def _drain(self) -> None:
         rest: list[Message] = []
@@ -391,4 +468,4 @@ class Pipeline:
             self.process(rest)
 
 
-__all__ = ["AlertEvent", "Message", "Outcome", "Pipeline", "topic_device"]
+__all__ = ["AlertEvent", "Message", "Outcome", "Pipeline", "StoreUnavailable", "topic_device"]

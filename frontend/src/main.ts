@@ -1,0 +1,144 @@
+import "./style.css";
+import { currentUser, signOut, webConfig, whenSessionExpires } from "./api";
+import { clear, h } from "./dom";
+import { applyLang, currentLang, setLang, setZone, t, type Key } from "./i18n";
+import { homePage } from "./pages/home";
+import { loginPage } from "./pages/login";
+import { reportPage } from "./pages/report";
+import { minePage } from "./pages/mine";
+import { casePage } from "./pages/case";
+import { workbenchPage } from "./pages/workbench";
+import { commandPage } from "./pages/command";
+import { hotlinePage } from "./pages/hotline";
+
+export interface Route {
+  path: string;
+  params: URLSearchParams;
+}
+
+type Page = (main: HTMLElement, route: Route) => Promise<void> | void;
+
+const PAGES: [RegExp, Page][] = [
+  [/^\/$/, homePage],
+  [/^\/login$/, loginPage],
+  [/^\/report$/, reportPage],
+  [/^\/mine$/, minePage],
+  [/^\/case\/\d+$/, casePage],
+  [/^\/work$/, workbenchPage],
+  [/^\/command$/, commandPage],
+  [/^\/hotline$/, hotlinePage],
+];
+
+function parse(): Route {
+  const raw = location.hash.replace(/^#/, "") || "/";
+  const [path, query = ""] = raw.split("?");
+  return { path: path || "/", params: new URLSearchParams(query) };
+}
+
+export function go(hash: string): void {
+  if (location.hash === hash) void render();
+  else location.hash = hash;
+}
+
+async function header(): Promise<void> {
+  const top = document.getElementById("top")!;
+  const user = await currentUser();
+  const links: [string, Key][] = [
+    ["#/", "nav_home"],
+    ["#/report", "nav_report"],
+  ];
+  if (user) links.push(["#/mine", "nav_mine"]);
+  const staff = !!user && user.grants.some((g) => g.role !== "citizen");
+  if (staff) links.push(["#/work", "nav_work"]);
+  if (user && user.actions.includes("hotline.intake")) links.push(["#/hotline", "nav_hotline"]);
+  if (staff && user.actions.includes("case.read")) {
+    links.push(["#/command", "nav_command"]);
+  }
+  const here = "#" + parse().path;
+  const nav = h(
+    "nav",
+    { "aria-label": t("app") },
+    h(
+      "ul",
+      {},
+      links.map(([href, key]) =>
+        h("li", {}, h("a", { href, "aria-current": href === here ? "page" : undefined }, t(key))),
+      ),
+    ),
+  );
+  const langBtn = h(
+    "button",
+    {
+      type: "button",
+      class: "link",
+      id: "lang-switch",
+      title: t("language_label"),
+      lang: currentLang() === "zh" ? "en" : "zh-CN",
+      onclick: () => {
+        setLang(currentLang() === "zh" ? "en" : "zh");
+        void render();
+      },
+    },
+    t("language"),
+  );
+  const who = user
+    ? h(
+        "span",
+        { class: "who" },
+        `${t("signed_in_as")}: `,
+        h("strong", { id: "who" }, user.display_name ?? user.name),
+        " ",
+        h(
+          "button",
+          {
+            type: "button",
+            class: "link",
+            onclick: async () => {
+              await signOut();
+              go("#/");
+            },
+          },
+          t("sign_out"),
+        ),
+      )
+    : h("a", { href: `#/login?next=${encodeURIComponent(here)}` }, t("sign_in"));
+  clear(top);
+  top.append(
+    h("div", { class: "brand" }, h("a", { href: "#/" }, "OneGrid", currentLang() === "zh" ? h("span", {}, ` ${t("app")}`) : null)),
+    nav,
+    h("div", { class: "tools" }, who, langBtn),
+  );
+}
+
+let rendering = 0;
+
+async function render(): Promise<void> {
+  const ticket = ++rendering;
+  applyLang();
+  document.getElementById("skip-link")!.textContent = t("skip");
+  const route = parse();
+  const main = document.getElementById("main")!;
+  document.body.dataset.page = route.path.split("/")[1] || "home";
+  await header();
+  if (ticket !== rendering) return;
+  clear(main);
+  const page = PAGES.find(([re]) => re.test(route.path))?.[1] ?? homePage;
+  try {
+    await page(main, route);
+  } catch (err) {
+    main.append(h("p", { class: "error", role: "alert" }, `${t("error")}: ${String(err)}`));
+  }
+}
+
+whenSessionExpires(() => {
+  const route = parse();
+  if (route.path === "/login") return;
+  sessionStorage.setItem("onegrid.expired", "1");
+  go(`#/login?next=${encodeURIComponent("#" + route.path + (route.params.size ? "?" + route.params : ""))}`);
+});
+
+window.addEventListener("hashchange", () => void render());
+void webConfig()
+  .then((c) => setZone(c.timezone))
+  .catch(() => undefined)
+  .finally(() => void render());

@@ -1,0 +1,190 @@
+import { call, currentUser, get, post, type CaseOut, type HistoryOut, type Me } from "../api";
+import { h, nextId } from "../dom";
+import { fmtDate, t, word, type Key } from "../i18n";
+import { go, type Route } from "../main";
+import { lightBadge } from "./parts";
+
+interface AttachmentOut {
+  id: number;
+  filename: string;
+  media_type: string;
+}
+
+const PERMISSION: Record<string, string> = {
+  extend_request: "case.extend.request",
+  extend_approve: "case.extend.approve",
+  extend_refuse: "case.extend.approve",
+};
+const NEEDS_REASON = new Set(["cancel", "return", "handle", "report_back", "rework", "extend_refuse", "hold", "extend_request", "reopen"]);
+const WITH_PHOTO = new Set(["report_back", "check", "verify", "handle"]);
+const OFFERED = ["verify", "file", "cancel", "dispatch", "accept", "return", "handle", "report_back", "check", "close", "rework", "extend_request", "extend_approve", "extend_refuse", "hold", "resume", "reopen"];
+
+export async function casePage(main: HTMLElement, route: Route): Promise<void> {
+  const id = Number(route.path.split("/")[2]);
+  const user = await currentUser();
+  if (!user) return go(`#/login?next=${encodeURIComponent(`#/case/${id}`)}`);
+  const [c, history, files] = await Promise.all([
+    get<CaseOut>(`/api/v1/cases/${id}`),
+    get<HistoryOut[]>(`/api/v1/cases/${id}/history`),
+    get<AttachmentOut[]>(`/api/v1/cases/${id}/attachments`),
+  ]);
+  main.append(
+    h("h1", {}, `${t("case_title")} `, h("span", { id: "case-number" }, c.number)),
+    h(
+      "dl",
+      { class: "facts" },
+      h("dt", {}, t("status")),
+      h("dd", { id: "case-status", "data-status": c.status }, word("s_", c.status)),
+      h("dt", {}, t("light")),
+      h("dd", {}, lightBadge(c.clock?.light), " ", fmtDate(c.clock?.deadline)),
+      h("dt", {}, t("category")),
+      h("dd", {}, c.category_code),
+      h("dt", {}, t("description")),
+      h("dd", {}, c.description),
+      h("dt", {}, t("location")),
+      h("dd", {}, `${c.address} (${c.location.lon.toFixed(5)}, ${c.location.lat.toFixed(5)}) ${c.location.unit_grid ?? ""}`),
+      h("dt", {}, t("department")),
+      h("dd", { id: "case-department" }, c.department_code ?? c.suggested_department_code ?? "—"),
+      h("dt", {}, t("reporter")),
+      h("dd", {}, [c.reporter.name, c.reporter.phone].filter(Boolean).join(" ") || "—"),
+    ),
+  );
+  if (user.actions.includes("case.dispatch") || user.actions.includes("hotline.intake")) {
+    // The routing explanation comes from the hotline desk's router, when it has one for this case.
+    const route = await get<{ department_code: string; explanation: string }>(`/api/v1/hotline/cases/${id}/route`).catch(() => null);
+    if (route) {
+      main.append(h("section", { "aria-labelledby": "route-h" }, h("h2", { id: "route-h" }, t("routing")),
+        h("p", { id: "route-explanation" }, `${route.department_code}: ${route.explanation}`)));
+    }
+  }
+  const actions = actionsFor(c, user);
+  if (actions.length) {
+    main.append(h("section", { "aria-labelledby": "actions-h" }, h("h2", { id: "actions-h" }, t("actions")), ...actions.map((a) => actionForm(c, a))));
+  }
+  if (user.actions.includes("hotline.callback") && CALLBACK_STATUSES.has(c.status)) {
+    main.append(callbackForm(c));
+  }
+  main.append(
+    h("section", { "aria-labelledby": "files-h" },
+      h("h2", { id: "files-h" }, t("attachments")),
+      files.length
+        ? h("ul", { class: "photos" }, files.map((f) =>
+            h("li", {}, f.media_type.startsWith("image/")
+              ? h("img", { src: `/api/v1/cases/${id}/attachments/${f.id}`, alt: f.filename, loading: "lazy" })
+              : h("a", { href: `/api/v1/cases/${id}/attachments/${f.id}` }, f.filename))))
+        : h("p", {}, t("none")),
+    ),
+    h("section", { "aria-labelledby": "history-h" },
+      h("h2", { id: "history-h" }, t("history")),
+      h("ol", { class: "history" }, history.map((e) =>
+        h("li", {},
+          h("time", { datetime: e.at }, fmtDate(e.at)), " ",
+          h("strong", {}, word("", e.action)), " ",
+          e.from_status ? `${word("s_", e.from_status)} → ` : "", word("s_", e.to_status), " · ",
+          e.actor_name, e.reason ? ` — ${e.reason}` : ""))),
+    ),
+  );
+}
+
+const CALLBACK_STATUSES = new Set(["to_check", "to_close", "closed"]);
+const SATISFACTION: Key[] = ["satisfied", "basically_satisfied", "dissatisfied"];
+
+/** 回访: the operator records the requester's answer; "not resolved" reopens the case. */
+function callbackForm(c: CaseOut): HTMLElement {
+  const resolved = h("input", { type: "checkbox", id: nextId("resolved"), name: "resolved", checked: true });
+  const note = h("textarea", { id: nextId("note"), name: "note", rows: 2, maxlength: 2000 });
+  const error = h("p", { class: "field-error", role: "alert" });
+  const group = h("fieldset", {}, h("legend", {}, t("satisfaction")),
+    SATISFACTION.map((k, i) => {
+      const id = nextId("sat");
+      return h("div", { class: "check" }, h("input", { type: "radio", name: "satisfaction", id, value: k, checked: i === 0 }), h("label", { for: id }, t(k)));
+    }));
+  const button = h("button", { type: "submit" }, t("callback"));
+  const form = h("form", { class: "action", "data-action": "callback", novalidate: true },
+    h("h3", {}, t("callback")), h("p", { class: "hint" }, t("resolved_q")),
+    h("div", { class: "check" }, resolved, h("label", { for: resolved.id }, t("resolved"))),
+    group, h("label", { for: note.id }, t("reason")), note, error, button);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    button.disabled = true;
+    const satisfaction = (form.querySelector("input[name=satisfaction]:checked") as HTMLInputElement).value;
+    try {
+      await post(`/api/v1/hotline/cases/${c.id}/callbacks`, { resolved: resolved.checked, satisfaction, note: note.value.trim() });
+      form.replaceChildren(h("p", { role: "status", id: "callback-done" }, t("rated_thanks")));
+    } catch (err) {
+      button.disabled = false;
+      error.textContent = err instanceof Error ? err.message : String(err);
+    }
+  });
+  return form;
+}
+
+function actionsFor(c: CaseOut, user: Me): string[] {
+  return OFFERED.filter((a) => c.allowed_actions.includes(a) && user.actions.includes(PERMISSION[a] ?? `case.${a}`));
+}
+
+function actionForm(c: CaseOut, action: string): HTMLElement {
+  const reasonId = nextId("reason");
+  const errId = nextId("err");
+  const error = h("p", { id: errId, class: "field-error", "aria-live": "polite" });
+  const reason = h("textarea", { id: reasonId, name: "reason", rows: 2, maxlength: 2000, required: NEEDS_REASON.has(action), "aria-describedby": errId });
+  const parts: HTMLElement[] = [h("label", { for: reasonId }, t("reason")), reason];
+  let dept: HTMLInputElement | null = null;
+  let passed: HTMLInputElement | null = null;
+  let photo: HTMLInputElement | null = null;
+  let amount: HTMLInputElement | null = null;
+  if (action === "dispatch") {
+    dept = h("input", { id: nextId("dept"), name: "department_code", value: c.suggested_department_code ?? "" });
+    parts.push(h("label", { for: dept.id }, t("department")), dept);
+  }
+  if (action === "check") {
+    passed = h("input", { id: nextId("passed"), type: "checkbox", name: "passed", checked: true });
+    parts.push(h("div", { class: "check" }, passed, h("label", { for: passed.id }, t("passed"))));
+  }
+  if (action === "extend_request") {
+    amount = h("input", { id: nextId("amount"), type: "number", min: 1, max: 30, value: 2, name: "amount" });
+    parts.push(h("label", { for: amount.id }, "working days"), amount);
+  }
+  if (WITH_PHOTO.has(action)) {
+    photo = h("input", { id: nextId("photo"), type: "file", accept: "image/jpeg,image/png,image/webp,image/gif", name: "photo" });
+    parts.push(h("label", { for: photo.id }, t("photos")), photo);
+  }
+  const button = h("button", { type: "submit", "data-action": action }, word("", action));
+  const form = h("form", { class: "action", "data-action": action, novalidate: true }, h("h3", {}, word("", action)), ...parts, error, button);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const note = reason.value.trim();
+    if (NEEDS_REASON.has(action) && !note) {
+      error.textContent = t("reason_required");
+      reason.setAttribute("aria-invalid", "true");
+      reason.focus();
+      return;
+    }
+    if (action === "report_back" && !photo?.files?.length) {
+      error.textContent = t("photo_required");
+      photo?.setAttribute("aria-invalid", "true");
+      photo?.focus();
+      return;
+    }
+    button.disabled = true;
+    try {
+      const attachments: number[] = [];
+      for (const f of Array.from(photo?.files ?? [])) {
+        const body = new FormData();
+        body.append("file", f);
+        attachments.push((await call<{ id: number }>("POST", `/api/v1/cases/${c.id}/attachments`, body)).id);
+      }
+      const body: Record<string, unknown> = { expected_version: c.version, reason: note };
+      if (attachments.length) body.attachments = attachments;
+      if (dept?.value.trim()) body.department_code = dept.value.trim();
+      if (passed) body.passed = passed.checked;
+      if (amount) Object.assign(body, { amount: Number(amount.value), unit: "working_days" });
+      await post(`/api/v1/cases/${c.id}/${action.replace("_", "-")}`, body);
+      go(`#/case/${c.id}`);
+    } catch (err) {
+      button.disabled = false;
+      error.textContent = err instanceof Error ? err.message : String(err);
+    }
+  });
+  return form;
+}

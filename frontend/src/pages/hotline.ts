@@ -1,0 +1,140 @@
+// The 12345 operator's call form: the desk previews category, unit, answers and duplicates.
+import { ApiError, currentUser, post } from "../api";
+import { h, nextId } from "../dom";
+import { t, word, type Key } from "../i18n";
+import { go } from "../main";
+import { addAreas, cityMap, Marker } from "../map";
+
+interface Preview {
+  model_available: boolean;
+  suggestions: { label: string; confidence: number }[];
+  category_code: string | null;
+  route: { department_code: string; explanation: string } | null;
+  answers: { id: number; question: string; answer: string }[];
+  duplicates: { case_id: number; distance_m: number; similarity: number }[];
+  notes: string[];
+}
+
+interface CallResult {
+  outcome: string;
+  case_id: number | null;
+  case_number: string | null;
+  case_status: string | null;
+}
+
+const NATURES: Key[] = ["n_complaint", "n_report", "n_help", "n_consultation", "n_suggestion", "n_thanks"];
+
+function labelled(label: string, control: HTMLElement): HTMLElement {
+  return h("div", { class: "field" }, h("label", { for: control.id }, label), control);
+}
+
+export async function hotlinePage(main: HTMLElement): Promise<void> {
+  const user = await currentUser();
+  if (!user) return go("#/login?next=%23%2Fhotline");
+  if (!user.actions.includes("hotline.intake")) {
+    main.append(h("p", { class: "error" }, t("not_allowed")));
+    return;
+  }
+  const nature = h("select", { id: nextId("nature"), name: "nature" },
+    NATURES.map((k) => h("option", { value: k.slice(2) }, t(k))));
+  const text = h("textarea", { id: nextId("text"), name: "text", rows: 4, maxlength: 20000, required: true });
+  const name = h("input", { id: nextId("caller"), name: "caller_name", autocomplete: "off" });
+  const phone = h("input", { id: nextId("phone"), name: "caller_phone", inputmode: "tel", autocomplete: "off" });
+  const address = h("input", { id: nextId("addr"), name: "address" });
+  const lon = h("input", { id: nextId("lon"), name: "lon", inputmode: "decimal" });
+  const lat = h("input", { id: nextId("lat"), name: "lat", inputmode: "decimal" });
+  const category = h("input", { id: nextId("cat"), name: "category_code", maxlength: 16 });
+  const department = h("input", { id: nextId("dept"), name: "department_code", maxlength: 32 });
+  const mapBox = h("div", { class: "map small", id: "hotline-map" });
+  const desk = h("section", { "aria-labelledby": "desk-h", id: "desk", "aria-live": "polite" }, h("h2", { id: "desk-h" }, t("desk")));
+  const status = h("div", { role: "status", class: "result" });
+  const error = h("p", { class: "field-error", role: "alert" });
+  let answerId: number | null = null;
+
+  const body = (): Record<string, unknown> => {
+    const b: Record<string, unknown> = { nature: nature.value, text: text.value.trim(), address: address.value.trim() };
+    if (name.value.trim()) b.caller_name = name.value.trim();
+    if (phone.value.trim()) b.caller_phone = phone.value.trim();
+    if (lon.value && lat.value) Object.assign(b, { lon: Number(lon.value), lat: Number(lat.value) });
+    if (category.value.trim()) b.category_code = category.value.trim();
+    if (department.value.trim()) b.department_code = department.value.trim();
+    if (answerId !== null) b.answer_id = answerId;
+    return b;
+  };
+
+  const previewBtn = h("button", { type: "button", class: "secondary", id: "preview" }, t("preview"));
+  previewBtn.addEventListener("click", async () => {
+    error.textContent = "";
+    if (!text.value.trim()) {
+      error.textContent = t("description_required");
+      return;
+    }
+    try {
+      const p = await post<Preview>("/api/v1/hotline/preview", body());
+      if (p.category_code && !category.value) category.value = p.category_code;
+      if (p.route && !department.value) department.value = p.route.department_code;
+      desk.replaceChildren(
+        h("h2", { id: "desk-h" }, t("desk")),
+        h("h3", {}, t("category_suggested")),
+        p.suggestions.length
+          ? h("ul", {}, p.suggestions.map((s) => h("li", {}, `${s.label} (${Math.round(s.confidence * 100)}%)`)))
+          : h("p", {}, t("none")),
+        h("h3", {}, t("routing")),
+        h("p", { id: "desk-route" }, p.route ? `${p.route.department_code}: ${p.route.explanation}` : t("none")),
+        h("h3", {}, t("answers")),
+        p.answers.length
+          ? h("ul", {}, p.answers.map((a) => {
+              const id = nextId("answer");
+              const radio = h("input", { type: "radio", name: "answer", id, value: a.id });
+              radio.addEventListener("change", () => (answerId = a.id));
+              return h("li", { class: "check" }, radio, h("label", { for: id }, `${a.question} — ${a.answer}`));
+            }))
+          : h("p", {}, t("none")),
+        h("h3", {}, t("duplicates")),
+        p.duplicates.length
+          ? h("ul", {}, p.duplicates.map((d) => h("li", {}, h("a", { href: `#/case/${d.case_id}` }, `#${d.case_id}`), ` ${Math.round(d.distance_m)} m`)))
+          : h("p", {}, t("none")),
+        ...p.notes.map((n) => h("p", { class: "hint" }, n)),
+      );
+    } catch (err) {
+      error.textContent = err instanceof ApiError ? err.message : String(err);
+    }
+  });
+
+  const form = h("form", { novalidate: true, class: "report" },
+    labelled(t("nature"), nature), labelled(t("call_text"), text),
+    h("div", { class: "row" }, labelled(t("caller_name"), name), labelled(t("caller_phone"), phone)),
+    labelled(t("address"), address), mapBox,
+    h("div", { class: "row" }, labelled(t("lon"), lon), labelled(t("lat"), lat)),
+    h("div", { class: "row" }, labelled(t("category"), category), labelled(t("department"), department)),
+    h("div", { class: "row" }, previewBtn, h("button", { type: "submit" }, t("record_call"))),
+    error, status);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    error.textContent = "";
+    if (!text.value.trim()) {
+      error.textContent = t("description_required");
+      return;
+    }
+    try {
+      const r = await post<CallResult>("/api/v1/hotline/calls", body());
+      status.replaceChildren(
+        h("p", {}, `${t("outcome")}: ${r.outcome} `,
+          r.case_id ? h("a", { href: `#/case/${r.case_id}`, id: "call-case" }, r.case_number ?? `#${r.case_id}`) : "",
+          r.case_status ? ` · ${word("s_", r.case_status)}` : ""),
+      );
+    } catch (err) {
+      error.textContent = err instanceof ApiError ? err.message : String(err);
+    }
+  });
+  main.append(h("h1", {}, t("hotline_title")), h("div", { class: "hotline" }, form, desk));
+
+  const map = await cityMap(mapBox);
+  await addAreas(map, "district", true);
+  const marker = new Marker({ color: "#b00020" });
+  map.on("click", (e) => {
+    lon.value = e.lngLat.lng.toFixed(6);
+    lat.value = e.lngLat.lat.toFixed(6);
+    marker.setLngLat(e.lngLat).addTo(map);
+  });
+}

@@ -1,0 +1,67 @@
+-- The hotline's three rates per unit for one month, as known at $cutoff (facts recorded later
+-- never change a published month). response: hotline cases dispatched in the month whose unit
+-- accepted (contacted the requester) within the response limit / dispatched; resolution and
+-- satisfaction: callbacks in the month about the unit's cases. Beside them: requests per 10,000
+-- residents, repeat callers and the share dispatched directly (never returned).
+-- Each part reads the cases it needs with its own filter, so nothing scans all of history.
+WITH dispatched AS (
+    SELECT c.{unit} AS unit, count(*) AS dispatched,
+           count(*) FILTER (WHERE a.first_accept <= c.dispatched_at
+                                  + to_seconds(CAST($response_hours * 3600 AS BIGINT)))
+               AS responded,
+           count(*) FILTER (WHERE c.returns = 0) AS direct
+    FROM cases c
+    LEFT JOIN (
+        SELECT case_id, min("at") AS first_accept FROM case_history
+        WHERE action = 'accept' AND "at" >= $start AND "at" < $cutoff GROUP BY case_id
+    ) a ON a.case_id = c.id
+    WHERE c.channel = 'hotline' AND c.{unit} IS NOT NULL
+      AND c.dispatched_at >= $start AND c.dispatched_at < $end
+    GROUP BY 1
+),
+answered AS (
+    SELECT c.{unit} AS unit, count(*) AS callbacks,
+           count(*) FILTER (WHERE b.resolved) AS resolved,
+           count(*) FILTER (WHERE b.satisfaction = 'satisfied') AS satisfied,
+           count(*) FILTER (WHERE b.satisfaction = 'basically_satisfied') AS basically_satisfied
+    FROM callbacks b JOIN cases c ON c.id = b.case_id
+    WHERE b."at" >= $start AND b."at" < $end AND b."at" < $cutoff
+      AND c.channel = 'hotline' AND c.{unit} IS NOT NULL
+    GROUP BY 1
+),
+requests AS (
+    SELECT unit, count(*) AS requests,
+           count(DISTINCT reporter_key) FILTER (WHERE calls > 1) AS repeat_callers
+    FROM (
+        SELECT {unit} AS unit, reporter_key,
+               count(*) OVER (PARTITION BY {unit}, reporter_key) AS calls
+        FROM cases
+        WHERE channel = 'hotline' AND {unit} IS NOT NULL
+          AND created_at >= $start AND created_at < $end
+    )
+    GROUP BY unit
+),
+rates AS (
+    SELECT
+        coalesce(d.unit, b.unit, r.unit) AS unit,
+        coalesce(d.dispatched, 0) AS dispatched,
+        coalesce(d.responded, 0) AS responded,
+        coalesce(b.callbacks, 0) AS callbacks,
+        coalesce(r.requests, 0) AS requests,
+        coalesce(r.repeat_callers, 0) AS repeat_callers,
+        d.direct / nullif(d.dispatched, 0) AS direct_share,
+        d.responded / nullif(d.dispatched, 0) AS response_rate,
+        b.resolved / nullif(b.callbacks, 0) AS resolution_rate,
+        (b.satisfied + $basically * b.basically_satisfied) / nullif(b.callbacks, 0)
+            AS satisfaction_rate
+    FROM dispatched d
+    FULL JOIN answered b ON b.unit = d.unit
+    FULL JOIN requests r ON r.unit = coalesce(d.unit, b.unit)
+)
+SELECT
+    rates.*,
+    any_value(a.name_zh) OVER (PARTITION BY rates.unit) AS name,
+    rates.requests * 10000.0 / nullif(a.population, 0) AS requests_per_10k_residents,
+    100 * ($w_response * response_rate + $w_resolution * resolution_rate
+           + $w_satisfaction * satisfaction_rate) AS score
+FROM rates LEFT JOIN areas a ON a.code = rates.unit

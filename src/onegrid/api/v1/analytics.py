@@ -1,0 +1,202 @@
+"""Analytics over the lake: evaluation indicators, the monthly ranking, hotspots (read-only)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel
+
+from onegrid.analytics import evaluation
+from onegrid.analytics.findings import (
+    backtest,
+    forecast,
+    spikes,
+    topic_candidates,
+    topic_tracking,
+)
+from onegrid.analytics.hotspots import emerging_hotspots, hotspots
+from onegrid.analytics.lake import Lake
+from onegrid.analytics.period import Period
+from onegrid.analytics.proactive import AcceptedForecast, open_proactive_cases
+from onegrid.analytics.report import monthly_report
+from onegrid.api.auth import requires
+from onegrid.api.deps import AppClock, AppSettings, get_database
+from onegrid.cases.config import case_rules
+from onegrid.db.session import Database
+from onegrid.people.domain import Principal
+
+router = APIRouter(prefix="/analytics", tags=["analytics"])
+Reader = Annotated[Principal, requires("analytics.read")]
+Creator = Annotated[Principal, requires("case.create")]
+Month = Annotated[str, Query(description="YYYY-MM", examples=["2026-03"])]
+Grain = Annotated[str, Query(description="day, week, month or period")]
+
+
+def _lake(settings: AppSettings) -> Lake:
+    return Lake.under(settings.data_dir)
+
+
+def _rows(table: Any) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = table.to_pylist()
+    return rows
+
+
+@router.get("/ranking", summary="The monthly three-rate ranking")
+def get_ranking(
+    principal: Reader,
+    settings: AppSettings,
+    month: Month,
+    unit: str = "subdistrict",
+    area: str | None = None,
+) -> dict[str, Any]:
+    con = _lake(settings).connect()
+    r = evaluation.ranking(con, month, unit, tz=settings.timezone, area=area)
+    return {
+        "month": r.month,
+        "unit": r.unit,
+        "rules_version": r.rules.version,
+        "weights": r.rules.weights,
+        "rows": _rows(r.table),
+    }
+
+
+@router.get("/departments", summary="Department indicators per period")
+def get_departments(
+    principal: Reader, settings: AppSettings, start: date, end: date, grain: Grain = "period"
+) -> list[dict[str, Any]]:
+    period = Period(start, end, settings.timezone)
+    return _rows(evaluation.department_indicators(_lake(settings).connect(), period, grain))
+
+
+@router.get("/areas", summary="Area indicators per period at one level")
+def get_areas(
+    principal: Reader,
+    settings: AppSettings,
+    start: date,
+    end: date,
+    level: str = "subdistrict",
+    grain: Grain = "period",
+) -> list[dict[str, Any]]:
+    period = Period(start, end, settings.timezone)
+    return _rows(evaluation.area_indicators(_lake(settings).connect(), period, level, grain))
+
+
+@router.get("/posts", summary="Post (person and role) indicators per period")
+def get_posts(
+    principal: Reader, settings: AppSettings, start: date, end: date, grain: Grain = "period"
+) -> list[dict[str, Any]]:
+    period = Period(start, end, settings.timezone)
+    return _rows(evaluation.post_indicators(_lake(settings).connect(), period, grain))
+
+
+@router.get("/hotspots", summary="Significant hot H3 cells (Gi*, BH-corrected)")
+def get_hotspots(
+    principal: Reader, settings: AppSettings, category: str, start: date, end: date
+) -> list[dict[str, Any]]:
+    period = Period(start, end, settings.timezone)
+    found = hotspots(_lake(settings).connect(), category, period)
+    return [h.__dict__ for h in found]
+
+
+@router.get("/report", summary="The monthly evaluation report (HTML)", response_class=HTMLResponse)
+def get_report(principal: Reader, settings: AppSettings, month: Month) -> HTMLResponse:
+    return HTMLResponse(monthly_report(_lake(settings).connect(), month, settings.timezone))
+
+
+@router.get("/spikes", summary="Categories far above their seasonal baseline this week")
+def get_spikes(
+    principal: Reader, settings: AppSettings, week_of: date, level: str = "subdistrict"
+) -> list[dict[str, Any]]:
+    found = spikes(_lake(settings).connect(), week_of, level, tz=settings.timezone)
+    return [s.__dict__ for s in found]
+
+
+@router.get("/topics", summary="One topic a month: candidate problems")
+def get_topics(principal: Reader, settings: AppSettings, month: Month) -> list[dict[str, Any]]:
+    return _rows(topic_candidates(_lake(settings).connect(), month, tz=settings.timezone))
+
+
+@router.get("/topics/{category}", summary="A chosen topic's month-on-month tracking")
+def get_topic_tracking(
+    principal: Reader, settings: AppSettings, category: str, start: date, end: date
+) -> list[dict[str, Any]]:
+    period = Period(start, end, settings.timezone)
+    return _rows(topic_tracking(_lake(settings).connect(), category, period))
+
+
+@router.get("/forecast", summary="Seasonal forecast per category and area (未诉先办)")
+def get_forecast(
+    principal: Reader,
+    settings: AppSettings,
+    origin: date,
+    months: Annotated[int, Query(ge=1, le=24)] = 3,
+    level: str = "district",
+) -> list[dict[str, Any]]:
+    con = _lake(settings).connect()
+    return _rows(forecast(con, origin, months, level, tz=settings.timezone))
+
+
+@router.get("/forecast/backtest", summary="A year forecast from the years before it")
+def get_backtest(
+    principal: Reader, settings: AppSettings, year: int, level: str = "district"
+) -> dict[str, Any]:
+    result = backtest(_lake(settings).connect(), year, level, tz=settings.timezone)
+    return {**result.__dict__, "skill": result.skill}
+
+
+class AcceptedIn(BaseModel):
+    category_code: str
+    area_code: str
+    month: date
+    forecast: float
+
+
+class OpenedOut(BaseModel):
+    category_code: str
+    area_code: str
+    month: date
+    case_number: str
+    created: bool
+
+
+@router.post(
+    "/proactive",
+    summary="Open proactive cases for accepted forecasts (未诉先办)",
+    response_model=list[OpenedOut],
+)
+def post_proactive(
+    principal: Creator,
+    db: Annotated[Database, Depends(get_database)],
+    clock: AppClock,
+    settings: AppSettings,
+    accepted: list[AcceptedIn],
+) -> list[OpenedOut]:
+    picks = [AcceptedForecast(**a.model_dump()) for a in accepted]
+    opened = open_proactive_cases(
+        db, principal, picks, clock=clock, rules=case_rules(settings.timezone)
+    )
+    return [
+        OpenedOut(
+            category_code=o.forecast.category_code,
+            area_code=o.forecast.area_code,
+            month=o.forecast.month,
+            case_number=o.case.number,
+            created=o.created,
+        )
+        for o in opened
+    ]
+
+
+@router.get("/hotspots/emerging", summary="Hotspots new or rising against a year before")
+def get_emerging(
+    principal: Reader, settings: AppSettings, category: str, start: date, end: date
+) -> list[dict[str, Any]]:
+    period = Period(start, end, settings.timezone)
+    found = emerging_hotspots(_lake(settings).connect(), category, period)
+    return [
+        {**e.hotspot.__dict__, "count_year_before": e.count_year_before, "new": e.new}
+        for e in found
+    ]

@@ -1,0 +1,150 @@
+"""``onegrid report …``: evaluation tables in the terminal and as CSV, the monthly HTML report."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import typer
+from rich.table import Table
+
+from onegrid.cli.root import app, console, err, settings_or_exit
+from onegrid.core.errors import DomainError
+
+report_app = typer.Typer(help="Evaluation reports from the analytics lake.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+Csv = Annotated[Path | None, typer.Option("--csv", help="Also write the table to this CSV file.")]
+
+
+def _show(table: pa.Table, title: str, csv: Path | None) -> None:
+    out = Table(title=title)
+    for name in table.column_names:
+        out.add_column(name)
+    for row in table.to_pylist():
+        out.add_row(*(_cell(v) for v in row.values()))
+    console.print(out)
+    if csv is not None:
+        pacsv.write_csv(table, csv)
+        console.print(f"wrote {csv}")
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return "—"
+    return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+
+def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return fn(*args, **kwargs)
+    except DomainError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+
+
+def _connect() -> Any:
+    from onegrid.analytics.lake import Lake
+
+    settings = settings_or_exit()
+    lake = Lake.under(settings.data_dir)
+    if lake.current() is None:
+        err.print(
+            f"[yellow]the lake under {lake.root} is empty: run `onegrid analytics refresh`[/]"
+        )
+    return lake.connect(), settings.timezone
+
+
+@report_app.command("ranking")
+def ranking_cmd(month: str, unit: str = "subdistrict", csv: Csv = None) -> None:
+    """The monthly three-rate ranking of subdistricts, districts or departments."""
+    from onegrid.analytics.evaluation import ranking
+
+    con, tz = _connect()
+    r = _run(ranking, con, month, unit, tz=tz)
+    _show(r.table, f"{unit} ranking {r.month} (weights {r.rules.version})", csv)
+
+
+@report_app.command("departments")
+def departments_cmd(start: str, end: str, grain: str = "period", csv: Csv = None) -> None:
+    """Department indicators (on-time close rate, rework rate…) per day, week, month or period."""
+    from onegrid.analytics.evaluation import department_indicators
+    from onegrid.analytics.period import Period
+
+    con, tz = _connect()
+    period = _run(Period, date.fromisoformat(start), date.fromisoformat(end), tz)
+    _show(_run(department_indicators, con, period, grain), "departments", csv)
+
+
+@report_app.command("areas")
+def areas_cmd(
+    start: str, end: str, level: str = "subdistrict", grain: str = "period", csv: Csv = None
+) -> None:
+    """Area indicators at one level (public-report rate, density, per 10,000 residents)."""
+    from onegrid.analytics.evaluation import area_indicators
+    from onegrid.analytics.period import Period
+
+    con, tz = _connect()
+    period = _run(Period, date.fromisoformat(start), date.fromisoformat(end), tz)
+    _show(_run(area_indicators, con, period, level, grain), f"{level}s", csv)
+
+
+@report_app.command("monthly")
+def monthly_cmd(month: str, out: Path) -> None:
+    """Write the monthly evaluation report (HTML with inline SVG charts) to OUT."""
+    from onegrid.analytics.report import monthly_report
+
+    con, tz = _connect()
+    out.write_text(_run(monthly_report, con, month, tz), encoding="utf-8")
+    console.print(f"wrote {out}")
+
+
+@report_app.command("hotspots")
+def hotspots_cmd(category: str, start: str, end: str, csv: Csv = None) -> None:
+    """Significant hot H3 cells of one category (Gi*, false-discovery corrected)."""
+    from onegrid.analytics.hotspots import hotspots
+    from onegrid.analytics.period import Period
+
+    con, tz = _connect()
+    period = _run(Period, date.fromisoformat(start), date.fromisoformat(end), tz)
+    found = _run(hotspots, con, category, period)
+    _show(pa.Table.from_pylist([h.__dict__ for h in found]), f"hotspots {category}", csv)
+
+
+@report_app.command("spikes")
+def spikes_cmd(week_of: str, level: str = "subdistrict", csv: Csv = None) -> None:
+    """Categories in areas far above their seasonal baseline in the week of WEEK_OF."""
+    from onegrid.analytics.findings import spikes
+
+    con, tz = _connect()
+    found = _run(spikes, con, date.fromisoformat(week_of), level, tz=tz)
+    _show(pa.Table.from_pylist([s.__dict__ for s in found]), f"spikes week of {week_of}", csv)
+
+
+@report_app.command("topics")
+def topics_cmd(month: str, csv: Csv = None) -> None:
+    """One topic a month: candidates by volume, growth, departments and repeat calls."""
+    from onegrid.analytics.findings import topic_candidates
+
+    con, tz = _connect()
+    _show(_run(topic_candidates, con, month, tz=tz), f"topic candidates {month}", csv)
+
+
+@report_app.command("forecast")
+def forecast_cmd(
+    origin: str, months: int = 3, level: str = "district", backtest_year: int = 0, csv: Csv = None
+) -> None:
+    """Seasonal forecast from ORIGIN (a month's first day); with --backtest-year, its error
+    against seasonal-naive on that year."""
+    from onegrid.analytics.findings import backtest, forecast
+
+    con, tz = _connect()
+    _show(_run(forecast, con, date.fromisoformat(origin), months, level, tz=tz), "forecast", csv)
+    if backtest_year:
+        b = _run(backtest, con, backtest_year, level, tz=tz)
+        console.print(
+            f"backtest {backtest_year}: MAE {b.mae_forecast:.2f} vs seasonal-naive "
+            f"{b.mae_seasonal_naive:.2f} over {b.cells} category-area-months (skill {b.skill:.2f})"
+        )

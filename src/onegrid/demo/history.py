@@ -1,0 +1,272 @@
+"""Two years of the demo city's case history, replayed through the case workflow.
+
+Seasons (heating in winter, waterlogging and blocked sewers in the rainy summer, snow and ice in
+deep winter), quieter weekends, a few hot places for rubbish and parking, two departments that
+are slower than the others, checks that fail and send work back, and hotline reporters who call
+again. Cases are made as ``HistoricalCase`` records with their steps and loaded in bulk by
+``onegrid.cases.importing.load_historical``, which replays every transition through the domain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+import shapely
+from shapely.geometry import Point
+from sqlalchemy import select
+
+from onegrid.cases.config import case_rules
+from onegrid.cases.domain.aggregate import Command
+from onegrid.cases.domain.intake import Reporter
+from onegrid.cases.domain.states import Channel
+from onegrid.cases.domain.workflow import Action
+from onegrid.cases.history import Actor
+from onegrid.cases.importing import HistoricalCase, HistoricalStep, LoadReport, load_historical
+from onegrid.cases.models import CaseRow
+from onegrid.core.clock import Clock, FixedClock, SystemClock
+from onegrid.db.session import Database
+from onegrid.demo.catalogue import BUREAUS, subdistrict_office_code
+from onegrid.demo.geometry import SynthArea, synth_city
+from onegrid.people.domain import Grant, Principal, PrincipalKind, Role, Scope
+
+DAYS = 730
+PER_DAY = 16  # mean new cases a day before seasons and weekdays
+INSPECTOR = Actor("demo:inspector", "巡查员", "inspector")
+LEADER = Actor("demo:leader", "值班长", "shift_leader")
+DISPATCHER = Actor("demo:dispatcher", "派遣员", "dispatcher")
+SLOW = ("SZJ", "RLGS")
+DONE = "已处理 (handled)"
+NOT_DONE = "整改不到位 (not put right)"  # the roads office and the heating company take longer
+
+
+@dataclass(frozen=True)
+class Profile:
+    code: str
+    share: float  # of the daily base volume
+    months: dict[int, float]  # month -> multiplier (missing months: 1)
+    weekend: float = 0.7
+    hot: bool = False  # concentrated around a few hot places
+
+
+def _months(months: tuple[int, ...], high: float, low: float = 1.0) -> dict[int, float]:
+    return {m: (high if m in months else low) for m in range(1, 13)}
+
+
+PROFILES = (
+    Profile("E0102", 0.22, {}, 0.8, hot=True),  # exposed rubbish
+    Profile("E0504", 0.16, {}, 0.5, hot=True),  # illegal car parking
+    Profile("E0601", 0.10, _months((11, 12, 1, 2, 3), 4.0, 0.2)),  # heating
+    Profile("E0406", 0.05, _months((6, 7, 8), 6.0, 0.05)),  # waterlogging
+    Profile("E0405", 0.07, _months((7, 8), 3.0)),  # blocked sewer
+    Profile("E0407", 0.03, _months((12, 1, 2), 5.0, 0.0)),  # snow and ice
+    Profile("E0508", 0.08, _months((5, 6, 7, 8, 9), 2.0, 0.6), 1.3),  # commercial noise
+    Profile("E0501", 0.10, _months((4, 5, 6, 7, 8, 9, 10), 1.5, 0.6)),  # street vendors
+    Profile("E0108", 0.07, _months((3, 4), 2.0)),  # damaged road after the thaw
+    Profile("E0201", 0.12, {}, 0.6),  # illegal small ads
+)
+
+
+def _department(category: str, subdistrict: str) -> str:
+    owners = [(len(p), d.code) for d in BUREAUS for p in d.owns if category.startswith(p)]
+    return max(owners)[1] if owners else subdistrict_office_code(subdistrict)
+
+
+def _point_in(rng: np.random.Generator, shape: shapely.Polygon) -> tuple[float, float]:
+    minx, miny, maxx, maxy = shape.bounds
+    for _ in range(200):
+        x, y = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
+        if shape.contains(Point(x, y)):
+            return float(x), float(y)
+    c = shape.representative_point()
+    return float(c.x), float(c.y)
+
+
+@dataclass
+class _Place:
+    community: SynthArea
+    subdistrict: str
+
+
+def _steps(
+    rng: np.random.Generator, at: datetime, channel: Channel, dept: str, now: datetime
+) -> tuple[HistoricalStep, ...]:
+    slow = 3.0 if dept in SLOW else 1.0
+    handler = Actor(f"demo:{dept}", dept, "department_handler")
+    plan: list[tuple[float, Command, Actor]] = []
+    if channel is not Channel.INSPECTOR:
+        plan.append((rng.uniform(0.3, 3), Command(Action.VERIFY), INSPECTOR))
+    plan += [
+        (rng.uniform(0.1, 1), Command(Action.FILE), LEADER),
+        (rng.uniform(0.05, 0.5), Command(Action.DISPATCH, department_code=dept), DISPATCHER),
+        (rng.exponential(2 * slow) + 0.2, Command(Action.ACCEPT), handler),
+        (
+            rng.exponential(8 * slow) + 0.5,
+            Command(Action.REPORT_BACK, reason=DONE),
+            handler,
+        ),
+    ]
+    if rng.random() < 0.08 * slow:
+        plan += [
+            (rng.uniform(1, 6), Command(Action.CHECK, passed=False, reason=NOT_DONE), INSPECTOR),
+            (rng.uniform(0.1, 1), Command(Action.REWORK, reason=NOT_DONE), LEADER),
+            (
+                rng.exponential(6 * slow) + 0.5,
+                Command(Action.REPORT_BACK, reason=DONE),
+                handler,
+            ),
+        ]
+    plan += [
+        (rng.uniform(1, 6), Command(Action.CHECK, passed=True), INSPECTOR),
+        (rng.uniform(0.2, 2), Command(Action.CLOSE), LEADER),
+    ]
+    steps, t = [], at
+    for hours, command, actor in plan:
+        t = t + timedelta(hours=float(hours))
+        if t >= now:
+            break
+        steps.append(HistoricalStep(command, t, actor))
+    return tuple(steps)
+
+
+def synthetic_history(
+    seed: int, now: datetime, days: int = DAYS, per_day: float = PER_DAY
+) -> Iterator[HistoricalCase]:
+    """The demo city's past ``days`` days of cases, oldest first (the same for the same seed)."""
+    rng = np.random.default_rng(seed + 1)
+    areas = synth_city(seed)
+    parent = {a.code: a.parent_code for a in areas}
+    places = [_Place(a, a.parent_code or "") for a in areas if a.level == "community"]
+    for place in places:
+        shapely.prepare(place.community.geometry)  # millions of point-in-polygon tests
+    hot = [places[int(i)] for i in rng.choice(len(places), 3, replace=False)]
+    hot_points = [_point_in(rng, p.community.geometry) for p in hot]
+    phones = [f"1390000{i:04d}" for i in range(3000)]
+    start = (now - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
+    for d in range(days):
+        day = start + timedelta(days=d)
+        weekend = day.weekday() >= 5
+        for p in PROFILES:
+            rate = per_day * p.share * p.months.get(day.month, 1.0) * (p.weekend if weekend else 1)
+            for _ in range(int(rng.poisson(rate))):
+                yield _case(rng, day, p, places, hot, hot_points, phones, parent, now)
+
+
+def _case(
+    rng: np.random.Generator,
+    day: datetime,
+    p: Profile,
+    places: list[_Place],
+    hot: list[_Place],
+    hot_points: list[tuple[float, float]],
+    phones: list[str],
+    parent: dict[str, str | None],
+    now: datetime,
+) -> HistoricalCase:
+    # Local daytime (08:00-22:00 Beijing) as UTC.
+    at = day + timedelta(hours=float(rng.uniform(0, 14)))
+    if p.hot and rng.random() < 0.35:
+        k = int(rng.integers(0, len(hot)))
+        place = hot[k]
+        lon, lat = hot_points[k]
+        lon += float(rng.normal(0, 0.0006))
+        lat += float(rng.normal(0, 0.0006))
+        if not place.community.geometry.contains(Point(lon, lat)):
+            lon, lat = hot_points[k]
+    else:
+        place = places[int(rng.integers(0, len(places)))]
+        lon, lat = _point_in(rng, place.community.geometry)
+    channel = Channel.HOTLINE if rng.random() < 0.6 else Channel.INSPECTOR
+    phone = None
+    if channel is Channel.HOTLINE:
+        # A few callers call again and again.
+        k = int(rng.integers(0, 60)) if rng.random() < 0.1 else int(rng.integers(0, len(phones)))
+        phone = phones[k]
+    dept = _department(p.code, place.subdistrict)
+    return HistoricalCase(
+        p.code,
+        at,
+        lon,
+        lat,
+        f"demo history {p.code}",
+        channel=channel,
+        reporter=Reporter(phone=phone),
+        external_ref=f"demo-history:{at:%Y%m%d%H%M%S}:{p.code}:{lon:.6f}:{lat:.6f}",
+        steps=_steps(rng, at, channel, dept, now),
+    )
+
+
+def load_demo_history(
+    db: Database, seed: int, clock: Clock | None = None, *, days: int = DAYS
+) -> LoadReport:
+    now = (clock or SystemClock()).now()
+    rules = case_rules()
+    # History starts no earlier than the first time limits in force (cases need their limits).
+    first = rules.limits.versions[0].valid_from
+    days = min(days, (now.date() - first).days - 1)
+    report = load_historical(db, synthetic_history(seed, now, days), rules=rules, use_grid=True)
+    report_callbacks(db, seed, now)
+    return report
+
+
+OPERATOR = Principal(
+    0,
+    "demo:operator",
+    PrincipalKind.USER,
+    (Grant(Role.HOTLINE_OPERATOR, Scope.city()),),
+)
+
+
+def report_callbacks(db: Database, seed: int, now: datetime) -> int:
+    """Call back the requesters of closed hotline cases, through the hotline desk's own service
+    at the historical time: the slow departments leave more of them unresolved and unhappy."""
+    from onegrid.dispatch.hotline.domain import Satisfaction
+    from onegrid.dispatch.hotline.services import record_callback
+
+    rng = np.random.default_rng(seed + 2)
+    rules = case_rules()
+    with db.reader() as s:
+        rows = s.execute(
+            select(CaseRow.id, CaseRow.closed_at, CaseRow.department_code)
+            .where(
+                CaseRow.channel == Channel.HOTLINE.value,
+                CaseRow.status == "closed",
+                CaseRow.external_ref.like("demo-history:%"),
+            )
+            .order_by(CaseRow.id)
+        ).all()
+    made = 0
+    for case_id, closed_at, dept in rows:
+        if closed_at is None:
+            continue
+        at = closed_at + timedelta(hours=float(rng.uniform(2, 48)))
+        if at >= now:
+            continue
+        slow = dept in SLOW
+        resolved = bool(rng.random() < (0.72 if slow else 0.95))
+        p = (0.35, 0.35, 0.30) if not resolved else ((0.7, 0.2, 0.1) if slow else (0.9, 0.08, 0.02))
+        answer = rng.choice(
+            [Satisfaction.SATISFIED, Satisfaction.BASICALLY_SATISFIED, Satisfaction.DISSATISFIED],
+            p=p,
+        )
+        record_callback(
+            db,
+            OPERATOR,
+            int(case_id),
+            resolved=resolved,
+            satisfaction=Satisfaction(answer),
+            clock=FixedClock(at),
+            rules=rules,
+        )
+        made += 1
+    return made
+
+
+def expected_daily(month: int, weekend: bool) -> float:
+    """The mean cases a day the generator aims at in a month (for tests and docs)."""
+    return sum(
+        PER_DAY * p.share * p.months.get(month, 1.0) * (p.weekend if weekend else 1)
+        for p in PROFILES
+    )

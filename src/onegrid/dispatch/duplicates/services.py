@@ -1,0 +1,237 @@
+"""Proposing duplicates and what a dispatcher decides: confirm (merge the cases) or undo."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from onegrid.cases import services as cases
+from onegrid.cases.config import CaseRules
+from onegrid.cases.domain.states import CLOSED_STATUSES, OPEN_STATUSES
+from onegrid.cases.queries import MAX_PAGE, CaseFilter, get_case, list_cases
+from onegrid.cases.records import CaseRecord
+from onegrid.core.clock import Clock
+from onegrid.core.errors import InvalidInput, NotFound
+from onegrid.db.session import Database
+from onegrid.dispatch.duplicates.domain import DuplicateRules
+from onegrid.dispatch.duplicates.index import (
+    Candidate,
+    find_candidates,
+    index_case,
+    unindex_case,
+)
+from onegrid.dispatch.models import DuplicateProposalRow
+from onegrid.people.domain import Principal
+from onegrid.people.policy import require
+
+_CLOSED = frozenset(s.value for s in CLOSED_STATUSES)
+
+
+class ProposalStatus(StrEnum):
+    PROPOSED = "proposed"
+    CONFIRMED = "confirmed"  # merged into the existing case
+    UNDONE = "undone"  # not a duplicate: the report stays a case of its own
+
+
+@dataclass(frozen=True)
+class Proposal:
+    id: int
+    case_id: int
+    existing_case_id: int
+    distance_m: float
+    similarity: float
+    score: float
+    status: ProposalStatus
+    proposed_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+
+
+def _proposal(row: DuplicateProposalRow) -> Proposal:
+    return Proposal(
+        row.id,
+        row.case_id,
+        row.existing_case_id,
+        row.distance_m,
+        row.similarity,
+        row.score,
+        ProposalStatus(row.status),
+        row.proposed_at,
+        row.decided_by,
+        row.decided_at,
+    )
+
+
+def check_report(
+    session: Session,
+    rules: DuplicateRules,
+    category_code: str,
+    lon: float,
+    lat: float,
+    text: str,
+    now: datetime,
+    exclude: int | None = None,
+) -> list[Candidate]:
+    """Open cases a report may duplicate (read only: for the operator before dispatch)."""
+
+    def still_open(case_id: int) -> bool:
+        try:
+            return get_case(session, case_id).status not in _CLOSED
+        except NotFound:
+            return False
+
+    return find_candidates(
+        session, rules, category_code, lon, lat, text, now, exclude=exclude, still_open=still_open
+    )
+
+
+def propose_in(
+    session: Session, case_id: int, candidates: list[Candidate], now: datetime
+) -> list[Proposal]:
+    """Record the candidates as proposals for a dispatcher to confirm or undo."""
+    rows = [
+        DuplicateProposalRow(
+            case_id=case_id,
+            existing_case_id=c.case_id,
+            distance_m=c.distance_m,
+            similarity=c.similarity,
+            score=c.score,
+            status=ProposalStatus.PROPOSED.value,
+            proposed_at=now,
+        )
+        for c in candidates
+    ]
+    session.add_all(rows)
+    session.flush()
+    return [_proposal(r) for r in rows]
+
+
+def screen_case_in(
+    session: Session, rec: CaseRecord, rules: DuplicateRules, now: datetime
+) -> list[Proposal]:
+    """Check a new case against the open ones, record what it may duplicate, and index it.
+
+    Any channel's intake may call it inside its creating transaction (the hotline desk does).
+    """
+    candidates = check_report(
+        session, rules, rec.category_code, rec.lon, rec.lat, rec.description, now, exclude=rec.id
+    )
+    proposals = propose_in(session, rec.id, candidates, now)
+    index_case(
+        session, rec.id, rec.category_code, rec.lon, rec.lat, rec.created_at, rec.description
+    )
+    return proposals
+
+
+def rebuild_index(db: Database, rules: DuplicateRules, now: datetime) -> int:
+    """Index every case still open reported within the window (for cases created before the
+    index existed, or by channels that do not screen); returns how many were indexed."""
+    wanted = CaseFilter(
+        status=tuple(s.value for s in OPEN_STATUSES),
+        created_from=now - timedelta(hours=rules.window_hours),
+    )
+    count, cursor = 0, None
+    while True:
+        with db.unit_of_work() as session:
+            page = list_cases(
+                session, wanted, now=now, sort="created_at", limit=MAX_PAGE, cursor=cursor
+            )
+            for rec in page.items:
+                index_case(
+                    session,
+                    rec.id,
+                    rec.category_code,
+                    rec.lon,
+                    rec.lat,
+                    rec.created_at,
+                    rec.description,
+                )
+            count += len(page.items)
+        if page.next_cursor is None:
+            return count
+        cursor = page.next_cursor
+
+
+def _pending(session: Session, proposal_id: int) -> DuplicateProposalRow:
+    row = session.get(DuplicateProposalRow, proposal_id)
+    if row is None:
+        raise NotFound(f"no duplicate proposal {proposal_id}")
+    if row.status != ProposalStatus.PROPOSED.value:
+        raise InvalidInput.one(
+            "status", "proposal_pending", f"proposal {proposal_id} is already {row.status}"
+        )
+    return row
+
+
+def confirm_duplicate(
+    db: Database,
+    principal: Principal,
+    proposal_id: int,
+    *,
+    clock: Clock,
+    rules: CaseRules,
+    reason: str = "",
+) -> Proposal:
+    """Merge the new report into the existing case (its reporter is then kept informed of it);
+    other proposals for the same report are undone."""
+    with db.unit_of_work() as session:
+        row = _pending(session, proposal_id)
+        cases.merge_case_in(
+            session,
+            principal,
+            row.case_id,
+            into_case_id=row.existing_case_id,
+            clock=clock,
+            rules=rules,
+            reason=reason or f"duplicate (score {row.score:.2f}, {row.distance_m:.0f} m)",
+        )
+        now = clock.now()
+        row.status, row.decided_by, row.decided_at = "confirmed", principal.actor, now
+        others = session.scalars(
+            select(DuplicateProposalRow).where(
+                DuplicateProposalRow.case_id == row.case_id,
+                DuplicateProposalRow.id != row.id,
+                DuplicateProposalRow.status == ProposalStatus.PROPOSED.value,
+            )
+        )
+        for other in others:
+            other.status, other.decided_by, other.decided_at = "undone", principal.actor, now
+        unindex_case(session, row.case_id)
+        session.flush()
+        return _proposal(row)
+
+
+def undo_duplicate(
+    db: Database, principal: Principal, proposal_id: int, *, clock: Clock
+) -> Proposal:
+    """Not a duplicate: the proposal is dropped and the report goes on as a case of its own."""
+    with db.unit_of_work() as session:
+        row = _pending(session, proposal_id)
+        rec = get_case(session, row.case_id)
+        require(
+            principal,
+            "case.merge",
+            area_chain=rec.area_chain,
+            department_code=rec.department_code,
+        )
+        row.status, row.decided_by, row.decided_at = "undone", principal.actor, clock.now()
+        session.flush()
+        return _proposal(row)
+
+
+def list_proposals(
+    session: Session, *, status: ProposalStatus | None = None, case_id: int | None = None
+) -> list[Proposal]:
+    query = select(DuplicateProposalRow).order_by(DuplicateProposalRow.id)
+    if status is not None:
+        query = query.where(DuplicateProposalRow.status == status.value)
+    if case_id is not None:
+        query = query.where(
+            (DuplicateProposalRow.case_id == case_id)
+            | (DuplicateProposalRow.existing_case_id == case_id)
+        )
+    return [_proposal(r) for r in session.scalars(query)]

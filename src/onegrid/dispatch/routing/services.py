@@ -1,0 +1,189 @@
+"""Direct dispatch (直派): send a case to the unit its route names, through the case workflow.
+
+The route (unit, rule, explanation) is stored beside the case; dispatching stamps when it left
+and by when the unit must contact the requester (the response rate counts it).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from onegrid.cases import services as cases
+from onegrid.cases.config import CaseRules
+from onegrid.cases.domain.aggregate import Command
+from onegrid.cases.domain.states import Status
+from onegrid.cases.domain.workflow import Action
+from onegrid.cases.queries import get_case
+from onegrid.cases.records import CaseRecord
+from onegrid.core.clock import Clock
+from onegrid.core.errors import InvalidInput, NotFound
+from onegrid.db.session import Database
+from onegrid.dispatch.models import CaseRouteRow
+from onegrid.dispatch.routing.domain import Route, RouteRule, chosen
+from onegrid.dispatch.routing.queries import location_of, route_for
+from onegrid.people.domain import Principal
+from onegrid.people.policy import can, require
+from onegrid.people.queries import find_department
+
+
+def case_route(session: Session, case_id: int) -> CaseRouteRow | None:
+    """The newest route of a case."""
+    return session.scalars(
+        select(CaseRouteRow)
+        .where(CaseRouteRow.case_id == case_id)
+        .order_by(CaseRouteRow.id.desc())
+        .limit(1)
+    ).first()
+
+
+def route_of_case(session: Session, rec: CaseRecord) -> Route | None:
+    location = location_of(
+        rec.lon,
+        rec.lat,
+        rec.h3_10,
+        (
+            rec.unit_grid_code,
+            rec.community_code,
+            rec.subdistrict_code,
+            rec.district_code,
+            rec.city_code,
+        ),
+    )
+    return route_for(session, rec.category_code, location, rec.component_id)
+
+
+def store_route(
+    session: Session, case_id: int, route: Route, suggested: Route | None, by: str, now: datetime
+) -> CaseRouteRow:
+    row = CaseRouteRow(
+        case_id=case_id,
+        department_code=route.department_code,
+        rule=route.rule.value,
+        rule_id=route.rule_id,
+        explanation=route.explanation,
+        suggested_department_code=suggested.department_code if suggested else None,
+        decided_by=by,
+        decided_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _known(session: Session, code: str) -> None:
+    if find_department(session, code) is None:
+        raise InvalidInput.one("department_code", "known_department", f"no department {code!r}")
+
+
+def dispatch_in(
+    session: Session,
+    principal: Principal,
+    rec: CaseRecord,
+    *,
+    clock: Clock,
+    rules: CaseRules,
+    response_limit: timedelta,
+    department_code: str | None = None,
+) -> tuple[CaseRecord, CaseRouteRow]:
+    """Send the case to its routed unit (or ``department_code``), filing it first when it waits
+    for filing and the principal may file. The route's unit becomes the case's department."""
+    row = case_route(session, rec.id)
+    suggested = route_of_case(session, rec)
+    now = clock.now()
+    if department_code:
+        _known(session, department_code)
+        current = (
+            Route(row.department_code, RouteRule(row.rule), row.explanation, row.rule_id)
+            if row is not None
+            else suggested
+        )
+        route = chosen(department_code, principal.actor, current)
+        if row is None or route.department_code != row.department_code:
+            row = store_route(session, rec.id, route, suggested, principal.actor, now)
+    elif row is None:
+        if suggested is None:
+            raise InvalidInput.one(
+                "department_code",
+                "required",
+                "no rule names a unit for this place and category: name one",
+            )
+        row = store_route(session, rec.id, suggested, suggested, principal.actor, now)
+    if rec.status == Status.TO_FILE.value:
+        require(principal, "case.file", area_chain=rec.area_chain)
+        rec = cases.act_in(
+            session,
+            principal,
+            rec.id,
+            Command(Action.FILE, reason="12345 直派"),
+            clock=clock,
+            rules=rules,
+        )
+    rec = cases.act_in(
+        session,
+        principal,
+        rec.id,
+        Command(Action.DISPATCH, reason=row.explanation[:500], department_code=row.department_code),
+        clock=clock,
+        rules=rules,
+    )
+    row.dispatched_at = now
+    row.response_due_at = now + response_limit
+    session.flush()
+    return rec, row
+
+
+def may_dispatch_directly(principal: Principal, rec: CaseRecord) -> bool:
+    """Whether the principal can take the case from where it stands to dispatched."""
+    area = rec.area_chain
+    if rec.status == Status.TO_DISPATCH.value:
+        return can(principal, "case.dispatch", area_chain=area)
+    if rec.status == Status.TO_FILE.value:
+        return can(principal, "case.file", area_chain=area) and can(
+            principal, "case.dispatch", area_chain=area
+        )
+    return False
+
+
+def dispatch_routed(
+    db: Database,
+    principal: Principal,
+    case_id: int,
+    *,
+    clock: Clock,
+    rules: CaseRules,
+    response_limit: timedelta,
+    department_code: str | None = None,
+) -> tuple[CaseRecord, CaseRouteRow]:
+    """Dispatch one case to its routed unit, in its own transaction."""
+    with db.unit_of_work() as session:
+        rec = get_case(session, case_id)
+        return dispatch_in(
+            session,
+            principal,
+            rec,
+            clock=clock,
+            rules=rules,
+            response_limit=response_limit,
+            department_code=department_code,
+        )
+
+
+def record_contact(db: Database, principal: Principal, case_id: int, *, clock: Clock) -> datetime:
+    """The unit has contacted the requester (先行联系): counted by the response rate."""
+    with db.unit_of_work() as session:
+        rec = get_case(session, case_id)
+        require(
+            principal,
+            "case.handle",
+            area_chain=rec.area_chain,
+            department_code=rec.department_code,
+        )
+        row = case_route(session, case_id)
+        if row is None or row.dispatched_at is None:
+            raise NotFound(f"case {rec.number} has not been dispatched through a route")
+        if row.contacted_at is None:
+            row.contacted_at = clock.now()
+        return row.contacted_at

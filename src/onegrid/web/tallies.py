@@ -1,0 +1,116 @@
+"""Open cases counted per fine H3 cell (res 10) and district, cached for a few seconds.
+
+The command centre asks again on every pan and zoom, and every viewer asks; the counts behind
+them change only when a case is written or a light turns. So one GROUP BY over the open cases
+serves every request while the cases table's version (its latest ``updated_at`` and ``id``,
+both indexed) is unchanged and the answer is younger than ``ttl`` seconds (lights turn with
+time alone). Bounding boxes are applied to the cached cells by their centres.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import h3
+from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy.orm import Session
+
+from onegrid.cases.domain.lights import Light
+from onegrid.cases.domain.states import OPEN_STATUSES
+from onegrid.cases.queries import light_clause
+from onegrid.cases.records import CASES
+
+C = CASES.c
+OPEN = sorted(s.value for s in OPEN_STATUSES)
+_MAX_ENTRIES = 64
+
+
+@dataclass(frozen=True)
+class FineCell:
+    cell: str  # H3 res 10
+    district: str | None
+    total: int
+    red: int
+    yellow: int
+    lat: float
+    lng: float
+
+
+class _Cache:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[Any, tuple[float, Any, list[FineCell]]] = OrderedDict()
+
+    def get(self, key: Any, version: Any, ttl: float) -> list[FineCell] | None:
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is None or hit[1] != version or time.monotonic() - hit[0] > ttl:
+                return None
+            self._entries.move_to_end(key)
+            return hit[2]
+
+    def put(self, key: Any, version: Any, cells: list[FineCell]) -> None:
+        with self._lock:
+            self._entries[key] = (time.monotonic(), version, cells)
+            self._entries.move_to_end(key)
+            while len(self._entries) > _MAX_ENTRIES:
+                self._entries.popitem(last=False)
+
+
+_cache = _Cache()
+
+
+def _version(session: Session) -> tuple[Any, Any]:
+    # Two scalar subqueries: each max is then one step down its index (SQLite optimises a lone
+    # min/max only; both in one SELECT scan the whole table).
+    latest = select(func.max(C.updated_at)).scalar_subquery()
+    top = select(func.max(C.id)).scalar_subquery()
+    row = session.execute(select(latest, top)).one()
+    return row[0], row[1]
+
+
+def _query(session: Session, now: datetime, reach: ColumnElement[bool] | None) -> list[FineCell]:
+    red = func.sum(case((light_clause(Light.RED, now), 1), else_=0))
+    yellow = func.sum(case((light_clause(Light.YELLOW, now), 1), else_=0))
+    stmt = (
+        select(C.h3_10, C.district_code, func.count(), red, yellow)
+        .where(C.status.in_(OPEN), C.h3_10.is_not(None))
+        .group_by(C.h3_10, C.district_code)
+    )
+    if reach is not None:
+        stmt = stmt.where(reach)
+    out = []
+    for cell, district, total, r, y in session.execute(stmt):
+        lat, lng = h3.cell_to_latlng(cell)
+        out.append(FineCell(cell, district, int(total), int(r or 0), int(y or 0), lat, lng))
+    return out
+
+
+def open_cells(
+    session: Session,
+    now: datetime,
+    *,
+    reach: ColumnElement[bool] | None,
+    reach_key: Any,
+    ttl: float,
+) -> list[FineCell]:
+    """Every fine cell with open cases the caller may count (``reach``: None = all)."""
+    key = (id(session.get_bind()), reach_key)
+    version = _version(session)
+    cells = _cache.get(key, version, ttl)
+    if cells is None:
+        cells = _query(session, now, reach)
+        _cache.put(key, version, cells)
+    return cells
+
+
+def in_box(cells: list[FineCell], box: tuple[float, float, float, float] | None) -> list[FineCell]:
+    if box is None:
+        return cells
+    w, s, e, n = box
+    return [c for c in cells if w <= c.lng <= e and s <= c.lat <= n]

@@ -1,0 +1,173 @@
+"""The analytics API over a lake refreshed from the database; the report CLI over the same lake."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from onegrid.analytics.lake import Lake
+from onegrid.cases.config import case_rules
+from onegrid.cases.domain.aggregate import Command
+from onegrid.cases.domain.workflow import Action
+from onegrid.cases.history import Actor
+from onegrid.cases.importing import HistoricalCase, HistoricalStep, load_historical
+from onegrid.cli import app
+from onegrid.core.clock import FixedClock
+from onegrid.core.settings import Settings
+from onegrid.db.session import Database
+from onegrid.people import services as people
+from onegrid.people.domain import Grant, Role, Scope
+from tests.integration.cases.city import CORE_SUB, IN_CORE, IN_SUBURB, build_city
+
+pytestmark = pytest.mark.postgres
+LEADER = Actor("user:1", "leader", "shift_leader")
+HANDLER = Actor("user:2", "handler", "department_handler")
+T0 = datetime(2026, 2, 2, 1, tzinfo=UTC)
+
+
+def _case(i: int, where: tuple[float, float], accept_after: timedelta) -> HistoricalCase:
+    at = T0 + timedelta(days=i)
+    return HistoricalCase(
+        "E0102",
+        at,
+        *where,
+        f"rubbish {i}",
+        external_ref=f"t:{i}",
+        steps=(
+            HistoricalStep(Command(Action.VERIFY), at + timedelta(minutes=10), LEADER),
+            HistoricalStep(Command(Action.FILE), at + timedelta(minutes=20), LEADER),
+            HistoricalStep(
+                Command(Action.DISPATCH, department_code="sanitation"),
+                at + timedelta(minutes=30),
+                LEADER,
+            ),
+            HistoricalStep(Command(Action.ACCEPT), at + accept_after, HANDLER),
+        ),
+    )
+
+
+@pytest.fixture
+def lake_city(db: Database, clock: FixedClock, settings: Settings, tmp_path: Path) -> Database:
+    with db.unit_of_work() as s:
+        build_city(s, clock, tmp_path)
+        people.create_user(
+            s, "ana", "correct horse battery", clock, grants=(Grant(Role.ANALYST, Scope.city()),)
+        )
+        people.create_user(
+            s,
+            "lead",
+            "correct horse battery",
+            clock,
+            grants=(Grant(Role.SHIFT_LEADER, Scope.city()),),
+        )
+    cases = [_case(i, IN_CORE, timedelta(hours=1)) for i in range(4)]
+    cases += [_case(10 + i, IN_SUBURB, timedelta(hours=40)) for i in range(3)]
+    report = load_historical(db, cases, rules=case_rules("Asia/Shanghai"))
+    assert report.accepted == 7, report.render()
+    Lake.under(settings.data_dir).refresh(db)
+    return db
+
+
+def _auth(client: TestClient, user: str = "ana") -> dict[str, str]:
+    r = client.post(
+        "/api/v1/auth/token", data={"username": user, "password": "correct horse battery"}
+    )
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def test_ranking_reports_and_errors_over_http(lake_city: Database, client: TestClient) -> None:
+    h = _auth(client)
+    r = client.get("/api/v1/analytics/ranking", params={"month": "2026-02"}, headers=h)
+    assert r.status_code == 200, r.text
+    rows = {x["unit"]: x for x in r.json()["rows"]}
+    assert rows[CORE_SUB]["response_rate"] == 1.0 and rows[CORE_SUB]["rank"] == 1
+    assert rows["110112001"]["response_rate"] == 0.0
+    assert client.get("/api/v1/analytics/ranking", params={"month": "2026-02"}).status_code == 401
+    missing = client.get(
+        "/api/v1/analytics/ranking", params={"month": "2026-02", "area": "110199001"}, headers=h
+    )
+    assert missing.status_code == 404 and "110199001" in missing.text
+    bad = client.get(
+        "/api/v1/analytics/departments",
+        params={"start": "2026-02-10", "end": "2026-02-01"},
+        headers=h,
+    )
+    assert bad.status_code == 422 and "end_not_before_start" in bad.text
+    deps = client.get(
+        "/api/v1/analytics/departments",
+        params={"start": "2026-02-01", "end": "2026-02-28"},
+        headers=h,
+    )
+    assert [(d["department_code"], d["dispatched"]) for d in deps.json()] == [("sanitation", 7)]
+    page = client.get("/api/v1/analytics/report", params={"month": "2026-02"}, headers=h)
+    assert (
+        page.status_code == 200
+        and "<svg" in page.text
+        and "http://" not in page.text.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    )
+    hot = client.get(
+        "/api/v1/analytics/hotspots",
+        params={"category": "E0102", "start": "2026-02-01", "end": "2026-02-28"},
+        headers=h,
+    )
+    assert hot.status_code == 200 and isinstance(hot.json(), list)
+    topics = client.get("/api/v1/analytics/topics", params={"month": "2026-02"}, headers=h)
+    assert [(t["category_code"], t["volume"]) for t in topics.json()] == [("E0102", 7)]
+    ahead = client.get(
+        "/api/v1/analytics/forecast", params={"origin": "2026-03-01", "months": 2}, headers=h
+    )
+    assert ahead.status_code == 200 and {r["area_code"] for r in ahead.json()} == {
+        "110101",
+        "110112",
+    }
+    bad_origin = client.get(
+        "/api/v1/analytics/forecast", params={"origin": "2026-03-02"}, headers=h
+    )
+    assert bad_origin.status_code == 422 and "first_of_month" in bad_origin.text
+    for path, params in (
+        ("/api/v1/analytics/spikes", {"week_of": "2026-02-10"}),
+        (
+            "/api/v1/analytics/hotspots/emerging",
+            {"category": "E0102", "start": "2026-02-01", "end": "2026-02-28"},
+        ),
+        ("/api/v1/analytics/topics/E0102", {"start": "2026-01-01", "end": "2026-03-31"}),
+        ("/api/v1/analytics/posts", {"start": "2026-02-01", "end": "2026-02-28"}),
+        ("/api/v1/analytics/areas", {"start": "2026-02-01", "end": "2026-02-28", "grain": "week"}),
+    ):
+        assert client.get(path, params=params, headers=h).status_code == 200, path
+
+
+def test_report_cli_prints_and_writes_csv(
+    lake_city: Database, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ONEGRID_DATA_DIR", str(settings.data_dir))
+    out = tmp_path / "rank.csv"
+    result = CliRunner().invoke(app, ["report", "ranking", "2026-02", "--csv", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "subdistrict ranking 2026-02" in result.output and CORE_SUB in out.read_text()
+    assert out.read_text().splitlines()[0].startswith('"rank","unit"')
+    result = CliRunner().invoke(app, ["report", "departments", "2026-02-10", "2026-02-01"])
+    assert result.exit_code == 2 and "before it starts" in result.output
+    html = tmp_path / "m.html"
+    result = CliRunner().invoke(app, ["report", "monthly", "2026-02", str(html)])
+    assert result.exit_code == 0 and "<svg" in html.read_text()
+
+
+def test_an_accepted_forecast_opens_a_proactive_case(
+    lake_city: Database, client: TestClient
+) -> None:
+    body = [
+        {"category_code": "E0102", "area_code": CORE_SUB, "month": "2026-04-01", "forecast": 12}
+    ]
+    denied = client.post("/api/v1/analytics/proactive", json=body, headers=_auth(client))
+    assert denied.status_code == 422 and "channel_role" in denied.text  # an analyst may not
+    lead = _auth(client, "lead")
+    first = client.post("/api/v1/analytics/proactive", json=body, headers=lead)
+    assert first.status_code == 200, first.text
+    again = client.post("/api/v1/analytics/proactive", json=body, headers=lead)
+    assert first.json()[0]["created"] and not again.json()[0]["created"]
+    assert again.json()[0]["case_number"] == first.json()[0]["case_number"]

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
+
+from onegrid.core.clock import FixedClock
+from onegrid.db.session import Database
+from onegrid.people import services as people
+from onegrid.people.domain import Grant, Role, Scope
+from onegrid.people.passwords import use_hasher
+from tests.integration.dispatch.city import build_desk_city
+
+PASSWORD = "correct horse battery"
+Headers = dict[str, str]
+USERS: dict[str, list[Grant]] = {
+    "operator": [Grant(Role.HOTLINE_OPERATOR, Scope.city())],
+    "desk": [
+        Grant(r, Scope.city())
+        for r in (Role.HOTLINE_OPERATOR, Role.REGISTRAR, Role.SHIFT_LEADER, Role.DISPATCHER)
+    ],
+    "analyst": [Grant(Role.ANALYST, Scope.city())],
+    "sanit": [Grant(Role.DEPARTMENT_HANDLER, Scope.department("sanitation"))],
+    "insp": [Grant(Role.INSPECTOR, Scope.city())],
+}
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashing() -> Iterator[None]:
+    previous = use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    yield
+    use_hasher(previous)
+
+
+@pytest.fixture
+def city(db: Database, clock: FixedClock, tmp_path: Path) -> Database:
+    with db.unit_of_work() as s:
+        build_desk_city(s, clock, tmp_path)
+        for name, grants in USERS.items():
+            depts = [g.scope.code for g in grants if g.role is Role.DEPARTMENT_HANDLER]
+            people.create_user(s, name, PASSWORD, clock, grants=grants, department_codes=depts)
+    return db
+
+
+class SignIns(dict[str, Headers]):
+    """Authorization headers per test user, signed in on first use (sign-ins cost time)."""
+
+    def __init__(self, client: TestClient) -> None:
+        super().__init__()
+        self.client = client
+
+    def __missing__(self, name: str) -> Headers:
+        resp = self.client.post("/api/v1/auth/token", data={"username": name, "password": PASSWORD})
+        assert resp.status_code == 200, resp.text
+        self[name] = {"Authorization": f"Bearer {resp.json()['access_token']}"}
+        return self[name]
+
+
+@pytest.fixture
+def as_(client: TestClient, city: Database) -> dict[str, Headers]:
+    return SignIns(client)

@@ -1,0 +1,143 @@
+"""The browser tests' world: a fresh SQLite city, a real uvicorn server, Debian's Chromium.
+
+Chromium is the system's (``apt-get install -y chromium``); Playwright never downloads one.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from onegrid.core.clock import SystemClock
+from onegrid.db.engine import make_engine
+from onegrid.db.session import Database
+from onegrid.schema import migrate
+from onegrid.web.settings import BUILT
+from tests.browser.city import build_browser_city
+from tests.support import REPO, need
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+AXE = REPO / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = REPO / "var" / "screenshots"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    data_dir: Path
+
+
+@pytest.fixture(scope="session")
+def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    need(
+        (BUILT / "index.html").is_file(),
+        "the built web front end",
+        "install Node.js 20+ and run `make web` (src/onegrid/web/static/dist/ is missing)",
+    )
+    data = tmp_path_factory.mktemp("web-city")
+    db = Database(make_engine(f"sqlite:///{(data / 'onegrid.sqlite3').as_posix()}"))
+    migrate(db.engine)
+    with db.unit_of_work() as session:
+        build_browser_city(session, SystemClock(), data)
+    db.engine.dispose()
+    port = _free_port()
+    env = {
+        **os.environ,
+        "ONEGRID_DATA_DIR": str(data),
+        "ONEGRID_DATABASE_URL": "",
+        "ONEGRID_LOG_LEVEL": "WARNING",
+        "ONEGRID_WEB_FEED_INTERVAL_SECONDS": "0.5",
+    }
+    log = (data / "server.log").open("w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "onegrid.api.app:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--timeout-graceful-shutdown",
+            "3",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(url + "/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    "the server did not start:\n" + (data / "server.log").read_text()
+                )
+            time.sleep(0.2)
+        yield Server(url, data)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    need(
+        CHROMIUM.exists(),
+        "Chromium",
+        "install Debian's browser with `apt-get install -y chromium` (/usr/bin/chromium); "
+        "Playwright uses it and never downloads one",
+    )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def shots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS

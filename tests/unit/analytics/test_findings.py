@@ -1,0 +1,101 @@
+"""Spikes, one topic a month, the seasonal forecast and its backtest, on synthetic lakes whose
+planted signals the tests know."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from onegrid.analytics import tables as t
+from onegrid.analytics.findings import backtest, forecast, spikes, topic_candidates, topic_tracking
+from onegrid.analytics.period import Period
+from onegrid.core.errors import InvalidInput
+
+START = datetime(2023, 1, 2, 4, tzinfo=UTC)  # a Monday, noon in Beijing
+
+
+def _lake(rows: list[dict[str, object]]) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.register("cases", pa.Table.from_pylist(rows, schema=t.CASES.schema))
+    return con
+
+
+def _seasonal_rows(seed: int = 3, spike_week: date | None = None) -> list[dict[str, object]]:
+    """Three years of weekly heating complaints (high in winter) in two subdistricts."""
+    rng = np.random.default_rng(seed)
+    rows: list[dict[str, object]] = []
+    for week in range(156):
+        at = START + timedelta(weeks=week)
+        winter = at.month in (11, 12, 1, 2, 3)
+        for sub in ("110101001", "110101002"):
+            n = int(rng.poisson(20 if winter else 4))
+            if spike_week is not None and sub == "110101002" and at.date() == spike_week:
+                n += 40
+            rows += [
+                {
+                    "id": len(rows) + k,
+                    "number": f"N{len(rows) + k}",
+                    "category_code": "E0405",
+                    "subdistrict_code": sub,
+                    "district_code": sub[:6],
+                    "department_code": "heat" if k % 2 else "power",
+                    "reporter_key": f"r{k % 7}",
+                    "created_at": at + timedelta(hours=k % 5),
+                }
+                for k in range(n)
+            ]
+    return rows
+
+
+def test_a_planted_spike_is_found_with_its_expected_count_and_interval() -> None:
+    target = (START + timedelta(weeks=140)).date()
+    con = _lake(_seasonal_rows(spike_week=target))
+    found = spikes(con, target + timedelta(days=2))
+    assert [(s.category_code, s.area_code) for s in found] == [("E0405", "110101002")]
+    s = found[0]
+    assert s.low <= s.expected <= s.high < s.observed
+    # The same week without the planted calls: nothing stands out.
+    quiet = _lake(_seasonal_rows())
+    assert spikes(quiet, target) == []
+
+
+def test_the_forecast_beats_seasonal_naive_and_names_the_winter_rise() -> None:
+    con = _lake(_seasonal_rows())
+    result = backtest(con, 2025, "subdistrict")
+    assert result.cells == 24
+    assert result.mae_forecast < result.mae_seasonal_naive
+    ahead = forecast(con, date(2025, 9, 1), 4, "subdistrict").to_pylist()
+    rising = {(r["area_code"], r["month"]) for r in ahead if r["rising"]}
+    assert ("110101001", date(2025, 12, 1)) in rising
+    assert ("110101001", date(2025, 9, 1)) not in rising
+    with pytest.raises(InvalidInput):
+        forecast(con, date(2025, 9, 2))
+
+
+def test_topic_candidates_and_tracking() -> None:
+    rows = _seasonal_rows()
+    rows += [
+        {
+            "id": 10_000_000 + k,
+            "number": f"B{k}",
+            "category_code": "E0101",
+            "subdistrict_code": "110101001",
+            "department_code": "roads",
+            "reporter_key": "same",
+            "created_at": datetime(2025, 6, 10, 4, tzinfo=UTC),
+        }
+        for k in range(3)
+    ]
+    con = _lake(rows)
+    top = topic_candidates(con, "2025-06").to_pylist()
+    heating = next(r for r in top if r["category_code"] == "E0405")
+    assert heating["departments"] == 2 and heating["examples"][0].startswith("N")
+    small = next(r for r in top if r["category_code"] == "E0101")
+    assert (small["volume"], small["repeat_calls"], small["previous"]) == (3, 3, 0)
+    track = topic_tracking(con, "E0405", Period(date(2025, 1, 1), date(2025, 4, 30))).to_pylist()
+    assert [r["month"] for r in track] == [date(2025, m, 1) for m in (1, 2, 3, 4)]
+    assert track[3]["change"] < 0  # heating falls in April
