@@ -9,7 +9,7 @@ import pytest
 
 from onegrid.cases import services as cases
 from onegrid.cases.config import CaseRules
-from onegrid.cases.domain.states import Nature, Status
+from onegrid.cases.domain.states import Status
 from onegrid.cases.queries import get_case
 from onegrid.core.clock import FixedClock
 from onegrid.core.errors import InvalidInput, PermissionDenied
@@ -21,7 +21,6 @@ from onegrid.dispatch.duplicates.services import (
     undo_duplicate,
 )
 from onegrid.dispatch.hotline.domain import Satisfaction
-from onegrid.dispatch.hotline.intake import CallDraft
 from onegrid.dispatch.hotline.preview import preview_call
 from onegrid.dispatch.hotline.queries import hotline_rates, month_period
 from onegrid.dispatch.hotline.services import DeskRules, record_call, record_callback
@@ -35,34 +34,23 @@ from tests.integration.cases.city import (
     SHIFT,
 )
 from tests.integration.cases.helpers import photo
-from tests.integration.dispatch.city import DESK, OPERATOR
+from tests.integration.dispatch.city import DESK, OPERATOR, call_draft
 
 pytestmark = pytest.mark.postgres
-
-
-def _draft(**kw: object) -> CallDraft:
-    values: dict[str, object] = dict(
-        nature=Nature.COMPLAINT,
-        text="小区门口垃圾堆积三天无人清理",
-        caller_phone="13900001111",
-        lon=IN_CORE[0],
-        lat=IN_CORE[1],
-        category_code="E0102",
-    )
-    values.update(kw)
-    return CallDraft(**values)  # type: ignore[arg-type]
 
 
 def test_a_near_similar_report_is_proposed_and_confirmed_as_a_duplicate(
     city: Database, clock: FixedClock, desk: DeskRules, rules: CaseRules
 ) -> None:
-    first = record_call(city, OPERATOR, _draft(), clock=clock, rules=desk)
+    first = record_call(city, OPERATOR, call_draft(), clock=clock, rules=desk)
     clock.advance(timedelta(hours=1))
     # Another caller, 30 m away, much the same words.
     second = record_call(
         city,
         DESK,
-        _draft(caller_phone="13600002222", lon=IN_CORE[0] + 0.0003, text="门口垃圾堆积无人清理"),
+        call_draft(
+            caller_phone="13600002222", lon=IN_CORE[0] + 0.0003, text="门口垃圾堆积无人清理"
+        ),
         clock=clock,
         rules=desk,
     )
@@ -74,14 +62,14 @@ def test_a_near_similar_report_is_proposed_and_confirmed_as_a_duplicate(
     far = record_call(
         city,
         OPERATOR,
-        _draft(caller_phone="13500003333", lon=IN_CORE[0] + 0.004),
+        call_draft(caller_phone="13500003333", lon=IN_CORE[0] + 0.004),
         clock=clock,
         rules=desk,
     )
     other = record_call(
         city,
         OPERATOR,
-        _draft(caller_phone="13500004444", category_code="E0103"),
+        call_draft(caller_phone="13500004444", category_code="E0103"),
         clock=clock,
         rules=desk,
     )
@@ -100,9 +88,9 @@ def test_a_near_similar_report_is_proposed_and_confirmed_as_a_duplicate(
 def test_an_undone_proposal_leaves_the_report_its_own_case(
     city: Database, clock: FixedClock, desk: DeskRules
 ) -> None:
-    record_call(city, OPERATOR, _draft(), clock=clock, rules=desk)
+    record_call(city, OPERATOR, call_draft(), clock=clock, rules=desk)
     second = record_call(
-        city, OPERATOR, _draft(caller_phone="13600002222"), clock=clock, rules=desk
+        city, OPERATOR, call_draft(caller_phone="13600002222"), clock=clock, rules=desk
     )
     [proposal] = second.duplicates
     undone = undo_duplicate(city, OPERATOR, proposal.id, clock=clock)
@@ -116,22 +104,24 @@ def test_an_undone_proposal_leaves_the_report_its_own_case(
 def test_a_closed_case_is_no_longer_a_duplicate_target(
     city: Database, clock: FixedClock, desk: DeskRules, rules: CaseRules, tmp_path: Path
 ) -> None:
-    first = record_call(city, OPERATOR, _draft(), clock=clock, rules=desk)
+    first = record_call(city, OPERATOR, call_draft(), clock=clock, rules=desk)
     assert first.case is not None and first.dispatched
     _walk(city, clock, rules, first.case.id, tmp_path)
     cases.check_case(city, INSPECTOR, first.case.id, clock=clock, rules=rules, passed=True)
     closed = cases.close_case(city, SHIFT, first.case.id, clock=clock, rules=rules)
     assert closed.status == "closed"
-    again = record_call(city, OPERATOR, _draft(caller_phone="13600002222"), clock=clock, rules=desk)
+    again = record_call(
+        city, OPERATOR, call_draft(caller_phone="13600002222"), clock=clock, rules=desk
+    )
     assert again.duplicates == []
 
 
 def test_the_preview_shows_unit_limit_and_duplicates_before_dispatch(
     city: Database, clock: FixedClock, desk: DeskRules
 ) -> None:
-    record_call(city, OPERATOR, _draft(), clock=clock, rules=desk)
+    record_call(city, OPERATOR, call_draft(), clock=clock, rules=desk)
     with city.reader() as s:
-        seen = preview_call(s, OPERATOR, _draft(), rules=desk, now=clock.now())
+        seen = preview_call(s, OPERATOR, call_draft(), rules=desk, now=clock.now())
     assert not seen.suggestion.available and "no model" in seen.suggestion.reason
     assert seen.route is not None and seen.route.department_code == "sanitation"
     assert seen.limit_class is not None and seen.limit_class.name == "general"
@@ -154,7 +144,9 @@ def test_the_three_rates_per_unit_and_month(
         call = record_call(
             city,
             OPERATOR,
-            _draft(caller_phone=f"1380000000{i}", lon=IN_CORE[0] + 0.003 * i, text=f"垃圾{i}号点"),
+            call_draft(
+                caller_phone=f"1380000000{i}", lon=IN_CORE[0] + 0.003 * i, text=f"垃圾{i}号点"
+            ),
             clock=clock,
             rules=desk,
         )
@@ -203,9 +195,11 @@ def test_cases_from_other_channels_are_found_once_indexed(
     from tests.integration.cases.helpers import new_case
 
     inspected = new_case(city, clock, rules, description="小区门口垃圾堆积三天无人清理")
-    before = record_call(city, OPERATOR, _draft(), clock=clock, rules=desk)
+    before = record_call(city, OPERATOR, call_draft(), clock=clock, rules=desk)
     assert before.duplicates == []  # not indexed yet: the inspector's channel does not screen
     assert rebuild_index(city, desk.duplicates, clock.now()) == 2
-    after = record_call(city, OPERATOR, _draft(caller_phone="13600002222"), clock=clock, rules=desk)
+    after = record_call(
+        city, OPERATOR, call_draft(caller_phone="13600002222"), clock=clock, rules=desk
+    )
     assert before.case is not None
     assert {p.existing_case_id for p in after.duplicates} == {inspected.id, before.case.id}

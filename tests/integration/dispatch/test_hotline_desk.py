@@ -22,31 +22,19 @@ from onegrid.dispatch.hotline.intake import CallDraft
 from onegrid.dispatch.hotline.services import DeskRules, calls_about, record_call, record_callback
 from onegrid.dispatch.routing.services import case_route
 from tests.integration.cases.city import (
-    IN_CORE,
     IN_SUBURB,
     INSPECTOR,
     SANITATION,
     SHIFT,
 )
 from tests.integration.cases.helpers import photo
-from tests.integration.dispatch.city import DESK, OPERATOR, SUBURB_GOVERNMENT
+from tests.integration.dispatch.city import DESK, OPERATOR, SUBURB_GOVERNMENT, call_draft
 
 pytestmark = pytest.mark.postgres
 
 
 def _draft(**kw: object) -> CallDraft:
-    values: dict[str, object] = dict(
-        nature=Nature.COMPLAINT,
-        text="小区门口垃圾堆积三天无人清理",
-        caller_name="李四",
-        caller_phone="13900001111",
-        address="示范路 8 号",
-        lon=IN_CORE[0],
-        lat=IN_CORE[1],
-        category_code="E0102",
-    )
-    values.update(kw)
-    return CallDraft(**values)  # type: ignore[arg-type]
+    return call_draft(**{"caller_name": "李四", "address": "示范路 8 号", **kw})
 
 
 def _cases(db: Database) -> int:

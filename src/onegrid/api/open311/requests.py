@@ -44,6 +44,7 @@ from onegrid.api.open311.posting import (
     unknown_service,
 )
 from onegrid.api.open311.recording import create_request_in
+from onegrid.api.open311.reply import reply
 from onegrid.api.open311.search import (
     RequestQuery,
     extras_of,
@@ -243,15 +244,13 @@ def get_requests(
     fmt: str, request: Request, session: DbSession, clock: AppClock, settings: AppSettings
 ) -> Response:
     params = request.query_params
-    try:
-        check_format(fmt)
-        check_jurisdiction(params, settings)
+
+    def body() -> list[dict[str, Any]]:
         ext = _extensions(params)
         records = find_requests(session, query_of(params, clock.now()), full=ext)
-        body = requests_body(session, records, ext, public_base(request))
-        return render(fmt, body, "service_requests", "request")
-    except Open311Error as exc:
-        return error_response(fmt, exc)
+        return requests_body(session, records, ext, public_base(request))
+
+    return reply(fmt, params, settings, body, "service_requests", "request")
 
 
 @router.get(
@@ -268,19 +267,17 @@ def get_request(
     settings: AppSettings,
 ) -> Response:
     params = request.query_params
-    try:
-        check_format(fmt)
-        check_jurisdiction(params, settings)
+
+    def body() -> list[dict[str, Any]]:
         ext = _extensions(params)
         records = find_requests(
             session, RequestQuery(numbers=(service_request_id,), limit=1), full=ext
         )
         if not records:
             raise not_found(f"no service request {service_request_id!r}")
-        body = requests_body(session, records, ext, public_base(request))
-        return render(fmt, body, "service_requests", "request")
-    except Open311Error as exc:
-        return error_response(fmt, exc)
+        return requests_body(session, records, ext, public_base(request))
+
+    return reply(fmt, params, settings, body, "service_requests", "request")
 
 
 @router.get(
@@ -294,13 +291,11 @@ def get_token(
 ) -> Response:
     """Every service is ``realtime``: a request gets its id at once and the token a client
     may hold is that id, so a token resolves to the request of the same number."""
-    try:
-        check_format(fmt)
-        check_jurisdiction(request.query_params, settings)
+
+    def body() -> list[dict[str, Any]]:
         records = find_requests(session, RequestQuery(numbers=(token,), limit=1))
         if not records:
             raise not_found(f"unknown token {token!r}")
-        body = [{"service_request_id": records[0].number, "token": token}]
-        return render(fmt, body, "service_requests", "request")
-    except Open311Error as exc:
-        return error_response(fmt, exc)
+        return [{"service_request_id": records[0].number, "token": token}]
+
+    return reply(fmt, request.query_params, settings, body, "service_requests", "request")

@@ -31,6 +31,7 @@ from onegrid.api.open311.params import (
 )
 from onegrid.api.open311.posting import read_form, require_key
 from onegrid.api.open311.recording import UPDATE, PostedUpdate, record_update
+from onegrid.api.open311.reply import reply
 from onegrid.api.open311.services import RESPONSES
 from onegrid.cases.domain.intake import DESCRIPTION_MAX
 from onegrid.cases.domain.states import Status
@@ -101,16 +102,14 @@ def get_updates(
     fmt: str, request: Request, session: DbSession, clock: AppClock, settings: AppSettings
 ) -> Response:
     params = request.query_params
-    try:
-        check_format(fmt)
-        check_jurisdiction(params, settings)
+
+    def body() -> list[dict[str, Any]]:
         start, end = window(params, clock.now())
         page = positive_int(params, "page", 1, 1_000_000)
         size = positive_int(params, "page_size", LIMIT, LIMIT)
-        body = list_updates(session, start, end, (page - 1) * size, size)
-        return render(fmt, body, ROOT, ITEM)
-    except Open311Error as exc:
-        return error_response(fmt, exc)
+        return list_updates(session, start, end, (page - 1) * size, size)
+
+    return reply(fmt, params, settings, body, ROOT, ITEM)
 
 
 def posted_update(values: dict[str, str], media_urls: tuple[str, ...]) -> PostedUpdate:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,6 +23,14 @@ from onegrid.dispatch.models import CaseRouteRow, HotlineCallRow
 from onegrid.dispatch.routing.domain import Route
 from onegrid.people.domain import Principal
 from onegrid.people.policy import can_see_personal_data
+
+_Out = TypeVar("_Out", bound=BaseModel)
+
+
+def _from_row(model: type[_Out], row: object, **computed: object) -> _Out:
+    """``model`` filled from ``row``'s attributes of the same names, but for ``computed``."""
+    fields = {name: getattr(row, name) for name in model.model_fields if name not in computed}
+    return model.model_validate(fields | computed)
 
 
 class CallIn(BaseModel):
@@ -81,19 +90,7 @@ class CaseRouteOut(RouteOut):
 
 
 def case_route_out(row: CaseRouteRow) -> CaseRouteOut:
-    return CaseRouteOut(
-        case_id=row.case_id,
-        department_code=row.department_code,
-        rule=row.rule,
-        rule_id=row.rule_id,
-        explanation=row.explanation,
-        suggested_department_code=row.suggested_department_code,
-        decided_by=row.decided_by,
-        decided_at=row.decided_at,
-        dispatched_at=row.dispatched_at,
-        response_due_at=row.response_due_at,
-        contacted_at=row.contacted_at,
-    )
+    return _from_row(CaseRouteOut, row)
 
 
 class LimitOut(BaseModel):
@@ -198,27 +195,12 @@ def call_out(row: HotlineCallRow, principal: Principal, case: CaseRecord | None 
         visible = can_see_personal_data(principal)
     else:
         visible = can_see_personal_data(principal, case.area_chain, case.department_code)
-    return CallOut(
-        id=row.id,
-        received_at=row.received_at,
-        medium=row.medium,
-        operator=row.operator,
+    return _from_row(
+        CallOut,
+        row,
         caller_name=row.caller_name if visible else mask_name(row.caller_name),
         caller_phone=row.caller_phone if visible else mask_phone(row.caller_phone),
         masked=not visible,
-        nature=row.nature,
-        text=row.text,
-        address=row.address,
-        lon=row.lon,
-        lat=row.lat,
-        category_code=row.category_code,
-        outcome=row.outcome,
-        answer_id=row.answer_id,
-        case_id=row.case_id,
-        repeat_of_call_id=row.repeat_of_call_id,
-        feedback_class=row.feedback_class,
-        feedback_due_at=row.feedback_due_at,
-        response_due_at=row.response_due_at,
     )
 
 

@@ -1,0 +1,32 @@
+"""The frame every Open311 GET shares: check the format and the jurisdiction, build the body,
+render it, and turn an Open311Error from any of those steps into the error list."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from fastapi.responses import Response
+
+from onegrid.api.open311.errors import Open311Error, error_response
+from onegrid.api.open311.formats import render
+from onegrid.api.open311.params import check_format, check_jurisdiction
+from onegrid.core.settings import Settings
+
+
+def reply(
+    fmt: str,
+    params: Mapping[str, str],
+    settings: Settings,
+    body: Callable[[], Sequence[Any] | Mapping[str, Any]],
+    root: str,
+    item: str | None = None,
+) -> Response:
+    # body is called only after both checks, so a bad format or jurisdiction wins over bad
+    # parameters, as before.
+    try:
+        check_format(fmt)
+        check_jurisdiction(params, settings)
+        return render(fmt, body(), root, item)
+    except Open311Error as exc:
+        return error_response(fmt, exc)
