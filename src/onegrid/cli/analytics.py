@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from onegrid.cli.root import app, console, open_database, settings_or_exit
+from onegrid.cli.root import app, open_database, settings_or_exit, show_report
 
 analytics_app = typer.Typer(help="The analytics lake.", no_args_is_help=True)
 app.add_typer(analytics_app, name="analytics")
@@ -18,4 +18,4 @@ def refresh_cmd() -> None:
     settings = settings_or_exit()
     db = open_database(settings)
     report = Lake.under(settings.data_dir).refresh(db, salt=settings.secret_key.encode())
-    console.print(report.render())
+    show_report(report.render())

@@ -26,7 +26,15 @@ from onegrid.assets.domain import Kind, parse_state
 from onegrid.assets.importing import ComponentImportOptions, OnError, import_components_file
 from onegrid.assets.sources import parse_mapping
 from onegrid.assets.taxonomy import taxonomy_as_document
-from onegrid.cli.root import app, console, err, import_app, open_database, settings_or_exit
+from onegrid.cli.root import (
+    app,
+    console,
+    err,
+    import_app,
+    open_database,
+    settings_or_exit,
+    show_report,
+)
 from onegrid.core.clock import SystemClock
 from onegrid.core.errors import DomainError, FieldProblem, InvalidInput
 from onegrid.db.session import Database
@@ -224,7 +232,7 @@ def import_components_cmd(
             bar.update(task, completed=bytes_read, description=f"{file.name}: {rows:,} rows")
 
         result = import_components_file(db, file, SystemClock(), options, progress)
-    console.print(result.render())
+    show_report(result.render())
     if result.refused or (result.problem_count and not result.written):
         raise typer.Exit(1)
 

@@ -10,7 +10,15 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from onegrid.cli.root import app, console, err, import_app, open_database, settings_or_exit
+from onegrid.cli.root import (
+    app,
+    console,
+    err,
+    import_app,
+    open_database,
+    settings_or_exit,
+    show_report,
+)
 from onegrid.core.errors import DomainError, FieldProblem
 
 jobs_app = typer.Typer(help="Background jobs, run once (for cron).", no_args_is_help=True)
@@ -31,7 +39,7 @@ def run_once() -> None:
     db = open_database(settings)
     migrate(db.engine)
     report = run_overdue_job(db, SystemClock(), case_rules(settings.timezone))
-    console.print(report.render(), markup=False, highlight=False)
+    show_report(report.render())
 
 
 @import_app.command("cases")
@@ -86,4 +94,4 @@ def import_cases(
         err.print(f"[red]{exc.message}[/red]")
         raise typer.Exit(1) from None
     report.rejected[:0] = refused
-    console.print(report.render(), markup=False, highlight=False)
+    show_report(report.render())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from onegrid.cli.root import app, console, open_database, settings_or_exit
+from onegrid.cli.root import app, console, open_database, settings_or_exit, show_report
 from onegrid.core.settings import Settings
 from onegrid.db.session import Database
 from onegrid.schema import migrate
@@ -16,7 +16,7 @@ def load_demo_if_empty(db: Database, settings: Settings) -> None:
     if is_empty(db):
         console.print("empty database: building the demo city…")
         report = build_demo_city(db, seed=settings.demo_seed)
-        console.print(report.render())
+        show_report(report.render())
 
 
 @app.command("demo")
@@ -36,8 +36,8 @@ def demo_cmd(
     migrate(db.engine)
     seed = seed if seed is not None else settings.demo_seed
     report = build_demo_city(db, seed=seed)
-    console.print(report.render())
+    show_report(report.render())
     if history:
         from onegrid.demo.history import load_demo_history
 
-        console.print(load_demo_history(db, seed).render())
+        show_report(load_demo_history(db, seed).render())

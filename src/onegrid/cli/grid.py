@@ -14,7 +14,15 @@ from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from onegrid.cli.root import app, console, err, import_app, open_database, settings_or_exit
+from onegrid.cli.root import (
+    app,
+    console,
+    err,
+    import_app,
+    open_database,
+    settings_or_exit,
+    show_report,
+)
 from onegrid.core.clock import SystemClock
 from onegrid.core.errors import DomainError, FieldProblem, InvalidInput
 from onegrid.grid import queries, services
@@ -104,7 +112,7 @@ def _unit_of_work() -> Iterator[Session]:
 
 
 def _report(summary: services.ImportSummary) -> None:
-    console.print(summary.render())
+    show_report(summary.render())
     if summary.repaired:
         _print_problems(summary.repaired, "repaired features")
     if summary.rejected:
@@ -219,7 +227,7 @@ def generate_cmd(
             within=within or (),
             progress=progress,
         )
-    console.print(report.render())
+    show_report(report.render())
 
 
 @grid_app.command("locate")

@@ -23,6 +23,11 @@ console = Console()
 err = Console(stderr=True)
 
 
+def show_report(text: str) -> None:
+    """Print a report as it is: its ``[rule]`` tags are data, not rich markup to interpret."""
+    console.print(text, markup=False, highlight=False)
+
+
 def settings_or_exit() -> Settings:
     try:
         settings = load_settings()
