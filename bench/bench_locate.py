@@ -162,13 +162,15 @@ def derived_cells(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return cell_parents(fine, 10)
 
 
-def baseline(finest: list[Shape]) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+def baseline(
+    finest: list[Shape], cells: tuple[int, ...] = (9, 10, 11)
+) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     geoms = np.array([s.geometry for s in finest], dtype=object)
     shapely.prepare(geoms)
     tree = shapely.STRtree(geoms)
 
     def run(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-        for res in (9, 10, 11):
+        for res in cells:
             points_to_cells(lon, lat, res)
         point_i, shape_i = tree.query(shapely.points(lon, lat))
         hit = shapely.intersects_xy(geoms[shape_i], lon[point_i], lat[point_i])
@@ -192,6 +194,7 @@ def bench_city(name: str, shapes: list[Shape], index_res: int, extra: dict[str, 
     lon, lat = rng.uniform(west, east, POINTS), rng.uniform(south, north, POINTS)
     batch_s, batch = timed(lambda: locator.locate_many(lon, lat), repeat=2)
     inside = float(batch.inside.mean())  # type: ignore[attr-defined]
+    tiers_s, _ = timed(lambda: locator.locate_many(lon, lat, cells=()), repeat=2)
     h3_s, _ = timed(lambda: [points_to_cells(lon, lat, r) for r in (9, 10, 11)])
     derived_s, derived = timed(lambda: derived_cells(lon, lat))
     exact10 = points_to_cells(lon, lat, 10)
@@ -199,6 +202,8 @@ def bench_city(name: str, shapes: list[Shape], index_res: int, extra: dict[str, 
     finest_level = max(locator.levels, key=lambda lv: lv.depth)
     run_baseline = baseline([s for s in shapes if s.level is finest_level])
     base_s, _ = timed(lambda: run_baseline(lon, lat))
+    run_tree = baseline([s for s in shapes if s.level is finest_level], cells=())
+    tree_s, _ = timed(lambda: run_tree(lon, lat))
     print(
         f"locate_many 1 M points     {POINTS / batch_s:12,.0f} points/s ({batch_s:.2f} s, "
         f"{inside:.0%} inside)"
@@ -210,6 +215,12 @@ def bench_city(name: str, shapes: list[Shape], index_res: int, extra: dict[str, 
     )
     print(f"baseline h3 + STRtree      {POINTS / base_s:12,.0f} points/s ({base_s:.2f} s)")
     print(f"ratio locator / baseline   {batch_s / base_s:8.2f} x the baseline's time")
+    print(
+        f"locate_many, tiers only    {POINTS / tiers_s:12,.0f} points/s ({tiers_s:.2f} s; "
+        "unit grid … district, no H3 output)"
+    )
+    print(f"baseline STRtree only      {POINTS / tree_s:12,.0f} points/s ({tree_s:.2f} s)")
+    print(f"ratio tiers / STRtree      {tiers_s / tree_s:8.2f} x the baseline's time")
     for label, (x, y) in extra.items():
         extra_s, _ = timed(lambda x=x, y=y: locator.locate_many(x, y), repeat=2)
         print(f"locate_many {label:14} {x.size / extra_s:12,.0f} points/s")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, text
 
 from onegrid.core.clock import FixedClock
 from onegrid.core.settings import Settings
@@ -72,8 +72,26 @@ def db(migrated_db: Database) -> Iterator[Database]:
     yield migrated_db
     metadata = load_all_models()
     with migrated_db.engine.begin() as conn:
+        guards = _lift_delete_guards(conn)
         for table in reversed(metadata.sorted_tables):
             conn.execute(table.delete())
+        for sql in guards:
+            conn.exec_driver_sql(sql)
+
+
+def _lift_delete_guards(conn: Connection) -> list[str]:
+    """Let the fixture empty append-only tables, whose triggers refuse a DELETE: PostgreSQL
+    skips ordinary triggers in a replica session (this transaction only); SQLite has no such
+    switch, so its delete guards are dropped and returned, to be created again."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        return []
+    rows = conn.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql LIKE '%BEFORE DELETE%'"
+    ).all()
+    for name, _ in rows:
+        conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    return [str(sql) for _, sql in rows]
 
 
 @pytest.fixture

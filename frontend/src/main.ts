@@ -10,6 +10,8 @@ import { casePage } from "./pages/case";
 import { workbenchPage } from "./pages/workbench";
 import { commandPage } from "./pages/command";
 import { hotlinePage } from "./pages/hotline";
+import { gridsPage } from "./pages/grids";
+import { adminPage, isAdmin } from "./pages/admin";
 
 export interface Route {
   path: string;
@@ -27,6 +29,8 @@ const PAGES: [RegExp, Page][] = [
   [/^\/work$/, workbenchPage],
   [/^\/command$/, commandPage],
   [/^\/hotline$/, hotlinePage],
+  [/^\/my-grids$/, gridsPage],
+  [/^\/admin$/, adminPage],
 ];
 
 function parse(): Route {
@@ -51,9 +55,11 @@ async function header(): Promise<void> {
   const staff = !!user && user.grants.some((g) => g.role !== "citizen");
   if (staff) links.push(["#/work", "nav_work"]);
   if (user && user.actions.includes("hotline.intake")) links.push(["#/hotline", "nav_hotline"]);
+  if (user && user.grants.some((g) => g.role === "inspector")) links.push(["#/my-grids", "nav_my_grids"]);
   if (staff && user.actions.includes("case.read")) {
     links.push(["#/command", "nav_command"]);
   }
+  if (isAdmin(user)) links.push(["#/admin", "nav_admin"]);
   const here = "#" + parse().path;
   const nav = h(
     "nav",

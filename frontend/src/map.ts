@@ -56,7 +56,7 @@ const AREA_STYLE: Record<string, { color: string; width: number }> = {
 };
 
 /** Add a level's boundaries as a line layer; fit the map to the districts. */
-export async function addAreas(map: Map, level: string, fit = false): Promise<void> {
+export async function addAreas(map: Map, level: string, fit = false): Promise<GeoJSON.FeatureCollection> {
   const tolerance = level === "district" ? 30 : 10;
   const doc = await get<GeoJSON.FeatureCollection>(
     `/api/v1/areas.geojson?level=${level}&tolerance=${tolerance}`,
@@ -78,17 +78,21 @@ export async function addAreas(map: Map, level: string, fit = false): Promise<vo
     source: id,
     paint: { "line-color": style.color, "line-width": style.width },
   });
-  if (fit && doc.features.length) {
-    const b = new maplibregl.LngLatBounds();
-    for (const f of doc.features) eachCoord(f.geometry, (c) => b.extend(c as [number, number]));
-    map.fitBounds(b, { padding: 20, animate: false });
-  }
+  if (fit && doc.features.length) map.fitBounds(boundsOf(doc.features), { padding: 20, animate: false });
+  return doc;
+}
+
+export function boundsOf(features: GeoJSON.Feature[]): maplibregl.LngLatBounds {
+  const b = new maplibregl.LngLatBounds();
+  for (const f of features) if (f.geometry) eachCoord(f.geometry, (c) => b.extend(c as [number, number]));
+  return b;
 }
 
 function eachCoord(g: GeoJSON.Geometry, fn: (c: GeoJSON.Position) => void): void {
   if (g.type === "Polygon") g.coordinates.forEach((r) => r.forEach(fn));
   else if (g.type === "MultiPolygon") g.coordinates.forEach((p) => p.forEach((r) => r.forEach(fn)));
   else if (g.type === "GeometryCollection") g.geometries.forEach((x) => eachCoord(x, fn));
+  else if (g.type === "Point") fn(g.coordinates);
 }
 
 export function setVisible(map: Map, layerIds: string[], visible: boolean): void {

@@ -28,6 +28,7 @@ USERS: dict[str, tuple[str, Grant, list[str]]] = {
         Grant(Role.DEPARTMENT_HANDLER, Scope.department(HANDLER_DEPARTMENT)),
         [HANDLER_DEPARTMENT],
     ),
+    "admin": ("市系统管理员", Grant(Role.CITY_ADMIN, Scope.city()), []),
 }
 
 

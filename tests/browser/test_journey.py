@@ -1,7 +1,7 @@
 """One case through every role in a real browser: the citizen reports it with a photo and a pin,
 the inspector verifies it, the shift leader files it, the dispatcher sends it, the department
 handles and reports back with a photo, the inspector checks it, the leader closes it, and the
-citizen sees it closed. Every page is screenshotted and checked with axe-core."""
+citizen sees it closed and rates it. Every page is screenshotted and checked with axe-core."""
 
 from __future__ import annotations
 
@@ -173,6 +173,15 @@ def test_one_case_through_every_role(browser: Any, web_server: Server, shots: Pa
     assert citizen.locator(".history li").count() >= 8
     assert citizen.locator(".photos img").count() == 2
     j.snap(citizen, "10-case-closed-citizen")
+    # The citizen rates it (评价), once: a second rating is refused with the reason.
+    rating = citizen.locator("form[data-action=rating]")
+    rating.get_by_label("基本满意").check()
+    rating.locator("button[type=submit]").click()
+    citizen.locator("#rating-done").wait_for()
+    citizen.reload()
+    citizen.locator("form[data-action=rating] button[type=submit]").click()
+    refused = citizen.locator("form[data-action=rating] .field-error")
+    refused.filter(has_text="once").wait_for()
 
     # The same portal on a phone screen.
     phone = j.page_for("citizen", lang="en")

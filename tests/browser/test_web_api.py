@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from pathlib import Path
+
+import h3
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -99,3 +103,110 @@ def test_a_bad_bbox_is_a_422_naming_the_field(client: TestClient) -> None:
     r = client.get("/api/v1/map/cells", params={"bbox": "1,2,3"})
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "bbox"
+
+
+def _token(client: TestClient, username: str) -> dict[str, str]:
+    r = client.post("/api/v1/auth/token", data={"username": username, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def test_drill_down_heat_my_grids_and_hotspots(
+    client: TestClient, db: Database, clock: FixedClock, tmp_path: object
+) -> None:
+    """One city (its build is the slow part) for the command centre's newer endpoints."""
+    with db.unit_of_work() as session:
+        build_browser_city(session, clock, Path(str(tmp_path)), users=("inspector", "leader"))
+    staff = Principal(1, "test", PrincipalKind.USER, (Grant(Role.INSPECTOR, Scope.city()),))
+    rules = case_rules("Asia/Shanghai")
+    with db.unit_of_work() as session:
+        # Along 39.91: five in the west subdistrict, one in the east.
+        for lon in (116.301, 116.303, 116.305, 116.307, 116.309, 116.315):
+            _report(session, staff, clock, rules, lon)
+    leader = _token(client, "leader")
+
+    # A cell, at any resolution, drills down to exactly its own cases.
+    fine = client.get("/api/v1/map/cells", params={"resolution": 10}).json()["features"]
+    for res in (10, 8, 6):
+        seen = []
+        for cell in {h3.cell_to_parent(f["properties"]["cell"], res) for f in fine}:
+            r = client.get(f"/api/v1/map/cells/{cell}/cases", headers=leader)
+            assert r.status_code == 200, r.text
+            body = r.json()
+            assert body["resolution"] == res and body["total"] == len(body["items"])
+            for item in body["items"]:
+                at = h3.latlng_to_cell(item["lat"], item["lon"], 10)
+                assert h3.cell_to_parent(at, res) == cell
+            seen += [i["number"] for i in body["items"]]
+        assert len(seen) == len(set(seen)) == 6  # every case in exactly one cell
+    far = h3.latlng_to_cell(39.95, 116.40, 8)
+    assert client.get(f"/api/v1/map/cells/{far}/cases", headers=leader).json()["total"] == 0
+    bad = client.get("/api/v1/map/cells/not-a-cell/cases", headers=leader)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cell"
+    assert client.get(f"/api/v1/map/cells/{far}/cases").status_code == 401
+
+    # The inspector's grids: the west subdistrict's, with the five open cases in them.
+    inspector = _token(client, "inspector")
+    mine = client.get("/api/v1/map/my-grids", headers=inspector).json()
+    grids = mine["grids"]["features"]
+    assert grids and all(g["properties"]["code"].startswith("110101") for g in grids)
+    assert sum(g["properties"]["open"] for g in grids) == 5
+    assert len(mine["cases"]["features"]) == 5 and mine["truncated"] is False
+    nobody = client.get("/api/v1/map/my-grids", headers=leader).json()  # patrols no grid
+    assert nobody["grids"]["features"] == [] and nobody["cases"]["features"] == []
+
+    # Hotspots come from the analytics lake (none built here) and need analytics.read.
+    r = client.get("/api/v1/map/hotspots", params={"category": "e0102"}, headers=leader)
+    assert r.status_code == 200
+    assert r.json()["category"] == "E0102" and r.json()["features"] == []
+    denied = client.get("/api/v1/map/hotspots", params={"category": "E0102"}, headers=inspector)
+    assert denied.status_code == 403
+
+    # The heat of the period: reported cases as weighted points; older ones drop out.
+    heat = client.get("/api/v1/map/heat", params={"days": 7, "resolution": 9}).json()
+    assert heat["total"] == 6 and heat["days"] == 7
+    assert all(f["geometry"]["type"] == "Point" for f in heat["features"])
+    clock.advance(timedelta(days=8))
+    assert client.get("/api/v1/map/heat", params={"days": 7}).json()["total"] == 0
+    assert client.get("/api/v1/map/heat", params={"days": 0}).status_code == 422
+
+    # Eight days on, every step is late: the drill-down and the grids say red, as the case does.
+    leader, inspector = _token(client, "leader"), _token(client, "inspector")  # signed in again
+    cell = h3.cell_to_parent(fine[0]["properties"]["cell"], 6)
+    items = client.get(f"/api/v1/map/cells/{cell}/cases", headers=leader).json()["items"]
+    for item in items:
+        one = client.get(f"/api/v1/cases/{item['id']}", headers=leader).json()
+        assert item["light"] == one["clock"]["light"] == "red"
+    late = client.get("/api/v1/map/my-grids", headers=inspector).json()["grids"]["features"]
+    assert sum(g["properties"]["red"] for g in late) == 5
+
+
+def test_admin_reads_and_checks_the_rule_files(
+    client: TestClient, db: Database, clock: FixedClock, tmp_path: object
+) -> None:
+    with db.unit_of_work() as session:
+        build_browser_city(session, clock, Path(str(tmp_path)), users=("admin", "leader"))
+    admin = _token(client, "admin")
+    limits = client.get("/api/v1/admin/time-limits", headers=admin).json()
+    assert limits["in_force"] == "2025.01"
+    doc = limits["document"]
+    ok = client.post("/api/v1/admin/time-limits/check", json=doc, headers=admin)
+    assert ok.status_code == 200 and ok.json()["versions"][0]["version"] == "2025.01"
+    doc["versions"][0]["defaults"]["handle"] = "3 fortnights"
+    bad = client.post("/api/v1/admin/time-limits/check", json=doc, headers=admin)
+    assert bad.status_code == 422
+    assert any("handle" in p["field"] for p in bad.json()["errors"]), bad.json()
+    shape = client.post("/api/v1/admin/time-limits/check", json={"versions": 3}, headers=admin)
+    assert shape.status_code == 422
+
+    cal = client.get("/api/v1/admin/calendar", headers=admin).json()
+    y2026 = next(y for y in cal["years"] if y["year"] == 2026)
+    assert 240 <= y2026["working_days"] <= 252 and cal["day_hours"] == 7.5
+    proposal = {"weekend": ["saturday", "funday"], "working_periods": [["09:00", "nine"]]}
+    bad_cal = client.post("/api/v1/admin/calendar/check", json=proposal, headers=admin)
+    assert bad_cal.status_code == 422
+    assert {p["field"] for p in bad_cal.json()["errors"]} >= {"weekend", "working_periods[0]"}
+
+    leader = _token(client, "leader")
+    assert client.get("/api/v1/admin/calendar", headers=leader).status_code == 403
+    assert client.get("/api/v1/admin/time-limits").status_code == 401

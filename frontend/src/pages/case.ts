@@ -1,4 +1,4 @@
-import { call, currentUser, get, post, type CaseOut, type HistoryOut, type Me } from "../api";
+import { ApiError, call, currentUser, get, post, type CaseOut, type HistoryOut, type Me } from "../api";
 import { h, nextId } from "../dom";
 import { fmtDate, t, word, type Key } from "../i18n";
 import { go, type Route } from "../main";
@@ -15,7 +15,7 @@ const PERMISSION: Record<string, string> = {
   extend_approve: "case.extend.approve",
   extend_refuse: "case.extend.approve",
 };
-const NEEDS_REASON = new Set(["cancel", "return", "handle", "report_back", "rework", "extend_refuse", "hold", "extend_request", "reopen"]);
+export const NEEDS_REASON = new Set(["cancel", "return", "handle", "report_back", "rework", "extend_refuse", "hold", "extend_request", "reopen"]);
 const WITH_PHOTO = new Set(["report_back", "check", "verify", "handle"]);
 const OFFERED = ["verify", "file", "cancel", "dispatch", "accept", "return", "handle", "report_back", "check", "close", "rework", "extend_request", "extend_approve", "extend_refuse", "hold", "resume", "reopen"];
 
@@ -23,18 +23,27 @@ export async function casePage(main: HTMLElement, route: Route): Promise<void> {
   const id = Number(route.path.split("/")[2]);
   const user = await currentUser();
   if (!user) return go(`#/login?next=${encodeURIComponent(`#/case/${id}`)}`);
+  await caseView(main, id, user, 1, () => go(`#/case/${id}`));
+}
+
+/** One case: facts, routing, allowed actions, attachments, history. Drawn on its own page
+ * (``level`` 1) or in the command centre's side panel (``level`` 2); ``after`` runs once an
+ * action has been taken, to draw it again. */
+export async function caseView(main: HTMLElement, id: number, user: Me, level: 1 | 2, after: () => void): Promise<void> {
   const [c, history, files] = await Promise.all([
     get<CaseOut>(`/api/v1/cases/${id}`),
     get<HistoryOut[]>(`/api/v1/cases/${id}/history`),
     get<AttachmentOut[]>(`/api/v1/cases/${id}/attachments`),
   ]);
+  const H = level === 1 ? "h2" : "h3";
+  const sub = level === 1 ? "h3" : "h4";
   main.append(
-    h("h1", {}, `${t("case_title")} `, h("span", { id: "case-number" }, c.number)),
+    h(level === 1 ? "h1" : "h2", {}, `${t("case_title")} `, h("span", { id: level === 1 ? "case-number" : "panel-case-number" }, c.number)),
     h(
       "dl",
       { class: "facts" },
       h("dt", {}, t("status")),
-      h("dd", { id: "case-status", "data-status": c.status }, word("s_", c.status)),
+      h("dd", { id: level === 1 ? "case-status" : "panel-case-status", "data-status": c.status }, word("s_", c.status)),
       h("dt", {}, t("light")),
       h("dd", {}, lightBadge(c.clock?.light), " ", fmtDate(c.clock?.deadline)),
       h("dt", {}, t("category")),
@@ -44,7 +53,7 @@ export async function casePage(main: HTMLElement, route: Route): Promise<void> {
       h("dt", {}, t("location")),
       h("dd", {}, `${c.address} (${c.location.lon.toFixed(5)}, ${c.location.lat.toFixed(5)}) ${c.location.unit_grid ?? ""}`),
       h("dt", {}, t("department")),
-      h("dd", { id: "case-department" }, c.department_code ?? c.suggested_department_code ?? "—"),
+      h("dd", { id: level === 1 ? "case-department" : undefined }, c.department_code ?? c.suggested_department_code ?? "—"),
       h("dt", {}, t("reporter")),
       h("dd", {}, [c.reporter.name, c.reporter.phone].filter(Boolean).join(" ") || "—"),
     ),
@@ -53,20 +62,27 @@ export async function casePage(main: HTMLElement, route: Route): Promise<void> {
     // The routing explanation comes from the hotline desk's router, when it has one for this case.
     const route = await get<{ department_code: string; explanation: string }>(`/api/v1/hotline/cases/${id}/route`).catch(() => null);
     if (route) {
-      main.append(h("section", { "aria-labelledby": "route-h" }, h("h2", { id: "route-h" }, t("routing")),
+      const rid = nextId("route-h");
+      main.append(h("section", { "aria-labelledby": rid }, h(H, { id: rid }, t("routing")),
         h("p", { id: "route-explanation" }, `${route.department_code}: ${route.explanation}`)));
     }
   }
   const actions = actionsFor(c, user);
   if (actions.length) {
-    main.append(h("section", { "aria-labelledby": "actions-h" }, h("h2", { id: "actions-h" }, t("actions")), ...actions.map((a) => actionForm(c, a))));
+    const aid = nextId("actions-h");
+    main.append(h("section", { "aria-labelledby": aid }, h(H, { id: aid }, t("actions")), ...actions.map((a) => actionForm(c, a, sub, after))));
   }
   if (user.actions.includes("hotline.callback") && CALLBACK_STATUSES.has(c.status)) {
-    main.append(callbackForm(c));
+    main.append(callbackForm(c, sub));
   }
+  if (c.status === "closed" && user.actions.includes("case.evaluate") && user.grants.some((g) => g.role === "citizen")) {
+    main.append(ratingForm(c, sub));
+  }
+  const fid = nextId("files-h");
+  const hid = nextId("history-h");
   main.append(
-    h("section", { "aria-labelledby": "files-h" },
-      h("h2", { id: "files-h" }, t("attachments")),
+    h("section", { "aria-labelledby": fid },
+      h(H, { id: fid }, t("attachments")),
       files.length
         ? h("ul", { class: "photos" }, files.map((f) =>
             h("li", {}, f.media_type.startsWith("image/")
@@ -74,8 +90,8 @@ export async function casePage(main: HTMLElement, route: Route): Promise<void> {
               : h("a", { href: `/api/v1/cases/${id}/attachments/${f.id}` }, f.filename))))
         : h("p", {}, t("none")),
     ),
-    h("section", { "aria-labelledby": "history-h" },
-      h("h2", { id: "history-h" }, t("history")),
+    h("section", { "aria-labelledby": hid },
+      h(H, { id: hid }, t("history")),
       h("ol", { class: "history" }, history.map((e) =>
         h("li", {},
           h("time", { datetime: e.at }, fmtDate(e.at)), " ",
@@ -90,7 +106,7 @@ const CALLBACK_STATUSES = new Set(["to_check", "to_close", "closed"]);
 const SATISFACTION: Key[] = ["satisfied", "basically_satisfied", "dissatisfied"];
 
 /** 回访: the operator records the requester's answer; "not resolved" reopens the case. */
-function callbackForm(c: CaseOut): HTMLElement {
+function callbackForm(c: CaseOut, sub: "h3" | "h4"): HTMLElement {
   const resolved = h("input", { type: "checkbox", id: nextId("resolved"), name: "resolved", checked: true });
   const note = h("textarea", { id: nextId("note"), name: "note", rows: 2, maxlength: 2000 });
   const error = h("p", { class: "field-error", role: "alert" });
@@ -101,7 +117,7 @@ function callbackForm(c: CaseOut): HTMLElement {
     }));
   const button = h("button", { type: "submit" }, t("callback"));
   const form = h("form", { class: "action", "data-action": "callback", novalidate: true },
-    h("h3", {}, t("callback")), h("p", { class: "hint" }, t("resolved_q")),
+    h(sub, {}, t("callback")), h("p", { class: "hint" }, t("resolved_q")),
     h("div", { class: "check" }, resolved, h("label", { for: resolved.id }, t("resolved"))),
     group, h("label", { for: note.id }, t("reason")), note, error, button);
   form.addEventListener("submit", async (ev) => {
@@ -119,11 +135,41 @@ function callbackForm(c: CaseOut): HTMLElement {
   return form;
 }
 
-function actionsFor(c: CaseOut, user: Me): string[] {
+/** 评价: the reporter says whether the problem was solved and how satisfied they are, once. */
+function ratingForm(c: CaseOut, sub: "h3" | "h4"): HTMLElement {
+  const resolved = h("input", { type: "checkbox", id: nextId("rate-resolved"), name: "resolved", checked: true });
+  const note = h("textarea", { id: nextId("rate-note"), name: "note", rows: 2, maxlength: 2000 });
+  const error = h("p", { class: "field-error", role: "alert" });
+  const group = h("fieldset", {}, h("legend", {}, t("rate_score")),
+    SATISFACTION.map((k, i) => {
+      const id = nextId("rate");
+      return h("div", { class: "check" }, h("input", { type: "radio", name: "rating", id, value: k, checked: i === 0 }), h("label", { for: id }, t(k)));
+    }));
+  const button = h("button", { type: "submit" }, t("rate_do"));
+  const form = h("form", { class: "action", "data-action": "rating", novalidate: true },
+    h(sub, {}, t("rate_title")),
+    h("div", { class: "check" }, resolved, h("label", { for: resolved.id }, t("rate_resolved"))),
+    group, h("label", { for: note.id }, t("rate_comment")), note, error, button);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    button.disabled = true;
+    const satisfaction = (form.querySelector("input[name=rating]:checked") as HTMLInputElement).value;
+    try {
+      await post(`/api/v1/cases/${c.id}/rating`, { resolved: resolved.checked, satisfaction, note: note.value.trim() });
+      form.replaceChildren(h("p", { role: "status", id: "rating-done" }, t("rate_done")));
+    } catch (err) {
+      button.disabled = false;
+      error.textContent = err instanceof ApiError ? [err.detail || err.title, ...err.problems.map((p) => p.message)].filter(Boolean).join(" · ") : String(err);
+    }
+  });
+  return form;
+}
+
+export function actionsFor(c: CaseOut, user: Me): string[] {
   return OFFERED.filter((a) => c.allowed_actions.includes(a) && user.actions.includes(PERMISSION[a] ?? `case.${a}`));
 }
 
-function actionForm(c: CaseOut, action: string): HTMLElement {
+function actionForm(c: CaseOut, action: string, sub: "h3" | "h4", after: () => void): HTMLElement {
   const reasonId = nextId("reason");
   const errId = nextId("err");
   const error = h("p", { id: errId, class: "field-error", "aria-live": "polite" });
@@ -143,14 +189,14 @@ function actionForm(c: CaseOut, action: string): HTMLElement {
   }
   if (action === "extend_request") {
     amount = h("input", { id: nextId("amount"), type: "number", min: 1, max: 30, value: 2, name: "amount" });
-    parts.push(h("label", { for: amount.id }, "working days"), amount);
+    parts.push(h("label", { for: amount.id }, t("working_days")), amount);
   }
   if (WITH_PHOTO.has(action)) {
     photo = h("input", { id: nextId("photo"), type: "file", accept: "image/jpeg,image/png,image/webp,image/gif", name: "photo" });
     parts.push(h("label", { for: photo.id }, t("photos")), photo);
   }
   const button = h("button", { type: "submit", "data-action": action }, word("", action));
-  const form = h("form", { class: "action", "data-action": action, novalidate: true }, h("h3", {}, word("", action)), ...parts, error, button);
+  const form = h("form", { class: "action", "data-action": action, novalidate: true }, h(sub, {}, word("", action)), ...parts, error, button);
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const note = reason.value.trim();
@@ -180,7 +226,7 @@ function actionForm(c: CaseOut, action: string): HTMLElement {
       if (passed) body.passed = passed.checked;
       if (amount) Object.assign(body, { amount: Number(amount.value), unit: "working_days" });
       await post(`/api/v1/cases/${c.id}/${action.replace("_", "-")}`, body);
-      go(`#/case/${c.id}`);
+      after();
     } catch (err) {
       button.disabled = false;
       error.textContent = err instanceof Error ? err.message : String(err);

@@ -1,8 +1,10 @@
-import { currentUser, get } from "../api";
-import { h, nextId } from "../dom";
-import { fmtDate, fmtNumber, t, word, type Key } from "../i18n";
+import { currentUser, get, type CaseOut, type Category, type Me } from "../api";
+import { clear, h } from "../dom";
+import { cityToday, currentLang, fmtDate, fmtNumber, t, word, type Key } from "../i18n";
 import { go } from "../main";
-import { addAreas, cityMap, setVisible, type Map } from "../map";
+import { addAreas, boundsOf, cityMap, setVisible, type Map } from "../map";
+import { caseView } from "./case";
+import { lightBadge } from "./parts";
 
 interface DistrictTally {
   district: string;
@@ -21,21 +23,79 @@ interface FeedItem {
   updated_at: string;
 }
 
+export interface CaseBrief {
+  id: number;
+  number: string;
+  status: string;
+  category_code: string;
+  light: string;
+  deadline: string | null;
+  district: string | null;
+  unit_grid: string | null;
+  lon: number;
+  lat: number;
+}
+
+interface Spike {
+  category_code: string;
+  area_code: string;
+  observed: number;
+  expected: number;
+  low: number;
+  high: number;
+}
+
+type Source = { setData?: (d: unknown) => void } | undefined;
+const EMPTY: GeoJSON.FeatureCollection = { type: "FeatureCollection", features: [] };
+
 let feed: EventSource | null = null;
 
 function resolutionFor(zoom: number): number {
   return Math.max(5, Math.min(10, Math.round(zoom * 0.75 - 1)));
 }
 
-async function loadCells(map: Map): Promise<void> {
+function bboxOf(map: Map): string {
   const b = map.getBounds();
-  const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(5)).join(",");
+  return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(5)).join(",");
+}
+
+function setData(map: Map, id: string, doc: unknown): void {
+  (map.getSource(id) as Source)?.setData?.(doc);
+}
+
+/** The busiest cells in view, as buttons: the drill-down without a mouse. */
+function listBusiest(doc: GeoJSON.FeatureCollection, box: HTMLElement, open: (cell: string) => void): void {
+  const cells = doc.features
+    .map((f) => f.properties ?? {})
+    .sort((a, b) => Number(b.red) - Number(a.red) || Number(b.total) - Number(a.total))
+    .slice(0, 8);
+  clear(box);
+  box.append(
+    h("h3", {}, t("busiest_cells")),
+    cells.length
+      ? h("ol", { class: "drill-list", id: "busy-cells" }, cells.map((p) =>
+          h("li", {}, h("button", { type: "button", class: "link", "data-cell": String(p.cell), onclick: () => open(String(p.cell)) },
+            t("cell_label", { n: fmtNumber(Number(p.total)), red: fmtNumber(Number(p.red)) })))))
+      : h("p", {}, t("none")),
+  );
+}
+
+let busyBox: HTMLElement | null = null;
+let openCell: (cell: string) => void = () => undefined;
+
+async function loadCells(map: Map): Promise<void> {
   const t0 = performance.now();
   const doc = await get<GeoJSON.FeatureCollection & { total: number; resolution: number }>(
-    `/api/v1/map/cells?resolution=${resolutionFor(map.getZoom())}&bbox=${bbox}`,
+    `/api/v1/map/cells?resolution=${resolutionFor(map.getZoom())}&bbox=${bboxOf(map)}`,
   );
-  const source = map.getSource("cells") as { setData?: (d: unknown) => void } | undefined;
-  source?.setData?.(doc);
+  setData(map, "cells", doc);
+  if (busyBox) listBusiest(doc, busyBox, openCell);
+  const top = Math.max(1, ...doc.features.map((f) => Number(f.properties?.total ?? 0)));
+  // The 3-D view's tallest column is a quarter of the view's width, whatever the zoom.
+  const b = map.getBounds();
+  const across = (b.getEast() - b.getWest()) * 111_320 * Math.cos((map.getCenter().lat * Math.PI) / 180);
+  map.setPaintProperty("cells-3d", "fill-extrusion-height", ["*", ["/", ["get", "total"], top], across * 0.25]);
+  document.body.dataset.cellsMax = String(top);
   document.body.dataset.cells = String(doc.features.length);
   document.body.dataset.cellsMs = String(Math.round(performance.now() - t0));
 }
@@ -45,10 +105,18 @@ const GRID_ZOOM = 14;
 /** Unit grids only when zoomed in: a city has tens of thousands. */
 async function loadGrids(map: Map): Promise<void> {
   if (map.getZoom() < GRID_ZOOM) return;
-  const b = map.getBounds();
-  const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(5)).join(",");
-  const doc = await get<GeoJSON.FeatureCollection>(`/api/v1/map/unit-grids?bbox=${bbox}`);
-  (map.getSource("grids") as { setData?: (d: unknown) => void } | undefined)?.setData?.(doc);
+  setData(map, "grids", await get<GeoJSON.FeatureCollection>(`/api/v1/map/unit-grids?bbox=${bboxOf(map)}`));
+}
+
+/** The heat of the period: cases reported in the last N days, as weighted cell centres. */
+async function loadHeat(map: Map, days: number): Promise<void> {
+  const doc = await get<GeoJSON.FeatureCollection & { total: number }>(
+    `/api/v1/map/heat?days=${days}&resolution=${resolutionFor(map.getZoom())}&bbox=${bboxOf(map)}`,
+  );
+  const top = Math.max(1, ...doc.features.map((f) => Number(f.properties?.count ?? 0)));
+  map.setPaintProperty("heat", "heatmap-weight", ["interpolate", ["linear"], ["get", "count"], 0, 0, top, 1]);
+  setData(map, "heat", doc);
+  document.body.dataset.heat = String(doc.total);
 }
 
 export async function commandPage(main: HTMLElement): Promise<void> {
@@ -59,23 +127,47 @@ export async function commandPage(main: HTMLElement): Promise<void> {
   document.body.classList.add("wide");
   const mapBox = h("div", { class: "map full", id: "command-map" });
   const layers = h("fieldset", { class: "layers" }, h("legend", {}, t("layers")));
+  const drill = h("section", { id: "drill", "aria-labelledby": "drill-h", tabindex: -1 },
+    h("h2", { id: "drill-h" }, t("drill_title")), h("p", { class: "hint" }, t("drill_hint")));
+  busyBox = h("div", { id: "busy" });
+  const spikeList = h("div", { id: "spikes" });
   const feedList = h("ol", { class: "feed", id: "feed", "aria-live": "polite" });
   const table = h("div", { id: "district-table" });
   const ranking = h("div", { id: "ranking" });
   main.append(
     h("h1", {}, t("command_title")),
     h("div", { class: "command" }, mapBox,
-      h("aside", { "aria-label": t("command_title") }, layers,
+      h("aside", { "aria-label": t("command_title") }, layers, drill, busyBox,
         h("section", { "aria-labelledby": "feed-h" }, h("h2", { id: "feed-h" }, t("live_feed")), feedList),
         h("section", { "aria-labelledby": "table-h" }, h("h2", { id: "table-h" }, t("districts_table")), table),
+        h("section", { "aria-labelledby": "spikes-h" }, h("h2", { id: "spikes-h" }, t("spikes_title")), spikeList),
         h("section", { "aria-labelledby": "rank-h" }, h("h2", { id: "rank-h" }, t("rates_table")), ranking))),
   );
 
   const map = await cityMap(mapBox);
-  await addAreas(map, "district", true);
+  const districts = await addAreas(map, "district", true);
   await addAreas(map, "subdistrict");
   await addAreas(map, "community");
-  map.addSource("cells", { type: "geojson", data: { type: "FeatureCollection", features: [] } });
+  map.addSource("heat", { type: "geojson", data: EMPTY });
+  map.addLayer({
+    id: "heat",
+    type: "heatmap",
+    source: "heat",
+    layout: { visibility: "none" },
+    paint: {
+      "heatmap-radius": ["interpolate", ["linear"], ["zoom"], 8, 12, 14, 40],
+      "heatmap-intensity": 1,
+      "heatmap-opacity": 0.75,
+    },
+  });
+  map.addSource("spikes", { type: "geojson", data: EMPTY });
+  map.addLayer({
+    id: "spikes",
+    type: "fill",
+    source: "spikes",
+    paint: { "fill-color": "#6a1b9a", "fill-opacity": 0.3, "fill-outline-color": "#4a148c" },
+  });
+  map.addSource("cells", { type: "geojson", data: EMPTY });
   map.addLayer({
     id: "cells",
     type: "fill",
@@ -86,32 +178,114 @@ export async function commandPage(main: HTMLElement): Promise<void> {
       "fill-outline-color": "#333333",
     },
   });
-  map.addSource("grids", { type: "geojson", data: { type: "FeatureCollection", features: [] } });
+  // The 3-D view: the same cells raised by how many cases are open in each.
+  map.addLayer({
+    id: "cells-3d",
+    type: "fill-extrusion",
+    source: "cells",
+    layout: { visibility: "none" },
+    paint: {
+      "fill-extrusion-color": ["match", ["get", "light"], "red", "#c62828", "yellow", "#f9a825", "#2e7d32"],
+      "fill-extrusion-height": 0,
+      "fill-extrusion-opacity": 0.85,
+    },
+  });
+  map.addSource("hotspots", { type: "geojson", data: EMPTY });
+  map.addLayer({
+    id: "hotspots",
+    type: "line",
+    source: "hotspots",
+    paint: { "line-color": "#d81b60", "line-width": 3 },
+  });
+  map.addSource("grids", { type: "geojson", data: EMPTY });
   map.addLayer({ id: "grids", type: "line", source: "grids", minzoom: GRID_ZOOM, paint: { "line-color": "#6c757d", "line-width": 0.5 } });
-  map.on("click", "cells", (e) => map.easeTo({ center: e.lngLat, zoom: Math.min(map.getZoom() + 2, 17) }));
+  map.addLayer({ id: "grids-hit", type: "fill", source: "grids", minzoom: GRID_ZOOM, paint: { "fill-opacity": 0 } });
+  // One click, the finest thing under it: a unit grid once they are drawn, else the H3 cell.
+  map.on("click", (e) => {
+    const hits = map.queryRenderedFeatures(e.point, { layers: ["grids-hit", "cells", "cells-3d"].filter((id) => map.getLayer(id)) });
+    const grid = hits.find((f) => f.layer.id === "grids-hit")?.properties?.code;
+    const cell = hits.find((f) => f.layer.id !== "grids-hit")?.properties?.cell;
+    if (grid && map.getZoom() >= GRID_ZOOM) void drillGrid(drill, user, String(grid));
+    else if (cell) void drillCell(map, drill, user, String(cell));
+  });
+  for (const id of ["cells", "cells-3d"]) {
+    map.on("mouseenter", id, () => (map.getCanvas().style.cursor = "pointer"));
+    map.on("mouseleave", id, () => (map.getCanvas().style.cursor = ""));
+  }
+  openCell = (cell) => void drillCell(map, drill, user, cell);
   await loadCells(map);
-  map.on("moveend", () => {
+  void loadGrids(map);
+
+  const heatDays = h("select", { id: "heat-days", name: "heat-days" },
+    [7, 30, 90, 365].map((d) => h("option", { value: d, selected: d === 30 }, t("last_days", { n: String(d) }))));
+  const heatBox = h("input", { type: "checkbox", id: "layer-heat" });
+  const hotspotCategory = h("select", { id: "hotspot-category", name: "hotspot-category", disabled: !user.actions.includes("analytics.read") },
+    h("option", { value: "" }, t("choose_category")));
+  const hotspotNote = h("p", { class: "hint", id: "hotspot-note", "aria-live": "polite" });
+  const redraw = (): void => {
     void loadCells(map);
     void loadGrids(map);
-  });
+    if (heatBox.checked) void loadHeat(map, Number(heatDays.value));
+  };
+  map.on("moveend", redraw);
   setVisible(map, ["areas-community"], false);
 
   const toggles: [Key, string[], boolean][] = [
     ["l_district", ["areas-district", "areas-district-fill"], true],
     ["l_subdistrict", ["areas-subdistrict"], true],
     ["l_community", ["areas-community"], false],
-    ["l_grids", ["grids"], true],
+    ["l_grids", ["grids", "grids-hit"], true],
     ["l_cells", ["cells"], true],
+    ["l_hotspots", ["hotspots"], true],
+    ["l_spikes", ["spikes"], true],
   ];
   for (const [key, ids, on] of toggles) {
-    const id = nextId("layer");
+    const id = `layer-${ids[0]}`;
     const box = h("input", { type: "checkbox", id, checked: on });
     box.addEventListener("change", () => setVisible(map, ids, box.checked));
     layers.append(h("div", { class: "check" }, box, h("label", { for: id }, t(key))));
   }
+  heatBox.addEventListener("change", () => {
+    setVisible(map, ["heat"], heatBox.checked);
+    if (heatBox.checked) void loadHeat(map, Number(heatDays.value));
+  });
+  heatDays.addEventListener("change", () => {
+    if (heatBox.checked) void loadHeat(map, Number(heatDays.value));
+  });
+  layers.append(
+    h("div", { class: "check" }, heatBox, h("label", { for: heatBox.id }, t("l_heat"))),
+    h("div", { class: "field" }, h("label", { for: heatDays.id, class: "sub" }, t("heat_period")), heatDays),
+    h("div", { class: "field" }, h("label", { for: hotspotCategory.id, class: "sub" }, t("hotspot_category")), hotspotCategory),
+    hotspotNote,
+  );
+  const view3d = h("button", { type: "button", class: "secondary", id: "view-3d", "aria-pressed": "false" }, t("view_3d"));
+  view3d.addEventListener("click", () => {
+    const on = view3d.getAttribute("aria-pressed") !== "true";
+    view3d.setAttribute("aria-pressed", String(on));
+    setVisible(map, ["cells-3d"], on);
+    setVisible(map, ["cells"], !on);
+    map.easeTo({ pitch: on ? 60 : 0, bearing: on ? -20 : 0, duration: 0 });
+    document.body.dataset.view = on ? "3d" : "2d";
+  });
+  layers.append(view3d);
   document.body.dataset.firstRenderMs = String(Math.round(performance.now() - started));
 
+  if (user.actions.includes("analytics.read")) {
+    void fillCategories(hotspotCategory);
+    hotspotCategory.addEventListener("change", () => {
+      void loadHotspots(map, hotspotCategory.value, Number(heatDays.value), hotspotNote);
+    });
+    void loadSpikes(map, spikeList, districts.features.length ? "subdistrict" : "district");
+  } else {
+    spikeList.append(h("p", {}, t("none")));
+  }
+
   const tallies = await get<DistrictTally[]>("/api/v1/map/districts");
+  const names = new globalThis.Map<string, string>();
+  for (const f of districts.features) {
+    const p = f.properties ?? {};
+    names.set(String(p.code), String((currentLang() === "zh" ? p.name_zh : p.name_en || p.name_zh) ?? p.code));
+  }
   const sum = (k: keyof Omit<DistrictTally, "district">): number => tallies.reduce((a, r) => a + r[k], 0);
   const cols: (keyof Omit<DistrictTally, "district">)[] = ["open", "red", "yellow"];
   table.append(
@@ -119,7 +293,17 @@ export async function commandPage(main: HTMLElement): Promise<void> {
       h("caption", { class: "visually-hidden" }, t("districts_table")),
       h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("district")), cols.map((c) => h("th", { scope: "col" }, t(c))))),
       h("tbody", {}, [...tallies].sort((a, b) => b.red - a.red || b.open - a.open).map((r) =>
-        h("tr", {}, h("th", { scope: "row" }, r.district), cols.map((c) => h("td", {}, fmtNumber(r[c])))))),
+        h("tr", {},
+          h("th", { scope: "row" },
+            h("button", {
+              type: "button", class: "link", "data-district": r.district,
+              onclick: () => {
+                // City → district: fit the map to it; finer cells and then grids follow the zoom.
+                const f = districts.features.find((x) => x.properties?.code === r.district);
+                if (f) map.fitBounds(boundsOf([f]), { padding: 20, duration: 0 });
+              },
+            }, names.get(r.district) ?? r.district)),
+          cols.map((c) => h("td", {}, fmtNumber(r[c])))))),
       h("tfoot", {}, h("tr", {}, h("th", { scope: "row" }, t("total")), cols.map((c) => h("td", {}, fmtNumber(sum(c))))))),
   );
 
@@ -139,12 +323,128 @@ export async function commandPage(main: HTMLElement): Promise<void> {
   window.addEventListener("hashchange", () => {
     feed?.close();
     document.body.classList.remove("wide");
+    delete document.body.dataset.view;
+    busyBox = null;
   }, { once: true });
+}
+
+async function fillCategories(select: HTMLSelectElement): Promise<void> {
+  const cats = await get<Category[]>("/api/v1/categories").catch(() => [] as Category[]);
+  for (const c of cats) {
+    select.append(h("option", { value: c.code }, `${c.code} ${currentLang() === "zh" ? c.name_zh : c.name_en || c.name_zh}`));
+  }
+}
+
+async function loadHotspots(map: Map, category: string, days: number, note: HTMLElement): Promise<void> {
+  if (!category) {
+    setData(map, "hotspots", EMPTY);
+    note.textContent = "";
+    return;
+  }
+  const doc = await get<GeoJSON.FeatureCollection>(`/api/v1/map/hotspots?category=${encodeURIComponent(category)}&days=${Math.max(days, 7)}`);
+  setData(map, "hotspots", doc);
+  note.textContent = t("hotspots_found", { n: fmtNumber(doc.features.length) });
+  document.body.dataset.hotspots = String(doc.features.length);
+}
+
+/** This week's spikes (far above the seasonal baseline) shade their areas. */
+async function loadSpikes(map: Map, box: HTMLElement, level: string): Promise<void> {
+  const today = cityToday();
+  const found = await get<Spike[]>(`/api/v1/analytics/spikes?week_of=${today}&level=${level}`).catch(() => [] as Spike[]);
+  document.body.dataset.spikes = String(found.length);
+  if (!found.length) {
+    box.append(h("p", {}, t("none")));
+    return;
+  }
+  const codes = new Set(found.map((s) => s.area_code));
+  const areas = await get<GeoJSON.FeatureCollection>(`/api/v1/areas.geojson?level=${level}&tolerance=10`);
+  setData(map, "spikes", { type: "FeatureCollection", features: areas.features.filter((f) => codes.has(String(f.properties?.code))) });
+  const names = new globalThis.Map(areas.features.map((f) => {
+    const p = f.properties ?? {};
+    return [String(p.code), String((currentLang() === "zh" ? p.name_zh : p.name_en || p.name_zh) ?? "")] as const;
+  }));
+  box.append(
+    h("table", {},
+      h("caption", { class: "visually-hidden" }, t("spikes_title")),
+      h("thead", {}, h("tr", {}, [t("category"), t("area"), t("observed"), t("expected")].map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, found.slice(0, 20).map((s) =>
+        h("tr", {}, h("td", {}, s.category_code), h("td", {}, `${names.get(s.area_code) ?? ""} ${s.area_code}`.trim()), h("td", {}, fmtNumber(s.observed)),
+          h("td", {}, `${fmtNumber(Math.round(s.expected * 10) / 10)} (${s.low}–${s.high})`))))),
+  );
+}
+
+/** A cell → its open cases → one case, in the side panel; the map zooms in on the cell. */
+async function drillCell(map: Map, panel: HTMLElement, user: Me, cell: string): Promise<void> {
+  const page = await get<{ cell: string; resolution: number; total: number; items: CaseBrief[] }>(
+    `/api/v1/map/cells/${cell}/cases?limit=100`,
+  );
+  const again = (): void => void drillCell(map, panel, user, cell);
+  clear(panel);
+  panel.dataset.cell = cell;
+  delete panel.dataset.grid;
+  panel.append(
+    h("h2", { id: "drill-h" }, t("drill_cell", { n: fmtNumber(page.total) })),
+    h("p", { class: "hint" }, `H3 ${cell} (res ${page.resolution})`),
+    page.items.length
+      ? h("ul", { class: "drill-list" }, page.items.map((c) =>
+          h("li", {},
+            h("button", { type: "button", class: "link", "data-case": c.number, onclick: () => void drillCase(panel, user, c.id, again) }, c.number),
+            " ", lightBadge(c.light), " ", word("s_", c.status), " · ", c.category_code, " · ",
+            c.unit_grid
+              ? h("button", { type: "button", class: "link", "data-grid": c.unit_grid, "aria-label": `${t("unit_grid")} ${c.unit_grid}`, onclick: () => void drillGrid(panel, user, c.unit_grid!) }, c.unit_grid)
+              : "")))
+      : h("p", {}, t("none")),
+  );
+  panel.focus();
+  const [lng, lat] = centreOf(page.items);
+  if (page.resolution < 9 && Number.isFinite(lng)) {
+    map.easeTo({ center: [lng, lat], zoom: Math.min(map.getZoom() + 2, 17), duration: 0 });
+  }
+}
+
+const OPEN_STATUSES = ["to_verify", "to_file", "to_dispatch", "dispatched", "handling", "on_hold", "to_check", "to_close"];
+
+/** A unit grid → its open cases (the cases API's area filter takes a grid code) → one case. */
+async function drillGrid(panel: HTMLElement, user: Me, code: string): Promise<void> {
+  const query = OPEN_STATUSES.map((s) => `status=${s}`).join("&");
+  const page = await get<{ items: CaseOut[] }>(`/api/v1/cases?area=${encodeURIComponent(code)}&${query}&limit=100&sort=created_at`);
+  const again = (): void => void drillGrid(panel, user, code);
+  clear(panel);
+  panel.dataset.grid = code;
+  delete panel.dataset.cell;
+  panel.append(
+    h("h2", { id: "drill-h" }, t("drill_grid", { code, n: fmtNumber(page.items.length) })),
+    page.items.length
+      ? h("ul", { class: "drill-list" }, page.items.map((c) =>
+          h("li", {},
+            h("button", { type: "button", class: "link", "data-case": c.number, onclick: () => void drillCase(panel, user, c.id, again) }, c.number),
+            " ", lightBadge(c.clock?.light), " ", word("s_", c.status), " · ", c.category_code)))
+      : h("p", {}, t("none")),
+  );
+  panel.focus();
+}
+
+async function drillCase(panel: HTMLElement, user: Me, id: number, back: () => void): Promise<void> {
+  clear(panel);
+  panel.append(
+    h("p", {}, h("button", { type: "button", class: "secondary", id: "drill-back", onclick: back }, t("back_to_list"))),
+  );
+  const body = h("div", { class: "drill-case" });
+  panel.append(body);
+  await caseView(body, id, user, 2, () => void drillCase(panel, user, id, back));
+  panel.focus();
+}
+
+function centreOf(items: CaseBrief[]): [number, number] {
+  if (!items.length) return [NaN, NaN];
+  const lng = items.reduce((a, c) => a + c.lon, 0) / items.length;
+  const lat = items.reduce((a, c) => a + c.lat, 0) / items.length;
+  return [lng, lat];
 }
 
 /** The analytics issue's monthly three-rate ranking, shown as the API gives it. */
 async function loadRanking(box: HTMLElement, allowed: boolean): Promise<void> {
-  const month = new Date().toISOString().slice(0, 7);
+  const month = cityToday().slice(0, 7);
   const r = allowed
     ? await get<{ rows: Record<string, unknown>[] }>(`/api/v1/analytics/ranking?month=${month}&unit=district`).catch(() => null)
     : null;
@@ -162,3 +462,4 @@ async function loadRanking(box: HTMLElement, allowed: boolean): Promise<void> {
       h("tbody", {}, rows.slice(0, 20).map((row) => h("tr", {}, cols.map((c) => h("td", {}, cell(row[c]))))))),
   );
 }
+

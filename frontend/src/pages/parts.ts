@@ -8,7 +8,7 @@ export function lightBadge(light: string | undefined | null): HTMLElement {
   return h("span", { class: `light ${light}` }, h("span", { class: "dot", "aria-hidden": "true" }), word("", light));
 }
 
-export function caseTable(items: CaseOut[], caption: string): HTMLElement {
+export function caseTable(items: CaseOut[], caption: string, select?: (c: CaseOut) => HTMLElement): HTMLElement {
   if (!items.length) return h("p", { class: "empty" }, t("none"));
   return h(
     "table",
@@ -20,6 +20,7 @@ export function caseTable(items: CaseOut[], caption: string): HTMLElement {
       h(
         "tr",
         {},
+        select ? h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, t("select"))) : null,
         [t("number"), t("category"), t("status"), t("light"), t("deadline"), t("district"), t("created")].map((x) =>
           h("th", { scope: "col" }, x),
         ),
@@ -32,6 +33,7 @@ export function caseTable(items: CaseOut[], caption: string): HTMLElement {
         h(
           "tr",
           {},
+          select ? h("td", {}, select(c)) : null,
           h("td", {}, h("a", { href: `#/case/${c.id}`, class: "case-link" }, c.number)),
           h("td", {}, c.category_code),
           h("td", {}, word("s_", c.status)),

@@ -1,7 +1,8 @@
-import { currentUser, get, type CaseOut } from "../api";
-import { h } from "../dom";
-import { t, type Key } from "../i18n";
+import { ApiError, currentUser, get, post, type CaseOut, type Me } from "../api";
+import { clear, h, nextId } from "../dom";
+import { t, word, type Key } from "../i18n";
 import { go } from "../main";
+import { actionsFor, NEEDS_REASON } from "./case";
 import { caseTable } from "./parts";
 
 interface Queue {
@@ -25,6 +26,10 @@ const QUEUES: Queue[] = [
   { key: "q_overdue", permission: "case.read", query: "overdue=true" },
 ];
 
+// A report back needs a photo of its own and an extension request its own amount: those are
+// done one case at a time. Everything else may be done to several cases at once.
+const NOT_IN_BULK = new Set(["report_back", "extend_request"]);
+
 export async function workbenchPage(main: HTMLElement): Promise<void> {
   const user = await currentUser();
   if (!user) return go("#/login?next=%23%2Fwork");
@@ -36,16 +41,128 @@ export async function workbenchPage(main: HTMLElement): Promise<void> {
   const pages = await Promise.all(
     mine.map((q) => get<{ items: CaseOut[] }>(`/api/v1/cases?${q.query}&limit=100&sort=created_at`)),
   );
+  const selected = new Map<number, CaseOut>();
+  const bulk = bulkForm(user, selected);
   const nav = h("nav", { "aria-label": t("queue"), class: "queues" }, h("ul", {}));
-  main.append(nav);
+  main.append(nav, bulk.form);
   mine.forEach((q, i) => {
     const items = pages[i].items.filter(q.keep ?? (() => true));
     const id = `queue-${q.key}`;
     nav.querySelector("ul")!.append(h("li", {}, h("a", { href: `#/work`, onclick: (e: Event) => { e.preventDefault(); document.getElementById(id)?.focus(); } }, `${t(q.key)} (${items.length})`)));
+    const pick = (c: CaseOut): HTMLElement => {
+      const box = h("input", { type: "checkbox", class: "pick", "data-case": c.number, "aria-label": `${t("select")} ${c.number}` });
+      box.addEventListener("change", () => {
+        // The same case may sit in two queues (overdue and its step): keep both boxes alike.
+        for (const other of document.querySelectorAll<HTMLInputElement>(`input.pick[data-case="${c.number}"]`)) other.checked = box.checked;
+        if (box.checked) selected.set(c.id, c);
+        else selected.delete(c.id);
+        bulk.update();
+      });
+      return box;
+    };
     main.append(
       h("section", { id, tabindex: -1, class: "queue", "aria-labelledby": `${id}-h`, "data-queue": q.key.slice(2) },
         h("h2", { id: `${id}-h` }, `${t(q.key)} `, h("span", { class: "count" }, `(${items.length})`)),
-        caseTable(items, t(q.key))),
+        caseTable(items, t(q.key), pick)),
     );
   });
+}
+
+interface Bulk {
+  form: HTMLFormElement;
+  update: () => void;
+}
+
+/** One action for every selected case for which the workflow and the user's grants allow it.
+ * Each case is its own request and its own transaction: a failure is named and the rest go on. */
+function bulkForm(user: Me, selected: Map<number, CaseOut>): Bulk {
+  const count = h("p", { id: "bulk-count", "aria-live": "polite" });
+  const action = h("select", { id: nextId("bulk-action"), name: "action" });
+  const reason = h("textarea", { id: nextId("bulk-reason"), name: "reason", rows: 2, maxlength: 2000 });
+  const dept = h("input", { id: nextId("bulk-dept"), name: "department_code" });
+  const passed = h("input", { id: nextId("bulk-passed"), type: "checkbox", name: "passed", checked: true });
+  const deptRow = h("div", { class: "field", hidden: true }, h("label", { for: dept.id }, t("department")), dept,
+    h("p", { class: "hint" }, t("bulk_dept_hint")));
+  const passedRow = h("div", { class: "check", hidden: true }, passed, h("label", { for: passed.id }, t("passed")));
+  const error = h("p", { class: "field-error", role: "alert" });
+  const results = h("ul", { id: "bulk-results", class: "bulk-results" });
+  const button = h("button", { type: "submit", id: "bulk-go" }, t("bulk_do"));
+  const form = h("form", { class: "action bulk", id: "bulk", novalidate: true, "aria-labelledby": "bulk-h" },
+    h("h2", { id: "bulk-h" }, t("bulk_title")), count,
+    h("div", { class: "field" }, h("label", { for: action.id }, t("bulk_action")), action),
+    h("div", { class: "field" }, h("label", { for: reason.id }, t("reason")), reason),
+    deptRow, passedRow, error, button, results);
+
+  const shown = (): void => {
+    deptRow.hidden = action.value !== "dispatch";
+    passedRow.hidden = action.value !== "check";
+  };
+  action.addEventListener("change", shown);
+
+  const update = (): void => {
+    const cases = [...selected.values()];
+    count.textContent = t("bulk_selected", { n: String(cases.length) });
+    let common: string[] | null = null;
+    for (const c of cases) {
+      const mine = actionsFor(c, user).filter((a) => !NOT_IN_BULK.has(a));
+      common = common === null ? mine : common.filter((a) => mine.includes(a));
+    }
+    const keep = action.value;
+    clear(action);
+    const options = common ?? [];
+    if (!options.length) action.append(h("option", { value: "" }, cases.length ? t("bulk_no_common") : t("bulk_pick")));
+    for (const a of options) action.append(h("option", { value: a, selected: a === keep }, word("", a)));
+    action.disabled = !options.length;
+    button.disabled = !options.length;
+    shown();
+  };
+  update();
+
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const act = action.value;
+    const note = reason.value.trim();
+    error.textContent = "";
+    reason.removeAttribute("aria-invalid");
+    if (!act) return;
+    if (NEEDS_REASON.has(act) && !note) {
+      error.textContent = t("reason_required");
+      reason.setAttribute("aria-invalid", "true");
+      reason.focus();
+      return;
+    }
+    button.disabled = true;
+    clear(results);
+    let failed = 0;
+    const batch = [...selected.values()];
+    for (const c of batch) {
+      const body: Record<string, unknown> = { expected_version: c.version, reason: note };
+      if (act === "dispatch" && dept.value.trim()) body.department_code = dept.value.trim();
+      if (act === "check") body.passed = passed.checked;
+      try {
+        const after = await post<CaseOut>(`/api/v1/cases/${c.id}/${act.replace("_", "-")}`, body);
+        // Done: out of the selection; what failed stays ticked, to be looked at or tried again.
+        selected.delete(c.id);
+        for (const box of document.querySelectorAll<HTMLInputElement>(`input.pick[data-case="${c.number}"]`)) {
+          // The row now says where the case went; it leaves the queue on the next refresh.
+          box.checked = false;
+          box.disabled = true;
+          const status = box.closest("tr")?.children[3];
+          if (status) status.textContent = word("s_", after.status);
+        }
+        results.append(h("li", { class: "ok", "data-case": c.number, "data-ok": "true" },
+          h("a", { href: `#/case/${c.id}` }, c.number), ` ✓ ${word("s_", after.status)}`));
+      } catch (err) {
+        failed += 1;
+        const why = err instanceof ApiError
+          ? [err.detail || err.title, ...err.problems.map((p) => `${p.field}: ${p.message}`)].filter(Boolean).join("; ")
+          : String(err);
+        results.append(h("li", { class: "failed", "data-case": c.number, "data-ok": "false" },
+          h("a", { href: `#/case/${c.id}` }, c.number), ` ✗ ${why}`));
+      }
+    }
+    results.prepend(h("li", { id: "bulk-summary" }, t("bulk_summary", { ok: String(batch.length - failed), failed: String(failed) })));
+    update();
+  });
+  return { form, update };
 }

@@ -125,7 +125,7 @@ class Lake:
             old = self._manifest()
             work = _Build(self.root, old)
             try:
-                with db.engine.connect() as conn:
+                with db.engine.connect() as conn, sources.native_reads(conn):
                     work.run(conn, salt)
                 report = RefreshReport(old.version, work.counts, notes=work.notes)
                 if work.changed:
@@ -178,6 +178,7 @@ class _Build:
         self._incremental(t.CASES, sources.read_cases(conn, self._mark("cases"), salt))
         self._incremental(t.CASE_HISTORY, sources.read_history(conn, self._mark("case_history")))
         self._incremental(t.COMPONENTS, sources.read_components(conn, self._mark("components")))
+        self._incremental(t.CASE_ROUTES, sources.read_case_routes(conn, self._mark("case_routes")))
         reader = sources.callbacks_reader(conn)
         if reader is None:
             self.notes.append("callbacks: no callbacks table in the database yet")

@@ -6,6 +6,7 @@ exist yet (the hotline desk's callbacks) reads as no rows.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -13,14 +14,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 from sqlalchemy import (
     Connection,
     String,
     Table,
     TypeDecorator,
     and_,
+    case,
     func,
     inspect,
+    literal,
+    literal_column,
     or_,
     select,
     text,
@@ -32,6 +38,7 @@ from onegrid.analytics import tables as t
 from onegrid.assets.models import ComponentRow
 from onegrid.cases.models import CaseHistoryRow, CaseRow
 from onegrid.db.base import UtcDateTime
+from onegrid.dispatch.models import CaseRouteRow
 from onegrid.grid.models import AreaRow
 
 BATCH = 100_000
@@ -42,6 +49,7 @@ _CASES: Table = CaseRow.__table__  # type: ignore[assignment]
 _HISTORY: Table = CaseHistoryRow.__table__  # type: ignore[assignment]
 _COMPONENTS: Table = ComponentRow.__table__  # type: ignore[assignment]
 _AREAS: Table = AreaRow.__table__  # type: ignore[assignment]
+_ROUTES: Table = CaseRouteRow.__table__  # type: ignore[assignment]
 _CALLBACK_TABLES = ("hotline_callbacks", "callbacks")
 
 _CASE_COLUMNS = [n for n in t.CASES.schema.names if n != "reporter_key"]
@@ -107,6 +115,162 @@ def _batches(conn: Connection, query: Select[Any]) -> Iterator[Rows]:
         cursor.close()
 
 
+# -- the native path: an ADBC driver hands over Arrow batches, no Python object per value -------
+
+
+def _native_address(conn: Connection) -> str | None:
+    """PostgreSQL's address for its ADBC driver (COPY in binary straight into Arrow); None for
+    SQLite. SQLite's ADBC driver links its own copy of SQLite: two copies in one process do not
+    see each other's POSIX locks, and closing one's file handle drops the other's locks (a test
+    saw "disk I/O error" and a read that silently missed committed rows), so SQLite is read
+    through Python's own ``sqlite3``, the only SQLite library in the process (ADR 0010)."""
+    url = conn.engine.url
+    if url.get_backend_name() != "postgresql":
+        return None
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _conform(batch: pa.Table, schema: pa.Schema) -> pa.Table:
+    """The driver's columns cast to the lake's types, in the lake's order."""
+    cols = []
+    for f in schema:
+        col = batch[f.name].combine_chunks()
+        if f.type == t.TS and pa.types.is_string(col.type):
+            col = col.cast(pa.timestamp("us"))  # SQLite's text, in UTC
+        if col.type != f.type:
+            col = col.cast(f.type)
+        cols.append(col)
+    return pa.Table.from_arrays(cols, schema=schema)
+
+
+_ADBC = "onegrid.analytics.adbc"
+
+
+_SHARED = "onegrid.analytics.adbc_shared"
+
+
+@contextlib.contextmanager
+def native_reads(conn: Connection) -> Iterator[None]:
+    """One ADBC connection for every table a refresh reads (opening one costs 0.1–0.3 s: the
+    driver loads PostgreSQL's type catalogue), opened on first use and closed at the end."""
+    conn.info[_SHARED] = True
+    try:
+        yield
+    finally:
+        conn.info.pop(_SHARED, None)
+        native = conn.info.pop(_ADBC, None)
+        if native is not None:
+            native.close()
+
+
+def _adbc(conn: Connection, address: str) -> tuple[Any, bool]:
+    """An ADBC connection, and whether the caller must close it."""
+    import adbc_driver_postgresql.dbapi as adbc_pg  # type: ignore[import-untyped]
+
+    if not conn.info.get(_SHARED):
+        return adbc_pg.connect(address), True
+    if _ADBC not in conn.info:
+        conn.info[_ADBC] = adbc_pg.connect(address)
+    return conn.info[_ADBC], False
+
+
+def _native_tables(
+    conn: Connection, address: str, query: Select[Any], probe: Select[Any], schema: pa.Schema
+) -> Iterator[pa.Table]:
+    from sqlalchemy.dialects.postgresql import psycopg
+
+    # Nothing changed is the common case: a plain query says so without opening ADBC.
+    if conn.execute(probe).first() is None:
+        return
+    dialect = psycopg.dialect(paramstyle="numeric_dollar")  # type: ignore[no-untyped-call]
+    compiled = query.compile(dialect=dialect)
+    values = compiled.construct_params()
+    for bind, name in compiled.bind_names.items():
+        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            values[name] = process(values[name])
+    args = [values[n] for n in compiled.positiontup or ()]
+    native, owned = _adbc(conn, address)
+    try:
+        with native.cursor() as cursor:
+            cursor.execute(str(compiled), args or None)
+            pending: list[pa.RecordBatch] = []
+            rows = 0
+            for batch in cursor.fetch_record_batch():
+                pending.append(batch)
+                rows += batch.num_rows
+                if rows >= BATCH:
+                    yield _conform(pa.Table.from_batches(pending), schema)
+                    pending, rows = [], 0
+            if rows:
+                yield _conform(pa.Table.from_batches(pending), schema)
+        native.commit()  # end the read transaction the driver opened
+    finally:
+        if owned:
+            native.close()
+
+
+def _tables(
+    conn: Connection, cols: Sequence[Any], where: Any, order: Sequence[Any], schema: pa.Schema
+) -> Iterator[pa.Table]:
+    """``SELECT cols WHERE where ORDER BY order`` as Arrow tables of ``schema`` (columns named
+    as its fields), a batch at a time: through ADBC on PostgreSQL, the DB-API cursor on SQLite."""
+    query = select(*cols).where(where).order_by(*order)
+    address = _native_address(conn)
+    if address is not None:
+        probe = select(literal(1)).select_from(*query.get_final_froms()).where(where).limit(1)
+        yield from _native_tables(conn, address, query, probe, schema)
+        return
+    if conn.dialect.name == "sqlite":
+        yield from _sqlite_lines(conn, cols, where, order, schema)
+        return
+    for rows in _batches(conn, query):
+        yield _columns(rows, schema)
+
+
+def _line(cols: Sequence[Any], schema: pa.Schema) -> Any:
+    """One CSV line per row, formatted by SQLite in C with one ``printf``: values as SQL literals
+    (%Q: text in single quotes with quotes doubled, NULL bare), reals with 17 significant digits
+    so that they read back exactly."""
+    formats: list[str] = []
+    args: list[Any] = []
+    for c in cols:
+        if schema.field(c.name).type == pa.float64():
+            formats.append("%s")
+            args.append(
+                case((c.is_(None), literal_column("'NULL'")), else_=func.printf("%.17g", c))
+            )
+        else:
+            formats.append("%Q")
+            args.append(c)
+    return func.printf(",".join(formats), *args)
+
+
+def _sqlite_lines(
+    conn: Connection, cols: Sequence[Any], where: Any, order: Sequence[Any], schema: pa.Schema
+) -> Iterator[pa.Table]:
+    """SQLite rows as text lines parsed by Arrow's CSV reader: Python touches one string per row
+    instead of one object per value, which is what bounded the export (ADR 0010)."""
+    query = select(_line(cols, schema).label("line")).where(where).order_by(*order)
+    read = pacsv.ReadOptions(column_names=schema.names, autogenerate_column_names=False)
+    parse = pacsv.ParseOptions(quote_char="'", double_quote=True, newlines_in_values=True)
+    # Timestamps arrive as SQLite's text and booleans as 0/1: read as such, cast by _conform.
+    as_read = {
+        f.name: pa.string() if f.type == t.TS else pa.int8() if f.type == pa.bool_() else f.type
+        for f in schema
+    }
+    convert = pacsv.ConvertOptions(
+        column_types=as_read,
+        null_values=["NULL"],
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=False,
+    )
+    for rows in _batches(conn, query):
+        text_ = "\n".join([r[0] for r in rows]).encode()
+        table = pacsv.read_csv(pa.BufferReader(text_), read, parse, convert)
+        yield _conform(table, schema)
+
+
 def _after(ts_col: Any, id_col: Any, mark: Watermark) -> Any:
     if not mark:
         return True
@@ -123,17 +287,28 @@ def read_cases(
     changed = _after(_CASES.c.updated_at, _CASES.c.id, mark)
     if mark:
         changed = or_(changed, _CASES.c.id > mark["max_id"])
-    query = select(*cols).where(changed).order_by(_CASES.c.updated_at, _CASES.c.id)
-    updated = _CASE_COLUMNS.index("updated_at")
+    order = [_CASES.c.updated_at, _CASES.c.id]
     mark = dict(mark)
-    for part in _batches(conn, query):
-        rows = [(*r[:-1], _reporter_key(r[-1], salt)) for r in part]
-        last = part[-1]
-        newest = (_iso(_parse(last[updated])), last[0])
+    for part in _tables(conn, cols, changed, order, _CASES_READ):
+        keys = _reporter_keys(part["reporter_phone"], salt)
+        part = part.drop_columns(["reporter_phone"]).append_column("reporter_key", keys)
+        newest = (part["updated_at"][-1].as_py().isoformat(), part["id"][-1].as_py())
         if not mark or newest > (mark["at"], mark["id"]):
             mark["at"], mark["id"] = newest
-        mark["max_id"] = max(mark.get("max_id", 0), max(r[0] for r in part))
-        yield _columns(rows, t.CASES.schema), dict(mark)
+        mark["max_id"] = max(mark.get("max_id", 0), pc.max(part["id"]).as_py())
+        yield part, dict(mark)
+
+
+_CASES_READ = pa.schema(
+    [t.CASES.schema.field(n) for n in _CASE_COLUMNS] + [pa.field("reporter_phone", pa.string())]
+)
+
+
+def _reporter_keys(phones: pa.ChunkedArray, salt: bytes) -> pa.Array:
+    """The keyed hash of each phone, computed once per distinct phone."""
+    distinct = pc.unique(phones)
+    hashed = pa.array([_reporter_key(p, salt) for p in distinct.to_pylist()], pa.string())
+    return pc.take(hashed, pc.index_in(phones, value_set=distinct))
 
 
 _NOT_DIGITS = re.compile(r"\D")
@@ -148,41 +323,55 @@ def _reporter_key(phone: str | None, salt: bytes) -> str | None:
 
 def read_history(conn: Connection, mark: Watermark) -> Iterator[tuple[pa.Table, Watermark]]:
     h = _HISTORY.c
-    query = (
-        select(
-            h.id,
-            h.case_id,
-            _raw(h.at),
-            h.actor,
-            h.role,
-            h.action,
-            h.from_status,
-            h.to_status,
-            # Read inside the database: decoding every JSON document in Python is the slow part.
-            h.details["department_code"].as_string(),
-            func.coalesce(h.details["step_ended_late"].as_boolean(), False),
-        )
-        .where(h.id > mark.get("id", 0))
-        .order_by(h.id)
-    )
-    for part in _batches(conn, query):
-        yield _columns(part, t.CASE_HISTORY.schema), {"id": part[-1][0]}
+    cols = [
+        h.id,
+        h.case_id,
+        _raw(h.at),
+        h.actor,
+        h.role,
+        h.action,
+        h.from_status,
+        h.to_status,
+        # Read inside the database: decoding every JSON document in Python is the slow part.
+        h.details["department_code"].as_string().label("department_code"),
+        func.coalesce(h.details["step_ended_late"].as_boolean(), False).label("step_ended_late"),
+    ]
+    for part in _tables(conn, cols, h.id > mark.get("id", 0), [h.id], t.CASE_HISTORY.schema):
+        yield part, {"id": part["id"][-1].as_py()}
 
 
 def read_components(conn: Connection, mark: Watermark) -> Iterator[tuple[pa.Table, Watermark]]:
     c = _COMPONENTS.c
-    query = (
-        select(*[_raw(c[n]) for n in t.COMPONENTS.schema.names])
-        .where(_after(c.last_changed, c.id, mark))
-        .order_by(c.last_changed, c.id)
-    )
-    changed = t.COMPONENTS.schema.names.index("last_changed")
-    for part in _batches(conn, query):
-        last = part[-1]
-        yield (
-            _columns(part, t.COMPONENTS.schema),
-            {"at": _iso(_parse(last[changed])), "id": last[0]},
+    cols = [_raw(c[n]) for n in t.COMPONENTS.schema.names]
+    where = _after(c.last_changed, c.id, mark)
+    for part in _tables(conn, cols, where, [c.last_changed, c.id], t.COMPONENTS.schema):
+        last = part.slice(part.num_rows - 1).to_pylist()[0]
+        yield part, {"at": last["last_changed"].isoformat(), "id": last["id"]}
+
+
+def read_case_routes(conn: Connection, mark: Watermark) -> Iterator[tuple[pa.Table, Watermark]]:
+    """Routes added since the last refresh, and routes dispatched or contacted since: a route is
+    written when it is proposed and stamped later, so its id alone does not say it changed."""
+    r = _ROUTES.c
+    changed: Any = True
+    if mark:
+        changed = or_(
+            r.id > mark["id"],
+            r.dispatched_at > datetime.fromisoformat(mark["dispatched"]),
+            r.contacted_at > datetime.fromisoformat(mark["contacted"]),
         )
+    cols = [_raw(r[n]) for n in t.CASE_ROUTES.schema.names]
+    mark = dict(mark) or {"id": 0, "dispatched": _EPOCH, "contacted": _EPOCH}
+    for part in _tables(conn, cols, changed, [r.id], t.CASE_ROUTES.schema):
+        mark["id"] = max(mark["id"], pc.max(part["id"]).as_py())
+        for key in ("dispatched", "contacted"):
+            newest = pc.max(part[f"{key}_at"]).as_py()
+            if newest is not None:
+                mark[key] = max(mark[key], newest.isoformat(), key=datetime.fromisoformat)
+        yield part, dict(mark)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC).isoformat()
 
 
 def areas_signature(conn: Connection) -> str:

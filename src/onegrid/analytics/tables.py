@@ -148,5 +148,26 @@ CALLBACKS = LakeTable(
     "at",
 )
 
-TABLES = (CASES, CASE_HISTORY, COMPONENTS, AREAS, CALLBACKS)
+# Where the hotline desk sent each case and when the unit contacted the requester (先行联系):
+# the response rate reads the recorded contact time against the route's response deadline.
+CASE_ROUTES = LakeTable(
+    "case_routes",
+    pa.schema(
+        [
+            ("id", pa.int64()),
+            ("case_id", pa.int64()),
+            ("department_code", pa.string()),
+            ("rule", pa.string()),
+            ("decided_at", TS),
+            ("dispatched_at", TS),
+            ("response_due_at", TS),
+            ("contacted_at", TS),
+        ]
+    ),
+    "mutable",
+    "id",
+    "decided_at",
+)
+
+TABLES = (CASES, CASE_HISTORY, COMPONENTS, AREAS, CALLBACKS, CASE_ROUTES)
 BY_NAME = {t.name: t for t in TABLES}

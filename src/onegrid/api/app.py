@@ -11,6 +11,7 @@ from onegrid.core.clock import Clock, SystemClock
 from onegrid.core.settings import Settings, get_settings
 from onegrid.db.engine import make_engine
 from onegrid.db.session import Database
+from onegrid.people.passwords import configure_hashing
 from onegrid.web import install_web
 
 
@@ -25,6 +26,7 @@ def create_app(
         openapi_url="/openapi.json",
     )
     app.state.settings = settings
+    configure_hashing(settings.auth)
     app.state.db = db or Database(make_engine(settings.effective_database_url))
     app.state.clock = clock or SystemClock()
     install_problem_handlers(app)

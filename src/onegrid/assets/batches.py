@@ -5,7 +5,9 @@ database stores batch N (SQLite and psycopg release the GIL while they work) the
 read, checked and located. The statement is SQLAlchemy Core's ``insert()``, compiled once for
 the dialect; values go through the column types' own bind processors (dates and UTC datetimes,
 memoised since a file holds few distinct ones) and are handed to the driver's ``executemany``,
-which skips SQLAlchemy's per-row parameter machinery.
+which skips SQLAlchemy's per-row parameter machinery. On PostgreSQL the rows go through
+``COPY … FROM STDIN`` instead (psycopg adapts each value as it would for an INSERT), several
+times quicker than executemany; a bad row fails the COPY, and so the import, as an INSERT would.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,6 +27,9 @@ from sqlalchemy.exc import IntegrityError
 
 from onegrid.assets.sources import RowProblem
 from onegrid.core.errors import Conflict
+
+if TYPE_CHECKING:
+    import psycopg
 
 Ints = NDArray[np.int64]
 
@@ -119,6 +124,13 @@ class BatchWriter:
         if self._positional:
             assert list(compiled.positiontup or []) == self._columns
         self._processors = _processors(conn, table)
+        self._driver_integrity_error: type[Exception] = conn.dialect.loaded_dbapi.IntegrityError
+        self._copy_sql: str | None = None
+        if conn.dialect.name == "postgresql":
+            quote = conn.dialect.identifier_preparer.quote
+            names = ", ".join(quote(c) for c in self._columns)
+            self._copy_sql = f"COPY {quote(table.name)} ({names}) FROM STDIN"
+            self._positional = True  # COPY takes rows as tuples in column order
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=2)
         self._error: BaseException | None = None
         self.written = 0
@@ -164,13 +176,8 @@ class BatchWriter:
         process, memoise = found
         if not memoise:
             return list(map(process, values))
-        memo: dict[Any, Any] = {}
-        out = []
-        for v in values:
-            if v not in memo:
-                memo[v] = process(v)
-            out.append(memo[v])
-        return out
+        memo = {v: process(v) for v in set(values)}
+        return list(map(memo.__getitem__, values))
 
     def _loop(self) -> None:
         while True:
@@ -180,7 +187,10 @@ class BatchWriter:
             if self._error is not None:
                 continue  # keep draining so that ``submit`` never blocks for ever
             try:
-                self._conn.exec_driver_sql(self._sql, rows)
+                if self._copy_sql is not None:
+                    self._copy(rows)
+                else:
+                    self._conn.exec_driver_sql(self._sql, rows)
                 self.written += len(rows)
                 if self._rebuild and not self._dropped:
                     self._rebuild = False
@@ -188,11 +198,19 @@ class BatchWriter:
             except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
                 self._error = exc
 
+    def _copy(self, rows: list[Any]) -> None:
+        dbapi = cast("psycopg.Connection[Any]", self._conn.connection.dbapi_connection)
+        assert self._copy_sql is not None
+        with dbapi.cursor() as cursor, cursor.copy(self._copy_sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+
     def _raise_error(self) -> None:
         error = self._error
         if error is None:
             return
-        if isinstance(error, IntegrityError):
+        # COPY talks to psycopg directly, so its errors come unwrapped by SQLAlchemy.
+        if isinstance(error, IntegrityError | self._driver_integrity_error):
             raise Conflict(
                 "another writer recorded one of these component IDs meanwhile; nothing was "
                 f"written ({error})"

@@ -153,40 +153,51 @@ def _coordinates(lons: list[str], lats: list[str]) -> tuple[Floats, Floats, list
     return lon, lat, out
 
 
+def _department_problem(
+    name: str, value: str, required: bool, known: frozenset[str] | None
+) -> tuple[str, str] | None:
+    if not value:
+        return ("required", f"{name} (a department code) is missing") if required else None
+    if len(value) > DEPARTMENT_CODE_MAX:
+        return "max_length", f"{name} is longer than {DEPARTMENT_CODE_MAX} characters"
+    if known is not None and value not in known:
+        return "known_department", f"no department with code {value!r}"
+    return None
+
+
 def _departments(
     name: str, values: list[str], required: bool, known: frozenset[str] | None
 ) -> list[Issue]:
-    out: list[Issue] = []
-    for i, value in enumerate(values):
-        if not value:
-            if required:
-                out.append((i, name, "required", f"{name} (a department code) is missing"))
-        elif len(value) > DEPARTMENT_CODE_MAX:
-            out.append(
-                (i, name, "max_length", f"{name} is longer than {DEPARTMENT_CODE_MAX} characters")
-            )
-        elif known is not None and value not in known:
-            out.append((i, name, "known_department", f"no department with code {value!r}"))
-    return out
+    # A file names few departments: judge each once, and visit rows only if one is wrong.
+    problems = {v: p for v in set(values) if (p := _department_problem(name, v, required, known))}
+    if not problems:
+        return []
+    return [(i, name, *problems[v]) for i, v in enumerate(values) if v in problems]
 
 
 def _states(values: list[str]) -> tuple[list[str], list[Issue]]:
     memo: dict[str, str] = {}
-    resolved: list[str] = []
-    out: list[Issue] = []
-    for i, value in enumerate(values):
-        state = memo.get(value)
-        if state is None:
-            found = STATE_WORDS.get(value.lower()) if value else STATE_WORDS["normal"]
-            state = memo[value] = found.value if found is not None else ""
-        if not state:
-            out.append((i, "state", "known_state", f"unknown state {value!r}"))
-        resolved.append(state)
+    for value in set(values):
+        found = STATE_WORDS.get(value.lower()) if value else STATE_WORDS["normal"]
+        memo[value] = found.value if found is not None else ""
+    resolved = list(map(memo.__getitem__, values))
+    if all(memo.values()):
+        return resolved, []
+    out: list[Issue] = [
+        (i, "state", "known_state", f"unknown state {value!r}")
+        for i, value in enumerate(values)
+        if not memo[value]
+    ]
     return resolved, out
 
 
 def _dates(values: list[str], today: date) -> tuple[list[date], list[Issue]]:
     memo: dict[str, date | None] = {"": today}
+    for value in set(values) - memo.keys():
+        memo[value] = parse_date_text(value)
+    if all(d is not None and d <= today for d in memo.values()):
+        # Every distinct text is a date not after today: no row needs a second look.
+        return list(map(memo.__getitem__, values)), []  # type: ignore[arg-type]
     resolved: list[date] = []
     out: list[Issue] = []
     for i, value in enumerate(values):
@@ -226,6 +237,8 @@ def _admin_codes(admin_codes: list[str], ids: list[str]) -> list[Issue]:
 
 
 def _lengths(name: str, values: list[str], limit: int) -> list[Issue]:
+    if not values or max(map(len, values)) <= limit:
+        return []
     return [
         (i, name, "max_length", f"{name} is longer than {limit} characters")
         for i, value in enumerate(values)
@@ -277,7 +290,10 @@ def _compact(
     problems: list[RowProblem],
 ) -> CheckedBatch:
     cols = raw.columns
-    take: Callable[[list[str]], list[str]] = lambda values: [values[i] for i in keep]  # noqa: E731
+    every_row = len(keep) == len(raw)
+    take: Callable[[list[str]], list[str]] = (
+        list if every_row else lambda values: [values[i] for i in keep]
+    )
     kept_codes = take(class_codes)
     names = [
         n or ctx.classes[c].name_zh for n, c in zip(take(cols["name"]), kept_codes, strict=True)
@@ -292,7 +308,7 @@ def _compact(
         maintainers=[v or None for v in take(cols["maintainer"])],
         competent_departments=[v or None for v in take(cols["competent_department"])],
         states=take(states),
-        first_recorded=[dates[i] for i in keep],
+        first_recorded=list(dates) if every_row else [dates[i] for i in keep],
         data_sources=[v or ctx.data_source for v in take(cols["data_source"])],
         notes=[v or None for v in take(cols["note"])],
         admin_codes=take(cols["admin_code"]),

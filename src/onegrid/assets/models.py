@@ -86,3 +86,20 @@ class ComponentRow(Base):
     last_changed: Mapped[datetime] = mapped_column(UtcDateTime())
     data_source: Mapped[str | None] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class ComponentHistoryRow(Base):
+    """One change of the inventory, append-only: the database refuses UPDATE and DELETE.
+
+    A row per change of one component (``changes`` maps each field to ``[old, new]``); a bulk
+    import is one row without ``component_id`` (its rows carry the import's ``data_source``).
+    """
+
+    __tablename__ = "component_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    component_id: Mapped[str | None] = mapped_column(ForeignKey("components.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -141,7 +141,8 @@ class Importer:
             lon, lat = batch.lon, batch.lat
         else:
             lon, lat = to_wgs84(batch.lon, batch.lat, self.crs)
-        located: LocatedBatch = self.locator.locate_many(lon, lat)
+        # The components table keeps only the res-10 cell: the others would cost a pass each.
+        located: LocatedBatch = self.locator.locate_many(lon, lat, cells=(10,))
         districts: list[str] = located.district.tolist()
         keep, admin, problems = self._place(batch, located.inside.tolist(), districts)
         keep, ids, more = self._unique_ids(batch, keep, admin)

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import h3
 import numpy as np
@@ -17,7 +17,12 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from onegrid.assets.domain import Category, Component, ComponentState, Kind, Urgency
-from onegrid.assets.models import CategoryRow, ComponentRow, TaxonomyVersionRow
+from onegrid.assets.models import (
+    CategoryRow,
+    ComponentHistoryRow,
+    ComponentRow,
+    TaxonomyVersionRow,
+)
 from onegrid.core.errors import InvalidInput, NotFound
 
 H3_RES = 10
@@ -192,6 +197,29 @@ def get_component(session: Session, component_id: str) -> Component:
     if component is None:
         raise NotFound(f"no component with ID {component_id!r}")
     return component
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime
+    actor: str
+    action: str
+    changes: dict[str, list[Any]]  # field → [old, new]
+
+
+def component_history(session: Session, component_id: str) -> list[HistoryEntry]:
+    """A component's changes, oldest first (an import shows as the component's data_source)."""
+    rows = session.execute(
+        select(
+            ComponentHistoryRow.at,
+            ComponentHistoryRow.actor,
+            ComponentHistoryRow.action,
+            ComponentHistoryRow.changes,
+        )
+        .where(ComponentHistoryRow.component_id == component_id)
+        .order_by(ComponentHistoryRow.id)
+    )
+    return [HistoryEntry(r.at, r.actor, r.action, dict(r.changes)) for r in rows]
 
 
 @dataclass(frozen=True)

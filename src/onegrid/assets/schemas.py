@@ -179,3 +179,12 @@ class ClassCountOut(BaseModel):
     area_code: str | None
     class_code: str
     count: int
+
+
+class ComponentHistoryOut(BaseModel):
+    """One recorded change; ``changes`` maps each field to ``[old, new]``."""
+
+    at: datetime
+    actor: str = Field(description="user:ID, api_key:ID, or console")
+    action: Literal["created", "updated", "state_changed", "retired"]
+    changes: dict[str, list[Any]]

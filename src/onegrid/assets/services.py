@@ -36,7 +36,12 @@ from onegrid.assets.domain import (
     coordinate_problem,
     is_admin_code,
 )
-from onegrid.assets.models import CategoryRow, ComponentRow, TaxonomyVersionRow
+from onegrid.assets.models import (
+    CategoryRow,
+    ComponentHistoryRow,
+    ComponentRow,
+    TaxonomyVersionRow,
+)
 from onegrid.assets.sources import records_batch, text_of
 from onegrid.assets.taxonomy import (
     DEFAULT_TAXONOMY,
@@ -53,6 +58,25 @@ from onegrid.people.queries import find_department
 
 ADMIN = "assets.admin"
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+CONSOLE = "console"
+# What the history records of a component: every column a person can change or the system
+# derives from a change (the location columns follow a move).
+_TRACKED = (
+    "name",
+    "class_code",
+    "competent_department",
+    "owner",
+    "maintainer",
+    "unit_grid",
+    "community",
+    "subdistrict",
+    "district",
+    "lon",
+    "lat",
+    "state",
+    "data_source",
+    "note",
+)
 
 
 # --- taxonomy ---------------------------------------------------------------------------------
@@ -173,7 +197,7 @@ class _Place:
 
 
 def _locate(session: Session, lon: float, lat: float) -> _Place:
-    located = get_locator(session).locate_many(np.array([lon]), np.array([lat]))
+    located = get_locator(session).locate_many(np.array([lon]), np.array([lat]), cells=(10,))
     if not bool(located.inside[0]):
         raise InvalidInput.one(
             "lon", "inside_city", f"point ({lon}, {lat}) lies outside the city's areas"
@@ -298,7 +322,49 @@ def create_component(
         session.flush()
     except IntegrityError:
         raise Conflict(f"component {component_id} was recorded at the same time; retry") from None
+    created = {name: [None, v] for name in _TRACKED if (v := getattr(row, name)) is not None}
+    _record(session, row, "created", created, clock, by)
     return queries.component_of(row)
+
+
+def _snapshot(row: ComponentRow) -> dict[str, object]:
+    return {name: getattr(row, name) for name in _TRACKED}
+
+
+def _record(
+    session: Session,
+    row: ComponentRow,
+    action: str,
+    changes: dict[str, list[object]],
+    clock: Clock,
+    by: Principal | None,
+) -> None:
+    """Append one history row (``component_history`` refuses UPDATE and DELETE)."""
+    session.add(
+        ComponentHistoryRow(
+            component_id=row.id,
+            at=clock.now(),
+            actor=by.actor if by is not None else CONSOLE,
+            action=action,
+            changes=changes,
+        )
+    )
+    session.flush()
+
+
+def _record_changes(
+    session: Session,
+    row: ComponentRow,
+    before: dict[str, object],
+    action: str,
+    clock: Clock,
+    by: Principal | None,
+) -> None:
+    changes = {
+        name: [old, new] for name, old in before.items() if (new := getattr(row, name)) != old
+    }
+    if changes:  # a change that changes nothing leaves no trace
+        _record(session, row, action, changes, clock, by)
 
 
 def _locked(session: Session, component_id: str, by: Principal | None) -> ComponentRow:
@@ -357,6 +423,7 @@ def update_component(
     row = _locked(session, component_id, by)
     if row.state == ComponentState.REMOVED.value:
         raise Conflict(f"component {row.id} is removed (retired) and cannot change")
+    before = _snapshot(row)
     values = dict(change.values)
     if "lon" in values:
         _move(session, row, float(values.pop("lon")), float(values.pop("lat")), by)  # type: ignore[arg-type]
@@ -365,6 +432,7 @@ def update_component(
         setattr(row, name, text or None if name not in ("name", "owner") else text)
     row.last_changed = clock.now()
     session.flush()
+    _record_changes(session, row, before, "updated", clock, by)
     return queries.component_of(row)
 
 
@@ -398,9 +466,12 @@ def change_component_state(
     """Move a component to another state along the table in ``domain.TRANSITIONS``."""
     row = _locked(session, component_id, by)
     check_transition(row.id, ComponentState(row.state), state)
+    before = _snapshot(row)
     row.state = state.value
     row.last_changed = clock.now()
     session.flush()
+    action = "retired" if state is ComponentState.REMOVED else "state_changed"
+    _record_changes(session, row, before, action, clock, by)
     return queries.component_of(row)
 
 

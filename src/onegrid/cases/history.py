@@ -1,7 +1,7 @@
 """The case history: one row per transition, appended in the transaction of the change.
 
 This module only ever inserts. There is no function that updates or deletes a history row, and
-the database refuses an UPDATE of ``case_history`` (a trigger, see the migration).
+the database refuses an UPDATE or DELETE of ``case_history`` (triggers, see the migrations).
 """
 
 from __future__ import annotations
@@ -83,12 +83,12 @@ _INSERT = insert(HISTORY)
 
 def append(session: Session, **values: Any) -> None:
     """Append one entry (the values of ``entry_values``)."""
-    session.execute(_INSERT, values)
+    session.connection().execute(_INSERT, values)
 
 
 def append_many(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        session.execute(insert(HISTORY), list(rows))
+        session.connection().execute(_INSERT, list(rows))
 
 
 def history_of(session: Session, case_id: int) -> list[HistoryEntry]:

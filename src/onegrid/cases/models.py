@@ -1,6 +1,6 @@
 """The case tables. Other contexts are referenced by code (category, area, department), never by
-foreign key; ``case_history`` is append-only (no code path updates or deletes it, and a trigger
-refuses updates)."""
+foreign key; ``case_history`` is append-only (no code path updates or deletes it, and triggers
+refuse both)."""
 
 from __future__ import annotations
 
@@ -90,6 +90,16 @@ class CaseRow(Base):
         Index("ix_cases_updated_at_id", "updated_at", "id"),
         Index("ix_cases_status_created_at", "status", "created_at", "id"),
         Index("ix_cases_department_status", "department_code", "status", "created_at"),
+        # Covers the map's count of open cases per cell and light (ADR 0008, web.tallies).
+        Index(
+            "ix_cases_open_cells",
+            "status",
+            "h3_10",
+            "district_code",
+            "step_frozen_light",
+            "step_deadline",
+            "step_warn_at",
+        ),
     )
 
 
@@ -97,6 +107,8 @@ class CaseHistoryRow(Base):
     """One transition: who, in which role, when, from which status to which, why, with what."""
 
     __tablename__ = "case_history"
+    # Open311 updated_after and service request updates read history by time.
+    __table_args__ = (Index("ix_case_history_at_id", "at", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -472,6 +472,35 @@ class MergeIn(TransitionIn):
     )
 
     into_case_id: int = Field(description="The case this duplicate is folded into")
+
+
+# The answers of a callback (the hotline's ``Satisfaction``, a context above this one; a test
+# keeps the two lists equal): 满意, 基本满意, 不满意.
+Rating = Literal["satisfied", "basically_satisfied", "dissatisfied"]
+
+
+class RatingIn(BaseModel):
+    """The reporter's rating of a closed case: counted with the hotline's callback answers."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"satisfaction": "satisfied", "resolved": True, "note": "处理及时"}]
+        },
+    )
+
+    satisfaction: Rating
+    resolved: bool = Field(description="Is the problem solved? Counted in the resolution rate")
+    note: str = Field(default="", max_length=2000)
+
+
+class RatingOut(BaseModel):
+    id: int
+    case_id: int
+    satisfaction: Rating
+    resolved: bool
+    note: str
+    at: datetime
 
 
 class SplitPartIn(BaseModel):

@@ -1,13 +1,46 @@
-"""``onegrid analytics …``: keep the Parquet lake up to date."""
+"""``onegrid analytics …`` and ``onegrid import dataset``: the lake, its dataset catalogue and
+open-data publications.
+
+The console is the trusted operator for imports and publications; reading a dataset out of the
+catalogue is done ``--as`` a user, whose permissions are checked as the API checks them.
+"""
 
 from __future__ import annotations
 
-import typer
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
 
-from onegrid.cli.root import app, open_database, settings_or_exit, show_report
+import typer
+from rich.table import Table
+
+from onegrid.cli.root import (
+    app,
+    console,
+    err,
+    import_app,
+    open_database,
+    settings_or_exit,
+    show_report,
+)
+from onegrid.core.errors import DomainError
 
 analytics_app = typer.Typer(help="The analytics lake.", no_args_is_help=True)
 app.add_typer(analytics_app, name="analytics")
+datasets_app = typer.Typer(help="Departments' datasets in the lake.", no_args_is_help=True)
+analytics_app.add_typer(datasets_app, name="datasets")
+
+Formats = Annotated[str, typer.Option("--formats", help="Comma-separated: csv, parquet, geojson.")]
+
+
+def _fail(exc: DomainError) -> typer.Exit:
+    problems = getattr(exc, "problems", None)
+    if problems:
+        for p in problems:
+            err.print(f"{p.field}: {p.message}", markup=False, highlight=False)
+    else:
+        err.print(exc.message, markup=False, highlight=False)
+    return typer.Exit(2)
 
 
 @analytics_app.command("refresh")
@@ -19,3 +52,123 @@ def refresh_cmd() -> None:
     db = open_database(settings)
     report = Lake.under(settings.data_dir).refresh(db, salt=settings.secret_key.encode())
     show_report(report.render())
+
+
+@import_app.command("dataset")
+def import_dataset_cmd(
+    name: Annotated[str, typer.Argument(help="The dataset's name in the catalogue.")],
+    file: Annotated[Path, typer.Argument(help="A CSV (.csv, .csv.gz), Parquet or GeoJSON file.")],
+    spec: Annotated[
+        Path | None,
+        typer.Option(
+            "--spec",
+            help="YAML: owner, licence, open, readers, columns (needed the first time).",
+        ),
+    ] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="csv, parquet or geojson (default: by name).")
+    ] = None,
+) -> None:
+    """Check a department's file against its declared columns and publish it whole, or nothing."""
+    from onegrid.analytics.datasets import Catalogue, load_spec
+    from onegrid.core.clock import SystemClock
+    from onegrid.people.queries import get_department
+
+    settings = settings_or_exit()
+    try:
+        declared = load_spec(spec) if spec is not None else None
+        if declared is not None:
+            with open_database(settings).reader() as s:
+                get_department(s, declared.owner)
+        entry = Catalogue.under(settings.data_dir).import_file(
+            name, file, clock=SystemClock(), spec=declared, fmt=fmt
+        )
+    except DomainError as exc:
+        raise _fail(exc) from None
+    show_report(
+        f"dataset {entry.name} v{entry.version}: {entry.rows:,} rows from {entry.lineage.source} "
+        f"(owner {entry.spec.owner}, {'open' if entry.spec.open else 'shared'})"
+    )
+
+
+@datasets_app.command("list")
+def list_cmd() -> None:
+    """The catalogue: every dataset with its owner, licence, rows and refresh time."""
+    from onegrid.analytics.datasets import Catalogue
+
+    settings = settings_or_exit()
+    out = Table(title="datasets")
+    for col in ("name", "title", "owner", "open", "licence", "rows", "version", "refreshed"):
+        out.add_column(col)
+    for e in Catalogue.under(settings.data_dir).entries():
+        out.add_row(
+            e.name,
+            e.spec.title,
+            e.spec.owner,
+            "yes" if e.spec.open else "no",
+            e.spec.licence,
+            f"{e.rows:,}",
+            str(e.version),
+            f"{e.refreshed_at:%Y-%m-%d %H:%M} UTC",
+        )
+    console.print(out)
+
+
+def _principal(settings: Any, username: str) -> Any:
+    from onegrid.people.queries import get_user_by_username, principal_of
+
+    with open_database(settings).reader() as s:
+        return principal_of(get_user_by_username(s, username))
+
+
+@datasets_app.command("export")
+def export_cmd(
+    name: str,
+    out: Annotated[Path, typer.Argument(help="The file to write; its suffix picks the format.")],
+    user: Annotated[str, typer.Option("--as", help="Read as this user (permissions apply).")],
+) -> None:
+    """Write a dataset to CSV, Parquet or GeoJSON, if the user may read it."""
+    from onegrid.analytics.datasets import Catalogue, format_of
+    from onegrid.analytics.opendata import dataset_extract, write_file
+
+    settings = settings_or_exit()
+    try:
+        principal = _principal(settings, user)
+        catalogue = Catalogue.under(settings.data_dir)
+        extract = dataset_extract(catalogue, principal, name, open_only=False)
+        write_file(extract, format_of(out), out)
+    except DomainError as exc:
+        raise _fail(exc) from None
+    show_report(f"wrote {out} ({extract.table.num_rows:,} rows)")
+
+
+@analytics_app.command("publish")
+def publish_cmd(
+    source: Annotated[
+        str, typer.Argument(help="cases, case_counts or the name of an open dataset.")
+    ],
+    formats: Formats = "csv,parquet,geojson",
+    start: Annotated[date | None, typer.Option(help="First day (cases, case_counts).")] = None,
+    end: Annotated[date | None, typer.Option(help="Last day (cases, case_counts).")] = None,
+) -> None:
+    """Publish open data (no personal data, coarse locations) with a manifest."""
+    from onegrid.analytics.opendata import OpenData, extract_for
+    from onegrid.core.clock import SystemClock
+    from onegrid.people.domain import Grant, Principal, PrincipalKind, Role, Scope
+
+    settings = settings_or_exit()
+    console_principal = Principal(
+        None, "console", PrincipalKind.USER, grants=(Grant(Role.CITY_ADMIN, Scope.city()),)
+    )
+    try:
+        extract = extract_for(settings, console_principal, source, start, end)
+        manifest = OpenData.under(settings.data_dir).publish(
+            extract, [f.strip() for f in formats.split(",") if f.strip()], SystemClock()
+        )
+    except DomainError as exc:
+        raise _fail(exc) from None
+    files = ", ".join(f"{f['path']} ({f['bytes']:,} B)" for f in manifest["files"])
+    show_report(
+        f"published {manifest['name']} {manifest['publication']}: {manifest['rows']:,} rows; "
+        f"{files}\n  under {OpenData.under(settings.data_dir).latest(manifest['name'])}"
+    )

@@ -248,6 +248,19 @@ def component_show(component_id: str) -> None:
     console.print(table)
 
 
+@component_app.command("history")
+def component_history(component_id: str) -> None:
+    """Print a component's recorded changes, oldest first."""
+    with _database() as db, db.reader() as session:
+        queries.get_component(session, component_id)
+        entries = queries.component_history(session, component_id.strip())
+    table = Table("at (UTC)", "actor", "action", "changes")
+    for e in entries:
+        changes = "; ".join(f"{k}: {old} → {new}" for k, (old, new) in e.changes.items())
+        table.add_row(f"{e.at:%Y-%m-%d %H:%M:%S}", e.actor, e.action, changes)
+    console.print(table)
+
+
 @component_app.command("set-state")
 def component_set_state(
     component_id: str,

@@ -17,6 +17,18 @@ def load_demo_if_empty(db: Database, settings: Settings) -> None:
         console.print("empty database: building the demo city…")
         report = build_demo_city(db, seed=settings.demo_seed)
         show_report(report.render())
+        _live(db, settings.demo_seed)
+
+
+def _live(db: Database, seed: int) -> None:
+    """The demo's work in progress and the hotline's example answers."""
+    from onegrid.demo.live import load_knowledge_base, load_live_cases
+
+    answers = load_knowledge_base(db)
+    console.print(f"knowledge base: {answers} example answers", markup=False, highlight=False)
+    live = load_live_cases(db, seed)
+    if live is not None:
+        show_report("work in progress (cases caught at every step):\n" + live.render())
 
 
 @app.command("demo")
@@ -37,6 +49,7 @@ def demo_cmd(
     seed = seed if seed is not None else settings.demo_seed
     report = build_demo_city(db, seed=seed)
     show_report(report.render())
+    _live(db, seed)
     if history:
         from onegrid.demo.history import load_demo_history
 

@@ -301,15 +301,18 @@ def apikey_list(
     include_revoked: Annotated[bool, typer.Option("--all", help="Include revoked keys.")] = False,
 ) -> None:
     """List API keys (never the keys themselves)."""
-    table = Table("prefix", "name", "role", "scope", "created", "last used", "revoked")
+    table = Table("prefix", "name", "role", "scope", "owner", "created", "last used", "revoked")
     with _unit_of_work() as session:
-        for k in queries.list_api_keys(session, include_revoked=include_revoked):
+        keys = queries.list_api_keys(session, include_revoked=include_revoked)
+        owners = queries.owner_names(session, (k.created_by for k in keys))
+        for k in keys:
             grant = queries.grant_of(k.role, k.scope_kind, k.scope_code)
             table.add_row(
                 k.prefix,
                 k.name,
                 k.role,
                 str(grant.scope),
+                owners.get(k.created_by or "", ""),
                 f"{k.created_at:%Y-%m-%d %H:%M}",
                 f"{k.last_used_at:%Y-%m-%d %H:%M}" if k.last_used_at else "",
                 f"{k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "",

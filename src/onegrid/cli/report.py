@@ -78,6 +78,16 @@ def departments_cmd(start: str, end: str, grain: str = "period", csv: Csv = None
     _show(_run(department_indicators, con, period, grain), "departments", csv)
 
 
+@report_app.command("composite")
+def composite_cmd(month: str, csv: Csv = None) -> None:
+    """The monthly department composite score: points per indicator, score and band."""
+    from onegrid.analytics.composite import department_composite
+
+    con, tz = _connect()
+    c = _run(department_composite, con, month, tz=tz)
+    _show(c.table, f"department composite {c.month} (configuration {c.rules.version})", csv)
+
+
 @report_app.command("areas")
 def areas_cmd(
     start: str, end: str, level: str = "subdistrict", grain: str = "period", csv: Csv = None

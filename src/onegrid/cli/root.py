@@ -9,6 +9,7 @@ from onegrid.core.logging import configure_logging
 from onegrid.core.settings import Settings, SettingsError, load_settings
 from onegrid.db.engine import make_engine
 from onegrid.db.session import Database
+from onegrid.people.passwords import configure_hashing
 
 app = typer.Typer(
     name="onegrid",
@@ -35,6 +36,7 @@ def settings_or_exit() -> Settings:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
     configure_logging(settings.log_level, settings.log_format)
+    configure_hashing(settings.auth)
     return settings
 
 

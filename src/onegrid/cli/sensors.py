@@ -261,7 +261,7 @@ def bikes_watch(
         for alert_id in report.written.raised:
             alerting.after_raise(db, alert_id, alerting.SYSTEM_PRINCIPAL, clock, rules)
         for alert_id in report.written.cleared:
-            alerting.after_clear(db, alert_id, clock)
+            alerting.after_clear(db, alert_id, clock, rules)
         failed = f", failed feeds: {report.failed}" if report.failed else ""
         console.print(
             f"{report.at:%H:%M:%S} {report.bikes:,} bikes of {report.operators} operators in "

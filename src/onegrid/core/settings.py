@@ -6,12 +6,44 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class SettingsError(RuntimeError):
     """A setting has a wrong value; the message names the variable and the rule."""
+
+
+class AuthSettings(BaseModel):
+    """Signing in: the lockout after failed attempts and the cost of Argon2id password hashes.
+
+    Read from ``ONEGRID_AUTH__LOCKOUT_FAILURES`` and so on. Raising the Argon2 cost takes effect for
+    new hashes; stored ones are upgraded at their owner's next sign-in.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    lockout_failures: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="Failed sign-ins for one username within lockout_minutes that lock it.",
+    )
+    lockout_minutes: int = Field(
+        default=15,
+        ge=1,
+        le=24 * 60,
+        description="How long the failures count, and how long the lock lasts after the last.",
+    )
+    # argon2-cffi's defaults, RFC 9106's second recommended option: 3 passes over 64 MiB.
+    argon2_time_cost: int = Field(default=3, ge=1, le=20, description="Argon2id passes.")
+    argon2_memory_kib: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        le=4 * 1024 * 1024,
+        description="Argon2id memory per hash, in KiB (at least 1 MiB, at most 4 GiB).",
+    )
+    argon2_parallelism: int = Field(default=4, ge=1, le=64, description="Argon2id lanes.")
 
 
 class Settings(BaseSettings):
@@ -41,6 +73,7 @@ class Settings(BaseSettings):
     require_services: bool = False
     shared_data: Path = Path("../shared/data")
     demo_seed: int = 20261122
+    auth: AuthSettings = Field(default_factory=AuthSettings)
 
     @field_validator("database_url")
     @classmethod

@@ -283,6 +283,7 @@ def _users(
             display_name=display,
             grants=grants,
             department_codes=depts,
+            hasher=_DEMO_HASHER,
         )
         if username.startswith("inspector"):
             _assign_grids(session, user.id, inspectors[int(username[-2:]) - 1].code, clock)
@@ -321,9 +322,11 @@ def _components(db: Database, seed: int, clock: Clock, per_grid: int) -> int:
         names = {c.code: c.name_zh for c in asset_queries.current_categories(session)}
         grids = []
         offset = 0
-        while batch := grid_queries.list_unit_grids(session, limit=1000, offset=offset):
+        while batch := grid_queries.list_unit_grids(
+            session, limit=1000, offset=offset, with_geometry=True
+        ):
             offset += len(batch)
-            grids += [(g.code, grid_queries.get_unit_grid(session, g.code).geometry) for g in batch]
+            grids += [(g.code, g.geometry) for g in batch]
     records = component_records(grids, per_grid, seed, names)
     result = import_component_records(
         db, records, clock, ComponentImportOptions(data_source="demo")

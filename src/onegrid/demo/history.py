@@ -132,10 +132,11 @@ def _steps(
 
 
 def synthetic_history(
-    seed: int, now: datetime, days: int = DAYS, per_day: float = PER_DAY
+    seed: int, now: datetime, days: int = DAYS, per_day: float = PER_DAY, *, stream: int = 1
 ) -> Iterator[HistoricalCase]:
-    """The demo city's past ``days`` days of cases, oldest first (the same for the same seed)."""
-    rng = np.random.default_rng(seed + 1)
+    """The demo city's past ``days`` days of cases, oldest first (the same for the same seed).
+    ``stream`` picks another sequence of cases in the same city."""
+    rng = np.random.default_rng(seed + stream)
     areas = synth_city(seed)
     parent = {a.code: a.parent_code for a in areas}
     places = [_Place(a, a.parent_code or "") for a in areas if a.level == "community"]

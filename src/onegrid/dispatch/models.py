@@ -75,7 +75,7 @@ class CaseRouteRow(Base):
     decided_at: Mapped[datetime] = mapped_column(UtcDateTime())
     dispatched_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
     response_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    contacted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    contacted_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
 
 
 class HotlineCallbackRow(Base):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
+from collections.abc import Collection
 from datetime import date
 
 import numpy as np
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from onegrid.core.errors import InvalidInput
 from onegrid.grid.domain import Level, Location
-from onegrid.grid.locator import LocatedBatch, Locator, Shape
+from onegrid.grid.locator import OUTPUT_RES, LocatedBatch, Locator, Shape
 from onegrid.grid.models import AreaRow, UnitGridRow
 from onegrid.grid.storage import current_token, valid_on_clause
 
@@ -108,9 +109,15 @@ def locate(session: Session, lon: float, lat: float, on: date | None = None) -> 
 
 
 def locate_many(
-    session: Session, lon: ArrayLike, lat: ArrayLike, on: date | None = None
+    session: Session,
+    lon: ArrayLike,
+    lat: ArrayLike,
+    on: date | None = None,
+    *,
+    cells: Collection[int] = OUTPUT_RES,
 ) -> LocatedBatch:
-    """Many WGS84 points at once; the result's arrays line up with the input."""
+    """Many WGS84 points at once; the result's arrays line up with the input. ``cells`` are
+    the H3 resolutions wanted (each costs about as much as the rest of the location)."""
     x = np.asarray(lon, dtype=np.float64)
     y = np.asarray(lat, dtype=np.float64)
     if x.shape != y.shape or x.ndim != 1:
@@ -119,4 +126,4 @@ def locate_many(
     if bad.any():
         i = int(np.argmax(bad))
         _check_point(float(x[i]), float(y[i]), record=f"point {i}")
-    return get_locator(session, on).locate_many(x, y)
+    return get_locator(session, on).locate_many(x, y, cells=cells)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -59,7 +59,8 @@ class Shape:
 @dataclass(frozen=True)
 class LocatedBatch:
     """Column arrays, one entry per input point; ``""`` where a tier has no code or the point
-    is outside; H3 cells are uint64 indexes (0 for invalid coordinates)."""
+    is outside; H3 cells are uint64 indexes (0 for invalid coordinates, and for every point at
+    a resolution the caller did not ask for)."""
 
     unit_grid: Codes
     community: Codes
@@ -180,8 +181,18 @@ class Locator:
             h3_11=hex_string(cells[2]),
         )
 
-    def locate_many(self, lon: ArrayLike, lat: ArrayLike) -> LocatedBatch:
-        """Locate arrays of points at once; invalid coordinates come back outside, H3 0."""
+    def locate_many(
+        self, lon: ArrayLike, lat: ArrayLike, *, cells: Collection[int] = OUTPUT_RES
+    ) -> LocatedBatch:
+        """Locate arrays of points at once; invalid coordinates come back outside, H3 0.
+
+        ``cells`` are the H3 resolutions (of 9, 10, 11) to compute for every point. Each costs
+        about as much as the whole hierarchy (one H3 pass over the points, ADR 0002), so a
+        caller that needs fewer, or none, asks for fewer.
+        """
+        unknown = set(cells) - set(OUTPUT_RES)
+        if unknown:
+            raise ValueError(f"cells must be among {OUTPUT_RES}, not {sorted(unknown)}")
         x = np.ravel(np.asarray(lon, dtype=np.float64))
         y = np.ravel(np.asarray(lat, dtype=np.float64))
         if x.shape != y.shape:
@@ -189,13 +200,15 @@ class Locator:
         valid = valid_lonlat(x, y)
         everywhere = bool(valid.all())
         vx, vy = (x, y) if everywhere else (x[valid], y[valid])
-        cells = {res: points_to_cells(vx, vy, res) for res in OUTPUT_RES}
+        found = {res: points_to_cells(vx, vy, res) for res in OUTPUT_RES if res in cells}
         key_res = self._table.key_res
-        keys = cells[key_res] if key_res in cells else points_to_cells(vx, vy, key_res)
+        keys = found[key_res] if key_res in found else points_to_cells(vx, vy, key_res)
         owners = self._owners(keys, vx, vy)
         if not everywhere:
             owners = _spread(owners, valid, -1)
-            cells = {res: _spread(c, valid, 0) for res, c in cells.items()}
+            found = {res: _spread(c, valid, 0) for res, c in found.items()}
+        none = np.zeros(x.size, dtype=np.uint64)
+        h3_cells = {res: found.get(res, none) for res in OUTPUT_RES}
         codes = {level: column[owners] for level, column in self._codes.items()}
         return LocatedBatch(
             unit_grid=codes[Level.UNIT_GRID],
@@ -203,9 +216,9 @@ class Locator:
             subdistrict=codes[Level.SUBDISTRICT],
             district=codes[Level.DISTRICT],
             city=codes[Level.CITY],
-            h3_9=cells[9],
-            h3_10=cells[10],
-            h3_11=cells[11],
+            h3_9=h3_cells[9],
+            h3_10=h3_cells[10],
+            h3_11=h3_cells[11],
             inside=owners >= 0,
             lon=x,
             lat=y,

@@ -159,6 +159,7 @@ def list_unit_grids(
     on: date | None = None,
     limit: int = 1000,
     offset: int = 0,
+    with_geometry: bool = False,
 ) -> list[UnitGridView]:
     query = select(UnitGridRow).where(
         valid_on_clause(UnitGridRow.valid_from, UnitGridRow.valid_to, on)
@@ -166,7 +167,7 @@ def list_unit_grids(
     if community is not None:
         query = query.where(UnitGridRow.community_code == community)
     rows = session.scalars(query.order_by(UnitGridRow.code).limit(limit).offset(offset))
-    return [_grid_view(r, with_geometry=False) for r in rows]
+    return [_grid_view(r, with_geometry=with_geometry) for r in rows]
 
 
 def get_unit_grid(session: Session, code: str, on: date | None = None) -> UnitGridView:

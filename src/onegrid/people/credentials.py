@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from onegrid.core.clock import Clock
 from onegrid.core.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from onegrid.core.logging import get_logger
+from onegrid.core.settings import AuthSettings
 from onegrid.db.session import Database
 from onegrid.people.apikeys import generate_key, matches, prefix_of
 from onegrid.people.domain import (
@@ -60,6 +61,11 @@ class IssuedToken:
     token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
 
 
+def lockout_policy(auth: AuthSettings) -> LockoutPolicy:
+    """The lockout the settings ask for (``ONEGRID_AUTH__LOCKOUT_FAILURES`` / ``_MINUTES``)."""
+    return LockoutPolicy(auth.lockout_failures, timedelta(minutes=auth.lockout_minutes))
+
+
 def _username_key(username: str) -> str:
     return normalize_username(username)[:64]
 
@@ -78,7 +84,7 @@ def _attempt(
     now = clock.now()
     failures = session.scalars(
         select(LoginFailure.failed_at).where(
-            LoginFailure.username_key == key, LoginFailure.failed_at > now - lockout.window
+            LoginFailure.username_key == key, LoginFailure.failed_at > now - lockout.lookback
         )
     ).all()
     until = lockout.locked_until(failures, now)
@@ -91,7 +97,8 @@ def _attempt(
     usable = user is not None and user.active
     verified = verify_password(user.password_hash if usable and user else None, password, hasher)
     if user is None or not verified.ok:
-        session.execute(delete(LoginFailure).where(LoginFailure.failed_at <= now - lockout.window))
+        stale = LoginFailure.failed_at <= now - lockout.lookback
+        session.execute(delete(LoginFailure).where(stale))
         session.add(LoginFailure(username_key=key, failed_at=now))
         return None
     if verified.new_hash:

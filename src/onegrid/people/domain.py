@@ -165,6 +165,7 @@ class PrincipalKind(StrEnum):
     USER = "user"
     API_KEY = "api_key"
     ANONYMOUS = "anonymous"
+    SYSTEM = "system"  # the server itself (the sensing ingester); never a person or a key
 
 
 @dataclass(frozen=True)
@@ -311,22 +312,35 @@ class SignInLocked(NotAuthenticated):
 
 @dataclass(frozen=True)
 class LockoutPolicy:
-    """A username is refused after ``max_failures`` failed sign-ins within ``window``.
+    """After ``max_failures`` failed sign-ins for a username within ``window``, the username is
+    refused for ``window`` after the last of them (``settings.auth.lockout_*``).
 
     Counted per submitted username whether or not such a user exists, so the lock tells an
-    attacker nothing about which accounts are real.
+    attacker nothing about which accounts are real. Attempts refused by the lock are not
+    counted: the lock ends on time however often a locked-out client retries.
     """
 
     max_failures: int = 5
     window: timedelta = timedelta(minutes=15)
 
+    @property
+    def lookback(self) -> timedelta:
+        """How far back failures matter: the window before the last one, and its lock after."""
+        return 2 * self.window
+
     def locked_until(self, failures: Sequence[datetime], now: datetime) -> datetime | None:
-        """When the lock lifts, or ``None`` if not locked; ``failures`` are failure times."""
-        recent = sorted(t for t in failures if now - t < self.window)
-        if len(recent) < self.max_failures:
+        """When the lock lifts, or ``None`` if not locked; ``failures`` are failure times.
+
+        Only the last failure can hold a lock: while locked, no failure is recorded, so the one
+        that locked is the last, and once its lock has lifted a new count starts.
+        """
+        if not failures:
             return None
-        # The lock lifts when enough failures have aged out to leave max_failures - 1.
-        return recent[len(recent) - self.max_failures] + self.window
+        last = max(failures)
+        if now - last >= self.window:
+            return None
+        counted = sum(1 for t in failures if last - t < self.window)
+        return last + self.window if counted >= self.max_failures else None
 
 
 DEFAULT_LOCKOUT = LockoutPolicy()

@@ -8,19 +8,38 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from onegrid.core.settings import AuthSettings
+
 # argon2-cffi's defaults follow RFC 9106's second recommended option (Argon2id, 64 MiB, 3 passes).
-_hasher = PasswordHasher()
+_configured = PasswordHasher()
+_pinned: PasswordHasher | None = None
+
+
+def hasher_for(auth: AuthSettings) -> PasswordHasher:
+    return PasswordHasher(
+        time_cost=auth.argon2_time_cost,
+        memory_cost=auth.argon2_memory_kib,
+        parallelism=auth.argon2_parallelism,
+    )
+
+
+def configure_hashing(auth: AuthSettings) -> None:
+    """Use the settings' Argon2id cost for new hashes (the app and the CLI call this at start-up;
+    stored hashes are upgraded at their next sign-in)."""
+    global _configured  # one process-wide setting, like a logging level
+    _configured = hasher_for(auth)
 
 
 def current_hasher() -> PasswordHasher:
-    return _hasher
+    return _pinned or _configured
 
 
-def use_hasher(hasher: PasswordHasher) -> PasswordHasher:
-    """Change the parameters new hashes use (stored hashes are upgraded at their next sign-in);
-    returns the previous hasher. Tests use it to run real Argon2id at a small cost."""
-    global _hasher  # one process-wide setting, like a logging level
-    previous, _hasher = _hasher, hasher
+def use_hasher(hasher: PasswordHasher | None) -> PasswordHasher | None:
+    """Pin the hasher over whatever the settings configure (``None`` unpins); returns the
+    previous pin. Tests use it to run real Argon2id at a small cost even when an app they
+    create configures the production cost."""
+    global _pinned
+    previous, _pinned = _pinned, hasher
     return previous
 
 
@@ -32,7 +51,7 @@ class Verified:
 
 
 def hash_password(password: str, hasher: PasswordHasher | None = None) -> str:
-    return str((hasher or _hasher).hash(password))
+    return str((hasher or current_hasher()).hash(password))
 
 
 @lru_cache(maxsize=4)
@@ -45,7 +64,7 @@ def verify_password(
 ) -> Verified:
     """Check a password. With no stored hash (unknown user) the check still costs the same
     time, so response times do not reveal which usernames exist; it never matches."""
-    hasher = hasher or _hasher
+    hasher = hasher or current_hasher()
     try:
         hasher.verify(stored_hash or _dummy_hash(hasher), password)
     except (VerificationError, InvalidHashError):

@@ -30,10 +30,19 @@ class Rule:
     roles: frozenset[Role] = frozenset()
     own: frozenset[Role] = frozenset()
     public: bool = False
+    # Only the server itself acting (PrincipalKind.SYSTEM) with one of ``roles``; no person, no
+    # API key and no admin.
+    system: bool = False
 
 
-def _rule(summary: str, *roles: Role, own: Iterable[Role] = (), public: bool = False) -> Rule:
-    return Rule(summary, frozenset(roles), frozenset(own), public)
+def _rule(
+    summary: str,
+    *roles: Role,
+    own: Iterable[Role] = (),
+    public: bool = False,
+    system: bool = False,
+) -> Rule:
+    return Rule(summary, frozenset(roles), frozenset(own), public, system)
 
 
 _CASE_STAFF = (
@@ -83,6 +92,11 @@ ACTIONS: Mapping[str, Rule] = {
     "case.reopen": _rule("reopen a closed case", R.SHIFT_LEADER, R.HOTLINE_OPERATOR),
     "case.merge": _rule("merge duplicates", R.REGISTRAR, R.SHIFT_LEADER, R.HOTLINE_OPERATOR),
     "case.split": _rule("split a multi-problem report", R.REGISTRAR, R.SHIFT_LEADER),
+    "case.auto_close": _rule(
+        "close a sensor case whose condition cleared (the system only)",
+        R.SENSOR_GATEWAY,
+        system=True,
+    ),
     "case.comment": _rule("add a note or attachment", *_CASE_STAFF, own=(R.CITIZEN,)),
     "case.evaluate": _rule("rate how a case was handled", own=(R.CITIZEN,)),
     "case.read": _rule("see a case and its history", *_CASE_STAFF, own=(R.CITIZEN,)),
@@ -106,6 +120,7 @@ ACTIONS: Mapping[str, Rule] = {
     "assets.admin": _rule("load and edit components and the taxonomy"),
     "people.read": _rule("see departments and colleagues", *_STAFF),
     "people.admin": _rule("manage users, grants, departments and API keys"),
+    "config.admin": _rule("see and check the city's rule files: time limits, working calendar"),
     # Data, sensing and interfaces.
     "analytics.read": _rule(
         "see rates, rankings, hotspots",
@@ -114,6 +129,7 @@ ACTIONS: Mapping[str, Rule] = {
         R.DISPATCHER,
         R.DEPARTMENT_HANDLER,
     ),
+    "analytics.publish": _rule("publish open data from the lake"),
     "sensing.ingest": _rule("post sensor readings and alerts", R.SENSOR_GATEWAY),
     "sensing.admin": _rule("register devices and alert rules"),
     "open311.post": _rule("post service requests through Open311", R.OPEN311_CLIENT),
@@ -137,11 +153,19 @@ def rule_for(action: str) -> Rule:
 def roles_for(action: str) -> frozenset[Role]:
     """Every role that may do the action somewhere (admins included)."""
     rule = rule_for(action)
+    if rule.system:
+        return rule.roles
     return rule.roles | rule.own | {R.CITY_ADMIN, R.DISTRICT_ADMIN}
 
 
 def _role_allows(role: Role, rule: Rule) -> bool:
+    if rule.system:
+        return role in rule.roles
     return role in (R.CITY_ADMIN, R.DISTRICT_ADMIN) or role in rule.roles
+
+
+def _kind_allows(principal: Principal, rule: Rule) -> bool:
+    return principal.kind is PrincipalKind.SYSTEM or not rule.system
 
 
 def _covers(grant: Grant, area_chain: Sequence[str], department_code: str | None) -> bool:
@@ -187,7 +211,7 @@ def can(
     rule = rule_for(action)
     if rule.public:
         return True
-    return any(
+    return _kind_allows(principal, rule) and any(
         _grant_allows(principal, g, rule, area_chain, department_code, owner_id)
         for g in principal.grants
     )
@@ -219,7 +243,9 @@ def can_somewhere(principal: Principal, action: str) -> bool:
     rule = rule_for(action)
     if rule.public:
         return True
-    return any(_role_allows(g.role, rule) or g.role in rule.own for g in principal.grants)
+    return _kind_allows(principal, rule) and any(
+        _role_allows(g.role, rule) or g.role in rule.own for g in principal.grants
+    )
 
 
 def require_somewhere(principal: Principal, action: str) -> None:
@@ -266,6 +292,8 @@ def reach(principal: Principal, action: str) -> Reach:
     rule = rule_for(action)
     if rule.public:
         return Reach(everywhere=True)
+    if not _kind_allows(principal, rule):
+        return Reach()
     areas: set[str] = set()
     departments: set[str] = set()
     everywhere = own = False
@@ -295,6 +323,8 @@ def explain(
     """Why ``action`` is refused, in words a user can act on."""
     rule = rule_for(action)
     who = "anonymous callers" if principal.is_anonymous else principal.name
+    if not _kind_allows(principal, rule):
+        return f"not allowed to {action} ({rule.summary}): only the system itself does this"
     entitled = sorted(g for g in principal.grants if _role_allows(g.role, rule))
     if not entitled:
         held = ", ".join(sorted({g.role.value for g in principal.grants}))

@@ -235,11 +235,34 @@ def list_users(
     return UserPage(visible[offset : offset + limit], len(visible))
 
 
-def list_api_keys(session: Session, *, include_revoked: bool = False) -> list[ApiKey]:
-    stmt = select(ApiKey).order_by(ApiKey.name, ApiKey.created_at)
+def list_api_keys(
+    session: Session, viewer: Principal | None = None, *, include_revoked: bool = False
+) -> list[ApiKey]:
+    """Keys ordered by name; a scoped administrator sees the keys whose scope lies in reach."""
+    stmt = select(ApiKey).order_by(ApiKey.name, ApiKey.created_at, ApiKey.id)
     if not include_revoked:
         stmt = stmt.where(ApiKey.revoked_at.is_(None))
-    return list(session.scalars(stmt))
+    keys = list(session.scalars(stmt))
+    if viewer is None or reach(viewer, "people.admin").everywhere:
+        return keys
+    return [k for k in keys if may_view_key(session, viewer, k)]
+
+
+def may_view_key(session: Session, viewer: Principal, key: ApiKey) -> bool:
+    """An administrator sees (and may revoke) a key whose scope lies within its reach."""
+    target = target_of_scope(session, grant_of(key.role, key.scope_kind, key.scope_code).scope)
+    return reach(viewer, "people.admin").covers(target.area_chain, target.department_code)
+
+
+def owner_names(session: Session, actors: Iterable[str | None]) -> dict[str, str]:
+    """Readable names for ``created_by`` actors: ``user:12`` becomes the username; others
+    (``console``, ``api_key:3``) stay as they are."""
+    wanted = {a for a in actors if a}
+    ids = {int(a[5:]): a for a in wanted if a.startswith("user:") and a[5:].isdigit()}
+    names = {a: a for a in wanted}
+    for user_id, username in usernames(session, ids).items():
+        names[ids[user_id]] = username
+    return names
 
 
 def api_key_by_prefix(session: Session, prefix: str) -> ApiKey | None:

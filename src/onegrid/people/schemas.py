@@ -160,3 +160,43 @@ class DepartmentPatchIn(BaseModel):
     parent_code: str | None = Field(default=None, max_length=32, description="'' clears it")
     phone: str | None = Field(default=None, max_length=32, description="'' clears it")
     active: bool | None = None
+
+
+class ApiKeyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(max_length=100, examples=["open311 gateway"])
+    role: str = Field(
+        max_length=32,
+        description="A role a program may hold: not city_admin, district_admin or citizen",
+        examples=["open311_client", "sensor_gateway"],
+    )
+    scope: str = Field(
+        default="city",
+        max_length=48,
+        description="'city', an area code (or 'area:CODE'), or 'dept:CODE'",
+        examples=["city", "110105", "dept:SANITATION"],
+    )
+
+
+class ApiKeyOut(BaseModel):
+    """An API key as listed: never the key itself, only the public prefix that finds it."""
+
+    id: int
+    prefix: str = Field(description="The public part of the key: og_<prefix>_…")
+    name: str
+    role: Role
+    scope_kind: ScopeKind
+    scope_code: str
+    scope: str = Field(description="The scope as written in the CLI: city, CODE or dept:CODE")
+    owner: str = Field(description="Who created it: a username, or 'console' for the CLI")
+    created_at: datetime
+    last_used_at: datetime | None = Field(description="To the minute")
+    revoked_at: datetime | None
+
+
+class ApiKeyCreatedOut(ApiKeyOut):
+    key: str = Field(
+        description="The whole key. Shown only in this response: it is stored as a hash "
+        "and cannot be shown again."
+    )

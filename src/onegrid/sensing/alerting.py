@@ -9,6 +9,11 @@ routed to, and the case description says why.
 
 Each step is one transaction: the case and the alert's link to it land together. A retry after a
 crash finds the same case (the alert id is the case's idempotency key and external reference).
+
+When the condition ends, the case is told. A shared-bike case whose count fell back is closed by
+the system itself (``auto_close``, recorded as done by ``system``, the clearing count as the
+reason) as long as nobody has reported work back on it yet; past that, people close it after the
+check as for any case, and the clear is only noted.
 """
 
 from __future__ import annotations
@@ -25,11 +30,13 @@ from sqlalchemy.orm import Session
 
 from onegrid.assets.queries import find_component
 from onegrid.cases.config import CaseRules
+from onegrid.cases.domain.aggregate import Command
 from onegrid.cases.domain.intake import NewCase
 from onegrid.cases.domain.states import CLOSED_STATUSES, Channel, Status, Urgency
+from onegrid.cases.domain.workflow import Action, allowed_actions
 from onegrid.cases.history import Actor, append, entry_values
 from onegrid.cases.queries import get_case
-from onegrid.cases.services import create_case_in
+from onegrid.cases.services import act_in, create_case_in
 from onegrid.core.clock import Clock
 from onegrid.core.errors import DomainError
 from onegrid.core.logging import get_logger
@@ -37,15 +44,19 @@ from onegrid.db.session import Database
 from onegrid.grid.domain import Location
 from onegrid.grid.queries import get_area, locate, responsible_department
 from onegrid.people.domain import Grant, Principal, PrincipalKind, Role, Scope
+from onegrid.sensing.bikewatch import RULE as BIKE_RULE
 from onegrid.sensing.models import AlertRow, DeviceRow
 from onegrid.sensing.store import CASE_FAILED, CASE_OPENED, CASE_PENDING, CLEARED, Written
 
 log = get_logger("onegrid.sensing.alerting")
 SENSING_ACTOR = Actor("system:sensing", "sensing", None)
 SYSTEM_PRINCIPAL = Principal(
-    None, "sensing ingester", PrincipalKind.API_KEY, (Grant(Role.SENSOR_GATEWAY, Scope.city()),)
+    None, "sensing ingester", PrincipalKind.SYSTEM, (Grant(Role.SENSOR_GATEWAY, Scope.city()),)
 )
-"""Who opens cases for the MQTT ingester when no API key is configured for it."""
+"""The server itself: opens the MQTT ingester's cases and closes the cases that clear."""
+CLOSES_ON_CLEAR = frozenset({BIKE_RULE})
+"""Rules whose cases the system closes when the condition ends: bikes moved away need no one
+on site, while a cover that closed again still wants an inspector to look."""
 
 
 @dataclass(frozen=True)
@@ -198,8 +209,34 @@ def after_reopen(
         _mark_failed(db, alert_id, exc)
 
 
-def after_clear(db: Database, alert_id: int, clock: Clock) -> None:
-    """The condition ended: say so on the case (once per clear)."""
+def _auto_close(
+    session: Session, alert: AlertRow, reason: str, clock: Clock, rules: CaseRules
+) -> bool:
+    """Close the alert's case through the workflow if its rule says so and the case is a sensor
+    case still before the check; False when it stays open for people to close."""
+    assert alert.case_id is not None
+    if alert.rule_code not in CLOSES_ON_CLEAR:
+        return False
+    case = get_case(session, alert.case_id)
+    if case.channel != Channel.SENSOR.value:
+        return False
+    if Action.AUTO_CLOSE not in allowed_actions(Status(case.status)):
+        return False
+    act_in(
+        session,
+        SYSTEM_PRINCIPAL,
+        case.id,
+        Command(Action.AUTO_CLOSE, reason=reason),
+        clock=clock,
+        rules=rules,
+        expected_version=case.version,
+    )
+    return True
+
+
+def after_clear(db: Database, alert_id: int, clock: Clock, rules: CaseRules) -> None:
+    """The condition ended: close the case if its rule lets the system do it, else say so on
+    the case (once per clear)."""
     with db.unit_of_work() as session:
         alert = session.get(AlertRow, alert_id, with_for_update=True)
         if alert is None or alert.status != CLEARED or alert.clear_noted:
@@ -208,14 +245,18 @@ def after_clear(db: Database, alert_id: int, clock: Clock) -> None:
             return  # its case is not open yet; ``settle`` comes back to it
         if alert.case_id is not None and alert.case_state == CASE_OPENED:
             when = alert.cleared_at or clock.now()
-            _note(
-                session,
-                alert,
-                "sensor_cleared",
-                f"sensor alert #{alert.id} cleared at {when:%Y-%m-%d %H:%M} UTC: the condition "
-                f"ended (last value {alert.last_value})",
-                clock.now(),
+            if alert.rule_code == BIKE_RULE:
+                ended = (
+                    f"the count fell back to {alert.last_value:.0f} (peak {alert.peak_value:.0f})"
+                )
+            else:
+                ended = f"the condition ended (last value {alert.last_value})"
+            reason = (
+                f"cleared by the sensor: alert #{alert.id} cleared at {when:%Y-%m-%d %H:%M} UTC, "
+                f"{ended}"
             )
+            if not _auto_close(session, alert, reason, clock, rules):
+                _note(session, alert, "sensor_cleared", reason, clock.now())
         alert.clear_noted = True
 
 
@@ -240,7 +281,7 @@ def settle(
     for alert_id, status in ids:
         after_raise(db, alert_id, principal, clock, rules)
         if status == CLEARED:
-            after_clear(db, alert_id, clock)
+            after_clear(db, alert_id, clock, rules)
     return len(ids)
 
 
@@ -292,7 +333,7 @@ class CaseWorker:
         elif kind == "reopened":
             after_reopen(self.db, alert_id, self.principal, self.clock, self.rules)
         else:
-            after_clear(self.db, alert_id, self.clock)
+            after_clear(self.db, alert_id, self.clock, self.rules)
 
     def _run(self) -> None:
         next_settle = 0.0

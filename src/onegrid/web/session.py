@@ -55,6 +55,7 @@ def open_session(
         clock,
         secret_key=settings.secret_key,
         ttl=timedelta(minutes=settings.token_ttl_minutes),
+        lockout=credentials.lockout_policy(settings.auth),
     )
     response.set_cookie(
         SESSION_COOKIE,

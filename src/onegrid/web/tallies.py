@@ -13,7 +13,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import h3
@@ -105,6 +105,51 @@ def open_cells(
     cells = _cache.get(key, version, ttl)
     if cells is None:
         cells = _query(session, now, reach)
+        _cache.put(key, version, cells)
+    return cells
+
+
+def _reported(
+    session: Session, since: datetime, reach: ColumnElement[bool] | None
+) -> list[FineCell]:
+    # Grouped by an expression, not the bare column: on the bare h3_10 SQLite walks its whole
+    # index (every case ever reported) to save a sort, 7 s at 1 M cases instead of 0.5 s down
+    # the created_at index. No cell comes back as ''.
+    cell_of = func.coalesce(C.h3_10, "")
+    stmt = (
+        select(cell_of, C.district_code, func.count())
+        .where(C.created_at >= since)
+        .group_by(cell_of, C.district_code)
+    )
+    if reach is not None:
+        stmt = stmt.where(reach)
+    out = []
+    for cell, district, total in session.execute(stmt):
+        if not cell:
+            continue
+        lat, lng = h3.cell_to_latlng(cell)
+        out.append(FineCell(cell, district, int(total), 0, 0, lat, lng))
+    return out
+
+
+def reported_cells(
+    session: Session,
+    now: datetime,
+    days: int,
+    *,
+    reach: ColumnElement[bool] | None,
+    reach_key: Any,
+    ttl: float,
+) -> list[FineCell]:
+    """Every fine cell with cases reported in the last ``days`` days (the heat layer's period),
+    kept like the open counts: a new case changes the version, so the next ask counts again."""
+    since = now - timedelta(days=days)
+    # The period's start is in the key by the day: an injected clock that jumps counts again.
+    key = (id(session.get_bind()), "reported", days, since.date(), reach_key)
+    version = _version(session)
+    cells = _cache.get(key, version, ttl)
+    if cells is None:
+        cells = _reported(session, since, reach)
         _cache.put(key, version, cells)
     return cells
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import h3
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -136,6 +139,7 @@ def test_ranking_reports_and_errors_over_http(lake_city: Database, client: TestC
         ),
         ("/api/v1/analytics/topics/E0102", {"start": "2026-01-01", "end": "2026-03-31"}),
         ("/api/v1/analytics/posts", {"start": "2026-02-01", "end": "2026-02-28"}),
+        ("/api/v1/analytics/departments/composite", {"month": "2026-02"}),
         ("/api/v1/analytics/areas", {"start": "2026-02-01", "end": "2026-02-28", "grain": "week"}),
     ):
         assert client.get(path, params=params, headers=h).status_code == 200, path
@@ -152,6 +156,10 @@ def test_report_cli_prints_and_writes_csv(
     assert out.read_text().splitlines()[0].startswith('"rank","unit"')
     result = CliRunner().invoke(app, ["report", "departments", "2026-02-10", "2026-02-01"])
     assert result.exit_code == 2 and "before it starts" in result.output
+    scores = tmp_path / "composite.csv"
+    result = CliRunner().invoke(app, ["report", "composite", "2026-02", "--csv", str(scores)])
+    assert result.exit_code == 0 and "composite 2026-02" in result.output, result.output
+    assert '"sanitation"' in scores.read_text() and '"band"' in scores.read_text()
     html = tmp_path / "m.html"
     result = CliRunner().invoke(app, ["report", "monthly", "2026-02", str(html)])
     assert result.exit_code == 0 and "<svg" in html.read_text()
@@ -171,3 +179,35 @@ def test_an_accepted_forecast_opens_a_proactive_case(
     again = client.post("/api/v1/analytics/proactive", json=body, headers=lead)
     assert first.json()[0]["created"] and not again.json()[0]["created"]
     assert again.json()[0]["case_number"] == first.json()[0]["case_number"]
+
+
+def test_the_case_extract_is_published_without_personal_data(
+    lake_city: Database, client: TestClient, clock: FixedClock, settings: Settings
+) -> None:
+    with lake_city.unit_of_work() as s:
+        people.create_user(
+            s,
+            "boss",
+            "correct horse battery",
+            clock,
+            grants=(Grant(Role.CITY_ADMIN, Scope.city()),),
+        )
+    boss = _auth(client, "boss")
+    for source in ("cases", "case_counts"):
+        r = client.post(
+            f"/api/v1/analytics/open-data/{source}",
+            params={"start": "2026-02-01", "end": "2026-02-28", "formats": "csv,parquet,geojson"},
+            headers=boss,
+        )
+        assert r.status_code == 200, r.text
+    cases = client.get("/api/v1/analytics/open-data/cases/cases.geojson").json()
+    assert len(cases["features"]) == 7
+    props = cases["features"][0]["properties"]
+    assert not {"lon", "lat", "h3_10", "reporter_key", "created_by", "unit_grid_code"} & set(props)
+    assert h3.get_resolution(props["h3_9"]) == 9
+    assert cases["features"][0]["geometry"]["type"] == "Polygon"
+    counts = client.get("/api/v1/analytics/open-data/case_counts/case_counts.csv").text
+    rows = list(csv.DictReader(io.StringIO(counts)))
+    assert sum(int(r["requests"]) for r in rows) == 7 and {r["month"] for r in rows} == {"2026-02"}
+    manifest = client.get("/api/v1/analytics/open-data/cases/manifest.json").json()
+    assert manifest["rows"] == 7 and "reporter_key" in manifest["personal_data_removed"]

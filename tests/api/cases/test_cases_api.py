@@ -92,6 +92,43 @@ def test_bad_input_is_a_4xx_naming_the_rule(client: TestClient, as_: dict[str, H
     assert client.get(BASE, headers=as_["leader"]).json()["items"] == []
 
 
+def test_every_broken_rule_of_a_report_is_answered_at_once(
+    client: TestClient, as_: dict[str, Headers]
+) -> None:
+    """The channel rule is reported with the field rules, so one round fixes everything."""
+    payload = body(
+        channel="sensor",  # an inspector may not report as a sensor
+        category_code="E9999",
+        description=" ",
+        lat=95.0,
+        reporter={"name": "张三", "phone": "call me"},
+        tags=["no spaces allowed"],
+    )
+    resp = client.post(BASE, json=payload, headers=as_["insp"])
+    assert resp.status_code == 422, resp.text
+    found = {(e["field"], e["rule"]) for e in resp.json()["errors"]}
+    assert found == {
+        ("channel", "channel_role"),
+        ("category_code", "known_category"),
+        ("description", "required"),
+        ("lat", "latitude"),
+        ("reporter.phone", "phone_format"),
+        ("tags", "tag_format"),
+    }
+    # A good point outside the city is named together with the channel rule too.
+    outside = client.post(
+        BASE,
+        json=body(channel="sensor", lon=OUTSIDE[0], lat=OUTSIDE[1], description=""),
+        headers=as_["insp"],
+    )
+    assert {(e["field"], e["rule"]) for e in outside.json()["errors"]} == {
+        ("channel", "channel_role"),
+        ("description", "required"),
+        ("lon", "inside_city"),
+    }
+    assert client.get(BASE, headers=as_["leader"]).json()["items"] == []
+
+
 def test_idempotency_key(client: TestClient, as_: dict[str, Headers]) -> None:
     headers = {**as_["insp"], "Idempotency-Key": "abc-123"}
     first = client.post(BASE, json=body(), headers=headers)

@@ -62,6 +62,11 @@ def test_taxonomy_and_import_commands(env: Database, tmp_path: Path) -> None:
     assert shown.exit_code == 0 and "110101001001" in shown.output
     state = runner.invoke(app, ["component", "set-state", "1101010101000001", "破损"])
     assert state.exit_code == 0 and "damaged" in state.output
+    history = runner.invoke(app, ["component", "history", "1101010101000001"])
+    assert history.exit_code == 0, history.output
+    assert "state_changed" in history.output and "normal → damaged" in history.output
+    unknown = runner.invoke(app, ["component", "history", "1101010101999999"])
+    assert unknown.exit_code != 0
     assert drift(env.engine) == []  # the bulk import built its indexes again
 
 

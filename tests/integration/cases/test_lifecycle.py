@@ -359,6 +359,18 @@ def test_history_rows_cannot_be_updated(
         assert s.execute(text("SELECT reason FROM case_history")).scalar_one() == ""
 
 
+def test_history_rows_cannot_be_deleted(
+    city: Database, clock: FixedClock, rules: CaseRules
+) -> None:
+    rec = new_case(city, clock, rules)
+    with pytest.raises(Exception, match="append-only"), city.unit_of_work() as s:
+        s.execute(text("DELETE FROM case_history"))
+    with pytest.raises(Exception, match="append-only"), city.unit_of_work() as s:
+        s.execute(HISTORY.delete().where(HISTORY.c.case_id == rec.id))
+    with city.reader() as s:
+        assert [e.action for e in history_of(s, rec.id)] == ["create"]
+
+
 def test_lights_from_green_to_red(city: Database, clock: FixedClock, rules: CaseRules) -> None:
     rec = new_case(city, clock, rules)  # dispatch step: 2 working hours from 09:00
     reading = rec.reading(rules.calendar, clock.now())

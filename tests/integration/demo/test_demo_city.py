@@ -10,6 +10,7 @@ from onegrid.core.clock import FixedClock
 from onegrid.core.settings import Settings
 from onegrid.db.session import Database
 from onegrid.demo import build_demo_city, is_empty
+from onegrid.demo.live import load_knowledge_base, load_live_cases
 from onegrid.grid import queries as grid_queries
 from onegrid.people import credentials
 
@@ -47,6 +48,15 @@ def test_demo_city_is_complete_and_usable(db: Database, clock: FixedClock) -> No
         enquiry = grid_queries.responsible_department(session, "E0901", location)
         assert enquiry is not None and enquiry.kind == "territorial"
         assert grid_queries.inspectors_for(session, location.unit_grid or "")
+
+    # A fresh demo has work in progress at many steps, some of it late, and hotline answers.
+    live = load_live_cases(db, 11, clock)
+    assert live is not None and live.ok and live.accepted > 50
+    open_steps = set(live.by_status) - {"closed", "cancelled", "merged"}
+    assert len(open_steps) >= 4, live.by_status
+    assert sum(live.by_status[s] for s in open_steps) > live.accepted / 2
+    assert load_live_cases(db, 11, clock) is None  # once per database
+    assert load_knowledge_base(db, clock) > 0
 
     issued = credentials.sign_in(
         db,

@@ -226,7 +226,7 @@ def test_gbfs_feeds_raise_oversaturation_cases_for_the_operators(
         for alert_id in report.written.raised:
             alerting.after_raise(db, alert_id, SYSTEM_PRINCIPAL, clock, rules)
         for alert_id in report.written.cleared:
-            alerting.after_clear(db, alert_id, clock)
+            alerting.after_clear(db, alert_id, clock, rules)
         clock.advance(timedelta(seconds=GRACE))
         if len(reports) == 2:  # the e-bikes ride away: only the docks' bikes are left
             v30_feeds(lyft_root, electric.iloc[:0], base)
@@ -261,4 +261,9 @@ def test_gbfs_feeds_raise_oversaturation_cases_for_the_operators(
         left = expected(classic, area)
         cleared = {tuple(rows[i].subject.split("@")) for i in third.written.cleared}
         assert left and cleared == want - left
+        # The e-bikes rode away: their cases closed by themselves; the docks' stay open.
+        for alert_id in second.written.raised:
+            status = get_case(s, rows[alert_id].case_id or 0).status
+            gone = alert_id in third.written.cleared
+            assert status == ("closed" if gone else "to_file"), rows[alert_id].subject
     assert third.written.raised == []  # what is still over stays the same alert

@@ -42,7 +42,7 @@ def settle(db: Database, written: Written, clock: FixedClock, rules: CaseRules) 
     for alert_id in written.reopened:
         alerting.after_reopen(db, alert_id, SYSTEM_PRINCIPAL, clock, rules)
     for alert_id in written.cleared:
-        alerting.after_clear(db, alert_id, clock)
+        alerting.after_clear(db, alert_id, clock, rules)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pytest
 
 from onegrid.analytics import tables as t
+from onegrid.analytics.composite import department_composite, load_composite_rules
 from onegrid.analytics.evaluation import area_indicators, department_indicators, ranking
 from onegrid.analytics.period import Period
 from onegrid.analytics.ranking import load_ranking_rules
@@ -110,6 +111,7 @@ def con() -> duckdb.DuckDBPyConnection:
     c.register("case_history", _table(t.CASE_HISTORY.schema, accept))
     c.register("callbacks", _table(t.CALLBACKS.schema, callbacks))
     c.register("areas", _table(t.AREAS.schema, areas))
+    c.register("case_routes", _table(t.CASE_ROUTES.schema, []))
     return c
 
 
@@ -159,6 +161,72 @@ def test_the_monthly_ranking_scores_with_the_configured_weights(
     assert a["band"] == "D" and a["requests_per_10k_residents"] == pytest.approx(1.5)
     # Reproducible: the same month gives the same table.
     assert ranking(con, "2026-03", "subdistrict").table.equals(r.table)
+
+
+def test_a_recorded_contact_time_replaces_the_accept_proxy(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """Case 1 was accepted within the hour but its unit never contacted the requester; case 2
+    was accepted late but contacted in time; case 3's contact came after the route's deadline."""
+    due = D + timedelta(minutes=5, hours=24)
+    routes = [
+        _route(1, 1, None, due),
+        _route(2, 2, D + timedelta(hours=3), due),
+        _route(3, 3, due + timedelta(minutes=1), due),
+    ]
+    con.unregister("case_routes")
+    con.register("case_routes", _table(t.CASE_ROUTES.schema, routes))
+    rows = {x["unit"]: x for x in ranking(con, "2026-03", "subdistrict").table.to_pylist()}
+    a = rows["110101001"]
+    assert (a["dispatched"], a["contacts_recorded"], a["responded"]) == (3, 3, 1)
+    b = rows["110102001"]  # no route recorded: its first accept still counts
+    assert (b["contacts_recorded"], b["responded"]) == (0, 1)
+
+
+def _route(i: int, case_id: int, contacted: datetime | None, due: datetime) -> dict[str, object]:
+    at = D + timedelta(minutes=5)
+    return {
+        "id": i,
+        "case_id": case_id,
+        "department_code": "roads",
+        "rule": "duty",
+        "decided_at": at,
+        "dispatched_at": at,
+        "response_due_at": due,
+        "contacted_at": contacted,
+    }
+
+
+def test_department_composite_scores_points_and_bands(con: duckdb.DuckDBPyConnection) -> None:
+    result = department_composite(con, "2026-03")
+    rows = {r["department_code"]: r for r in result.table.to_pylist()}
+    roads = rows["roads"]  # close 2/3, on time 1/2, rework 0/2 handled, no urgent case
+    assert roads["on_time_close_rate_points"] == pytest.approx(50 - (70 - 50))
+    assert roads["close_rate_points"] == 0.0  # 23.3 points short of 90 %: all 20 lost
+    assert roads["rework_rate_points"] == pytest.approx(15)
+    assert roads["urgent_on_time_close_rate_points"] is None
+    assert roads["points_possible"] == pytest.approx(85)
+    assert roads["score"] == pytest.approx(100 * (30 + 0 + 15) / 85)
+    assert roads["band"] == "D" and result.rules.version == "2025.1"
+    assert [r["rank"] for r in result.table.to_pylist()] == [1, 2]
+
+
+def test_a_composite_file_whose_points_do_not_add_up_is_named(tmp_path: Path) -> None:
+    bad = tmp_path / "c.yaml"
+    bad.write_text(
+        "versions:\n  - version: x\n    valid_from: 2024-01-01\n    bands: {A: 0}\n"
+        "    items:\n      - {indicator: close_rate, points: 60, threshold: 0.9}\n"
+        "      - {indicator: on_time_close_rate, points: 30, threshold: 0.7}\n"
+    )
+    with pytest.raises(InvalidInput) as e:
+        load_composite_rules(bad)
+    assert e.value.problems[0].rule == "points_sum_to_100" and "90" in e.value.message
+    bad.write_text(
+        "versions:\n  - version: x\n    valid_from: 2024-01-01\n    bands: {A: 0}\n"
+        "    items:\n      - {indicator: happiness, points: 100, threshold: 0.9}\n"
+    )
+    with pytest.raises(InvalidInput, match="indicator must be one of"):
+        load_composite_rules(bad)
 
 
 def test_bad_input_is_named(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:

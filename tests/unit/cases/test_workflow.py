@@ -40,6 +40,11 @@ EXPECTED: dict[tuple[Status, Action], Status] = {
     (S.TO_CLOSE, A.REWORK): S.HANDLING,
     (S.SPLIT, A.CLOSE): S.CLOSED,
     (S.CLOSED, A.REOPEN): S.HANDLING,
+    # The system closes a sensor case whose condition cleared, before the on-site check.
+    **{
+        (s, A.AUTO_CLOSE): S.CLOSED
+        for s in (S.TO_FILE, S.TO_DISPATCH, S.DISPATCHED, S.HANDLING, S.ON_HOLD)
+    },
 }
 PAIRS = list(itertools.product(Status, Action))
 

@@ -57,3 +57,7 @@ def test_rule_file_checks() -> None:
         DuplicateRules.from_dict({"radius_m": 0, "text_weight": 0.9, "threshold": 2})
     assert {p.field for p in caught.value.problems} == {"radius_m", "text_weight", "threshold"}
     assert DuplicateRules.from_dict({"radius_m": 80}).radius_m == 80.0
+    with pytest.raises(InvalidInput) as caught:
+        DuplicateRules.from_dict({"max_scanned": 0})
+    assert [p.field for p in caught.value.problems] == ["max_scanned"]
+    assert DuplicateRules.from_dict({"max_scanned": 50}).max_scanned == 50

@@ -171,6 +171,28 @@ def test_every_valid_point_gets_its_h3_cells_even_outside() -> None:
     assert location.h3_10 == h3.latlng_to_cell(lat[0], lon[0], 10)
 
 
+@pytest.mark.parametrize("cells", [(), (10,), (9, 11)])
+def test_only_the_h3_cells_asked_for_are_computed_and_the_hierarchy_is_the_same(
+    cells: tuple[int, ...],
+) -> None:
+    rng = np.random.default_rng(3)
+    lon = OX + rng.uniform(-0.5, 6, 500) * U
+    lat = OY + rng.uniform(-0.5, 4.5, 500) * U
+    full = LOCATORS[11].locate_many(lon, lat)
+    part = LOCATORS[11].locate_many(lon, lat, cells=cells)
+    for name in ("unit_grid", "community", "subdistrict", "district", "city", "inside"):
+        assert getattr(part, name).tolist() == getattr(full, name).tolist()
+    for res in (9, 10, 11):
+        column = getattr(part, f"h3_{res}")
+        expected = getattr(full, f"h3_{res}") if res in cells else np.zeros(500, np.uint64)
+        assert column.dtype == np.uint64 and column.tolist() == expected.tolist()
+
+
+def test_unknown_cell_resolutions_are_refused() -> None:
+    with pytest.raises(ValueError, match="cells must be among"):
+        LOCATOR.locate_many([0.0], [0.0], cells=(8,))
+
+
 def test_batch_and_single_agree_and_location_rebuilds_the_same_value() -> None:
     rng = np.random.default_rng(7)
     lon = OX + rng.uniform(-0.5, 6, 3000) * U

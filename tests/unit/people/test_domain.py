@@ -150,9 +150,21 @@ def test_lockout_after_n_failures_within_the_window() -> None:
     failures = [T0, T0 + timedelta(minutes=1)]
     assert policy.locked_until(failures, T0 + timedelta(minutes=2)) is None
     failures.append(T0 + timedelta(minutes=2))
-    # Locked until the oldest of the three leaves the window.
-    assert policy.locked_until(failures, T0 + timedelta(minutes=2)) == T0 + timedelta(minutes=10)
-    assert policy.locked_until(failures, T0 + timedelta(minutes=10)) is None
+    # Locked for the whole window after the failure that reached three...
+    until = T0 + timedelta(minutes=12)
+    assert policy.locked_until(failures, T0 + timedelta(minutes=2)) == until
+    # ...even after the first of them has left the window,
+    assert policy.locked_until(failures, T0 + timedelta(minutes=11)) == until
+    # and not a moment longer; then the count starts afresh.
+    assert policy.locked_until(failures, until) is None
+    assert policy.locked_until([*failures, until], until) is None
+
+
+def test_failures_spread_wider_than_the_window_do_not_lock() -> None:
+    policy = LockoutPolicy(max_failures=3, window=timedelta(minutes=10))
+    failures = [T0, T0 + timedelta(minutes=6), T0 + timedelta(minutes=12)]
+    assert policy.locked_until(failures, T0 + timedelta(minutes=12)) is None
+    assert policy.lookback == timedelta(minutes=20)
 
 
 def test_old_failures_do_not_count() -> None:

@@ -25,6 +25,8 @@ from onegrid.people.policy import (
 
 R = Role
 PUBLIC = {"case.create", "case.read_public"}
+# Done by the server itself (PrincipalKind.SYSTEM), never by a user or an API key of any role.
+SYSTEM_ONLY = {"case.auto_close"}
 READ_REFERENCE = {"grid.read", "assets.read", "people.read"}
 # What each role may do inside its scope (public actions come on top for everyone).
 SPEC: dict[Role, set[str]] = {
@@ -94,8 +96,8 @@ SPEC: dict[Role, set[str]] = {
     R.OPEN311_CLIENT: {"open311.post"},
     R.SENSOR_GATEWAY: {"sensing.ingest"},
     R.CITIZEN: set(),
-    R.DISTRICT_ADMIN: set(ACTIONS),
-    R.CITY_ADMIN: set(ACTIONS),
+    R.DISTRICT_ADMIN: set(ACTIONS) - SYSTEM_ONLY,
+    R.CITY_ADMIN: set(ACTIONS) - SYSTEM_ONLY,
 }
 # A citizen acts on their own reports only.
 CITIZEN_OWN = {"case.read", "case.comment", "case.evaluate", "case.read_personal_data"}
@@ -296,3 +298,19 @@ def test_reporter_sees_their_own_data() -> None:
     assert reporter_for(citizen, reporter, owner_id=ME).phone == "13812345678"
     assert reporter_for(citizen, reporter, owner_id=ME + 1).phone == "138****5678"
     assert reporter_for(ANONYMOUS, reporter).phone == "138****5678"
+
+
+def test_system_only_actions_need_the_system_itself() -> None:
+    gateway = (Grant(R.SENSOR_GATEWAY, Scope.city()),)
+    system = Principal(None, "sensing", PrincipalKind.SYSTEM, gateway)
+    for action in SYSTEM_ONLY:
+        assert can(system, action, area_chain=IN_DISTRICT)
+        assert can_somewhere(system, action)
+        key = Principal(3, "gateway key", PrincipalKind.API_KEY, gateway)
+        admin = _user(Grant(R.CITY_ADMIN, Scope.city()))
+        for other in (key, admin, _user(*gateway)):
+            assert not can(other, action, area_chain=IN_DISTRICT)
+            assert not can_somewhere(other, action)
+            assert reach(other, action).nothing
+            with pytest.raises(PermissionDenied, match="only the system"):
+                require(other, action, area_chain=IN_DISTRICT)

@@ -44,6 +44,16 @@ def from_domain(exc: DomainError) -> Open311Error:
     return bad_request(exc.message)
 
 
-def error_response(fmt: str, error: Open311Error) -> Response:
+def error_response(fmt: str, error: Open311Error, callback: str | None = None) -> Response:
+    """The error list, with the spec's status; wrapped in a JSONP ``callback`` when the request
+    asked for one, so a script client can read it too."""
     body = [{"code": error.status, "description": d} for d in error.descriptions]
-    return render(fmt if fmt == "json" else "xml", body, "errors", "error", status=error.status)
+    json = fmt == "json"
+    return render(
+        "json" if json else "xml",
+        body,
+        "errors",
+        "error",
+        status=error.status,
+        callback=callback if json else None,
+    )

@@ -70,30 +70,37 @@ def request_of(
     rec: Any,
     service_name: str,
     agency: str | None,
-    media_urls: Sequence[str] = (),
+    media_url: str | None = None,
+    status_notes: str | None = None,
 ) -> dict[str, Any]:
     """The public fields of a case (a record or a row of them) as a GeoReport v2 request:
-    never the reporter's data."""
-    closed = open_or_closed(rec.status) == CLOSED
+    never the reporter's data. Called for every row of a page: each field is read once."""
+    closed = rec.status in _CLOSED_VALUES
+    updated = rec.updated_at
     return {
         "service_request_id": rec.number,
-        "status": open_or_closed(rec.status),
-        "status_notes": None,
+        "status": CLOSED if closed else OPEN,
+        "status_notes": status_notes,
         "service_name": service_name,
         "service_code": rec.category_code,
         "description": rec.description or None,
         "agency_responsible": agency,
         "service_notice": None,
         "requested_datetime": rec.created_at,
-        "updated_datetime": (rec.closed_at or rec.updated_at) if closed else rec.updated_at,
+        "updated_datetime": (rec.closed_at or updated) if closed else updated,
         "expected_datetime": None if closed else rec.step_deadline,
         "address": rec.address or None,
         "address_id": None,
         "zipcode": None,
         "lat": rec.lat,
         "long": rec.lon,
-        "media_url": media_urls[0] if media_urls else None,
+        "media_url": media_url,
     }
+
+
+def merged_notes(into: str) -> str:
+    """Why a merged duplicate is closed, and where its reporter follows the problem now."""
+    return f"重复件，已合并到 {into}。 A duplicate: merged into request {into}; follow that one."
 
 
 def note_of(entry: HistoryEntry) -> dict[str, Any]:
@@ -117,6 +124,16 @@ class Extras:
     answers: Mapping[str, str] = field(default_factory=dict)
     media_urls: Sequence[str] = ()
     photos: Sequence[Mapping[str, Any]] = ()  # {media_url, title, created_at}
+
+    @property
+    def media_url(self) -> str | None:
+        """What ``media_url`` shows: the first photo, else the first address posted."""
+        if self.photos:
+            return str(self.photos[0]["media_url"])
+        return self.media_urls[0] if self.media_urls else None
+
+
+NO_EXTRAS = Extras()
 
 
 def extended_of(

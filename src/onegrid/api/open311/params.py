@@ -29,6 +29,45 @@ def check_format(fmt: str) -> None:
         raise Open311Error(404, f"unknown format {fmt!r}: use .xml or .json")
 
 
+# A JSONP callback is written into a script: only a dotted JavaScript identifier
+# (``cb``, ``jQuery1234_5678``, ``app.on311``) may be, never an expression.
+_CALLBACK = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*$", re.ASCII)
+CALLBACK_MAX = 128
+_RESERVED = frozenset((
+    "break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete",
+    "do", "else", "export", "extends", "false", "finally", "for", "function", "if", "import",
+    "in", "instanceof", "new", "null", "return", "super", "switch", "this", "throw", "true",
+    "try", "typeof", "var", "void", "while", "with", "yield", "let", "static", "enum", "await",
+))  # fmt: skip
+
+
+def jsonp_callback(params: Mapping[str, str], fmt: str) -> str | None:
+    """The checked ``callback`` (Chicago's JSONP), or ``None`` when absent."""
+    raw = text(params, "callback")
+    if raw is None:
+        return None
+    if fmt != "json":
+        raise bad_request("callback (JSONP) goes with .json only")
+    if (
+        len(raw) > CALLBACK_MAX
+        or not _CALLBACK.match(raw)
+        or any(part in _RESERVED for part in raw.split("."))
+    ):
+        raise bad_request(
+            f"callback: a JavaScript function name such as cb or app.cb "
+            f"(letters, digits, _ and $, dots between names, at most {CALLBACK_MAX} characters)"
+        )
+    return raw
+
+
+def flag(params: Mapping[str, str], name: str) -> bool:
+    """A boolean parameter: ``true``/``1`` or ``false``/``0`` (absent or empty is false)."""
+    raw = (text(params, name) or "false").lower()
+    if raw not in ("true", "1", "false", "0"):
+        raise bad_request(f"{name}: true or false (or 1 or 0)")
+    return raw in ("true", "1")
+
+
 def jurisdiction_of(settings: Settings) -> str:
     """The one jurisdiction this server serves: the city's administrative code."""
     return settings.city_code

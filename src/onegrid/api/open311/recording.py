@@ -1,5 +1,5 @@
-"""The two writes Open311 makes beyond ``create_case``: what came with a request (answers,
-media) and the updates clients post (``servicerequestupdates``).
+"""The writes Open311 makes beyond ``create_case``: what came with a request (answers, media),
+its duplicate screening, and the updates clients post (``servicerequestupdates``).
 
 The cases context has no comment use case an Open311 key may call, so these small functions
 write in the case service's own way: one transaction, history rows only ever appended, the
@@ -31,6 +31,8 @@ from onegrid.cases.services.creating import KEYS
 from onegrid.core.clock import Clock
 from onegrid.core.errors import NotFound
 from onegrid.db.session import Database
+from onegrid.dispatch.duplicates.domain import DuplicateRules
+from onegrid.dispatch.duplicates.services import existing_numbers, screen_case_in, screened_in
 from onegrid.people.domain import Principal
 
 SUBMIT = "open311"  # the history action holding what came with a request
@@ -76,6 +78,13 @@ def _attach(session: Session, case_id: int, uploads: Sequence[Upload], **common:
     return ids
 
 
+@dataclass(frozen=True)
+class Recorded:
+    case: CaseRecord
+    # The open requests this one may repeat, best first (a dispatcher confirms or undoes).
+    duplicate_of: Sequence[str]
+
+
 def create_request_in(
     session: Session,
     principal: Principal,
@@ -85,8 +94,10 @@ def create_request_in(
     rules: CaseRules,
     store: AttachmentStore,
     idempotency_key: str | None,
-) -> CaseRecord:
-    """Create the case and keep its answers and media with it, in the caller's transaction."""
+    duplicates: DuplicateRules,
+) -> Recorded:
+    """Create the case, keep its answers and media with it, and screen it for duplicates
+    (as every intake does), in the caller's transaction."""
     # Files are written first (content-addressed, so a rollback leaves only an orphan that
     # the next upload of the same bytes reuses).
     for up in sub.uploads:
@@ -95,8 +106,13 @@ def create_request_in(
         session, principal, sub.new, clock=clock, rules=rules, idempotency_key=idempotency_key
     )
     rec = created.case
-    if not created.created or not (sub.answers or sub.media_urls or sub.uploads):
-        return rec
+    if not created.created:
+        # A retry: the same answer as the first time, duplicates included.
+        return Recorded(rec, existing_numbers(session, screened_in(session, rec.id)))
+    proposals = screen_case_in(session, rec, duplicates, clock.now())
+    recorded = Recorded(rec, existing_numbers(session, proposals))
+    if not (sub.answers or sub.media_urls or sub.uploads):
+        return recorded
     now = clock.now()
     ids = _attach(session, rec.id, sub.uploads, uploaded_at=now, uploaded_by=principal.actor)
     details = {"attributes": dict(sub.answers), "media_urls": list(sub.media_urls)}
@@ -105,7 +121,7 @@ def create_request_in(
         attachment_ids=ids, details=details,
     )  # fmt: skip
     append(session, **entry)
-    return rec
+    return recorded
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""The frame every Open311 GET shares: check the format and the jurisdiction, build the body,
-render it, and turn an Open311Error from any of those steps into the error list."""
+"""The frame every Open311 GET shares: check the format, the JSONP callback and the
+jurisdiction, build the body, render it, and turn an Open311Error from any of those steps into
+the error list."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from fastapi.responses import Response
 
 from onegrid.api.open311.errors import Open311Error, error_response
 from onegrid.api.open311.formats import render
-from onegrid.api.open311.params import check_format, check_jurisdiction
+from onegrid.api.open311.params import check_format, check_jurisdiction, jsonp_callback
 from onegrid.core.settings import Settings
 
 
@@ -22,11 +23,13 @@ def reply(
     root: str,
     item: str | None = None,
 ) -> Response:
-    # body is called only after both checks, so a bad format or jurisdiction wins over bad
-    # parameters, as before.
+    # body is called only after these checks, so a bad format, callback or jurisdiction wins
+    # over bad parameters. A bad callback itself is answered unwrapped.
+    callback = None
     try:
         check_format(fmt)
+        callback = jsonp_callback(params, fmt)
         check_jurisdiction(params, settings)
-        return render(fmt, body(), root, item)
+        return render(fmt, body(), root, item, callback=callback)
     except Open311Error as exc:
-        return error_response(fmt, exc)
+        return error_response(fmt, exc, callback)

@@ -6,30 +6,38 @@ phones and e-mails are personal data: they are stored with the case and never re
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
 
-from onegrid.api.deps import AppClock, AppSettings, DbSession, get_database
+from onegrid.api.open311.deps import AppClock, AppSettings, Db, Form
 from onegrid.api.open311.errors import (
     Open311Error,
     bad_request,
     error_response,
+    forbidden,
     from_domain,
     not_found,
 )
 from onegrid.api.open311.formats import render
-from onegrid.api.open311.mapping import Extras, extended_of, request_of, statuses_for
+from onegrid.api.open311.mapping import (
+    NO_EXTRAS,
+    extended_of,
+    merged_notes,
+    request_of,
+    statuses_for,
+)
 from onegrid.api.open311.names import names
 from onegrid.api.open311.params import (
     check_format,
     check_jurisdiction,
     client_of,
     comma_list,
+    flag,
     positive_int,
     public_base,
     text,
@@ -46,6 +54,7 @@ from onegrid.api.open311.posting import (
 from onegrid.api.open311.recording import create_request_in
 from onegrid.api.open311.reply import reply
 from onegrid.api.open311.search import (
+    SORTS,
     RequestQuery,
     extras_of,
     find_requests,
@@ -57,8 +66,11 @@ from onegrid.assets.queries import find_category
 from onegrid.cases.attachments import AttachmentStore
 from onegrid.cases.config import case_rules, cases_settings
 from onegrid.cases.domain.states import Channel
+from onegrid.core.clock import Clock
 from onegrid.core.errors import DomainError
 from onegrid.db.session import Database
+from onegrid.dispatch.config import duplicate_rules
+from onegrid.people.credentials import principal_from_api_key
 
 router = APIRouter()
 LIMIT = 1000
@@ -66,14 +78,6 @@ POST_RESPONSES: dict[int | str, dict[str, object]] = {
     **RESPONSES,
     403: {"description": "an Open311 error list (missing or wrong api_key)"},
 }
-
-
-async def _form(request: Request) -> FormData:
-    return await request.form()
-
-
-Form = Annotated[FormData, Depends(_form)]
-Db = Annotated[Database, Depends(get_database)]
 
 
 @router.post(
@@ -107,13 +111,34 @@ def post_request(
                 rules=case_rules(settings.timezone),
                 store=AttachmentStore(settings.data_dir / "attachments"),
                 idempotency_key=request.headers.get("Idempotency-Key"),
+                duplicates=duplicate_rules(),
             )
-        body = [{"service_request_id": rec.number, "service_notice": None, "account_id": None}]
+        body = [
+            {
+                "service_request_id": rec.case.number,
+                "service_notice": duplicate_notice(rec.duplicate_of),
+                "account_id": None,
+            }
+        ]
         return render(fmt, body, "service_requests", "request")
     except DomainError as exc:
         return error_response(fmt, from_domain(exc))
     except Open311Error as exc:
         return error_response(fmt, exc)
+
+
+def duplicate_notice(numbers: Sequence[str]) -> str | None:
+    """What the reporter of a likely duplicate is told: the request stands (its id is valid
+    and can be followed), and if a dispatcher confirms it repeats an open one, it is merged
+    into that one, whose progress the reporter then follows (OPEN311.md 1.5: service_notice)."""
+    if not numbers:
+        return None
+    first = numbers[0]
+    return (
+        f"可能与已受理的 {first} 重复：核实后将合并到 {first}，并告知您处理进展。"
+        f" This may repeat request {first}, already open nearby: once a dispatcher confirms,"
+        f" yours is merged into {first} and you are kept informed of its progress."
+    )
 
 
 def _bbox(params: Any) -> tuple[float, float, float, float] | None:
@@ -174,10 +199,29 @@ def _paging(params: Any) -> tuple[int, int]:
     return (page - 1) * size, size
 
 
-def query_of(params: Any, now: datetime) -> RequestQuery:
+def _sort(params: Any) -> tuple[str, bool]:
+    """Mark-a-Spot's ``sort=[-]created|updated|status|service_code|request_id`` (``-`` for
+    descending), and its older ``DESC``/``ASC`` on the requested time."""
+    raw = text(params, "sort")
+    if raw is None or raw.upper() == "DESC":
+        return "created", True
+    if raw.upper() == "ASC":
+        return "created", False
+    key = raw.removeprefix("-")
+    if key not in SORTS:
+        raise bad_request(
+            f"sort: one of {', '.join(SORTS)}, with - in front for descending (not {raw!r})"
+        )
+    return key, raw.startswith("-")
+
+
+def query_of(params: Any, now: datetime, groups: frozenset[str] | None = None) -> RequestQuery:
+    """The query behind the parameters; ``groups`` are the departments ``group_filter``
+    limits it to (the caller's, resolved beforehand)."""
     ids = comma_list(params, "service_request_id")
+    sort, descending = _sort(params)
     if ids:
-        return RequestQuery(numbers=ids, limit=LIMIT)
+        return RequestQuery(numbers=ids, sort=sort, descending=descending, limit=LIMIT)
     start, end = window(params, now)
     offset, size = _paging(params)
     return RequestQuery(
@@ -191,40 +235,66 @@ def query_of(params: Any, now: datetime) -> RequestQuery:
         bbox=_bbox(params),
         departments=comma_list(params, "agency_responsible"),
         near=_near(params),
+        groups=groups,
+        sort=sort,
+        descending=descending,
         offset=offset,
         limit=size,
     )
 
 
+def groups_of(params: Any, db: Database, clock: Clock) -> frozenset[str] | None:
+    """``group_filter=true`` (Mark-a-Spot): only the requests of the caller's organisation,
+    here the department its ``api_key`` is scoped to. Without a key the parameter is ignored
+    (the list is public anyway); a key of no department sees nothing; a bad key is a 403."""
+    if not flag(params, "group_filter"):
+        return None
+    raw = text(params, "api_key")
+    if raw is None:
+        return None
+    # Its own short transaction: the key's last-used write must not hold the write lock
+    # while the list is read.
+    with db.unit_of_work() as session:
+        principal = principal_from_api_key(session, raw, clock)
+    if principal is None:
+        raise forbidden("invalid api_key: it is unknown or revoked")
+    return principal.department_codes
+
+
 def requests_body(
     session: Session, records: list[Any], extensions: bool, base: str
 ) -> list[dict[str, Any]]:
-    """``records`` are case records with ``extensions``, else rows of ``search.PLAIN``."""
+    """``records`` are case records with ``extensions``, else ``search.PlainRequest``s."""
     known = names(session)
     services, agencies = known.services, known.agencies
+    open311 = Channel.OPEN311.value
     extras = extras_of(
         session,
         [r.id for r in records],
         base,
         with_answers=extensions,
-        open311_ids=[r.id for r in records if r.channel == Channel.OPEN311.value],
+        open311_ids=[r.id for r in records if r.channel == open311],
     )
-    parents = (
-        numbers_of(session, (r.merged_into_id or r.split_parent_id or 0 for r in records))
-        if extensions
-        else {}
+    # A merged duplicate names the request it was merged into (every page: its reporter
+    # follows that one); extensions also name a split case's parent.
+    parents = numbers_of(
+        session, (r.merged_into_id or (r.split_parent_id if extensions else None) for r in records)
     )
     histories = histories_of(session, [r.id for r in records]) if extensions else {}
     out: list[dict[str, Any]] = []
     for rec in records:
-        agency = (
-            agencies.get(rec.department_code, rec.department_code) if rec.department_code else None
+        dept, merged = rec.department_code, rec.merged_into_id
+        extra = extras.get(rec.id, NO_EXTRAS)
+        merged_into = parents.get(merged) if merged else None
+        item = request_of(
+            rec,
+            services.get(rec.category_code, rec.category_code),
+            agencies.get(dept, dept) if dept else None,
+            extra.media_url,
+            merged_notes(merged_into) if merged_into else None,
         )
-        extra = extras.get(rec.id, Extras())
-        media = [p["media_url"] for p in extra.photos] + list(extra.media_urls)
-        item = request_of(rec, services.get(rec.category_code, rec.category_code), agency, media)
         if extensions:
-            parent = parents.get(rec.merged_into_id or rec.split_parent_id or 0)
+            parent = parents.get(merged or rec.split_parent_id or 0)
             item.update(extended_of(rec, parent, histories[rec.id], extra))
         out.append(item)
     return out
@@ -241,14 +311,16 @@ def _extensions(params: Any) -> bool:
     responses=RESPONSES,
 )
 def get_requests(
-    fmt: str, request: Request, session: DbSession, clock: AppClock, settings: AppSettings
+    fmt: str, request: Request, db: Db, clock: AppClock, settings: AppSettings
 ) -> Response:
     params = request.query_params
 
     def body() -> list[dict[str, Any]]:
         ext = _extensions(params)
-        records = find_requests(session, query_of(params, clock.now()), full=ext)
-        return requests_body(session, records, ext, public_base(request))
+        query = query_of(params, clock.now(), groups_of(params, db, clock))
+        with db.reader() as session:
+            records = find_requests(session, query, full=ext)
+            return requests_body(session, records, ext, public_base(request))
 
     return reply(fmt, params, settings, body, "service_requests", "request")
 
@@ -260,22 +332,19 @@ def get_requests(
     responses=RESPONSES,
 )
 def get_request(
-    service_request_id: str,
-    fmt: str,
-    request: Request,
-    session: DbSession,
-    settings: AppSettings,
+    service_request_id: str, fmt: str, request: Request, db: Db, settings: AppSettings
 ) -> Response:
     params = request.query_params
 
     def body() -> list[dict[str, Any]]:
         ext = _extensions(params)
-        records = find_requests(
-            session, RequestQuery(numbers=(service_request_id,), limit=1), full=ext
-        )
-        if not records:
-            raise not_found(f"no service request {service_request_id!r}")
-        return requests_body(session, records, ext, public_base(request))
+        with db.reader() as session:
+            records = find_requests(
+                session, RequestQuery(numbers=(service_request_id,), limit=1), full=ext
+            )
+            if not records:
+                raise not_found(f"no service request {service_request_id!r}")
+            return requests_body(session, records, ext, public_base(request))
 
     return reply(fmt, params, settings, body, "service_requests", "request")
 
@@ -286,14 +355,13 @@ def get_request(
     response_class=Response,
     responses=RESPONSES,
 )
-def get_token(
-    token: str, fmt: str, request: Request, session: DbSession, settings: AppSettings
-) -> Response:
+def get_token(token: str, fmt: str, request: Request, db: Db, settings: AppSettings) -> Response:
     """Every service is ``realtime``: a request gets its id at once and the token a client
     may hold is that id, so a token resolves to the request of the same number."""
 
     def body() -> list[dict[str, Any]]:
-        records = find_requests(session, RequestQuery(numbers=(token,), limit=1))
+        with db.reader() as session:
+            records = find_requests(session, RequestQuery(numbers=(token,), limit=1))
         if not records:
             raise not_found(f"unknown token {token!r}")
         return [{"service_request_id": records[0].number, "token": token}]

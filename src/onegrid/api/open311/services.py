@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from onegrid.api.deps import AppSettings, DbSession
-from onegrid.api.open311.errors import Open311Error, error_response, not_found
-from onegrid.api.open311.formats import JSON_TYPE, XML_TYPE, render, w3c
+from onegrid.api.open311.deps import AppSettings, Db
+from onegrid.api.open311.errors import not_found
+from onegrid.api.open311.formats import JSON_TYPE, JSONP_TYPE, XML_TYPE, w3c
 from onegrid.api.open311.mapping import definition_of, service_of
-from onegrid.api.open311.params import check_format, check_jurisdiction
+from onegrid.api.open311.reply import reply
 from onegrid.assets.queries import current_categories, current_version, find_category
 
 router = APIRouter()
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 RESPONSES: dict[int | str, dict[str, object]] = {
-    200: {"content": {XML_TYPE: {}, JSON_TYPE: {}}, "description": "XML or JSON by the suffix"},
+    200: {
+        "content": {XML_TYPE: {}, JSON_TYPE: {}, JSONP_TYPE: {}},
+        "description": "XML or JSON by the suffix (JSONP with .json and callback=NAME)",
+    },
     400: {"description": "an Open311 error list (bad parameter)"},
     404: {"description": "an Open311 error list (unknown resource or jurisdiction)"},
 }
@@ -27,14 +32,13 @@ RESPONSES: dict[int | str, dict[str, object]] = {
     response_class=Response,
     responses=RESPONSES,
 )
-def discovery(fmt: str, request: Request, session: DbSession, settings: AppSettings) -> Response:
-    try:
-        check_format(fmt)
-        check_jurisdiction(request.query_params, settings)
-        version = current_version(session)
+def discovery(fmt: str, request: Request, db: Db, settings: AppSettings) -> Response:
+    def body() -> dict[str, Any]:
+        with db.reader() as session:
+            version = current_version(session)
         changeset = w3c(version.loaded_at) if version else "0"
         base = str(request.url).split("/discovery.", 1)[0]
-        body = {
+        return {
             "changeset": changeset,
             "contact": "The urban management command centre of this city (12345)",
             "key_service": (
@@ -51,9 +55,8 @@ def discovery(fmt: str, request: Request, session: DbSession, settings: AppSetti
                 }
             ],
         }
-        return render(fmt, body, "discovery")
-    except Open311Error as exc:
-        return error_response(fmt, exc)
+
+    return reply(fmt, request.query_params, settings, body, "discovery")
 
 
 @router.get(
@@ -62,14 +65,12 @@ def discovery(fmt: str, request: Request, session: DbSession, settings: AppSetti
     response_class=Response,
     responses=RESPONSES,
 )
-def services(fmt: str, request: Request, session: DbSession, settings: AppSettings) -> Response:
-    try:
-        check_format(fmt)
-        check_jurisdiction(request.query_params, settings)
-        body = [service_of(c) for c in current_categories(session)]
-        return render(fmt, body, "services", "service")
-    except Open311Error as exc:
-        return error_response(fmt, exc)
+def services(fmt: str, request: Request, db: Db, settings: AppSettings) -> Response:
+    def body() -> list[dict[str, Any]]:
+        with db.reader() as session:
+            return [service_of(c) for c in current_categories(session)]
+
+    return reply(fmt, request.query_params, settings, body, "services", "service")
 
 
 @router.get(
@@ -79,14 +80,13 @@ def services(fmt: str, request: Request, session: DbSession, settings: AppSettin
     responses=RESPONSES,
 )
 def service_definition(
-    service_code: str, fmt: str, request: Request, session: DbSession, settings: AppSettings
+    service_code: str, fmt: str, request: Request, db: Db, settings: AppSettings
 ) -> Response:
-    try:
-        check_format(fmt)
-        check_jurisdiction(request.query_params, settings)
-        category = find_category(session, service_code)
+    def body() -> dict[str, Any]:
+        with db.reader() as session:
+            category = find_category(session, service_code)
         if category is None:
             raise not_found(f"unknown service_code {service_code!r}")
-        return render(fmt, definition_of(category), "service_definition")
-    except Open311Error as exc:
-        return error_response(fmt, exc)
+        return definition_of(category)
+
+    return reply(fmt, request.query_params, settings, body, "service_definition")

@@ -8,15 +8,14 @@ department system's note) and keeps it as a note on the case, once per ``update_
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
 
-from onegrid.api.deps import AppClock, AppSettings, DbSession, get_database
+from onegrid.api.open311.deps import AppClock, AppSettings, Db, Form
 from onegrid.api.open311.errors import Open311Error, bad_request, error_response
 from onegrid.api.open311.formats import render
 from onegrid.api.open311.mapping import FMS_STATUS, open_or_closed
@@ -37,7 +36,6 @@ from onegrid.cases.domain.intake import DESCRIPTION_MAX
 from onegrid.cases.domain.states import Status
 from onegrid.cases.history import HISTORY
 from onegrid.cases.records import CASES
-from onegrid.db.session import Database
 
 router = APIRouter()
 ROOT, ITEM = "service_requests_updates", "request_update"  # the spelling FMS's fixtures parse
@@ -53,14 +51,6 @@ REQUIRED = ("service_request_id", "update_id", "updated_datetime", "status", "de
 # Fields kept with the note (not the commenter's personal data, which Open311 gives no purpose).
 KEPT = ("service_code", "title", "external_status_code", "email_alerts_requested")
 H, C = HISTORY.c, CASES.c
-
-
-async def _form(request: Request) -> FormData:
-    return await request.form()
-
-
-Form = Annotated[FormData, Depends(_form)]
-Db = Annotated[Database, Depends(get_database)]
 
 
 def _update_of(row: Any) -> dict[str, Any]:
@@ -99,7 +89,7 @@ def list_updates(
     responses=RESPONSES,
 )
 def get_updates(
-    fmt: str, request: Request, session: DbSession, clock: AppClock, settings: AppSettings
+    fmt: str, request: Request, db: Db, clock: AppClock, settings: AppSettings
 ) -> Response:
     params = request.query_params
 
@@ -107,7 +97,8 @@ def get_updates(
         start, end = window(params, clock.now())
         page = positive_int(params, "page", 1, 1_000_000)
         size = positive_int(params, "page_size", LIMIT, LIMIT)
-        return list_updates(session, start, end, (page - 1) * size, size)
+        with db.reader() as session:
+            return list_updates(session, start, end, (page - 1) * size, size)
 
     return reply(fmt, params, settings, body, ROOT, ITEM)
 

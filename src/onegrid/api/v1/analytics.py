@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import shutil
+import tempfile
+from collections.abc import AsyncIterator
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, FastAPI, Query
+from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel
+from starlette.background import BackgroundTask
 
 from onegrid.analytics import evaluation
+from onegrid.analytics.composite import department_composite
+from onegrid.analytics.datasets import Catalogue, CatalogueRow, require_read
 from onegrid.analytics.findings import (
     backtest,
     forecast,
@@ -19,18 +28,53 @@ from onegrid.analytics.findings import (
 )
 from onegrid.analytics.hotspots import emerging_hotspots, hotspots
 from onegrid.analytics.lake import Lake
+from onegrid.analytics.opendata import (
+    OpenData,
+    check_formats,
+    dataset_extract,
+    extract_for,
+    write_file,
+)
 from onegrid.analytics.period import Period
 from onegrid.analytics.proactive import AcceptedForecast, open_proactive_cases
 from onegrid.analytics.report import monthly_report
-from onegrid.api.auth import requires
+from onegrid.analytics.scheduler import refresh_forever
+from onegrid.analytics.settings import analytics_settings
+from onegrid.api.auth import AnyPrincipal, CurrentPrincipal, requires
 from onegrid.api.deps import AppClock, AppSettings, get_database
 from onegrid.cases.config import case_rules
 from onegrid.db.session import Database
 from onegrid.people.domain import Principal
 
-router = APIRouter(prefix="/analytics", tags=["analytics"])
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Refresh the lake on the configured interval while the app serves."""
+    config = analytics_settings()
+    task = None
+    if config.refresh_enabled:
+        settings = app.state.settings
+        task = asyncio.create_task(
+            refresh_forever(
+                app.state.db,
+                settings.data_dir,
+                settings.secret_key.encode(),
+                config.refresh_interval_seconds,
+            )
+        )
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+router = APIRouter(prefix="/analytics", tags=["analytics"], lifespan=_lifespan)
 Reader = Annotated[Principal, requires("analytics.read")]
 Creator = Annotated[Principal, requires("case.create")]
+Publisher = Annotated[Principal, requires("analytics.publish")]
 Month = Annotated[str, Query(description="YYYY-MM", examples=["2026-03"])]
 Grain = Annotated[str, Query(description="day, week, month or period")]
 
@@ -69,6 +113,20 @@ def get_departments(
 ) -> list[dict[str, Any]]:
     period = Period(start, end, settings.timezone)
     return _rows(evaluation.department_indicators(_lake(settings).connect(), period, grain))
+
+
+@router.get("/departments/composite", summary="The monthly department composite score and band")
+def get_department_composite(
+    principal: Reader, settings: AppSettings, month: Month
+) -> dict[str, Any]:
+    c = department_composite(_lake(settings).connect(), month, tz=settings.timezone)
+    return {
+        "month": c.month,
+        "rules_version": c.rules.version,
+        "items": [i.__dict__ for i in c.rules.items],
+        "bands": c.rules.bands,
+        "rows": _rows(c.table),
+    }
 
 
 @router.get("/areas", summary="Area indicators per period at one level")
@@ -200,3 +258,108 @@ def get_emerging(
         {**e.hotspot.__dict__, "count_year_before": e.count_year_before, "new": e.new}
         for e in found
     ]
+
+
+# -- the dataset catalogue and open data ------------------------------------------------------
+
+
+def _catalogue(settings: AppSettings) -> Catalogue:
+    return Catalogue.under(settings.data_dir)
+
+
+@router.get("/datasets", summary="The dataset catalogue: the datasets you may read")
+def get_datasets(principal: CurrentPrincipal, settings: AppSettings) -> list[dict[str, Any]]:
+    return [CatalogueRow.of(e).__dict__ for e in _catalogue(settings).visible_to(principal)]
+
+
+@router.get("/datasets/{name}", summary="One dataset's catalogue entry: schema, owner, lineage")
+def get_dataset(principal: CurrentPrincipal, settings: AppSettings, name: str) -> dict[str, Any]:
+    entry = _catalogue(settings).entry(name)
+    require_read(principal, entry)
+    return entry.as_dict()
+
+
+def _jsonable(row: dict[str, Any], geometry: str | None) -> dict[str, Any]:
+    if geometry and row.get(geometry) is not None:
+        import shapely
+
+        row[geometry] = shapely.geometry.mapping(shapely.from_wkb(row[geometry]))
+    return row
+
+
+@router.get("/datasets/{name}/rows", summary="Read a dataset's rows, a page at a time")
+def get_dataset_rows(
+    principal: CurrentPrincipal,
+    settings: AppSettings,
+    name: str,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    entry, table = _catalogue(settings).read(principal, name)
+    page = table.slice(offset, limit).to_pylist()
+    return {
+        "name": entry.name,
+        "version": entry.version,
+        "total": table.num_rows,
+        "offset": offset,
+        "rows": [_jsonable(r, entry.spec.geometry) for r in page],
+    }
+
+
+_MEDIA = {
+    "csv": "text/csv",
+    "parquet": "application/vnd.apache.parquet",
+    "geojson": "application/geo+json",
+}
+
+
+@router.get("/datasets/{name}/file", summary="Download a dataset as CSV, Parquet or GeoJSON")
+def get_dataset_file(
+    principal: CurrentPrincipal,
+    settings: AppSettings,
+    name: str,
+    fmt: Annotated[str, Query(alias="format", description="csv, parquet or geojson")] = "csv",
+) -> FileResponse:
+    catalogue = _catalogue(settings)
+    extract = dataset_extract(catalogue, principal, name, open_only=False)
+    check_formats([fmt], extract)
+    folder = Path(tempfile.mkdtemp(prefix="onegrid-dataset-"))
+    path = folder / f"{name}.{fmt}"
+    write_file(extract, fmt, path)
+    return FileResponse(
+        path,
+        media_type=_MEDIA[fmt],
+        filename=path.name,
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    )
+
+
+@router.post("/open-data/{source}", summary="Publish open data: cases, case_counts or a dataset")
+def post_open_data(
+    principal: Publisher,
+    settings: AppSettings,
+    clock: AppClock,
+    source: str,
+    formats: Annotated[
+        str, Query(description="comma-separated: csv, parquet, geojson")
+    ] = "csv,parquet",
+    start: date | None = None,
+    end: date | None = None,
+) -> dict[str, Any]:
+    extract = extract_for(settings, principal, source, start, end)
+    chosen = [f.strip() for f in formats.split(",") if f.strip()]
+    return OpenData.under(settings.data_dir).publish(extract, chosen, clock)
+
+
+@router.get("/open-data", summary="Published open data: the latest manifest of each")
+def get_open_data(principal: AnyPrincipal, settings: AppSettings) -> list[dict[str, Any]]:
+    return OpenData.under(settings.data_dir).manifests()
+
+
+@router.get("/open-data/{name}/{filename}", summary="A file of the latest publication")
+def get_open_data_file(
+    principal: AnyPrincipal, settings: AppSettings, name: str, filename: str
+) -> FileResponse:
+    path = OpenData.under(settings.data_dir).file(name, filename)
+    suffix = path.suffix.lstrip(".")
+    return FileResponse(path, media_type=_MEDIA.get(suffix, "application/json"), filename=path.name)

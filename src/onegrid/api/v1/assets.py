@@ -20,6 +20,7 @@ from onegrid.assets.schemas import (
     CategoryOut,
     ClassCountOut,
     ComponentFeature,
+    ComponentHistoryOut,
     ComponentIn,
     ComponentOut,
     ComponentPageOut,
@@ -211,6 +212,21 @@ def component_feature(
 @router.get("/components/{component_id}", summary="One component", response_model=ComponentOut)
 def get_component(session: DbSession, principal: Reader, component_id: ComponentId) -> ComponentOut:
     return ComponentOut.of(_visible_one(session, principal, component_id))
+
+
+@router.get(
+    "/components/{component_id}/history",
+    summary="A component's recorded changes, oldest first (append-only)",
+    response_model=list[ComponentHistoryOut],
+)
+def component_history(
+    session: DbSession, principal: Reader, component_id: ComponentId
+) -> list[ComponentHistoryOut]:
+    _visible_one(session, principal, component_id)
+    return [
+        ComponentHistoryOut.model_validate(entry, from_attributes=True)
+        for entry in queries.component_history(session, component_id)
+    ]
 
 
 @router.post(

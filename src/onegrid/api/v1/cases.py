@@ -48,6 +48,8 @@ from onegrid.cases.schemas import (
     HistoryOut,
     MergeIn,
     PartiesOut,
+    RatingIn,
+    RatingOut,
     SplitIn,
     SplitOut,
     TransitionIn,
@@ -59,6 +61,10 @@ from onegrid.core.errors import InvalidInput, NotAuthenticated
 from onegrid.core.masking import mask_name
 from onegrid.core.settings import Settings
 from onegrid.db.session import Database
+from onegrid.dispatch.config import duplicate_rules
+from onegrid.dispatch.duplicates.services import existing_numbers, screen_case_in, screened_in
+from onegrid.dispatch.hotline.domain import Satisfaction
+from onegrid.dispatch.hotline.services import rate_case_in
 from onegrid.people.domain import ANONYMOUS, Principal, Role
 from onegrid.people.policy import (
     can_see_personal_data,
@@ -206,7 +212,10 @@ def _readable(session: Session, principal: Principal, case_id: int) -> CaseRecor
 @router.post(
     "",
     status_code=201,
-    summary="Report a problem (any channel); 200 when an Idempotency-Key retry returns it",
+    summary=(
+        "Report a problem (any channel); 200 when an Idempotency-Key retry returns it. "
+        "A web report's Possible-Duplicate-Of names open cases it may repeat"
+    ),
     responses={
         200: {"model": CaseOut, "description": "The earlier case (same key, same body)"},
         **_ERRORS,
@@ -232,7 +241,21 @@ def create_case(
             rules=rules,
             idempotency_key=idempotency_key,
         )
+        # The citizen's web report is screened for duplicates, as the hotline's calls and
+        # Open311's posts are (ADR 0007); a retry answers as the first time.
+        duplicate_of: list[str] = []
+        if created.case.channel == Channel.WEB_APP.value:
+            proposals = (
+                screen_case_in(session, created.case, duplicate_rules(), clock.now())
+                if created.created
+                else screened_in(session, created.case.id)
+            )
+            duplicate_of = existing_numbers(session, proposals)
         session.commit()
+    if duplicate_of:
+        # The open cases this report may repeat: a dispatcher confirms (merging it, so its
+        # reporter follows that case) or undoes it.
+        response.headers["Possible-Duplicate-Of"] = ", ".join(duplicate_of)
     if not created.created:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
@@ -611,4 +634,42 @@ def split_case(
     return SplitOut(
         parent=_out(result.parent, principal, rules, clock),
         children=[_out(c, principal, rules, clock) for c in result.children],
+    )
+
+
+@router.post(
+    "/{case_id}/rating",
+    status_code=201,
+    summary="The reporter rates a closed case, once: satisfied, basically or dissatisfied",
+    responses=_ERRORS,
+)
+def rate_case(
+    case_id: int,
+    body: RatingIn,
+    session: CaseSession,
+    principal: CasePrincipal,
+    clock: CaseClock,
+) -> RatingOut:
+    """Kept as the hotline keeps a callback answer, so it counts in the same resolution and
+    satisfaction rates."""
+    if principal.is_anonymous:
+        raise NotAuthenticated("sign in to rate your case")
+    with _one_writer(session):
+        row = rate_case_in(
+            session,
+            principal,
+            case_id,
+            resolved=body.resolved,
+            satisfaction=Satisfaction(body.satisfaction),
+            clock=clock,
+            note=body.note,
+        )
+        session.commit()
+    return RatingOut(
+        id=row.id,
+        case_id=row.case_id,
+        satisfaction=body.satisfaction,
+        resolved=row.resolved,
+        note=row.note,
+        at=row.at,
     )

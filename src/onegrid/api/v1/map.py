@@ -11,18 +11,24 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import h3
 import shapely
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, case, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
+from onegrid.analytics.hotspots import hotspots
+from onegrid.analytics.lake import Lake
+from onegrid.analytics.period import Period
+from onegrid.api.auth import requires
+from onegrid.api.deps import AppSettings
 from onegrid.api.v1.cases import CaseClock, CasePrincipal, CaseSession
 from onegrid.cases.domain.lights import Light
 from onegrid.cases.queries import light_clause, reach_clause
@@ -30,14 +36,15 @@ from onegrid.cases.records import CASES
 from onegrid.core.clock import Clock
 from onegrid.core.errors import InvalidInput, NotAuthenticated
 from onegrid.db.session import Database
-from onegrid.grid.models import UnitGridRow
+from onegrid.grid.models import InspectorGridRow, UnitGridRow
 from onegrid.grid.storage import valid_on_clause
 from onegrid.people.domain import Principal
 from onegrid.people.policy import reach, require_somewhere
 from onegrid.web.settings import web_settings
-from onegrid.web.tallies import FineCell, in_box, open_cells
+from onegrid.web.tallies import OPEN, FineCell, in_box, open_cells, reported_cells
 
 router = APIRouter(prefix="/map", tags=["map"])
+AnalyticsReader = Annotated[Principal, requires("analytics.read")]
 C = CASES.c
 
 
@@ -91,19 +98,22 @@ def _aggregate(cells: Iterable[FineCell], res: int) -> dict[str, _Tally]:
     return out
 
 
-def _open_cells(session: Session, principal: Principal, clock: Clock) -> list[FineCell]:
+def _counting_reach(principal: Principal) -> tuple[ColumnElement[bool] | None, Any]:
+    """What the caller may count, and a key naming it for the cache."""
     r = reach(principal, "case.read")
     if principal.is_anonymous or r.everywhere:
         # Counts only, no case and no person: the public may see where problems are open.
-        clause: ColumnElement[bool] | None = None
-        key: Any = "all"
-    else:
-        clause = reach_clause(r, principal)
-        key = (
-            tuple(sorted(r.area_codes)),
-            tuple(sorted(r.department_codes)),
-            principal.user_id if r.own else None,
-        )
+        return None, "all"
+    key = (
+        tuple(sorted(r.area_codes)),
+        tuple(sorted(r.department_codes)),
+        principal.user_id if r.own else None,
+    )
+    return reach_clause(r, principal), key
+
+
+def _open_cells(session: Session, principal: Principal, clock: Clock) -> list[FineCell]:
+    clause, key = _counting_reach(principal)
     cells = open_cells(
         session,
         clock.now(),
@@ -141,16 +151,355 @@ def open_case_cells(
     max_cells: Annotated[int, Query(ge=1, le=20_000)] = 5_000,
 ) -> CellCollection:
     rows = in_box(_open_cells(session, principal, clock), _box(bbox) if bbox else None)
-    res = resolution
-    cells = _aggregate(rows, res)
-    while len(cells) > max_cells and res > 4:
-        res -= 1
-        cells = _aggregate(rows, res)
+    res, cells = _coarsen(rows, resolution, max_cells)
     return CellCollection(
         resolution=res,
         total=sum(t.total for t in cells.values()),
         features=[_feature(c, t) for c, t in sorted(cells.items())],
     )
+
+
+def _coarsen(
+    rows: list[FineCell], resolution: int, max_cells: int
+) -> tuple[int, dict[str, _Tally]]:
+    res = resolution
+    cells = _aggregate(rows, res)
+    while len(cells) > max_cells and res > 4:
+        res -= 1
+        cells = _aggregate(rows, res)
+    return res, cells
+
+
+class HeatProperties(BaseModel):
+    cell: str
+    count: int
+
+
+class HeatFeature(BaseModel):
+    type: str = "Feature"
+    geometry: dict[str, Any] = Field(description="The cell's centre, a Point")
+    properties: HeatProperties
+
+
+class HeatCollection(BaseModel):
+    type: str = "FeatureCollection"
+    resolution: int
+    days: int
+    total: int = Field(description="Cases reported in the period, counted")
+    features: list[HeatFeature]
+
+
+@router.get(
+    "/heat",
+    summary="Cases reported in the last `days` days, counted per H3 cell, as weighted points "
+    "for a heat layer",
+    response_model=HeatCollection,
+)
+def reported_heat(
+    session: CaseSession,
+    principal: CasePrincipal,
+    clock: CaseClock,
+    days: Annotated[int, Query(ge=1, le=366, description="The period: the last N days")] = 30,
+    resolution: Annotated[int, Query(ge=4, le=10)] = 8,
+    bbox: Annotated[str | None, Query(description="west,south,east,north (WGS84)")] = None,
+    max_cells: Annotated[int, Query(ge=1, le=20_000)] = 5_000,
+) -> HeatCollection:
+    clause, key = _counting_reach(principal)
+    fine = reported_cells(
+        session,
+        clock.now(),
+        days,
+        reach=clause,
+        reach_key=key,
+        ttl=web_settings().map_cache_seconds,
+    )
+    session.commit()
+    res, cells = _coarsen(in_box(fine, _box(bbox) if bbox else None), resolution, max_cells)
+    features = []
+    for c, t in sorted(cells.items()):
+        lat, lng = h3.cell_to_latlng(c)
+        features.append(
+            HeatFeature(
+                geometry={"type": "Point", "coordinates": [lng, lat]},
+                properties=HeatProperties(cell=c, count=t.total),
+            )
+        )
+    return HeatCollection(
+        resolution=res, days=days, total=sum(t.total for t in cells.values()), features=features
+    )
+
+
+class HotspotProperties(BaseModel):
+    cell: str
+    count: int
+    z: float
+    q: float = Field(description="The Benjamini-Hochberg adjusted p-value")
+
+
+class HotspotFeature(BaseModel):
+    type: str = "Feature"
+    geometry: dict[str, Any]
+    properties: HotspotProperties
+
+
+class HotspotCollection(BaseModel):
+    type: str = "FeatureCollection"
+    category: str
+    first: date
+    last: date
+    features: list[HotspotFeature]
+
+
+@router.get(
+    "/hotspots",
+    summary="The analytics lake's significant hot cells (Gi*, BH-corrected) of one category "
+    "over the last `days` days, as GeoJSON hexagons",
+    response_model=HotspotCollection,
+)
+def hotspot_cells(
+    principal: AnalyticsReader,
+    settings: AppSettings,
+    clock: CaseClock,
+    category: Annotated[str, Query(min_length=1, max_length=16)],
+    days: Annotated[int, Query(ge=7, le=366)] = 90,
+) -> HotspotCollection:
+    tz = ZoneInfo(settings.timezone)
+    last = clock.now().astimezone(tz).date()
+    period = Period(last - timedelta(days=days - 1), last, settings.timezone)
+    found = hotspots(Lake.under(settings.data_dir).connect(), category.strip().upper(), period)
+    features = []
+    for spot in found:
+        ring = [[lng, lat] for lat, lng in h3.cell_to_boundary(spot.cell)]
+        ring.append(ring[0])
+        features.append(
+            HotspotFeature(
+                geometry={"type": "Polygon", "coordinates": [ring]},
+                properties=HotspotProperties(cell=spot.cell, count=spot.count, z=spot.z, q=spot.q),
+            )
+        )
+    return HotspotCollection(
+        category=category.strip().upper(), first=period.first, last=period.last, features=features
+    )
+
+
+# --- drilling down: from a cell to its cases --------------------------------------------------
+
+
+class CaseBrief(BaseModel):
+    id: int
+    number: str
+    status: str
+    category_code: str
+    light: Light
+    deadline: datetime | None
+    district: str | None
+    unit_grid: str | None
+    lon: float
+    lat: float
+    created_at: datetime
+
+
+class CellCases(BaseModel):
+    cell: str
+    resolution: int
+    total: int = Field(description="Open cases in the cell the caller may read")
+    items: list[CaseBrief] = Field(description="The first `limit`, latest deadline last")
+
+
+def _fine_range(cell: str) -> tuple[str, str]:
+    """The first and last res-10 descendants of ``cell``: H3 numbers a cell's descendants at one
+    resolution consecutively (the digits below its own vary, the ones above are fixed), so
+    ``h3_10 BETWEEN first AND last`` finds them through the h3_10 index."""
+    x = h3.str_to_int(cell)
+    r = h3.get_resolution(cell)
+    x = (x & ~(0xF << 52)) | (10 << 52)
+    first = last = x
+    for k in range(r + 1, 11):
+        shift = 3 * (15 - k)
+        first &= ~(7 << shift)
+        last = (last & ~(7 << shift)) | (6 << shift)
+    return h3.int_to_str(first), h3.int_to_str(last)
+
+
+def _light_of_row(now: datetime) -> ColumnElement[str]:
+    """Each row's light from its own columns, the instants ``light_clause`` compares: a held
+    step keeps its light, a passed deadline is red, a passed warning yellow. ``light_clause``
+    is shaped to *find* cases of a light through the deadline index; asked of a few rows
+    already found, it would first collect every on-time open case in the city."""
+    return case(
+        (C.step_frozen_light.is_not(None), C.step_frozen_light),
+        (and_(C.step_deadline.is_not(None), C.step_deadline < now), Light.RED.value),
+        (and_(C.step_warn_at.is_not(None), C.step_warn_at < now), Light.YELLOW.value),
+        else_=Light.GREEN.value,
+    )
+
+
+def _brief_columns(now: datetime) -> list[Any]:
+    return [
+        C.id,
+        C.number,
+        C.status,
+        C.category_code,
+        _light_of_row(now),
+        C.step_deadline,
+        C.district_code,
+        C.unit_grid_code,
+        C.lon,
+        C.lat,
+        C.created_at,
+    ]
+
+
+def _brief(row: Any) -> CaseBrief:
+    keys = (
+        "id",
+        "number",
+        "status",
+        "category_code",
+        "light",
+        "deadline",
+        "district",
+        "unit_grid",
+        "lon",
+        "lat",
+        "created_at",
+    )
+    return CaseBrief.model_validate(dict(zip(keys, row, strict=True)))
+
+
+@router.get(
+    "/cells/{cell}/cases",
+    summary="The open cases in one H3 cell (any resolution 4–10) the caller may read, "
+    "most urgent first: the command centre's drill-down",
+    response_model=CellCases,
+)
+def cases_in_cell(
+    cell: str,
+    session: CaseSession,
+    principal: CasePrincipal,
+    clock: CaseClock,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> CellCases:
+    _staff(principal)
+    if not h3.is_valid_cell(cell) or not 4 <= h3.get_resolution(cell) <= 10:
+        raise InvalidInput.one("cell", "h3_cell", "cell is an H3 cell of resolution 4 to 10")
+    first, last = _fine_range(cell)
+    where = [
+        C.status.in_(OPEN),
+        C.h3_10.between(first, last),
+        reach_clause(reach(principal, "case.read"), principal),
+    ]
+    total = session.scalar(select(func.count()).select_from(CASES).where(*where)) or 0
+    rows = session.execute(
+        select(*_brief_columns(clock.now()))
+        .where(*where)
+        .order_by(C.step_deadline.is_(None), C.step_deadline, C.id)
+        .limit(limit)
+    ).all()
+    session.commit()
+    return CellCases(
+        cell=cell, resolution=h3.get_resolution(cell), total=total, items=[_brief(r) for r in rows]
+    )
+
+
+# --- an inspector's own grids -------------------------------------------------------------------
+
+
+class MyGrids(BaseModel):
+    grids: dict[str, Any] = Field(
+        description="The caller's assigned unit grids (GeoJSON) with open, red and yellow counts"
+    )
+    cases: dict[str, Any] = Field(description="Open cases in those grids, as GeoJSON points")
+    truncated: bool = Field(description="More open cases lie in the grids than `limit`")
+
+
+@router.get(
+    "/my-grids",
+    summary="The unit grids the caller patrols today and the open cases in them",
+    response_model=MyGrids,
+)
+def my_grids(
+    session: CaseSession,
+    principal: CasePrincipal,
+    clock: CaseClock,
+    limit: Annotated[int, Query(ge=1, le=2_000)] = 500,
+) -> Response:
+    _staff(principal)
+    today = clock.now().date()
+    assigned = (
+        select(InspectorGridRow.unit_grid_code)
+        .where(
+            InspectorGridRow.user_id == (principal.user_id or -1),
+            valid_on_clause(InspectorGridRow.valid_from, InspectorGridRow.valid_to, today),
+        )
+        .scalar_subquery()
+    )
+    g = UnitGridRow
+    shapes = session.execute(
+        select(g.code, g.geometry)
+        .where(g.code.in_(assigned), valid_on_clause(g.valid_from, g.valid_to, today))
+        .order_by(g.code)
+    ).all()
+    where = [
+        C.status.in_(OPEN),
+        C.unit_grid_code.in_(assigned),
+        reach_clause(reach(principal, "case.read"), principal),
+    ]
+    rows = session.execute(
+        select(*_brief_columns(clock.now()))
+        .where(*where)
+        .order_by(C.step_deadline.is_(None), C.step_deadline, C.id)
+        .limit(limit + 1)
+    ).all()
+    light = _light_of_row(clock.now())
+    red = func.sum(case((light == Light.RED.value, 1), else_=0))
+    yellow = func.sum(case((light == Light.YELLOW.value, 1), else_=0))
+    counts = {
+        code: _Tally(int(n), int(r or 0), int(y or 0))
+        for code, n, r, y in session.execute(
+            select(C.unit_grid_code, func.count(), red, yellow)
+            .where(*where)
+            .group_by(C.unit_grid_code)
+        )
+    }
+    session.commit()
+    briefs = [_brief(r) for r in rows[:limit]]
+    # The shapes go from WKB to GeoJSON text in one vectorised call and are spliced into the
+    # response as they are: an inspector's few hundred polygons would otherwise cost more in
+    # Python dicts and response validation than the queries do.
+    shapes_json = shapely.to_geojson(shapely.from_wkb([wkb for _, wkb in shapes])).tolist()
+    grids = ",".join(
+        '{"type":"Feature","properties":'
+        + json.dumps({"code": code, **_counts(counts.get(code))})
+        + ',"geometry":'
+        + geometry
+        + "}"
+        for (code, _), geometry in zip(shapes, shapes_json, strict=True)
+    )
+    points = [
+        {
+            "type": "Feature",
+            "properties": b.model_dump(mode="json", exclude={"lon", "lat"}),
+            "geometry": {"type": "Point", "coordinates": [b.lon, b.lat]},
+        }
+        for b in briefs
+    ]
+    cases = json.dumps({"type": "FeatureCollection", "features": points}, ensure_ascii=False)
+    body = (
+        '{"grids":{"type":"FeatureCollection","features":['
+        + grids
+        + ']},"cases":'
+        + cases
+        + ',"truncated":'
+        + json.dumps(len(rows) > limit)
+        + "}"
+    )
+    return Response(body, media_type="application/json")
+
+
+def _counts(t: _Tally | None) -> dict[str, int]:
+    t = t or _Tally()
+    return {"open": t.total, "red": t.red, "yellow": t.yellow}
 
 
 class GridCollection(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from onegrid.api.auth import CurrentPrincipal, clear_session_cookie, requires
@@ -14,9 +14,12 @@ from onegrid.core.errors import FieldProblem, InvalidInput, NotFound
 from onegrid.db.session import Database
 from onegrid.people import credentials, queries, services
 from onegrid.people.domain import Grant, Principal, Role
-from onegrid.people.models import Department, User
+from onegrid.people.models import ApiKey, Department, User
 from onegrid.people.policy import ACTIONS, allowed_actions, require_somewhere, roles_for
 from onegrid.people.schemas import (
+    ApiKeyCreatedOut,
+    ApiKeyIn,
+    ApiKeyOut,
     DepartmentIn,
     DepartmentOut,
     DepartmentPatchIn,
@@ -94,6 +97,7 @@ def issue_token(
         clock,
         secret_key=settings.secret_key,
         ttl=timedelta(minutes=settings.token_ttl_minutes),
+        lockout=credentials.lockout_policy(settings.auth),
     )
     return TokenOut(access_token=issued.access_token, expires_at=issued.expires_at)
 
@@ -331,3 +335,97 @@ def patch_department(
 ) -> DepartmentOut:
     patch = services.DepartmentPatch(**body.model_dump(exclude_unset=True))
     return _department_out(services.update_department(session, code, patch, clock, by=principal))
+
+
+# --- API keys ---------------------------------------------------------------------------------
+
+
+def _api_key_fields(key: ApiKey, owners: dict[str, str]) -> dict[str, object]:
+    grant = queries.grant_of(key.role, key.scope_kind, key.scope_code)
+    return {
+        "id": key.id,
+        "prefix": key.prefix,
+        "name": key.name,
+        "role": grant.role,
+        "scope_kind": grant.scope.kind,
+        "scope_code": grant.scope.code,
+        "scope": str(grant.scope),
+        "owner": owners.get(key.created_by or "", key.created_by or ""),
+        "created_at": key.created_at,
+        "last_used_at": key.last_used_at,
+        "revoked_at": key.revoked_at,
+    }
+
+
+def _api_key_out(session: DbSession, key: ApiKey) -> ApiKeyOut:
+    owners = queries.owner_names(session, [key.created_by])
+    return ApiKeyOut.model_validate(_api_key_fields(key, owners))
+
+
+@router.get(
+    "/api-keys",
+    tags=["people"],
+    summary="List the API keys whose scope lies in the caller's administrative scope "
+    "(never the keys themselves)",
+    response_model=list[ApiKeyOut],
+)
+def list_api_keys(
+    principal: PeopleAdmin, session: DbSession, include_revoked: bool = False
+) -> list[ApiKeyOut]:
+    keys = queries.list_api_keys(session, principal, include_revoked=include_revoked)
+    owners = queries.owner_names(session, (k.created_by for k in keys))
+    return [ApiKeyOut.model_validate(_api_key_fields(k, owners)) for k in keys]
+
+
+@router.post(
+    "/api-keys",
+    tags=["people"],
+    summary="Create an API key for a system client; the key is in this response only",
+    response_model=ApiKeyCreatedOut,
+    status_code=201,
+)
+def create_api_key(
+    body: ApiKeyIn, principal: PeopleAdmin, session: DbSession, clock: AppClock
+) -> ApiKeyCreatedOut:
+    key, raw = credentials.create_api_key(
+        session, body.name, body.role, body.scope, clock, by=principal
+    )
+    owners = queries.owner_names(session, [key.created_by])
+    return ApiKeyCreatedOut.model_validate({**_api_key_fields(key, owners), "key": raw})
+
+
+def _visible_key(session: DbSession, principal: Principal, prefix: str) -> ApiKey:
+    key = queries.api_key_by_prefix(session, prefix)
+    if key is None or not queries.may_view_key(session, principal, key):
+        # Out of scope looks the same as missing, as for users.
+        raise NotFound(f"no API key with prefix {prefix!r}")
+    return key
+
+
+@router.get(
+    "/api-keys/{prefix}",
+    tags=["people"],
+    summary="One API key, by its public prefix",
+    response_model=ApiKeyOut,
+)
+def get_api_key(
+    prefix: Annotated[str, Path(max_length=16)], principal: PeopleAdmin, session: DbSession
+) -> ApiKeyOut:
+    return _api_key_out(session, _visible_key(session, principal, prefix))
+
+
+@router.delete(
+    "/api-keys/{prefix}",
+    tags=["people"],
+    summary="Revoke an API key: clients using it are refused from the next request on",
+    response_model=ApiKeyOut,
+)
+def revoke_api_key(
+    prefix: Annotated[str, Path(max_length=16)],
+    principal: PeopleAdmin,
+    session: DbSession,
+    clock: AppClock,
+) -> ApiKeyOut:
+    _visible_key(session, principal, prefix)
+    key = credentials.revoke_api_key(session, prefix, clock, by=principal)
+    return _api_key_out(session, key)

@@ -118,7 +118,7 @@ async def post_readings(
         for alert_id in written.reopened:
             alerting.after_reopen(db, alert_id, principal, clock, rules)
         for alert_id in written.cleared:
-            alerting.after_clear(db, alert_id, clock)
+            alerting.after_clear(db, alert_id, clock, rules)
 
     await run_in_threadpool(open_cases)
     return IngestResultOut(

@@ -211,6 +211,7 @@ def _fields(state: CaseState, cmd: Command, ctx: Context) -> dict[str, Any]:
         Action.CHECK: {"check_passed": cmd.passed},
         Action.REWORK: {"reworks": state.reworks + 1, "check_passed": None},
         Action.CLOSE: {"closed_at": now},
+        Action.AUTO_CLOSE: {"closed_at": now},
         Action.CANCEL: {"closed_at": now},
         Action.MERGE: {"closed_at": now},
         Action.REOPEN: {"reopens": state.reopens + 1, "closed_at": None, "check_passed": None},

@@ -101,8 +101,11 @@ def _tags(tags: Sequence[str], out: list[FieldProblem]) -> tuple[str, ...]:
     return clean
 
 
-def check_new_case(case: NewCase, *, component_case: bool) -> NewCase:
-    """The case with its text trimmed, or ``InvalidInput`` listing every broken rule."""
+def check_new_case(case: NewCase, *, component_case: bool | None) -> NewCase:
+    """The case with its text trimmed, or ``InvalidInput`` listing every broken rule.
+
+    ``component_case`` says whether the category is a component class; None (the category is
+    unknown, itself a problem the caller reports) checks only the component ID's form."""
     out: list[FieldProblem] = []
     description = _text(case.description, "description", DESCRIPTION_MAX, True, out)
     address = _text(case.address, "address", ADDRESS_MAX, False, out)
@@ -110,7 +113,7 @@ def check_new_case(case: NewCase, *, component_case: bool) -> NewCase:
     reporter = _reporter(case.reporter, out)
     tags = _tags(case.tags, out)
     component = (case.component_id or "").strip() or None
-    if component is None and component_case:
+    if component is None and component_case is True:
         out.append(
             FieldProblem(
                 "component_id",
@@ -118,7 +121,7 @@ def check_new_case(case: NewCase, *, component_case: bool) -> NewCase:
                 f"{case.category_code} is a component class: name the component (its 16-digit ID)",
             )
         )
-    elif component is not None and not component_case:
+    elif component is not None and component_case is False:
         out.append(
             FieldProblem(
                 "component_id",
@@ -127,8 +130,8 @@ def check_new_case(case: NewCase, *, component_case: bool) -> NewCase:
             )
         )
     elif component is not None:
-        problem = component_id_problem(component) or class_mismatch_problem(
-            component, case.category_code
+        problem = component_id_problem(component) or (
+            class_mismatch_problem(component, case.category_code) if component_case else None
         )
         if problem:
             out.append(FieldProblem("component_id", "component_id", problem))

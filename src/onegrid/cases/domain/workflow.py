@@ -40,6 +40,9 @@ class Action(StrEnum):
     REOPEN = "reopen"  # the requester says it is not solved
     MERGE = "merge"  # a duplicate folded into another case
     SPLIT = "split"  # into child cases for several departments, with a lead unit
+    # The system closes a sensor case whose condition cleared before anyone checked the result
+    # (shared bikes moved away); people close cases with CLOSE after the on-site check.
+    AUTO_CLOSE = "auto_close"
 
 
 class ClockEffect(StrEnum):
@@ -77,6 +80,11 @@ def _t(
 
 _STOP = ClockEffect.STOP
 A = Action
+
+
+def _auto_close() -> Transition:
+    return _t(S.CLOSED, "case.auto_close", reason=True, clock=_STOP)
+
 
 TRANSITIONS: dict[tuple[Status, Action], Transition] = {
     (S.TO_VERIFY, A.VERIFY): _t(S.TO_FILE, "case.verify"),
@@ -123,6 +131,10 @@ TRANSITIONS: dict[tuple[Status, Action], Transition] = {
     (S.CLOSED, A.REOPEN): _t(
         S.HANDLING, "case.reopen", reason=True, clock=ClockEffect.START, step=Step.HANDLE
     ),
+    **{
+        (s, A.AUTO_CLOSE): _auto_close()
+        for s in (S.TO_FILE, S.TO_DISPATCH, S.DISPATCHED, S.HANDLING, S.ON_HOLD)
+    },
 }
 
 

@@ -36,7 +36,7 @@ from onegrid.cases.services.common import (
     one_writer,
 )
 from onegrid.core.clock import Clock
-from onegrid.core.errors import Conflict, InvalidInput
+from onegrid.core.errors import Conflict, FieldProblem, InvalidInput
 from onegrid.db.session import Database
 from onegrid.grid.domain import Location
 from onegrid.grid.location import locate
@@ -74,50 +74,79 @@ def body_fingerprint(new: NewCase) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _check_channel(principal: Principal, new: NewCase) -> None:
+def _channel_problems(principal: Principal, new: NewCase) -> list[FieldProblem]:
+    problems = []
     allowed = CHANNEL_ROLES[new.channel]
     if allowed and not (principal.roles & (allowed | _ADMINS)):
         roles = ", ".join(sorted(r.value for r in allowed))
-        raise InvalidInput.one(
-            "channel",
-            "channel_role",
-            f"only {roles} may report through the {new.channel.value} channel",
+        problems.append(
+            FieldProblem(
+                "channel",
+                "channel_role",
+                f"only {roles} may report through the {new.channel.value} channel",
+            )
         )
     if new.verify_first is False and not can_somewhere(principal, "case.verify.request"):
-        raise InvalidInput.one(
-            "verify_first",
-            "skip_verification_role",
-            "only a registrar or shift leader may file a report without on-site verification",
+        problems.append(
+            FieldProblem(
+                "verify_first",
+                "skip_verification_role",
+                "only a registrar or shift leader may file a report without on-site verification",
+            )
         )
+    return problems
 
 
-def _category(session: Session, new: NewCase) -> Category:
+@dataclass(frozen=True)
+class _Checked:
+    new: NewCase  # text trimmed
+    category: Category
+    location: Location
+
+
+def _check(session: Session, principal: Principal, new: NewCase) -> _Checked:
+    """Every rule a report must meet, answered together: who may use the channel, the
+    category, each field, the component and the place; one ``InvalidInput`` lists them all,
+    so the caller fixes everything in one go."""
+    problems = _channel_problems(principal, new)
     category = find_category(session, new.category_code)
     if category is None:
-        raise InvalidInput.one(
-            "category_code",
-            "known_category",
-            f"unknown category {new.category_code!r}: not in the taxonomy in use",
+        problems.append(
+            FieldProblem(
+                "category_code",
+                "known_category",
+                f"unknown category {new.category_code!r}: not in the taxonomy in use",
+            )
         )
-    return category
-
-
-def _where(session: Session, new: NewCase) -> Location:
-    location = locate(session, new.lon, new.lat)
-    if location is None:
-        raise InvalidInput.one(
-            "lon",
-            "inside_city",
-            f"the point ({new.lon}, {new.lat}) lies outside every area of the city",
+    component_case = None if category is None else category.kind is Kind.COMPONENT
+    bad: set[str] = set()
+    try:
+        new = check_new_case(new, component_case=component_case)
+    except InvalidInput as invalid:
+        problems += invalid.problems
+        bad = {p.field for p in invalid.problems}
+    component = (new.component_id or "").strip()
+    if component and "component_id" not in bad and find_component(session, component) is None:
+        problems.append(
+            FieldProblem(
+                "component_id", "known_component", f"no component {component} in the inventory"
+            )
         )
-    return location
-
-
-def _check_component(session: Session, new: NewCase) -> None:
-    if new.component_id and find_component(session, new.component_id) is None:
-        raise InvalidInput.one(
-            "component_id", "known_component", f"no component {new.component_id} in the inventory"
-        )
+    location = None
+    if not bad & {"lon", "lat"}:
+        location = locate(session, new.lon, new.lat)
+        if location is None:
+            problems.append(
+                FieldProblem(
+                    "lon",
+                    "inside_city",
+                    f"the point ({new.lon}, {new.lat}) lies outside every area of the city",
+                )
+            )
+    if problems:
+        raise InvalidInput(problems)
+    assert category is not None and location is not None
+    return _Checked(new, category, location)
 
 
 def case_values(
@@ -194,9 +223,15 @@ def case_values(
 
 
 def _existing(session: Session, actor: str, key: str, fingerprint: str) -> Created | None:
-    row = session.execute(
-        select(KEYS.c.body_sha256, KEYS.c.case_id).where(KEYS.c.actor == actor, KEYS.c.key == key)
-    ).first()
+    row = (
+        session.connection()
+        .execute(
+            select(KEYS.c.body_sha256, KEYS.c.case_id).where(
+                KEYS.c.actor == actor, KEYS.c.key == key
+            )
+        )
+        .first()
+    )
     if row is None:
         return None
     if row.body_sha256 != fingerprint:
@@ -222,7 +257,7 @@ def _claim_key(session: Session, actor: str, key: str, fingerprint: str, now: da
     )
     # RETURNING, not rowcount: psycopg reports -1 for this statement, which read as "claimed"
     # and let simultaneous retries with one key each create a case.
-    return session.execute(stmt).first() is not None
+    return session.connection().execute(stmt).first() is not None
 
 
 def create_case_in(
@@ -242,10 +277,11 @@ def create_case_in(
     key = (idempotency_key or "").strip() or None
     if key is not None and len(key) > KEY_MAX:
         raise InvalidInput.one("Idempotency-Key", "max_length", f"at most {KEY_MAX} characters")
-    _check_channel(principal, new)
     fingerprint = body_fingerprint(new) if key else ""
-    category = _category(session, new)
-    new = check_new_case(new, component_case=category.kind is Kind.COMPONENT)
+    # Every read first: on SQLite the write lock is taken at the first write and held to the
+    # commit, so the writing part is kept to four short statements.
+    checked = _check(session, principal, new)
+    new = checked.new
     if Role.CITIZEN in principal.roles and new.reporter.user_id is None:
         new = replace(new, reporter=replace(new.reporter, user_id=principal.user_id))
     now = clock.now()
@@ -253,16 +289,14 @@ def create_case_in(
         earlier = _existing(session, principal.actor, key, fingerprint)
         if earlier is not None:
             return earlier
-    # Every read first: on SQLite the write lock is taken at the first write and held to the
-    # commit, so the writing part is kept to four short statements.
-    _check_component(session, new)
-    location = _where(session, new)
-    values = case_values(session, rules, new, category, location, principal.actor, now, route=route)
+    values = case_values(
+        session, rules, new, checked.category, checked.location, principal.actor, now, route=route
+    )
     if key is not None and not _claim_key(session, principal.actor, key, fingerprint, now):
         found = _existing(session, principal.actor, key, fingerprint)
         assert found is not None
         return found
-    values["number"] = next_number(session, category.code, local_day(rules.calendar, now))
+    values["number"] = next_number(session, checked.category.code, local_day(rules.calendar, now))
     case_id = insert_case(session, values)
     actor = Actor(principal.actor, principal.name, acting_role(principal, "case.create"))
     append(
@@ -279,7 +313,7 @@ def create_case_in(
         ),
     )
     if key is not None:
-        session.execute(
+        session.connection().execute(
             update(KEYS)
             .where(KEYS.c.actor == principal.actor, KEYS.c.key == key)
             .values(case_id=case_id)

@@ -45,11 +45,15 @@ def _check_attachments(session: Session, rec: CaseRecord, cmd: Command) -> None:
     if not cmd.attachments:
         return
     wanted = set(cmd.attachments)
-    rows = session.execute(
-        select(ATTACHMENTS.c.id, ATTACHMENTS.c.media_type).where(
-            ATTACHMENTS.c.case_id == rec.id, ATTACHMENTS.c.id.in_(wanted)
+    rows = (
+        session.connection()
+        .execute(
+            select(ATTACHMENTS.c.id, ATTACHMENTS.c.media_type).where(
+                ATTACHMENTS.c.case_id == rec.id, ATTACHMENTS.c.id.in_(wanted)
+            )
         )
-    ).all()
+        .all()
+    )
     missing = wanted - {r.id for r in rows}
     if missing:
         raise InvalidInput.one(
@@ -68,14 +72,16 @@ def _check_attachments(session: Session, rec: CaseRecord, cmd: Command) -> None:
 
 def _open_children(session: Session, rec: CaseRecord) -> int:
     return int(
-        session.execute(
+        session.connection()
+        .execute(
             select(func.count())
             .select_from(CASES)
             .where(
                 CASES.c.split_parent_id == rec.id,
                 CASES.c.status.not_in([s.value for s in CLOSED_STATUSES]),
             )
-        ).scalar_one()
+        )
+        .scalar_one()
     )
 
 
@@ -138,8 +144,10 @@ def write_outcome(
 ) -> CaseRecord:
     """Store the state that follows, guarded by the version read, and append its history."""
     values = {**state_values(outcome.after), "updated_at": now, **(extra or {})}
-    result = session.execute(_GUARDED_UPDATE, {**values, "_id": rec.id, "_v": rec.version})
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    result = session.connection().execute(
+        _GUARDED_UPDATE, {**values, "_id": rec.id, "_v": rec.version}
+    )
+    if result.rowcount != 1:
         raise stale(load_case(session, rec.id), rec.version)
     details = dict(outcome.details)
     if outcome.step_ended_late:

@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from onegrid.core.errors import FieldProblem, InvalidInput
@@ -30,6 +31,7 @@ class DuplicateRules:
     text_weight: float = 0.5
     threshold: float = 0.55
     max_candidates: int = 3
+    max_scanned: int = 100  # the newest open reports near it that a check scores
 
     @property
     def ring(self) -> int:
@@ -53,6 +55,10 @@ class DuplicateRules:
             )
         if not 0 <= rules.threshold <= 1:
             problems.append(FieldProblem("threshold", "range", "a score from 0 to 1"))
+        if not 1 <= rules.max_scanned <= 10_000:
+            problems.append(
+                FieldProblem("max_scanned", "range", "how many reports a check reads: 1 to 10000")
+            )
         if problems:
             raise InvalidInput(problems)
         return rules
@@ -66,6 +72,10 @@ def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
+# Open reports near a hot spot are scored again by every new report there, so their bigrams
+# are kept: 2,048 sets, ~5 kB for a typical report of 50 characters (~50 kB at the index's
+# 400-character cap).
+@lru_cache(maxsize=2048)
 def bigrams(text: str) -> frozenset[str]:
     clean = _NOISE.sub("", text.lower())
     if len(clean) < 2:

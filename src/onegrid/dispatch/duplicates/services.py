@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from onegrid.cases import services as cases
 from onegrid.cases.config import CaseRules
 from onegrid.cases.domain.states import CLOSED_STATUSES, OPEN_STATUSES
 from onegrid.cases.queries import MAX_PAGE, CaseFilter, get_case, list_cases
-from onegrid.cases.records import CaseRecord
+from onegrid.cases.records import CASES, CaseRecord
 from onegrid.core.clock import Clock
 from onegrid.core.errors import InvalidInput, NotFound
 from onegrid.db.session import Database
@@ -29,6 +30,8 @@ from onegrid.people.domain import Principal
 from onegrid.people.policy import require
 
 _CLOSED = frozenset(s.value for s in CLOSED_STATUSES)
+C = CASES.c
+PROPOSALS: Table = DuplicateProposalRow.__table__  # type: ignore[assignment]
 
 
 class ProposalStatus(StrEnum):
@@ -78,11 +81,10 @@ def check_report(
 ) -> list[Candidate]:
     """Open cases a report may duplicate (read only: for the operator before dispatch)."""
 
-    def still_open(case_id: int) -> bool:
-        try:
-            return get_case(session, case_id).status not in _CLOSED
-        except NotFound:
-            return False
+    def still_open(case_ids: Sequence[int]) -> set[int]:
+        # The status alone, read from the cases table (read only), for a few cases at once.
+        rows = session.execute(select(C.id, C.status).where(C.id.in_(case_ids)))
+        return {r.id for r in rows if r.status not in _CLOSED}
 
     return find_candidates(
         session, rules, category_code, lon, lat, text, now, exclude=exclude, still_open=still_open
@@ -93,21 +95,33 @@ def propose_in(
     session: Session, case_id: int, candidates: list[Candidate], now: datetime
 ) -> list[Proposal]:
     """Record the candidates as proposals for a dispatcher to confirm or undo."""
+    if not candidates:
+        return []
     rows = [
-        DuplicateProposalRow(
-            case_id=case_id,
-            existing_case_id=c.case_id,
-            distance_m=c.distance_m,
-            similarity=c.similarity,
-            score=c.score,
-            status=ProposalStatus.PROPOSED.value,
-            proposed_at=now,
-        )
+        {
+            "case_id": case_id,
+            "existing_case_id": c.case_id,
+            "distance_m": c.distance_m,
+            "similarity": c.similarity,
+            "score": c.score,
+            "status": ProposalStatus.PROPOSED.value,
+            "proposed_at": now,
+        }
         for c in candidates
     ]
-    session.add_all(rows)
-    session.flush()
-    return [_proposal(r) for r in rows]
+    # One statement (Core, not the ORM's unit of work): most new reports propose nothing, the
+    # rest a few rows, and every intake pays for this inside its creating transaction.
+    ids = session.scalars(
+        insert(PROPOSALS).returning(PROPOSALS.c.id, sort_by_parameter_order=True), rows
+    ).all()
+    return [
+        Proposal(
+            id=int(i), case_id=case_id, existing_case_id=c.case_id, distance_m=c.distance_m,
+            similarity=c.similarity, score=c.score, status=ProposalStatus.PROPOSED,
+            proposed_at=now, decided_by=None, decided_at=None,
+        )
+        for i, c in zip(ids, candidates, strict=True)
+    ]  # fmt: skip
 
 
 def screen_case_in(
@@ -125,6 +139,30 @@ def screen_case_in(
         session, rec.id, rec.category_code, rec.lon, rec.lat, rec.created_at, rec.description
     )
     return proposals
+
+
+def screened_in(session: Session, case_id: int) -> list[Proposal]:
+    """What a report was proposed to duplicate and not undone (pending or confirmed), best
+    first: a replayed intake answers with the same notice as the first time."""
+    rows = session.scalars(
+        select(DuplicateProposalRow)
+        .where(
+            DuplicateProposalRow.case_id == case_id,
+            DuplicateProposalRow.status != ProposalStatus.UNDONE.value,
+        )
+        .order_by(DuplicateProposalRow.score.desc(), DuplicateProposalRow.id)
+    )
+    return [_proposal(r) for r in rows]
+
+
+def existing_numbers(session: Session, proposals: list[Proposal]) -> list[str]:
+    """The case numbers a report may duplicate, best first (what its reporter is told)."""
+    if not proposals:
+        return []
+    wanted = [p.existing_case_id for p in proposals]
+    rows = session.execute(select(C.id, C.number).where(C.id.in_(wanted)))
+    found = {int(case_id): str(number) for case_id, number in rows}
+    return [found[i] for i in wanted if i in found]
 
 
 def rebuild_index(db: Database, rules: DuplicateRules, now: datetime) -> int:

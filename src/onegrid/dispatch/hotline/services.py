@@ -23,6 +23,7 @@ from onegrid.cases.domain.states import CLOSED_STATUSES, Channel, Nature, Status
 from onegrid.cases.domain.workflow import Action
 from onegrid.cases.queries import get_case
 from onegrid.cases.records import CaseRecord
+from onegrid.cases.services.common import load_case
 from onegrid.core.clock import Clock
 from onegrid.core.errors import InvalidInput, NotFound
 from onegrid.db.session import Database
@@ -342,6 +343,58 @@ def record_callback(
         session.add(row)
         session.flush()
         return CallbackResult(row, rec)
+
+
+def rate_case_in(
+    session: Session,
+    principal: Principal,
+    case_id: int,
+    *,
+    resolved: bool,
+    satisfaction: Satisfaction,
+    clock: Clock,
+    note: str = "",
+) -> HotlineCallbackRow:
+    """The reporter's own rating of a closed case (评价), given in the app instead of on a
+    callback. Kept as a callback row, so it counts in the resolution and satisfaction rates
+    (and the lake) exactly as an answer the desk records; once per case and reporter."""
+    rec = load_case(session, case_id, lock=True)  # two ratings at once: the second waits
+    require(
+        principal,
+        "case.evaluate",
+        area_chain=rec.area_chain,
+        department_code=rec.department_code,
+        owner_id=rec.reporter_user_id,
+    )
+    if rec.status != Status.CLOSED.value:
+        raise InvalidInput.one(
+            "case_id",
+            "case_closed",
+            f"case {rec.number} is {rec.status}: rate it once it is closed",
+        )
+    if len(note) > 2000:
+        raise InvalidInput.one("note", "max_length", "at most 2000 characters")
+    cb = HotlineCallbackRow
+    earlier = session.scalar(
+        select(cb.id).where(cb.case_id == rec.id, cb.operator == principal.actor).limit(1)
+    )
+    if earlier is not None:
+        raise InvalidInput.one(
+            "case_id", "rated_once", f"case {rec.number} is already rated; a case is rated once"
+        )
+    row = HotlineCallbackRow(
+        case_id=rec.id,
+        department_code=rec.department_code,
+        at=clock.now(),
+        operator=principal.actor,
+        resolved=resolved,
+        satisfaction=satisfaction.value,
+        note=note.strip(),
+        reopened=False,
+    )
+    session.add(row)
+    session.flush()
+    return row
 
 
 def get_call(session: Session, call_id: int) -> HotlineCallRow:

@@ -284,6 +284,8 @@ class Engine:
         return self._feed(device, quantity, value, ts)
 
     def _feed(self, device: Device, quantity: str, value: float, ts: float) -> Sequence[AlertEvent]:
+        if quantity not in self._by_quantity:  # most quantities have no rule: nothing to keep
+            return _NOTHING
         states = self._slots.get((device.id, quantity))
         if states is None:
             states = self._states(device, quantity)

@@ -69,6 +69,11 @@ class Checked:
     rejections: list[Rejection] = field(default_factory=list)
 
 
+def _at(index: int, name: str) -> str:
+    """Where in the payload, spelt out only for a refusal (most entries are good)."""
+    return name if index < 0 else f"readings[{index}].{name}"
+
+
 class ReadingChecker:
     """Checks documents against the device registry; keeps small caches of what it parsed."""
 
@@ -138,7 +143,7 @@ class ReadingChecker:
             return out
         entries = doc.get("readings")
         if entries is None and topic_device is not None:
-            self._entry(doc, "", topic_device, received, now, out)
+            self._entry(doc, -1, topic_device, received, now, out)
             return out
         if not isinstance(entries, list):
             out.rejections.append(
@@ -150,34 +155,37 @@ class ReadingChecker:
                 )
             )
             return out
+        entry_of = self._entry
         for i, entry in enumerate(entries):
-            self._entry(entry, f"readings[{i}]", topic_device, received, now, out)
+            entry_of(entry, i, topic_device, received, now, out)
         return out
 
     def _entry(  # noqa: C901 - one pass over an entry, every rule in order
         self,
         entry: Any,
-        where: str,
+        index: int,  # in ``readings``; -1: the document is the entry
         topic_device: str | None,
         received: float,
         now: float,
         out: Checked,
     ) -> None:
-        prefix = f"{where}." if where else ""
         reject = out.rejections.append
         if not isinstance(entry, dict):
+            where = "" if index < 0 else f"readings[{index}]"
             reject(Rejection(Reason.MALFORMED, "an entry is a JSON object", where, topic_device))
             return
         device_id = entry.get("device", topic_device)
         if not isinstance(device_id, str) or not device_id:
-            reject(Rejection(Reason.MALFORMED, "name the 'device'", f"{prefix}device", None, entry))
+            reject(
+                Rejection(Reason.MALFORMED, "name the 'device'", _at(index, "device"), None, entry)
+            )
             return
         if topic_device is not None and device_id != topic_device:
             reject(
                 Rejection(
                     Reason.TOPIC_MISMATCH,
                     f"entry names device {device_id[:64]!r} on the topic of {topic_device!r}",
-                    f"{prefix}device",
+                    _at(index, "device"),
                     topic_device,
                     entry,
                 )
@@ -189,7 +197,7 @@ class ReadingChecker:
                 Rejection(
                     Reason.UNKNOWN_DEVICE,
                     f"no device {device_id[:64]!r} is registered",
-                    f"{prefix}device",
+                    _at(index, "device"),
                     device_id[:64],
                     entry,
                 )
@@ -200,15 +208,17 @@ class ReadingChecker:
                 Rejection(
                     Reason.INACTIVE_DEVICE,
                     f"device {device_id} is retired",
-                    f"{prefix}device",
+                    _at(index, "device"),
                     device_id,
                     entry,
                 )
             )
             return
-        ts = self._timestamp(entry.get("ts"), received)
+        ts = entry.get("ts")
+        if ts.__class__ is not float or not 0.0 <= ts <= _EPOCH_S_MAX:  # not the common case
+            ts = self._timestamp(ts, received)
         if isinstance(ts, str):
-            reject(Rejection(Reason.BAD_TIMESTAMP, ts, f"{prefix}ts", device_id, entry))
+            reject(Rejection(Reason.BAD_TIMESTAMP, ts, _at(index, "ts"), device_id, entry))
             return
         if ts > now + self.future_tolerance_s:
             reject(
@@ -216,7 +226,7 @@ class ReadingChecker:
                     Reason.FUTURE_TIMESTAMP,
                     f"ts is {ts - now:.0f} s ahead of the server clock "
                     f"(at most {self.future_tolerance_s:.0f} s allowed)",
-                    f"{prefix}ts",
+                    _at(index, "ts"),
                     device_id,
                     entry,
                 )
@@ -228,7 +238,7 @@ class ReadingChecker:
                 Rejection(
                     Reason.MALFORMED,
                     "'values' maps quantities to numbers",
-                    f"{prefix}values",
+                    _at(index, "values"),
                     device_id,
                     entry,
                 )
@@ -240,13 +250,14 @@ class ReadingChecker:
                 Rejection(
                     Reason.MALFORMED,
                     "'units' maps quantities to unit names",
-                    f"{prefix}units",
+                    _at(index, "units"),
                     device_id,
                     entry,
                 )
             )
             return
         declared = device.quantities
+        conversions = device.conversions
         append = out.readings.append
         for quantity, raw in values.items():
             if quantity not in declared:
@@ -255,7 +266,7 @@ class ReadingChecker:
                         Reason.UNKNOWN_QUANTITY,
                         f"device {device_id} does not report {quantity[:40]!r} (it reports "
                         f"{', '.join(declared)})",
-                        f"{prefix}values.{quantity[:40]}",
+                        _at(index, f"values.{quantity[:40]}"),
                         device_id,
                         entry,
                     )
@@ -270,19 +281,22 @@ class ReadingChecker:
                     Rejection(
                         Reason.BAD_VALUE,
                         f"{quantity} must be a number (or true/false), not {str(raw)[:40]!r}",
-                        f"{prefix}values.{quantity}",
+                        _at(index, f"values.{quantity}"),
                         device_id,
                         entry,
                     )
                 )
                 continue
-            convert = self._conversion(device, quantity, units.get(quantity))
+            unit = units.get(quantity) if units else None
+            convert = (
+                conversions[quantity] if unit is None else self._conversion(device, quantity, unit)
+            )
             if isinstance(convert, str):
                 reject(
                     Rejection(
                         Reason.UNIT_MISMATCH,
                         convert,
-                        f"{prefix}units.{quantity}",
+                        _at(index, f"units.{quantity}"),
                         device_id,
                         entry,
                     )
@@ -295,7 +309,7 @@ class ReadingChecker:
                     Rejection(
                         Reason.BAD_VALUE,
                         f"{quantity} is not a finite number",
-                        f"{prefix}values.{quantity}",
+                        _at(index, f"values.{quantity}"),
                         device_id,
                         entry,
                     )

@@ -1,0 +1,485 @@
+// The city's configuration for city and district admins: users and their roles (within the
+// admin's own scope: the API decides), departments, categories, time limits, the working
+// calendar and API keys. Every write goes through the same v1 endpoint the CLI's peers use.
+import { ApiError, call, currentUser, get, post, type Category, type Me } from "../api";
+import { clear, h, nextId } from "../dom";
+import { currentLang, fmtDate, fmtNumber, t, type Key } from "../i18n";
+import { go, type Route } from "../main";
+
+interface Grant {
+  role: string;
+  scope: string;
+}
+
+interface UserOut {
+  id: number;
+  username: string;
+  display_name: string | null;
+  active: boolean;
+  grants: Grant[];
+  department_codes: string[];
+  last_sign_in_at: string | null;
+}
+
+interface Department {
+  code: string;
+  name_zh: string;
+  name_en: string;
+  kind: string;
+  area_code: string | null;
+  phone: string | null;
+  active: boolean;
+}
+
+interface ApiKeyOut {
+  prefix: string;
+  name: string;
+  role: string;
+  scope: string;
+  owner: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+const TABS: [string, Key, string][] = [
+  ["users", "adm_users", "people.admin"],
+  ["departments", "adm_departments", "people.admin"],
+  ["categories", "adm_categories", "assets.read"],
+  ["time-limits", "adm_time_limits", "config.admin"],
+  ["calendar", "adm_calendar", "config.admin"],
+  ["api-keys", "adm_api_keys", "people.admin"],
+];
+
+const HUMAN_ROLES = ["citizen", "inspector", "registrar", "shift_leader", "dispatcher", "department_handler", "hotline_operator", "analyst", "district_admin", "city_admin"];
+const SYSTEM_ROLES = ["open311_client", "sensor_gateway"];
+const DEPT_KINDS = ["bureau", "subdistrict_office", "district_government", "city_government", "utility", "operator", "other"];
+
+export function isAdmin(user: Me | null): boolean {
+  return !!user && user.grants.some((g) => g.role === "city_admin" || g.role === "district_admin");
+}
+
+export async function adminPage(main: HTMLElement, route: Route): Promise<void> {
+  const user = await currentUser();
+  if (!user) return go("#/login?next=%23%2Fadmin");
+  if (!isAdmin(user)) {
+    main.append(h("h1", {}, t("admin_title")), h("p", { class: "error", role: "alert" }, t("not_allowed")));
+    return;
+  }
+  const tabs = TABS.filter(([, , perm]) => user.actions.includes(perm));
+  const tab = tabs.find(([id]) => id === route.params.get("tab"))?.[0] ?? tabs[0][0];
+  main.append(
+    h("h1", {}, t("admin_title")),
+    h("nav", { "aria-label": t("admin_title"), class: "queues tabs" },
+      h("ul", {}, tabs.map(([id, key]) =>
+        h("li", {}, h("a", { href: `#/admin?tab=${id}`, "aria-current": id === tab ? "page" : undefined }, t(key)))))),
+  );
+  const body = h("div", { id: `admin-${tab}` });
+  main.append(body);
+  const draw: Record<string, (box: HTMLElement) => Promise<void>> = {
+    users: usersTab,
+    departments: departmentsTab,
+    categories: categoriesTab,
+    "time-limits": timeLimitsTab,
+    calendar: calendarTab,
+    "api-keys": apiKeysTab,
+  };
+  await draw[tab](body);
+}
+
+// --- small form helpers -------------------------------------------------------------------------
+
+interface Field {
+  name: string;
+  el: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
+  error: HTMLElement;
+  row: HTMLElement;
+}
+
+function field(name: string, label: string, el: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement, hint?: string): Field {
+  el.id ||= nextId(name);
+  el.setAttribute("name", name);
+  const error = h("p", { class: "field-error", id: `${el.id}-err` });
+  el.setAttribute("aria-describedby", error.id);
+  const row = h("div", { class: "field" }, h("label", { for: el.id }, label), el, hint ? h("p", { class: "hint" }, hint) : null, error);
+  return { name, el, error, row };
+}
+
+function options(values: string[], selected?: string): HTMLOptionElement[] {
+  return values.map((v) => h("option", { value: v, selected: v === selected }, v));
+}
+
+/** Put the server's field problems next to their fields; what has no field goes to ``general``. */
+function showProblems(err: unknown, fields: Field[], general: HTMLElement): void {
+  for (const f of fields) {
+    f.error.textContent = "";
+    f.el.removeAttribute("aria-invalid");
+  }
+  general.textContent = "";
+  if (!(err instanceof ApiError)) {
+    general.textContent = String(err);
+    return;
+  }
+  const rest: string[] = [];
+  for (const p of err.problems) {
+    const target = fields.find((f) => p.field === f.name || p.field.startsWith(`${f.name}.`) || p.field.endsWith(`.${f.name}`));
+    if (target) {
+      target.error.textContent = p.message;
+      target.el.setAttribute("aria-invalid", "true");
+    } else rest.push(`${p.field}: ${p.message}`);
+  }
+  if (!err.problems.length || rest.length) general.textContent = [err.detail || err.title, ...rest].join(" · ");
+}
+
+function required(fields: Field[]): boolean {
+  let ok = true;
+  for (const f of fields) {
+    f.error.textContent = "";
+    f.el.removeAttribute("aria-invalid");
+    if (f.el.hasAttribute("required") && !f.el.value.trim()) {
+      f.error.textContent = t("required");
+      f.el.setAttribute("aria-invalid", "true");
+      if (ok) f.el.focus();
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+const patch = <T>(path: string, body: unknown): Promise<T> => call<T>("PATCH", path, body);
+
+// --- users and roles ----------------------------------------------------------------------------
+
+async function usersTab(box: HTMLElement): Promise<void> {
+  const search = h("input", { type: "search", id: "user-search", name: "search", maxlength: 64 });
+  const list = h("div", { id: "user-list" });
+  const load = async (): Promise<void> => {
+    const q = search.value.trim();
+    const page = await get<{ items: UserOut[]; total: number }>(`/api/v1/users?limit=200${q ? `&search=${encodeURIComponent(q)}` : ""}`);
+    clear(list);
+    list.append(
+      h("p", {}, t("adm_users_total", { n: fmtNumber(page.total) })),
+      h("table", { class: "cases" },
+        h("caption", { class: "visually-hidden" }, t("adm_users")),
+        h("thead", {}, h("tr", {}, [t("username"), t("display_name"), t("roles"), t("departments"), t("active"), t("last_sign_in"), t("actions")].map((x) => h("th", { scope: "col" }, x)))),
+        h("tbody", {}, page.items.map((u) => h("tr", { "data-user": u.username },
+          h("td", {}, u.username),
+          h("td", {}, u.display_name ?? ""),
+          h("td", {}, u.grants.map((g) => `${g.role} @ ${g.scope}`).join("; ")),
+          h("td", {}, u.department_codes.join(", ")),
+          h("td", {}, u.active ? t("yes") : t("no")),
+          h("td", {}, fmtDate(u.last_sign_in_at)),
+          h("td", {}, h("button", { type: "button", class: "link", "data-edit": u.username, "aria-label": `${t("edit")} ${u.username}`, onclick: () => editUser(u) }, t("edit"))))))),
+    );
+  };
+  const editor = h("div", { id: "user-editor" });
+  const editUser = (u: UserOut): void => {
+    clear(editor);
+    editor.append(userForm(u, async () => { clear(editor); await load(); }));
+    editor.querySelector("input")?.focus();
+  };
+  search.addEventListener("input", () => void load());
+  box.append(
+    h("div", { class: "field" }, h("label", { for: search.id }, t("search_users")), search),
+    list, editor,
+    h("details", { id: "new-user" }, h("summary", {}, t("adm_new_user")), userForm(null, load)),
+  );
+  await load();
+}
+
+function grantsText(grants: Grant[]): string {
+  return grants.map((g) => `${g.role} ${g.scope}`).join("\n");
+}
+
+function parseGrants(text: string): Grant[] {
+  return text.split("\n").map((l) => l.trim()).filter(Boolean).map((l) => {
+    const [role, scope = "city"] = l.split(/\s+/);
+    return { role, scope };
+  });
+}
+
+function userForm(user: UserOut | null, done: () => Promise<void>): HTMLFormElement {
+  const fields: Field[] = [];
+  const add = (f: Field): Field => (fields.push(f), f);
+  const username = add(field("username", t("username"), h("input", { required: true, maxlength: 64, value: user?.username ?? "", disabled: !!user })));
+  const password = user ? null : add(field("password", t("password"), h("input", { type: "password", required: true, minlength: 10, maxlength: 1024, autocomplete: "new-password" }), t("password_hint")));
+  const display = add(field("display_name", t("display_name"), h("input", { maxlength: 200, value: user?.display_name ?? "" })));
+  const grants = add(field("grants", t("roles"), h("textarea", { rows: 3, required: true }, user ? grantsText(user.grants) : ""), t("grants_hint", { roles: HUMAN_ROLES.join(", ") })));
+  const depts = add(field("department_codes", t("departments"), h("input", { value: user?.department_codes.join(", ") ?? "" }), t("departments_hint")));
+  const active = h("input", { type: "checkbox", id: nextId("active"), name: "active", checked: user?.active ?? true });
+  const general = h("p", { class: "field-error", role: "alert" });
+  const done_ = h("p", { role: "status", class: "done" });
+  const form = h("form", { class: "action", novalidate: true, "data-form": user ? "edit-user" : "new-user" },
+    h("h2", {}, user ? `${t("edit")} ${user.username}` : t("adm_new_user")),
+    ...fields.map((f) => f.row),
+    user ? h("div", { class: "check" }, active, h("label", { for: active.id }, t("active"))) : null,
+    general, done_,
+    h("button", { type: "submit" }, user ? t("save") : t("create_user")));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    done_.textContent = "";
+    if (!required(fields)) return;
+    const codes = depts.el.value.split(/[,\s]+/).map((s) => s.trim()).filter(Boolean);
+    try {
+      if (user) {
+        await patch(`/api/v1/users/${user.id}`, {
+          display_name: display.el.value.trim() || null,
+          active: active.checked,
+          grants: parseGrants(grants.el.value),
+          department_codes: codes,
+        });
+      } else {
+        await post("/api/v1/users", {
+          username: username.el.value.trim(),
+          password: password!.el.value,
+          display_name: display.el.value.trim() || null,
+          grants: parseGrants(grants.el.value),
+          department_codes: codes,
+        });
+        form.reset();
+      }
+      done_.textContent = t("saved");
+      await done();
+    } catch (err) {
+      showProblems(err, fields, general);
+    }
+  });
+  return form;
+}
+
+// --- departments ----------------------------------------------------------------------------------
+
+async function departmentsTab(box: HTMLElement): Promise<void> {
+  const list = h("div", { id: "department-list" });
+  const load = async (): Promise<void> => {
+    const rows = await get<Department[]>("/api/v1/departments");
+    clear(list);
+    list.append(h("table", { class: "cases" },
+      h("caption", { class: "visually-hidden" }, t("adm_departments")),
+      h("thead", {}, h("tr", {}, [t("code"), t("name_zh"), t("name_en"), t("kind"), t("area"), t("active"), t("actions")].map((x) => h("th", { scope: "col" }, x)))),
+      h("tbody", {}, rows.map((d) => h("tr", { "data-department": d.code },
+        h("td", {}, d.code), h("td", {}, d.name_zh), h("td", {}, d.name_en), h("td", {}, d.kind),
+        h("td", {}, d.area_code ?? ""), h("td", {}, d.active ? t("yes") : t("no")),
+        h("td", {}, h("button", {
+          type: "button", class: "link", "data-toggle": d.code,
+          "aria-label": `${d.active ? t("deactivate") : t("activate")} ${d.code}`,
+          onclick: async () => { await patch(`/api/v1/departments/${encodeURIComponent(d.code)}`, { active: !d.active }); await load(); },
+        }, d.active ? t("deactivate") : t("activate"))))))));
+  };
+  const fields: Field[] = [
+    field("code", t("code"), h("input", { required: true, maxlength: 32 })),
+    field("name_zh", t("name_zh"), h("input", { required: true, maxlength: 200 })),
+    field("name_en", t("name_en"), h("input", { maxlength: 200 })),
+    field("kind", t("kind"), h("select", {}, options(DEPT_KINDS, "bureau"))),
+    field("area_code", t("area"), h("input", { maxlength: 32 })),
+    field("phone", t("phone"), h("input", { maxlength: 32, type: "tel" })),
+  ];
+  const general = h("p", { class: "field-error", role: "alert" });
+  const form = h("form", { class: "action", novalidate: true, "data-form": "new-department" },
+    h("h2", {}, t("adm_new_department")), ...fields.map((f) => f.row), general, h("button", { type: "submit" }, t("create_btn")));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    if (!required(fields)) return;
+    const body: Record<string, string> = {};
+    for (const f of fields) if (f.el.value.trim()) body[f.name] = f.el.value.trim();
+    try {
+      await post("/api/v1/departments", body);
+      form.reset();
+      await load();
+    } catch (err) {
+      showProblems(err, fields, general);
+    }
+  });
+  box.append(list, form);
+  await load();
+}
+
+// --- categories -----------------------------------------------------------------------------------
+
+async function categoriesTab(box: HTMLElement): Promise<void> {
+  const cats = await get<(Category & { urgency: string; emergency: boolean })[]>("/api/v1/categories");
+  const filter = h("input", { type: "search", id: "category-filter", name: "filter" });
+  const tbody = h("tbody", {});
+  const draw = (): void => {
+    const q = filter.value.trim().toLowerCase();
+    clear(tbody);
+    for (const c of cats) {
+      const name = currentLang() === "zh" ? c.name_zh : c.name_en || c.name_zh;
+      const major = currentLang() === "zh" ? c.major_name_zh : c.major_name_en || c.major_name_zh;
+      const words = [...c.keywords.zh, ...c.keywords.en].join(", ");
+      if (q && ![c.code, name, major, words].some((s) => s.toLowerCase().includes(q))) continue;
+      tbody.append(h("tr", {}, h("td", {}, c.code), h("td", {}, c.kind), h("td", {}, major), h("td", {}, name),
+        h("td", {}, c.urgency), h("td", {}, c.emergency ? t("yes") : ""), h("td", {}, words)));
+    }
+  };
+  filter.addEventListener("input", draw);
+  box.append(
+    h("p", { class: "hint" }, t("categories_hint", { n: fmtNumber(cats.length) })),
+    h("div", { class: "field" }, h("label", { for: filter.id }, t("category_search")), filter),
+    h("table", { class: "cases", id: "category-table" },
+      h("caption", { class: "visually-hidden" }, t("adm_categories")),
+      h("thead", {}, h("tr", {}, [t("code"), t("kind"), t("major"), t("category"), t("urgency"), t("emergency"), t("keywords")].map((x) => h("th", { scope: "col" }, x)))),
+      tbody),
+  );
+  draw();
+}
+
+// --- time limits and the working calendar ---------------------------------------------------------
+
+interface LimitVersionDoc {
+  version: string;
+  valid_from: string;
+  defaults?: Record<string, string>;
+  rules?: Record<string, string>[];
+}
+
+async function timeLimitsTab(box: HTMLElement): Promise<void> {
+  const doc = await get<{ file: string; in_force: string; document: { name?: string; max_extensions?: number; versions?: LimitVersionDoc[]; region_classes?: { default?: string; areas?: Record<string, string> } } }>("/api/v1/admin/time-limits");
+  const d = doc.document;
+  box.append(
+    h("p", {}, t("limits_in_force", { version: doc.in_force, file: doc.file }), " ", t("max_extensions", { n: String(d.max_extensions ?? "") })),
+    h("p", { class: "hint" }, t("limits_hint")),
+  );
+  for (const v of d.versions ?? []) {
+    const steps = ["dispatch", "handle", "check"];
+    box.append(
+      h("section", { "data-version": v.version, "aria-labelledby": `v-${v.version}` },
+        h("h2", { id: `v-${v.version}` }, `${t("version")} ${v.version} · ${t("valid_from")} ${v.valid_from}`, v.version === doc.in_force ? ` (${t("in_force")})` : ""),
+        h("table", { class: "cases" },
+          h("caption", {}, t("limits_rules")),
+          h("thead", {}, h("tr", {}, [t("category"), t("urgency"), t("region"), ...steps.map((s) => t(`step_${s}` as Key))].map((x) => h("th", { scope: "col" }, x)))),
+          h("tbody", {},
+            h("tr", { class: "defaults" }, h("td", {}, "*"), h("td", {}, "*"), h("td", {}, "*"), steps.map((s) => h("td", {}, v.defaults?.[s] ?? ""))),
+            (v.rules ?? []).map((r) => h("tr", {}, h("td", {}, r.category ?? "*"), h("td", {}, r.urgency ?? "*"), h("td", {}, r.region ?? "*"),
+              steps.map((s) => h("td", {}, r[s] ?? "")))))),
+      ),
+    );
+  }
+  const regions = Object.entries(d.region_classes?.areas ?? {});
+  box.append(h("p", {}, `${t("region_classes")}: ${t("default")} ${d.region_classes?.default ?? ""}; `, regions.map(([a, c]) => `${a} ${c}`).join(", ")));
+  box.append(checker("/api/v1/admin/time-limits/check", d, (r: { in_force: string; versions: { version: string }[] }) =>
+    t("check_ok_limits", { versions: r.versions.map((v) => v.version).join(", "), version: r.in_force })));
+}
+
+interface CalendarOut {
+  file: string;
+  name: string;
+  timezone: string;
+  weekend: string[];
+  working_periods: string[][];
+  day_hours: number;
+  years: { year: number; holidays: { name: string; name_zh: string | null; first: string; last: string }[]; make_up_working_days: string[]; working_days: number }[];
+}
+
+async function calendarTab(box: HTMLElement): Promise<void> {
+  const cal = await get<CalendarOut>("/api/v1/admin/calendar");
+  box.append(
+    h("p", {}, `${cal.name} (${cal.file}, ${cal.timezone})`),
+    h("dl", { class: "facts" },
+      h("dt", {}, t("working_periods")), h("dd", {}, cal.working_periods.map((p) => p.join("–")).join(", "), ` (${fmtNumber(cal.day_hours)} h)`),
+      h("dt", {}, t("weekend")), h("dd", {}, cal.weekend.join(", "))),
+  );
+  for (const y of cal.years) {
+    box.append(h("section", { "data-year": y.year, "aria-labelledby": `y-${y.year}` },
+      h("h2", { id: `y-${y.year}` }, `${y.year}: ${t("working_days_n", { n: fmtNumber(y.working_days) })}`),
+      h("table", { class: "cases" },
+        h("caption", {}, t("holidays")),
+        h("thead", {}, h("tr", {}, [t("holiday"), t("from"), t("to")].map((x) => h("th", { scope: "col" }, x)))),
+        h("tbody", {}, y.holidays.map((x) => h("tr", {}, h("td", {}, currentLang() === "zh" ? x.name_zh ?? x.name : x.name), h("td", {}, x.first), h("td", {}, x.last))))),
+      h("p", {}, `${t("make_up_days")}: ${y.make_up_working_days.join(", ") || t("none")}`)));
+  }
+  box.append(checker("/api/v1/admin/calendar/check", {
+    name: cal.name, weekend: cal.weekend, working_periods: cal.working_periods,
+    years: Object.fromEntries(cal.years.map((y) => [String(y.year), {
+      holidays: y.holidays.map((x) => ({ name: x.name, name_zh: x.name_zh, from: x.first, to: x.last })),
+      make_up_working_days: y.make_up_working_days,
+    }])),
+  }, (r: CalendarOut) => t("check_ok_calendar", { years: r.years.map((y) => `${y.year} (${y.working_days})`).join(", ") })));
+}
+
+/** Edit a copy of the document and have the server check it: every broken rule is listed. */
+function checker<T>(path: string, doc: unknown, ok: (r: T) => string): HTMLElement {
+  const area = h("textarea", { id: nextId("doc"), name: "document", rows: 14, class: "code", spellcheck: false }, JSON.stringify(doc, null, 2));
+  const out = h("div", { id: "check-result", "aria-live": "polite" });
+  const form = h("form", { class: "action", novalidate: true, "data-form": "check" },
+    h("h2", {}, t("check_title")), h("p", { class: "hint" }, t("check_hint")),
+    h("label", { for: area.id }, t("document")), area, out, h("button", { type: "submit" }, t("check_do")));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clear(out);
+    let body: unknown;
+    try {
+      body = JSON.parse(area.value);
+    } catch (err) {
+      out.append(h("p", { class: "field-error", "data-ok": "false" }, `${t("not_json")}: ${String(err)}`));
+      area.setAttribute("aria-invalid", "true");
+      return;
+    }
+    area.removeAttribute("aria-invalid");
+    try {
+      const r = await post<T>(path, body);
+      out.append(h("p", { role: "status", "data-ok": "true" }, ok(r)));
+    } catch (err) {
+      const problems = err instanceof ApiError ? err.problems : [];
+      area.setAttribute("aria-invalid", "true");
+      out.append(h("p", { class: "field-error", "data-ok": "false" }, err instanceof ApiError ? err.detail || err.title : String(err)),
+        h("ul", { class: "problems" }, problems.map((p) => h("li", {}, h("code", {}, p.field), ` ${p.message} (${p.rule})`))));
+    }
+  });
+  return form;
+}
+
+// --- API keys ------------------------------------------------------------------------------------
+
+async function apiKeysTab(box: HTMLElement): Promise<void> {
+  const list = h("div", { id: "key-list" });
+  let missing = false;
+  const load = async (): Promise<void> => {
+    const keys = await get<ApiKeyOut[]>("/api/v1/api-keys?include_revoked=true").catch((err: unknown) => {
+      // A server without the API-key endpoints says 404 or 405: say so rather than fail.
+      if (err instanceof ApiError && (err.status === 404 || err.status === 405)) {
+        missing = true;
+        return [] as ApiKeyOut[];
+      }
+      throw err;
+    });
+    clear(list);
+    list.append(keys.length
+      ? h("table", { class: "cases" },
+          h("caption", { class: "visually-hidden" }, t("adm_api_keys")),
+          h("thead", {}, h("tr", {}, [t("prefix"), t("name"), t("roles"), t("owner"), t("created"), t("last_used"), t("revoked"), t("actions")].map((x) => h("th", { scope: "col" }, x)))),
+          h("tbody", {}, keys.map((k) => h("tr", { "data-key": k.prefix },
+            h("td", {}, h("code", {}, k.prefix)), h("td", {}, k.name), h("td", {}, `${k.role} @ ${k.scope}`), h("td", {}, k.owner),
+            h("td", {}, fmtDate(k.created_at)), h("td", {}, fmtDate(k.last_used_at)), h("td", {}, fmtDate(k.revoked_at)),
+            h("td", {}, k.revoked_at ? "" : h("button", {
+              type: "button", class: "link", "data-revoke": k.prefix, "aria-label": `${t("revoke")} ${k.prefix}`,
+              onclick: async () => { await call("DELETE", `/api/v1/api-keys/${encodeURIComponent(k.prefix)}`); await load(); },
+            }, t("revoke")))))))
+      : h("p", {}, t("none")));
+  };
+  const fields: Field[] = [
+    field("name", t("name"), h("input", { required: true, maxlength: 100 })),
+    field("role", t("role"), h("select", {}, options(SYSTEM_ROLES, "open311_client"))),
+    field("scope", t("scope"), h("input", { required: true, maxlength: 48, value: "city" }), t("scope_hint")),
+  ];
+  const general = h("p", { class: "field-error", role: "alert" });
+  const created = h("div", { id: "key-created", "aria-live": "polite" });
+  const form = h("form", { class: "action", novalidate: true, "data-form": "new-key" },
+    h("h2", {}, t("adm_new_key")), ...fields.map((f) => f.row), general, created, h("button", { type: "submit" }, t("create_btn")));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clear(created);
+    if (!required(fields)) return;
+    try {
+      const k = await post<ApiKeyOut & { key: string }>("/api/v1/api-keys", Object.fromEntries(fields.map((f) => [f.name, f.el.value.trim()])));
+      created.append(h("p", { class: "notice" }, t("key_once"), " ", h("code", { id: "new-key" }, k.key)));
+      await load();
+    } catch (err) {
+      showProblems(err, fields, general);
+    }
+  });
+  await load();
+  box.append(list);
+  if (missing) list.replaceChildren(h("p", { class: "notice" }, t("keys_unavailable")));
+  else box.append(form);
+}

@@ -1,0 +1,81 @@
+"""The demo city's work in progress: a few days of cases caught at every step of the workflow.
+
+A fresh demo should look like a city on a working day: cases waiting to be verified, filed,
+dispatched, accepted, checked and closed, some of them already late, so that the workbench, the
+hotline desk and the command-centre map have something to show before anyone files a case. The
+cases come from the same generator as the two-year history (``onegrid demo --history``) and are
+loaded through the same replay of the workflow; each is stopped at a random step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import select
+
+from onegrid.cases.config import case_rules
+from onegrid.cases.importing import HistoricalCase, LoadReport, load_historical
+from onegrid.cases.models import CaseRow
+from onegrid.core.clock import Clock, SystemClock
+from onegrid.db.session import Database
+from onegrid.demo.history import synthetic_history
+
+LIVE_DAYS = 4
+LIVE_PER_DAY = 40
+OPEN_SHARE = 0.8  # of the live cases stopped before they are closed
+REF_PREFIX = "demo-live:"
+
+# What citizens and inspectors say about each demo category (Chinese, as the city hears it).
+WORDS: dict[str, tuple[str, ...]] = {
+    "E0102": ("路边垃圾堆放多日无人清理", "小区门口有暴露垃圾，气味很大"),
+    "E0504": ("人行道上违章停车，行人无法通过", "消防通道被私家车占用"),
+    "E0601": ("家里暖气不热，室温只有十几度", "楼里暖气管道漏水"),
+    "E0406": ("下雨后路口积水很深，车辆熄火", "地下通道积水"),
+    "E0405": ("下水道堵塞，污水冒到路面", "雨水井堵了，排水不畅"),
+    "E0407": ("人行道结冰没有清扫，老人滑倒", "桥面积雪未清"),
+    "E0508": ("夜里饭馆噪音扰民", "商铺外放音响声音太大"),
+    "E0501": ("路口有无照游商占道经营", "早市摊贩占用人行道"),
+    "E0108": ("道路破损有大坑，非常危险", "人行道砖松动翘起"),
+    "E0201": ("楼道和电线杆上贴满小广告", "墙上喷涂办证小广告"),
+}
+
+
+def live_cases(
+    seed: int, now: datetime, *, days: int = LIVE_DAYS, per_day: float = LIVE_PER_DAY
+) -> Iterator[HistoricalCase]:
+    """The demo's open work (the same for the same seed and ``now``), oldest first."""
+    rng = np.random.default_rng(seed + 7)
+    for case in synthetic_history(seed, now, days, per_day, stream=7):
+        words = WORDS.get(case.category_code, ("demo case",))
+        steps = case.steps
+        if steps and rng.random() < OPEN_SHARE:
+            steps = steps[: int(rng.integers(0, len(steps)))]
+        yield replace(
+            case,
+            description=words[int(rng.integers(0, len(words)))],
+            external_ref=REF_PREFIX + (case.external_ref or "").split(":", 1)[-1],
+            steps=steps,
+        )
+
+
+def load_live_cases(db: Database, seed: int, clock: Clock | None = None) -> LoadReport | None:
+    """Once per database: ``None`` when the demo's work in progress is already there."""
+    with db.reader() as s:
+        if s.scalar(select(CaseRow.id).where(CaseRow.external_ref.like(REF_PREFIX + "%")).limit(1)):
+            return None
+    now = (clock or SystemClock()).now()
+    return load_historical(db, live_cases(seed, now), rules=case_rules(), use_grid=True)
+
+
+def load_knowledge_base(db: Database, clock: Clock | None = None) -> int:
+    """The shipped example answers, so the hotline desk can close consultations from day one."""
+    from onegrid.dispatch.config import dispatch_settings
+    from onegrid.dispatch.hotline.knowledge import load_answers
+
+    with db.unit_of_work() as session:
+        return load_answers(
+            session, dispatch_settings().knowledge_base_file, clock or SystemClock()
+        )
