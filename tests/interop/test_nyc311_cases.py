@@ -73,16 +73,18 @@ def test_nyc311_loads_with_the_counts_and_durations_pandas_finds(
     assert {p.rule for p in refused} <= {"coordinates_required", "closed_after_created"}
 
     with db.reader() as s:
-        counts = dict(
-            s.execute(select(CASES.c.source_type, func.count()).group_by(CASES.c.source_type))
-            .tuples()
-            .all()
-        )
-        per_category = dict(
-            s.execute(select(CASES.c.category_code, func.count()).group_by(CASES.c.category_code))
-            .tuples()
-            .all()
-        )
+        counts: dict[str | None, int] = {
+            t: n
+            for t, n in s.execute(
+                select(CASES.c.source_type, func.count()).group_by(CASES.c.source_type)
+            )
+        }
+        per_category: dict[str, int] = {
+            c: n
+            for c, n in s.execute(
+                select(CASES.c.category_code, func.count()).group_by(CASES.c.category_code)
+            )
+        }
         spans: dict[str, list[float]] = defaultdict(list)
         for kind, opened, closed in s.execute(
             select(CASES.c.source_type, CASES.c.created_at, CASES.c.closed_at).where(

@@ -9,6 +9,7 @@ loaded through the same replay of the workflow; each is stopped at a random step
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
@@ -24,8 +25,8 @@ from onegrid.db.session import Database
 from onegrid.demo.history import synthetic_history
 
 LIVE_DAYS = 4
-LIVE_PER_DAY = 40
-OPEN_SHARE = 0.8  # of the live cases stopped before they are closed
+LIVE_PER_DAY = 80
+OPEN_SHARE = 0.9  # of today's cases stopped before they are closed; fewer of each older day's
 REF_PREFIX = "demo-live:"
 
 # What citizens and inspectors say about each demo category (Chinese, as the city hears it).
@@ -51,7 +52,10 @@ def live_cases(
     for case in synthetic_history(seed, now, days, per_day, stream=7):
         words = WORDS.get(case.category_code, ("demo case",))
         steps = case.steps
-        if steps and rng.random() < OPEN_SHARE:
+        # Most of what is still open came in recently: a city that left most of last week's
+        # cases open would be all red, and the command centre would show nothing else.
+        age_days = (now - case.created_at).total_seconds() / 86400
+        if steps and rng.random() < OPEN_SHARE * math.exp(-age_days / 1.5):
             steps = steps[: int(rng.integers(0, len(steps)))]
         yield replace(
             case,

@@ -8,6 +8,7 @@ datetimes (W3C profile of ISO 8601, always with a zone).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -65,6 +66,16 @@ def _escape(text: str) -> str:
 
 
 _SCALARS = frozenset({bool, int, float})
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+
+
+@functools.lru_cache(maxsize=4096)
+def _tag(key: str) -> str:
+    """A key used as an element name. Keys are ours (field names, attribute codes from the
+    service definitions), but one that slipped through from input must not write markup."""
+    if not _NAME.fullmatch(key) or key.lower().startswith("xml"):
+        raise ValueError(f"not an XML element name: {key!r}")
+    return key
 
 
 def _write(out: list[str], tag: str, value: Any) -> None:
@@ -85,7 +96,7 @@ def _write(out: list[str], tag: str, value: Any) -> None:
         out.append(f"<{tag}>")
         if isinstance(value, Mapping):
             for key, child in value.items():
-                _write(out, key, child)
+                _write(out, _tag(key), child)
         else:
             item = ITEM_OF.get(tag, "item")
             for child in value:

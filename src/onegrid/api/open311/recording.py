@@ -27,6 +27,7 @@ from onegrid.cases.history import HISTORY, Actor, append, entry_values
 from onegrid.cases.queries import get_case_by_number
 from onegrid.cases.records import CaseRecord
 from onegrid.cases.services import create_case_in
+from onegrid.cases.services.common import one_writer
 from onegrid.cases.services.creating import KEYS
 from onegrid.core.clock import Clock
 from onegrid.core.errors import NotFound
@@ -149,7 +150,7 @@ def record_update(db: Database, principal: Principal, up: PostedUpdate, *, clock
 
     A replayed ``update_id`` (from the same client) is refused with 400 and writes nothing,
     as FixMyStreet's receiving end does (OPEN311.md 2.4)."""
-    with db.unit_of_work() as session:
+    with one_writer(db.dialect), db.unit_of_work() as session:
         try:
             rec = get_case_by_number(session, up.service_request_id)
         except NotFound:

@@ -66,6 +66,7 @@ from onegrid.assets.queries import find_category
 from onegrid.cases.attachments import AttachmentStore
 from onegrid.cases.config import case_rules, cases_settings
 from onegrid.cases.domain.states import Channel
+from onegrid.cases.services.common import one_writer
 from onegrid.core.clock import Clock
 from onegrid.core.errors import DomainError
 from onegrid.db.session import Database
@@ -93,8 +94,10 @@ def post_request(
         check_format(fmt)
         fields = read_form(form, dict(request.query_params))
         raw_key = require_key(fields)
-        # One transaction: on SQLite every read comes before the case service's first write.
-        with db.unit_of_work() as session:
+        # One transaction: on SQLite every read comes before the case service's first write,
+        # and the whole of it holds the process's one writer (as every case write does), so
+        # concurrent posts queue in the process instead of spinning on SQLite's busy lock.
+        with one_writer(db.dialect), db.unit_of_work() as session:
             principal = client_of(session, raw_key, clock)
             check_jurisdiction(fields.values, settings)
             code = require_service_code(fields)

@@ -330,19 +330,34 @@ def record_callback(
                     rules=rules,
                 )
                 reopened = True
-        row = HotlineCallbackRow(
-            case_id=rec.id,
-            department_code=rec.department_code,
-            at=clock.now(),
-            operator=principal.actor,
-            resolved=resolved,
-            satisfaction=satisfaction.value,
-            note=note.strip(),
-            reopened=reopened,
-        )
-        session.add(row)
-        session.flush()
+        row = _answer(session, rec, principal, clock, resolved, satisfaction, note, reopened)
         return CallbackResult(row, rec)
+
+
+def _answer(
+    session: Session,
+    rec: CaseRecord,
+    principal: Principal,
+    clock: Clock,
+    resolved: bool,
+    satisfaction: Satisfaction,
+    note: str,
+    reopened: bool,
+) -> HotlineCallbackRow:
+    """A callback answer or a reporter's rating: one kind of row, so the rates count both."""
+    row = HotlineCallbackRow(
+        case_id=rec.id,
+        department_code=rec.department_code,
+        at=clock.now(),
+        operator=principal.actor,
+        resolved=resolved,
+        satisfaction=satisfaction.value,
+        note=note.strip(),
+        reopened=reopened,
+    )
+    session.add(row)
+    session.flush()
+    return row
 
 
 def rate_case_in(
@@ -382,19 +397,7 @@ def rate_case_in(
         raise InvalidInput.one(
             "case_id", "rated_once", f"case {rec.number} is already rated; a case is rated once"
         )
-    row = HotlineCallbackRow(
-        case_id=rec.id,
-        department_code=rec.department_code,
-        at=clock.now(),
-        operator=principal.actor,
-        resolved=resolved,
-        satisfaction=satisfaction.value,
-        note=note.strip(),
-        reopened=False,
-    )
-    session.add(row)
-    session.flush()
-    return row
+    return _answer(session, rec, principal, clock, resolved, satisfaction, note, False)
 
 
 def get_call(session: Session, call_id: int) -> HotlineCallRow:
