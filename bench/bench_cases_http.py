@@ -9,7 +9,8 @@ same row into the same ``cases`` table (the raw limit). The load comes from a se
 an httpx async client with 64 connections. Figures: cases/s with p50/p99 latency and the ratio to
 the bare endpoint; transitions/s (``accept``, bearer-token auth, version check, history);
 listing p95 over N cases generated with a bulk insert (not through the API), one request at a
-time, cycling through filter mixes.
+time, cycling through filter mixes, against its raw limit: the same page statements replayed on
+the driver's cursor.
 """
 
 from __future__ import annotations
@@ -496,7 +497,7 @@ def token(url: str, username: str) -> dict[str, str]:
     return {"Authorization": "Bearer " + resp.json()["access_token"]}
 
 
-LIST_MIXES = [
+LIST_MIXES: list[dict[str, Any]] = [
     {"status": "handling"},
     {"area": "110112", "status": ["dispatched", "handling"]},
     {"category": "E01", "light": "red"},
@@ -508,7 +509,7 @@ LIST_MIXES = [
 ]
 
 
-def _list_latencies(url: str, headers: dict[str, str], rounds: int) -> dict[str, float]:
+def _list_latencies(url: str, headers: dict[str, str], rounds: int) -> dict[str, Any]:
     times: list[float] = []
     per_mix: dict[str, list[float]] = {json.dumps(m, ensure_ascii=False): [] for m in LIST_MIXES}
     with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
@@ -525,6 +526,80 @@ def _list_latencies(url: str, headers: dict[str, str], rounds: int) -> dict[str,
     # Which filter mix is slow matters more than the pooled figure: the median of each.
     mixes = {k: statistics.median(v) * 1e3 for k, v in per_mix.items()}
     return {"p50_ms": q[49] * 1e3, "p95_ms": q[94] * 1e3, "n": len(times), "mixes": mixes}
+
+
+def _mix_filter(mix: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """The ``list_cases`` arguments that the HTTP query string ``mix`` becomes."""
+    from onegrid.cases.domain.lights import Light
+    from onegrid.cases.queries import CaseFilter
+
+    def many(key: str) -> tuple[str, ...]:
+        value = mix.get(key, [])
+        return tuple(value) if isinstance(value, list) else (value,)
+
+    def when(key: str) -> datetime | None:
+        return datetime.fromisoformat(mix[key]) if key in mix else None
+
+    f = CaseFilter(
+        status=many("status"),
+        category=mix.get("category"),
+        channel=many("channel"),
+        area=mix.get("area"),
+        department=mix.get("department"),
+        urgency=many("urgency"),
+        light=Light(mix["light"]) if "light" in mix else None,
+        overdue={"true": True, "false": False}.get(mix.get("overdue", "")),
+        created_from=when("created_from"),
+        created_to=when("created_to"),
+        text=mix.get("q"),
+    )
+    return f, {"sort": mix.get("sort", "-created_at"), "limit": mix.get("limit", 50)}
+
+
+def _raw_list_latencies(url: str, rounds: int) -> dict[str, float]:
+    """The raw limit of a list: the page statements the app issues for each mix, captured once
+    and then run straight on the driver's cursor (no HTTP, auth, ORM, rows to models or JSON)."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from onegrid.cases.queries import list_cases
+    from onegrid.db.engine import make_engine
+
+    engine = make_engine(url)
+    captured: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        captured.append((statement, params))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    statements: list[list[tuple[str, Any]]] = []
+    now = datetime.now(UTC)
+    with Session(engine) as session:
+        for mix in LIST_MIXES:
+            f, kw = _mix_filter(mix)
+            captured.clear()
+            list_cases(session, f, now=now, **kw)
+            # The area lookup is part of the request; keep every statement of the list.
+            statements.append([(st, p) for st, p in captured if "cases" in st])
+    event.remove(engine, "before_cursor_execute", capture)
+    times: list[float] = []
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        for _ in range(2 + rounds):
+            for stmts in statements:
+                t = time.perf_counter()
+                for st, p in stmts:
+                    cur.execute(st, p)
+                    cur.fetchall()
+                times.append(time.perf_counter() - t)
+        raw.rollback()
+    finally:
+        raw.close()
+        engine.dispose()
+    times = times[2 * len(statements) :]
+    q = statistics.quantiles(times, n=100)
+    return {"p50_ms": q[49] * 1e3, "p95_ms": q[94] * 1e3}
 
 
 def run_backend(name: str, url: str, data_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
@@ -565,6 +640,7 @@ def run_backend(name: str, url: str, data_dir: Path, args: argparse.Namespace) -
             bulk_cases(url, args.cases, "")
             out["list"] = _list_latencies(app_url, token(app_url, "admin"), args.list_rounds)
             out["list"]["cases"] = args.cases
+            out["list"]["raw"] = _raw_list_latencies(url, args.list_rounds)
     finally:
         for proc in (app, bare):
             proc.terminate()
@@ -619,6 +695,11 @@ def report(name: str, r: dict[str, Any]) -> None:
         f"list with filters over {li['cases']:,} cases: p50 {li['p50_ms']:.1f} ms  "
         f"p95 {li['p95_ms']:.1f} ms  ({li['n']} requests, one at a time)"
     )
+    raw = li["raw"]
+    print(
+        f"raw SQL of the same pages (driver cursor): p50 {raw['p50_ms']:.1f} ms  "
+        f"p95 {raw['p95_ms']:.1f} ms  ratio p95 raw/HTTP {raw['p95_ms'] / li['p95_ms']:.2f}"
+    )
     for mix, median in li.get("mixes", {}).items():
         print(f"    median {median:8.1f} ms  {mix}")
 
@@ -630,6 +711,7 @@ def main() -> None:
     parser.add_argument("--list-rounds", type=int, default=25)
     parser.add_argument("--no-list", action="store_true", help="creates and transitions only")
     parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--client", choices=["raw", "httpx"], default="raw")
     parser.add_argument("--load-spec")
     parser.add_argument("--serve-bare", type=int)
@@ -662,11 +744,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         sqlite_dir = Path(tmp) / "sqlite"
         sqlite_dir.mkdir()
-        results = {
-            "sqlite": run_backend(
+        results: dict[str, dict[str, Any]] = {}
+        if not args.no_sqlite:
+            results["sqlite"] = run_backend(
                 "sqlite", f"sqlite:///{sqlite_dir}/onegrid.sqlite3", sqlite_dir, args
             )
-        }
         pg = None if args.no_pg else _pg_url()
         if pg:
             pg_dir = Path(tmp) / "pg"

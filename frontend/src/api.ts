@@ -108,6 +108,16 @@ export async function call<T>(
   body?: unknown,
   opts: { quiet401?: boolean } = {},
 ): Promise<T> {
+  return (await callFull<T>(method, path, body, opts)).body;
+}
+
+/** As ``call``, with the reply's headers (some replies say more there than in the body). */
+export async function callFull<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  opts: { quiet401?: boolean } = {},
+): Promise<{ body: T; headers: Headers }> {
   const init: RequestInit = { method, credentials: "same-origin", headers: {} };
   if (body instanceof FormData || body instanceof URLSearchParams) {
     init.body = body;
@@ -121,8 +131,8 @@ export async function call<T>(
     onExpired();
   }
   if (!res.ok) throw await problem(res);
-  if (res.status === 204) return undefined as T;
-  return (await res.json()) as T;
+  if (res.status === 204) return { body: undefined as T, headers: res.headers };
+  return { body: (await res.json()) as T, headers: res.headers };
 }
 
 export const get = <T>(path: string, opts?: { quiet401?: boolean }): Promise<T> =>
@@ -163,4 +173,16 @@ export function webConfig(): Promise<WebConfig> {
 
 export function may(user: Me | null, action: string): boolean {
   return !!user && user.actions.includes(action);
+}
+
+let categoryList: Promise<Category[]> | null = null;
+
+/** Every class of the taxonomy in use, fetched once per page load: staff read a case's
+ * category by its name, and the list is small and changes only when the taxonomy does. */
+export function categories(): Promise<Category[]> {
+  categoryList ??= get<Category[]>("/api/v1/categories").catch(() => {
+    categoryList = null; // not cached: the next page asks again
+    return [] as Category[];
+  });
+  return categoryList;
 }

@@ -11,6 +11,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.browser.city import PASSWORD
@@ -124,6 +125,9 @@ def test_one_case_through_every_role(browser: Any, web_server: Server, shots: Pa
     inspector.goto(f"{web_server.url}/#/work")
     queue = inspector.locator("section[data-queue=to_verify]")
     queue.get_by_role("link", name=number).wait_for()
+    row = queue.locator("tr").filter(has=inspector.get_by_role("link", name=number))
+    rubbish = httpx.get(f"{web_server.url}/api/v1/categories/E0102").json()
+    assert row.locator(".category").inner_text().startswith(rubbish["name_en"])
     j.snap(inspector, "04-workbench-inspector")
     j.act(inspector, case_id, "verify", "to_file", reason="Seen on site")
 
@@ -139,6 +143,9 @@ def test_one_case_through_every_role(browser: Any, web_server: Server, shots: Pa
     dispatcher.goto(f"{web_server.url}/#/case/{case_id}")
     dispatcher.locator("form[data-action=dispatch]").wait_for()
     j.snap(dispatcher, "06-case-dispatcher")
+    category = dispatcher.locator("#case-category .category")
+    assert category.inner_text().startswith(rubbish["name_zh"])  # the name; the code beside it
+    assert category.get_attribute("data-code") == "E0102"
     j.act(dispatcher, case_id, "dispatch", "dispatched")  # empty: the duty rules decide
     assert dispatcher.locator("#case-department").inner_text() == "west-office"
 

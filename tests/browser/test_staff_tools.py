@@ -45,6 +45,12 @@ def _token(server: Server, username: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
+def _category(server: Server, code: str) -> Any:
+    r = httpx.get(f"{server.url}/api/v1/categories/{code}")
+    r.raise_for_status()
+    return r.json()
+
+
 def _report(server: Server, who: dict[str, str], category: str, lat: float, lon: float) -> Any:
     r = httpx.post(
         f"{server.url}/api/v1/cases",
@@ -113,7 +119,9 @@ def test_command_centre_layers_drill_down_and_3d(
     assert re.search(r"\d", leader.locator("#hotspot-note").inner_text())
     # This week's spike: the fourteen rubbish reports in the west subdistrict.
     leader.wait_for_function("Number(document.body.dataset.spikes) >= 1")
-    spike = leader.locator("#spikes tbody tr").filter(has_text="E0102")
+    rubbish = _category(web_server, "E0102")
+    spike = leader.locator("#spikes tbody tr").filter(has_text=rubbish["name_zh"])
+    assert spike.locator(".category").get_attribute("data-code") == "E0102"
     assert "110101001" in spike.inner_text()
     j.snap(leader, "13-command-layers")
 
@@ -126,8 +134,13 @@ def test_command_centre_layers_drill_down_and_3d(
     leader.locator("#busy-cells button").first.click()
     drill = leader.locator("#drill")
     drill.locator("button[data-case]").first.wait_for()
+    # Staff read the category by its name; the code is secondary text.
+    label = drill.locator(".drill-list .category").first
+    named = _category(web_server, label.get_attribute("data-code") or "")
+    assert label.inner_text().startswith(named["name_zh"])
     drill.locator("button[data-case]").first.click()
     drill.locator("#panel-case-status[data-status=to_file]").wait_for()
+    assert named["name_zh"] in drill.locator("#panel-case-category").inner_text()
     assert drill.locator(".history li").count() >= 1
     drill.locator("form[data-action=file] button[type=submit]").click()
     drill.locator("#panel-case-status[data-status=to_dispatch]").wait_for()
@@ -163,6 +176,9 @@ def test_bulk_actions_report_each_case(
     for c in picks:
         queue.locator(f"input.pick[data-case='{c['number']}']").check()
     assert leader.locator("#bulk-count").inner_text() == "3 selected"
+    row = queue.locator("tr").filter(has=leader.locator(f"input[data-case='{picks[0]['number']}']"))
+    other = _category(web_server, "E0103")
+    assert row.locator(".category").inner_text().startswith(other["name_en"])
     action = leader.get_by_label("Do to the selected cases")
     assert "file" in action.locator("option").evaluate_all("os => os.map(o => o.value)")
     # Someone else files one of them meanwhile: that one fails, by name, and the rest go on.
@@ -196,6 +212,9 @@ def test_an_inspector_sees_their_grids(
     rows = inspector.locator("#my-grid-cases tbody tr")
     rows.first.wait_for()
     assert rows.count() >= 14  # the cluster lies in the west subdistrict the inspector patrols
+    rubbish = _category(web_server, "E0102")
+    assert rows.filter(has_text=rubbish["name_zh"]).count() >= 14
+    assert rows.locator(".category[data-code=E0102]").count() >= 14
     j.snap(inspector, "17-my-grids")
     inspector.context.close()
 
@@ -271,3 +290,38 @@ def test_admin_configures_the_city(browser: Any, web_server: Server, shots: Path
     assert "may not" in leader.locator("[role=alert]").inner_text()
     leader.context.close()
     admin.context.close()
+
+
+def test_a_citizen_is_told_of_a_similar_report(
+    browser: Any, web_server: Server, shots: Path, seeded: list[Any]
+) -> None:
+    # Last in this module: the report joins the cluster the tests above count.
+    # A neighbour's web report first: web reports are the ones screened (and so indexed).
+    lat, lon = HOT
+    first = httpx.post(
+        f"{web_server.url}/api/v1/cases",
+        headers=_token(web_server, "citizen"),
+        json={
+            "category_code": "E0102",
+            "channel": "web_app",
+            "description": "东门外垃圾堆放三天无人清理",
+            "lon": lon,
+            "lat": lat,
+        },
+        timeout=30,
+    )
+    assert first.status_code == 201, first.text
+    j = Journey(browser, web_server, shots)
+    citizen = j.page_for("citizen", lang="en")
+    citizen.goto(f"{web_server.url}/#/report")
+    citizen.locator("textarea[name=description]").fill("东门外垃圾堆放好几天了，无人清理")
+    citizen.locator("select[name=category]").select_option("E0102")
+    citizen.locator("input[name=lon]").fill(f"{lon:.6f}")
+    citizen.locator("input[name=lat]").fill(f"{lat:.6f}")
+    citizen.locator("form.report button[type=submit]").click()
+    citizen.locator("#case-number").wait_for(timeout=15_000)
+    notice = citizen.locator("#possible-duplicate")
+    assert "similar open report exists nearby" in notice.inner_text()
+    assert "merged" in notice.inner_text()
+    j.snap(citizen, "22-report-similar")
+    citizen.context.close()

@@ -2,7 +2,7 @@ import { ApiError, call, currentUser, get, post, type CaseOut, type HistoryOut, 
 import { h, nextId } from "../dom";
 import { fmtDate, t, word, type Key } from "../i18n";
 import { go, type Route } from "../main";
-import { lightBadge } from "./parts";
+import { categoryLabel, lightBadge, loadCategoryNames } from "./parts";
 
 interface AttachmentOut {
   id: number;
@@ -34,6 +34,7 @@ export async function caseView(main: HTMLElement, id: number, user: Me, level: 1
     get<CaseOut>(`/api/v1/cases/${id}`),
     get<HistoryOut[]>(`/api/v1/cases/${id}/history`),
     get<AttachmentOut[]>(`/api/v1/cases/${id}/attachments`),
+    loadCategoryNames(),
   ]);
   const H = level === 1 ? "h2" : "h3";
   const sub = level === 1 ? "h3" : "h4";
@@ -47,7 +48,7 @@ export async function caseView(main: HTMLElement, id: number, user: Me, level: 1
       h("dt", {}, t("light")),
       h("dd", {}, lightBadge(c.clock?.light), " ", fmtDate(c.clock?.deadline)),
       h("dt", {}, t("category")),
-      h("dd", {}, c.category_code),
+      h("dd", { id: level === 1 ? "case-category" : "panel-case-category" }, categoryLabel(c.category_code)),
       h("dt", {}, t("description")),
       h("dd", {}, c.description),
       h("dt", {}, t("location")),

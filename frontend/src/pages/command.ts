@@ -1,10 +1,10 @@
-import { currentUser, get, type CaseOut, type Category, type Me } from "../api";
+import { categories, currentUser, get, type CaseOut, type Me } from "../api";
 import { clear, h } from "../dom";
 import { cityToday, currentLang, fmtDate, fmtNumber, t, word, type Key } from "../i18n";
 import { go } from "../main";
 import { addAreas, boundsOf, cityMap, setVisible, type Map } from "../map";
 import { caseView } from "./case";
-import { lightBadge } from "./parts";
+import { categoryLabel, lightBadge, loadCategoryNames } from "./parts";
 
 interface DistrictTally {
   district: string;
@@ -124,6 +124,7 @@ export async function commandPage(main: HTMLElement): Promise<void> {
   const user = await currentUser();
   if (!user) return go("#/login?next=%23%2Fcommand");
   const started = performance.now();
+  const namesLoaded = loadCategoryNames(); // fetched while the map loads
   document.body.classList.add("wide");
   const mapBox = h("div", { class: "map full", id: "command-map" });
   const layers = h("fieldset", { class: "layers" }, h("legend", {}, t("layers")));
@@ -144,7 +145,7 @@ export async function commandPage(main: HTMLElement): Promise<void> {
         h("section", { "aria-labelledby": "rank-h" }, h("h2", { id: "rank-h" }, t("rates_table")), ranking))),
   );
 
-  const map = await cityMap(mapBox);
+  const [map] = await Promise.all([cityMap(mapBox), namesLoaded]);
   const districts = await addAreas(map, "district", true);
   await addAreas(map, "subdistrict");
   await addAreas(map, "community");
@@ -315,7 +316,7 @@ export async function commandPage(main: HTMLElement): Promise<void> {
     feedList.prepend(
       h("li", { class: `light-${item.light}`, "data-case": item.number },
         h("a", { href: `#/case/${item.id}` }, item.number), " ",
-        word("s_", item.status), " · ", item.category_code, " · ", item.district ?? "", " ",
+        word("s_", item.status), " · ", categoryLabel(item.category_code), " · ", item.district ?? "", " ",
         h("time", { datetime: item.updated_at }, fmtDate(item.updated_at))),
     );
     while (feedList.children.length > 50) feedList.lastElementChild?.remove();
@@ -329,7 +330,7 @@ export async function commandPage(main: HTMLElement): Promise<void> {
 }
 
 async function fillCategories(select: HTMLSelectElement): Promise<void> {
-  const cats = await get<Category[]>("/api/v1/categories").catch(() => [] as Category[]);
+  const cats = await categories();
   for (const c of cats) {
     select.append(h("option", { value: c.code }, `${c.code} ${currentLang() === "zh" ? c.name_zh : c.name_en || c.name_zh}`));
   }
@@ -368,7 +369,7 @@ async function loadSpikes(map: Map, box: HTMLElement, level: string): Promise<vo
       h("caption", { class: "visually-hidden" }, t("spikes_title")),
       h("thead", {}, h("tr", {}, [t("category"), t("area"), t("observed"), t("expected")].map((c) => h("th", { scope: "col" }, c)))),
       h("tbody", {}, found.slice(0, 20).map((s) =>
-        h("tr", {}, h("td", {}, s.category_code), h("td", {}, `${names.get(s.area_code) ?? ""} ${s.area_code}`.trim()), h("td", {}, fmtNumber(s.observed)),
+        h("tr", {}, h("td", {}, categoryLabel(s.category_code)), h("td", {}, `${names.get(s.area_code) ?? ""} ${s.area_code}`.trim()), h("td", {}, fmtNumber(s.observed)),
           h("td", {}, `${fmtNumber(Math.round(s.expected * 10) / 10)} (${s.low}–${s.high})`))))),
   );
 }
@@ -389,7 +390,7 @@ async function drillCell(map: Map, panel: HTMLElement, user: Me, cell: string): 
       ? h("ul", { class: "drill-list" }, page.items.map((c) =>
           h("li", {},
             h("button", { type: "button", class: "link", "data-case": c.number, onclick: () => void drillCase(panel, user, c.id, again) }, c.number),
-            " ", lightBadge(c.light), " ", word("s_", c.status), " · ", c.category_code, " · ",
+            " ", lightBadge(c.light), " ", word("s_", c.status), " · ", categoryLabel(c.category_code), " · ",
             c.unit_grid
               ? h("button", { type: "button", class: "link", "data-grid": c.unit_grid, "aria-label": `${t("unit_grid")} ${c.unit_grid}`, onclick: () => void drillGrid(panel, user, c.unit_grid!) }, c.unit_grid)
               : "")))
@@ -418,7 +419,7 @@ async function drillGrid(panel: HTMLElement, user: Me, code: string): Promise<vo
       ? h("ul", { class: "drill-list" }, page.items.map((c) =>
           h("li", {},
             h("button", { type: "button", class: "link", "data-case": c.number, onclick: () => void drillCase(panel, user, c.id, again) }, c.number),
-            " ", lightBadge(c.clock?.light), " ", word("s_", c.status), " · ", c.category_code)))
+            " ", lightBadge(c.clock?.light), " ", word("s_", c.status), " · ", categoryLabel(c.category_code))))
       : h("p", {}, t("none")),
   );
   panel.focus();

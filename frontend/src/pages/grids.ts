@@ -4,7 +4,7 @@ import { h } from "../dom";
 import { fmtDate, fmtNumber, t, word } from "../i18n";
 import { go } from "../main";
 import { boundsOf, cityMap } from "../map";
-import { lightBadge } from "./parts";
+import { categoryLabel, lightBadge, loadCategoryNames } from "./parts";
 
 interface MyGrids {
   grids: GeoJSON.FeatureCollection;
@@ -17,7 +17,7 @@ const LIGHT_COLOUR = ["match", ["get", "light"], "red", "#c62828", "yellow", "#f
 export async function gridsPage(main: HTMLElement): Promise<void> {
   const user = await currentUser();
   if (!user) return go("#/login?next=%23%2Fmy-grids");
-  const mine = await get<MyGrids>("/api/v1/map/my-grids");
+  const [mine] = await Promise.all([get<MyGrids>("/api/v1/map/my-grids"), loadCategoryNames()]);
   const mapBox = h("div", { class: "map small", id: "grids-map" });
   main.append(
     h("h1", {}, t("my_grids_title")),
@@ -67,7 +67,7 @@ export async function gridsPage(main: HTMLElement): Promise<void> {
               return h("tr", {},
                 h("td", {}, h("a", { href: `#/case/${p.id}`, class: "case-link" }, String(p.number))),
                 h("td", {}, String(p.unit_grid ?? "")),
-                h("td", {}, String(p.category_code)),
+                h("td", {}, categoryLabel(String(p.category_code))),
                 h("td", {}, word("s_", String(p.status))),
                 h("td", {}, lightBadge(String(p.light))),
                 h("td", {}, fmtDate(p.deadline as string | null)));

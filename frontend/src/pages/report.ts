@@ -1,4 +1,4 @@
-import { ApiError, call, currentUser, get, post, webConfig, type CaseOut, type Category } from "../api";
+import { ApiError, call, callFull, currentUser, get, webConfig, type CaseOut, type Category } from "../api";
 import { h, nextId } from "../dom";
 import { currentLang, fmtBytes, t, type Key } from "../i18n";
 import { addAreas, cityMap, Marker } from "../map";
@@ -207,7 +207,7 @@ export async function reportPage(main: HTMLElement): Promise<void> {
     submit.disabled = true;
     status.textContent = t("submitting");
     try {
-      const created = await post<CaseOut>("/api/v1/cases", {
+      const reply = await callFull<CaseOut>("POST", "/api/v1/cases", {
         category_code: picked,
         channel: "web_app",
         description: description.value.trim(),
@@ -215,6 +215,10 @@ export async function reportPage(main: HTMLElement): Promise<void> {
         lat: Number(lat.value),
         address: address.value.trim(),
       });
+      const created = reply.body;
+      // The server screens a web report against open cases nearby; the numbers it names are
+      // other reporters' cases, so the citizen is told only that one exists.
+      const similar = (reply.headers.get("Possible-Duplicate-Of") ?? "").split(",").map((n) => n.trim()).filter(Boolean);
       for (const file of Array.from(photos.files ?? [])) {
         const body = new FormData();
         body.append("file", file);
@@ -223,6 +227,7 @@ export async function reportPage(main: HTMLElement): Promise<void> {
       localStorage.removeItem(DRAFT);
       status.replaceChildren(
         h("p", {}, t("report_done"), " ", h("strong", { id: "case-number" }, created.number)),
+        ...(similar.length ? [h("p", { class: "notice", id: "possible-duplicate" }, t("report_similar"))] : []),
         h("a", { href: `#/case/${created.id}` }, t("follow_case")),
       );
       form.querySelectorAll("input, textarea, select").forEach((el) => ((el as HTMLInputElement).disabled = true));

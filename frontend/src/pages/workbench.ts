@@ -3,7 +3,7 @@ import { clear, h, nextId } from "../dom";
 import { t, word, type Key } from "../i18n";
 import { go } from "../main";
 import { actionsFor, NEEDS_REASON } from "./case";
-import { caseTable } from "./parts";
+import { caseTable, loadCategoryNames } from "./parts";
 
 interface Queue {
   key: Key;
@@ -38,9 +38,10 @@ export async function workbenchPage(main: HTMLElement): Promise<void> {
     h("h1", {}, t("work_title")),
     h("p", {}, h("button", { type: "button", class: "secondary", onclick: () => go("#/work") }, t("refresh"))),
   );
-  const pages = await Promise.all(
-    mine.map((q) => get<{ items: CaseOut[] }>(`/api/v1/cases?${q.query}&limit=100&sort=created_at`)),
-  );
+  const [pages] = await Promise.all([
+    Promise.all(mine.map((q) => get<{ items: CaseOut[] }>(`/api/v1/cases?${q.query}&limit=100&sort=created_at`))),
+    loadCategoryNames(),
+  ]);
   const selected = new Map<number, CaseOut>();
   const bulk = bulkForm(user, selected);
   const nav = h("nav", { "aria-label": t("queue"), class: "queues" }, h("ul", {}));

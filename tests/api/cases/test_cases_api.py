@@ -347,3 +347,19 @@ def test_openapi_documents_every_case_endpoint(client: TestClient) -> None:
         assert f"{BASE}/{{case_id}}/{action}" in paths, action
     create_op = paths[BASE]["post"]
     assert create_op["summary"] and "examples" in str(spec["components"]["schemas"]["CaseCreate"])
+
+
+def test_a_listed_case_reads_as_the_case_itself(
+    client: TestClient, as_: dict[str, Headers]
+) -> None:
+    """The list writes its page itself (no second validation): same fields, masking, clock."""
+    case = client.post(BASE, json=body(channel="web_app")).json()
+    for who, masked in (("leader", False), ("insp", True)):
+        page = client.get(BASE, headers=as_[who])
+        assert page.status_code == 200 and page.headers["content-type"] == "application/json"
+        listed = next(c for c in page.json()["items"] if c["id"] == case["id"])
+        assert listed == client.get(f"{BASE}/{case['id']}", headers=as_[who]).json()
+        assert listed["reporter"]["masked"] is masked and listed["clock"]["light"] == "green"
+    spec = client.get("/openapi.json").json()
+    ok = spec["paths"][BASE]["get"]["responses"]["200"]["content"]["application/json"]
+    assert ok["schema"] == {"$ref": "#/components/schemas/CasePageOut"}

@@ -168,8 +168,11 @@ def test_validation_order(client: TestClient, keys: Keys, db: Database, fmt: str
         400, keys.client, description="x" * 5000, **{"attribute[nature]": "bribe"}
     )
     assert "4000" in errors(400, keys.client, description="x" * 4001)
-    assert "outside" in errors(400, keys.client, lat=str(OUTSIDE[1]), long=str(OUTSIDE[0]))
-    assert "phone" in errors(400, keys.client, phone="call me")
+    # Problems are named by Open311's fields, not the cases context's (long, not lon).
+    assert errors(400, keys.client, lat=str(OUTSIDE[1]), long=str(OUTSIDE[0])).startswith(
+        "long: the point"
+    )
+    assert errors(400, keys.client, phone="call me").startswith("phone:")
     assert "jurisdiction" in errors(404, keys.client, jurisdiction_id="sfgov.org")
     assert count(db) == 0  # nothing half-created
 

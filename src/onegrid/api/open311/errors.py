@@ -33,10 +33,19 @@ def forbidden(*descriptions: str) -> Open311Error:
     return Open311Error(403, *descriptions)
 
 
+# The cases context's field names where Open311 calls them otherwise.
+_FIELDS = {
+    "lon": "long",
+    "category_code": "service_code",
+    "reporter.email": "email",
+    "reporter.phone": "phone",
+}
+
+
 def from_domain(exc: DomainError) -> Open311Error:
     """A service's refusal in Open311 terms (every field problem becomes one error)."""
     if isinstance(exc, InvalidInput):
-        return bad_request(*(f"{p.field}: {p.message}" for p in exc.problems))
+        return bad_request(*(f"{_FIELDS.get(p.field, p.field)}: {p.message}" for p in exc.problems))
     if isinstance(exc, NotFound):
         return not_found(exc.message)
     if isinstance(exc, PermissionDenied):
