@@ -23,7 +23,9 @@ const QUEUES: Queue[] = [
   { key: "q_extension", permission: "case.extend.approve", query: "status=handling", keep: (c) => !!c.extension_pending },
   { key: "q_to_check", permission: "case.check", query: "status=to_check" },
   { key: "q_to_close", permission: "case.close", query: "status=to_close" },
-  { key: "q_overdue", permission: "case.read", query: "overdue=true" },
+  // Work that is late now: the running step's light is red (``overdue=true`` would also list
+  // cases closed late, which are history, not work).
+  { key: "q_overdue", permission: "case.read", query: "light=red" },
 ];
 
 // A report back needs a photo of its own and an extension request its own amount: those are
