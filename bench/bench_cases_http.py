@@ -33,12 +33,10 @@ from typing import Any
 
 import httpx
 import shapely
+from _pg import drop_database, fresh_database
 from sqlalchemy import create_engine, insert, text
 
 HERE = Path(__file__).resolve()
-PG_ADMIN = os.environ.get(
-    "ONEGRID_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 PASSWORD = "bench password 123"
 WEST, MID, EAST, SOUTH, NORTH = 116.30, 116.31, 116.32, 39.90, 39.92
 POINT = (116.305, 39.91)
@@ -652,25 +650,6 @@ def run_backend(name: str, url: str, data_dir: Path, args: argparse.Namespace) -
     return out
 
 
-def _pg_url() -> str | None:
-    try:
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        name = f"onegrid_bench_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
-    except Exception:  # noqa: BLE001 - no PostgreSQL: the SQLite figures stand alone
-        return None
-
-
-def _drop_pg(url: str) -> None:
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
-    admin.dispose()
-
-
 def report(name: str, r: dict[str, Any]) -> None:
     c, b, t = r["create"], r["bare"], r["transition"]
     print(f"\n== {name} ==")
@@ -749,14 +728,14 @@ def main() -> None:
             results["sqlite"] = run_backend(
                 "sqlite", f"sqlite:///{sqlite_dir}/onegrid.sqlite3", sqlite_dir, args
             )
-        pg = None if args.no_pg else _pg_url()
+        pg = None if args.no_pg else fresh_database("onegrid_bench")
         if pg:
             pg_dir = Path(tmp) / "pg"
             pg_dir.mkdir()
             try:
                 results["postgresql"] = run_backend("postgresql", pg, pg_dir, args)
             finally:
-                _drop_pg(pg)
+                drop_database(pg)
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
     for name, r in results.items():
         report(name, r)

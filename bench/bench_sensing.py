@@ -45,10 +45,10 @@ import orjson
 import paho.mqtt.client as mqtt
 import psycopg
 import shapely
+from _pg import drop_database, fresh_database
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
-from sqlalchemy import create_engine, text
 
 from onegrid.assets import services as assets
 from onegrid.core.clock import SystemClock
@@ -67,9 +67,6 @@ from onegrid.sensing.settings import SensingSettings
 from onegrid.sensing.store import Written
 
 WEST, EAST, SOUTH, NORTH = 116.30, 116.34, 39.90, 39.93
-PG_ADMIN = os.environ.get(
-    "ONEGRID_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 DEVICES = 2000
 COVERS = 200
 GATEWAY_ENTRIES = 50
@@ -434,26 +431,6 @@ def latency(db: Database, port: int, rate: float, seconds: float) -> dict[str, f
     }
 
 
-def pg_database() -> str | None:
-    """A fresh PostgreSQL database for the run, or None if none answers."""
-    try:
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        name = f"onegrid_bench_sensing_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
-    except Exception:  # noqa: BLE001 - no PostgreSQL: the SQLite figures stand alone
-        return None
-
-
-def drop_pg(url: str) -> None:
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
-    admin.dispose()
-
-
 def load() -> str:
     one, five, _fifteen = os.getloadavg()
     return f"load {one:.1f}/{five:.1f}"
@@ -515,12 +492,12 @@ def main() -> None:
     )
     try:
         run_backend("sqlite", f"sqlite:///{root / 'onegrid.sqlite3'}", root, port, args)
-        pg = None if args.no_pg else pg_database()
+        pg = None if args.no_pg else fresh_database("onegrid_bench_sensing")
         if pg:
             try:
                 run_backend("postgresql", pg, root, port, args)
             finally:
-                drop_pg(pg)
+                drop_database(pg)
     finally:
         broker.terminate()
         broker.wait(10)

@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from onegrid.cases.domain.calendar import WorkingCalendar
 from onegrid.cases.domain.timelimits import TimeLimitBook, build_time_limit_book
 from onegrid.core.errors import FieldProblem, InvalidInput
+from onegrid.core.yamlfile import read_yaml
 
 DATA = Path(__file__).resolve().parent / "data"
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -42,18 +42,6 @@ class CasesSettings(BaseSettings):
 @lru_cache(maxsize=1)
 def cases_settings() -> CasesSettings:
     return CasesSettings()
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InvalidInput.one("file", "readable", f"cannot read {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise InvalidInput.one("file", "yaml", f"{path} is not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise InvalidInput.one("file", "mapping", f"{path} must hold a mapping at the top")
-    return data
 
 
 def _day(value: Any, where: str, problems: list[FieldProblem]) -> date | None:
@@ -161,8 +149,8 @@ def case_rules(timezone: str = "Asia/Shanghai", settings: CasesSettings | None =
     with _lock:
         found = _rules.get(key)
         if found is None:
-            calendar = build_calendar(_read_yaml(s.calendar_file), timezone)
-            book = build_time_limit_book(_read_yaml(s.time_limits_file))
+            calendar = build_calendar(read_yaml(s.calendar_file), timezone)
+            book = build_time_limit_book(read_yaml(s.time_limits_file))
             found = CaseRules(calendar, book, s)
             _rules[key] = found
     return found

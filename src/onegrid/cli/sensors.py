@@ -191,9 +191,9 @@ def rules_load(
 ) -> None:
     """Store alert rules (all checked first: one bad rule stores none)."""
     from onegrid.core.clock import SystemClock
+    from onegrid.core.yamlfile import read_yaml
     from onegrid.schema import migrate
     from onegrid.sensing import services
-    from onegrid.sensing.config import read_yaml
 
     settings = settings_or_exit()
     db = open_database(settings)

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
-import yaml
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from onegrid.core.errors import InvalidInput
+from onegrid.core.yamlfile import read_yaml
 from onegrid.dispatch.duplicates.domain import DuplicateRules
 from onegrid.dispatch.hotline.domain import HotlineRules
 
@@ -35,18 +33,6 @@ class DispatchSettings(BaseSettings):
 @lru_cache(maxsize=1)
 def dispatch_settings() -> DispatchSettings:
     return DispatchSettings()
-
-
-def read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InvalidInput.one("file", "readable", f"cannot read {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise InvalidInput.one("file", "yaml", f"{path} is not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise InvalidInput.one("file", "mapping", f"{path} must hold a mapping at the top")
-    return data
 
 
 @lru_cache(maxsize=4)

@@ -6,26 +6,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from onegrid.core.errors import InvalidInput
+from onegrid.core.yamlfile import read_yaml
 from onegrid.sensing.domain.devices import DeviceKind, parse_kinds
 from onegrid.sensing.settings import SensingSettings, sensing_settings
 
 _lock = threading.Lock()
 _kinds: dict[Path, dict[str, DeviceKind]] = {}
-
-
-def read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InvalidInput.one("file", "readable", f"cannot read {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise InvalidInput.one("file", "yaml", f"{path} is not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise InvalidInput.one("file", "mapping", f"{path} must hold a mapping at the top")
-    return data
 
 
 def device_kinds(settings: SensingSettings | None = None) -> dict[str, DeviceKind]:

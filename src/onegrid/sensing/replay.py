@@ -30,7 +30,7 @@ import pandas as pd  # type: ignore[import-untyped]
 
 from onegrid.core.clock import FixedClock
 from onegrid.core.errors import FieldProblem, InvalidInput
-from onegrid.sensing.config import read_yaml
+from onegrid.core.yamlfile import read_yaml
 from onegrid.sensing.domain.engine import AlertEvent, Change
 from onegrid.sensing.ingest.pipeline import Message, Outcome, Pipeline
 from onegrid.sensing.settings import DATA

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from onegrid.core.clock import Clock
 from onegrid.core.errors import FieldProblem, InvalidInput, NotFound
-from onegrid.dispatch.config import read_yaml
+from onegrid.core.yamlfile import read_yaml
 from onegrid.dispatch.duplicates.domain import bigrams, similarity
 from onegrid.dispatch.models import KnowledgeAnswerRow
 
