@@ -1,8 +1,10 @@
 """Component import: a million rows from CSV into SQLite, checked, located and written.
 
-Run: ``python bench/bench_components.py [--rows N] [--batch-size N]`` (default 1,000,000 rows,
-about a minute and a half). It builds the synthetic demo city (5 districts with 6-digit codes,
-60 communities, H3 unit grids) through the grid services in a fresh SQLite file, writes N valid
+Run: ``python bench/bench_components.py [--rows N] [--batch-size N] [--pg]`` (default 1,000,000
+rows, about a minute and a half; ``--pg`` runs on a throw-away PostgreSQL database instead of
+SQLite, its raw limit psycopg ``COPY`` of the same rows into a table of the same layout). It
+builds the synthetic demo city (5 districts with 6-digit codes, 60 communities, H3 unit grids)
+through the grid services in a fresh SQLite file, writes N valid
 components over it to a CSV file, and then measures, in the same run:
 
 - the full ``onegrid import components`` path (``import_components_file``: stream the CSV, check
@@ -22,6 +24,7 @@ import argparse
 import contextlib
 import csv
 import json
+import os
 import resource
 import sqlite3
 import tempfile
@@ -31,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 import shapely
+from _pg import PG_ADMIN, drop_database, fresh_database
 
 from onegrid.assets import queries as assets_queries
 from onegrid.assets import services as assets
@@ -199,50 +203,99 @@ def bare_insert(source: Path, target: Path, batch: int) -> tuple[float, float]:
     return spent, cpu
 
 
+def bare_copy(url: str, batch: int) -> tuple[float, float]:
+    """Seconds (wall, CPU) of psycopg ``COPY`` of the rows the import wrote into an empty
+    table of the same layout and indexes, in the same batches, one transaction."""
+    import psycopg
+
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    names = ", ".join(COLUMNS)
+    with psycopg.connect(dsn) as con:
+        rows = con.execute(f"SELECT {names} FROM components ORDER BY id").fetchall()
+        con.execute("CREATE TABLE bare (LIKE components INCLUDING ALL)")
+        con.commit()
+        started, started_cpu = time.perf_counter(), time.process_time()
+        with con.cursor() as cursor:
+            for start in range(0, len(rows), batch):
+                with cursor.copy(f"COPY bare ({names}) FROM STDIN") as copy:
+                    for row in rows[start : start + batch]:
+                        copy.write_row(row)
+        con.commit()
+        return time.perf_counter() - started, time.process_time() - started_cpu
+
+
+def report(label: str, rows: int, seconds: float, cpu: float) -> tuple[float, float]:
+    rate, cpu_rate = rows / seconds, rows / cpu
+    print(
+        f"{label:45} {rate:>10,.0f} rows/s  ({seconds:.1f} s wall)"
+        f"   {cpu_rate:>10,.0f} rows/CPU-s  ({cpu:.1f} s CPU)"
+    )
+    return rate, cpu_rate
+
+
+def load() -> str:
+    return " ".join(f"{v:.1f}" for v in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--batch-size", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=20261122)
+    parser.add_argument("--pg", action="store_true", help="PostgreSQL instead of SQLite")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-components-") as tmp_name:
-        tmp = Path(tmp_name)
-        started = time.perf_counter()
+    print(f"bench_components  {args.rows:,} rows  load average {load()}")
+    pg_url = fresh_database("bench_components") if args.pg else None
+    if args.pg and pg_url is None:
+        raise SystemExit("no PostgreSQL answers at " + PG_ADMIN)
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-components-") as tmp_name:
+            run(args, Path(tmp_name), pg_url)
+    finally:
+        if pg_url is not None:
+            drop_database(pg_url)
+    print(f"load average at end {load()}")
+
+
+def run(args: argparse.Namespace, tmp: Path, pg_url: str | None) -> None:
+    started = time.perf_counter()
+    if pg_url is None:
         db = fresh_db(tmp / "onegrid.sqlite3")
-        build_city(db, tmp, args.seed)
-        csv_path = tmp / "components.csv"
-        write_rows(db, csv_path, args.rows, args.seed)
-        print(
-            f"setup: city + {args.rows:,} rows of CSV ({csv_path.stat().st_size / 1e6:,.0f} MB)"
-            f" in {time.perf_counter() - started:.1f} s"
-        )
+    else:
+        db = Database(make_engine(pg_url))
+        migrate(db.engine)
+    build_city(db, tmp, args.seed)
+    csv_path = tmp / "components.csv"
+    write_rows(db, csv_path, args.rows, args.seed)
+    print(
+        f"setup: city + {args.rows:,} rows of CSV ({csv_path.stat().st_size / 1e6:,.0f} MB)"
+        f" in {time.perf_counter() - started:.1f} s"
+    )
 
-        clear_locator_cache()  # the import builds its locator, as a fresh process would
-        options = ComponentImportOptions(on_error=OnError.REFUSE, batch_size=args.batch_size)
-        reset_peak_rss()
-        started_cpu = time.process_time()
-        report = import_components_file(db, csv_path, CLOCK, options)
-        import_cpu = time.process_time() - started_cpu
-        peak = peak_rss_mb()
-        assert report.ok and report.written == args.rows, report.render()
-        db.engine.dispose()
+    clear_locator_cache()  # the import builds its locator, as a fresh process would
+    options = ComponentImportOptions(on_error=OnError.REFUSE, batch_size=args.batch_size)
+    reset_peak_rss()
+    started_cpu = time.process_time()
+    result = import_components_file(db, csv_path, CLOCK, options)
+    import_cpu = time.process_time() - started_cpu
+    peak = peak_rss_mb()
+    assert result.ok and result.written == args.rows, result.render()
+    db.engine.dispose()
 
-        bare, bare_cpu = bare_insert(tmp / "onegrid.sqlite3", tmp / "bare.sqlite3", args.batch_size)
-        ours_rate, bare_rate = args.rows / report.seconds, args.rows / bare
-        ours_cpu_rate, bare_cpu_rate = args.rows / import_cpu, args.rows / bare_cpu
-        print(
-            f"import components (check + locate + insert): {ours_rate:>10,.0f} rows/s"
-            f"  ({report.seconds:.1f} s wall)   {ours_cpu_rate:>10,.0f} rows/CPU-s"
-            f"  ({import_cpu:.1f} s CPU)"
-        )
-        print(
-            f"raw limit (sqlite3 executemany, same rows):  {bare_rate:>10,.0f} rows/s"
-            f"  ({bare:.1f} s wall)   {bare_cpu_rate:>10,.0f} rows/CPU-s  ({bare_cpu:.1f} s CPU)"
-        )
-        print(
-            f"ratio {ours_rate / bare_rate:.2f} wall, {ours_cpu_rate / bare_cpu_rate:.2f} CPU"
-            f"   peak RSS during import {peak:,.0f} MB"
-        )
+    ours = report(
+        "import components (check + locate + insert):", args.rows, result.seconds, import_cpu
+    )
+    if pg_url is None:
+        bare = bare_insert(tmp / "onegrid.sqlite3", tmp / "bare.sqlite3", args.batch_size)
+        label = "raw limit (sqlite3 executemany, same rows):"
+    else:
+        bare = bare_copy(pg_url, args.batch_size)
+        label = "raw limit (psycopg COPY, same rows):"
+    limit = report(label, args.rows, *bare)
+    print(
+        f"ratio {ours[0] / limit[0]:.2f} wall, {ours[1] / limit[1]:.2f} CPU"
+        f"   peak RSS during import {peak:,.0f} MB"
+    )
 
 
 if __name__ == "__main__":

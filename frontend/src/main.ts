@@ -4,14 +4,10 @@ import { clear, h } from "./dom";
 import { applyLang, currentLang, setLang, setZone, t, type Key } from "./i18n";
 import { homePage } from "./pages/home";
 import { loginPage } from "./pages/login";
-import { reportPage } from "./pages/report";
 import { minePage } from "./pages/mine";
 import { casePage } from "./pages/case";
 import { workbenchPage } from "./pages/workbench";
-import { commandPage } from "./pages/command";
-import { hotlinePage } from "./pages/hotline";
-import { gridsPage } from "./pages/grids";
-import { adminPage, isAdmin } from "./pages/admin";
+import { isAdmin } from "./roles";
 
 export interface Route {
   path: string;
@@ -20,18 +16,30 @@ export interface Route {
 
 type Page = (main: HTMLElement, route: Route) => Promise<void> | void;
 
-const PAGES: [RegExp, Page][] = [
-  [/^\/$/, homePage],
-  [/^\/login$/, loginPage],
-  [/^\/report$/, reportPage],
-  [/^\/mine$/, minePage],
-  [/^\/case\/\d+$/, casePage],
-  [/^\/work$/, workbenchPage],
-  [/^\/command$/, commandPage],
-  [/^\/hotline$/, hotlinePage],
-  [/^\/my-grids$/, gridsPage],
-  [/^\/admin$/, adminPage],
+// The pages with a map (and the admin pages, which have one) come in their own chunks with
+// MapLibre (most of the bundle's weight): the other pages start without parsing it, and a map
+// page's chunk loads while its header does.
+type Loader = () => Promise<Page>;
+const ready = (page: Page): Loader => () => Promise.resolve(page);
+const PAGES: [RegExp, Loader][] = [
+  [/^\/$/, ready(homePage)],
+  [/^\/login$/, ready(loginPage)],
+  [/^\/report$/, () => import("./pages/report").then((m) => m.reportPage)],
+  [/^\/mine$/, ready(minePage)],
+  [/^\/case\/\d+$/, ready(casePage)],
+  [/^\/work$/, ready(workbenchPage)],
+  [/^\/command$/, () => import("./pages/command").then((m) => m.commandPage)],
+  [/^\/hotline$/, () => import("./pages/hotline").then((m) => m.hotlinePage)],
+  [/^\/my-grids$/, () => import("./pages/grids").then((m) => m.gridsPage)],
+  [/^\/admin$/, () => import("./pages/admin").then((m) => m.adminPage)],
 ];
+
+/** Staff are likely to open a map page next: fetch its code while the browser is idle. */
+function warmMapPages(): void {
+  const warm = (): void => void import("./map").catch(() => undefined);
+  if ("requestIdleCallback" in window) window.requestIdleCallback(warm, { timeout: 3000 });
+  else setTimeout(warm, 1000);
+}
 
 function parse(): Route {
   const raw = location.hash.replace(/^#/, "") || "/";
@@ -125,13 +133,16 @@ async function render(): Promise<void> {
   const route = parse();
   const main = document.getElementById("main")!;
   document.body.dataset.page = route.path.split("/")[1] || "home";
+  const loading = (PAGES.find(([re]) => re.test(route.path))?.[1] ?? ready(homePage))();
   await header();
   if (ticket !== rendering) return;
-  clear(main);
-  const page = PAGES.find(([re]) => re.test(route.path))?.[1] ?? homePage;
   try {
+    const page = await loading;
+    if (ticket !== rendering) return;
+    clear(main);
     await page(main, route);
   } catch (err) {
+    clear(main);
     main.append(h("p", { class: "error", role: "alert" }, `${t("error")}: ${String(err)}`));
   }
 }
@@ -147,4 +158,6 @@ window.addEventListener("hashchange", () => void render());
 void webConfig()
   .then((c) => setZone(c.timezone))
   .catch(() => undefined)
-  .finally(() => void render());
+  .finally(() => {
+    void render().then(warmMapPages);
+  });

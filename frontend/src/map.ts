@@ -5,6 +5,11 @@ import "maplibre-gl/dist/maplibre-gl.css";
 import { get, webConfig } from "./api";
 import { t } from "./i18n";
 
+// MapLibre parses its tiles in web workers whose start (their own copy of the library) took a
+// second of a loaded machine's time before the command centre's first frame: start them as
+// soon as this chunk is here (main.ts fetches it while the browser idles), not with a map.
+maplibregl.prewarm();
+
 export type Map = maplibregl.Map;
 export const { Marker } = maplibregl;
 
@@ -31,7 +36,9 @@ async function baseStyle(): Promise<string | StyleSpec> {
   return cfg.basemap_url;
 }
 
-export async function cityMap(container: HTMLElement): Promise<Map> {
+/** A map of the city, constructed but perhaps not loaded yet: a page may place the camera
+ * and ask for its data while the style and the first frame are prepared. */
+export async function newCityMap(container: HTMLElement): Promise<Map> {
   container.setAttribute("role", "region");
   container.setAttribute("aria-label", t("map_label"));
   const map = new maplibregl.Map({
@@ -42,10 +49,21 @@ export async function cityMap(container: HTMLElement): Promise<Map> {
     attributionControl: false,
   });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
-  await new Promise<void>((resolve) => {
-    if (map.loaded()) resolve();
-    else map.once("load", () => resolve());
-  });
+  // Listened for at once: "load" fires only once, perhaps while the page awaits its data.
+  ready.set(map, new Promise<void>((resolve) => map.once("load", () => resolve())));
+  return map;
+}
+
+const ready = new WeakMap<Map, Promise<void>>();
+
+/** Resolves when the map's style is loaded and its first frame drawn. */
+export function loaded(map: Map): Promise<void> {
+  return ready.get(map) ?? Promise.resolve();
+}
+
+export async function cityMap(container: HTMLElement): Promise<Map> {
+  const map = await newCityMap(container);
+  await loaded(map);
   return map;
 }
 
@@ -55,12 +73,30 @@ const AREA_STYLE: Record<string, { color: string; width: number }> = {
   community: { color: "#8d99ae", width: 0.6 },
 };
 
+const areaDocs = new globalThis.Map<string, Promise<GeoJSON.FeatureCollection>>();
+
+/** A level's boundaries, asked once per page load (they change only when the grid does). */
+export function areaDoc(level: string): Promise<GeoJSON.FeatureCollection> {
+  let doc = areaDocs.get(level);
+  if (!doc) {
+    const tolerance = level === "district" ? 30 : 10;
+    doc = get<GeoJSON.FeatureCollection>(`/api/v1/areas.geojson?level=${level}&tolerance=${tolerance}`);
+    doc.catch(() => areaDocs.delete(level));
+    areaDocs.set(level, doc);
+  }
+  return doc;
+}
+
 /** Add a level's boundaries as a line layer; fit the map to the districts. */
 export async function addAreas(map: Map, level: string, fit = false): Promise<GeoJSON.FeatureCollection> {
-  const tolerance = level === "district" ? 30 : 10;
-  const doc = await get<GeoJSON.FeatureCollection>(
-    `/api/v1/areas.geojson?level=${level}&tolerance=${tolerance}`,
-  );
+  const doc = await areaDoc(level);
+  drawAreas(map, level, doc);
+  if (fit && doc.features.length) map.fitBounds(boundsOf(doc.features), { padding: 20, animate: false });
+  return doc;
+}
+
+/** Draw boundaries already fetched (the map must be loaded). */
+export function drawAreas(map: Map, level: string, doc: GeoJSON.FeatureCollection): void {
   const id = `areas-${level}`;
   map.addSource(id, { type: "geojson", data: doc });
   if (level === "district") {
@@ -78,8 +114,6 @@ export async function addAreas(map: Map, level: string, fit = false): Promise<Ge
     source: id,
     paint: { "line-color": style.color, "line-width": style.width },
   });
-  if (fit && doc.features.length) map.fitBounds(boundsOf(doc.features), { padding: 20, animate: false });
-  return doc;
 }
 
 export function boundsOf(features: GeoJSON.Feature[]): maplibregl.LngLatBounds {

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,12 +57,19 @@ class Server:
 
 @pytest.fixture(scope="session")
 def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with serve_city(tmp_path_factory.mktemp("web-city")) as server:
+        yield server
+
+
+@contextmanager
+def serve_city(data: Path) -> Iterator[Server]:
+    """A fresh browser city in ``data`` and a uvicorn server over it, stopped on exit (a test
+    that changes the grid itself gets its own, so the shared city stays as the others expect)."""
     need(
         (BUILT / "index.html").is_file(),
         "the built web front end",
         "install Node.js 20+ and run `make web` (src/onegrid/web/static/dist/ is missing)",
     )
-    data = tmp_path_factory.mktemp("web-city")
     db = Database(make_engine(f"sqlite:///{(data / 'onegrid.sqlite3').as_posix()}"))
     migrate(db.engine)
     with db.unit_of_work() as session:

@@ -148,12 +148,33 @@ def test_drill_down_heat_my_grids_and_hotspots(
     # The inspector's grids: the west subdistrict's, with the five open cases in them.
     inspector = _token(client, "inspector")
     mine = client.get("/api/v1/map/my-grids", headers=inspector).json()
-    grids = mine["grids"]["features"]
-    assert grids and all(g["properties"]["code"].startswith("110101") for g in grids)
-    assert sum(g["properties"]["open"] for g in grids) == 5
+    grids = mine["grids"]
+    assert grids and all(g["code"].startswith("110101") for g in grids)
+    assert sum(g["open"] for g in grids) == 5
     assert len(mine["cases"]["features"]) == 5 and mine["truncated"] is False
+    urgent = client.get("/api/v1/map/my-grids", params={"limit": 2}, headers=inspector).json()
+    assert len(urgent["cases"]["features"]) == 2 and urgent["truncated"] is True
+    # The shapes come once and are then revalidated: the same ETag answers 304 with no body.
+    shapes = client.get("/api/v1/map/my-grids/shapes", headers=inspector)
+    assert shapes.status_code == 200, shapes.text
+    assert {f["properties"]["code"] for f in shapes.json()["features"]} == {
+        g["code"] for g in grids
+    }
+    etag = shapes.headers["etag"]
+    revalidated = client.get(
+        "/api/v1/map/my-grids/shapes", headers={**inspector, "If-None-Match": etag}
+    )
+    assert revalidated.status_code == 304 and revalidated.content == b""
     nobody = client.get("/api/v1/map/my-grids", headers=leader).json()  # patrols no grid
-    assert nobody["grids"]["features"] == [] and nobody["cases"]["features"] == []
+    assert nobody["grids"] == [] and nobody["cases"]["features"] == []
+    none = client.get("/api/v1/map/my-grids/shapes", headers=leader)
+    assert none.json()["features"] == [] and none.headers["etag"] != etag
+    # An answer is reused only while no case is written: a new one counts at once.
+    with db.unit_of_work() as session:
+        _report(session, staff, clock, rules, 116.302)
+    again = client.get("/api/v1/map/my-grids", headers=inspector).json()
+    assert sum(g["open"] for g in again["grids"]) == 6
+    assert len(again["cases"]["features"]) == 6
 
     # Hotspots come from the analytics lake (none built here) and need analytics.read.
     r = client.get("/api/v1/map/hotspots", params={"category": "e0102"}, headers=leader)
@@ -164,7 +185,7 @@ def test_drill_down_heat_my_grids_and_hotspots(
 
     # The heat of the period: reported cases as weighted points; older ones drop out.
     heat = client.get("/api/v1/map/heat", params={"days": 7, "resolution": 9}).json()
-    assert heat["total"] == 6 and heat["days"] == 7
+    assert heat["total"] == 7 and heat["days"] == 7
     assert all(f["geometry"]["type"] == "Point" for f in heat["features"])
     clock.advance(timedelta(days=8))
     assert client.get("/api/v1/map/heat", params={"days": 7}).json()["total"] == 0
@@ -177,8 +198,8 @@ def test_drill_down_heat_my_grids_and_hotspots(
     for item in items:
         one = client.get(f"/api/v1/cases/{item['id']}", headers=leader).json()
         assert item["light"] == one["clock"]["light"] == "red"
-    late = client.get("/api/v1/map/my-grids", headers=inspector).json()["grids"]["features"]
-    assert sum(g["properties"]["red"] for g in late) == 5
+    late = client.get("/api/v1/map/my-grids", headers=inspector).json()["grids"]
+    assert sum(g["red"] for g in late) == 6
 
 
 def test_admin_reads_and_checks_the_rule_files(

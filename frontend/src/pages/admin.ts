@@ -5,6 +5,9 @@ import { ApiError, call, currentUser, get, post, type Category, type Me } from "
 import { clear, h, nextId } from "../dom";
 import { currentLang, fmtDate, fmtNumber, t, type Key } from "../i18n";
 import { go, type Route } from "../main";
+import { calendarTab, timeLimitsTab } from "./admin_rules";
+import { gridTab } from "./admin_grid";
+import { routingTab } from "./admin_routing";
 
 interface Grant {
   role: string;
@@ -49,6 +52,8 @@ const TABS: [string, Key, string][] = [
   ["time-limits", "adm_time_limits", "config.admin"],
   ["calendar", "adm_calendar", "config.admin"],
   ["api-keys", "adm_api_keys", "people.admin"],
+  ["grid", "adm_grid", "grid.admin"],
+  ["routing", "adm_routing", "grid.admin"],
 ];
 
 const HUMAN_ROLES = ["citizen", "inspector", "registrar", "shift_leader", "dispatcher", "department_handler", "hotline_operator", "analyst", "district_admin", "city_admin"];
@@ -83,6 +88,8 @@ export async function adminPage(main: HTMLElement, route: Route): Promise<void> 
     "time-limits": timeLimitsTab,
     calendar: calendarTab,
     "api-keys": apiKeysTab,
+    grid: gridTab,
+    routing: routingTab,
   };
   await draw[tab](body);
 }
@@ -324,110 +331,7 @@ async function categoriesTab(box: HTMLElement): Promise<void> {
   draw();
 }
 
-// --- time limits and the working calendar ---------------------------------------------------------
-
-interface LimitVersionDoc {
-  version: string;
-  valid_from: string;
-  defaults?: Record<string, string>;
-  rules?: Record<string, string>[];
-}
-
-async function timeLimitsTab(box: HTMLElement): Promise<void> {
-  const doc = await get<{ file: string; in_force: string; document: { name?: string; max_extensions?: number; versions?: LimitVersionDoc[]; region_classes?: { default?: string; areas?: Record<string, string> } } }>("/api/v1/admin/time-limits");
-  const d = doc.document;
-  box.append(
-    h("p", {}, t("limits_in_force", { version: doc.in_force, file: doc.file }), " ", t("max_extensions", { n: String(d.max_extensions ?? "") })),
-    h("p", { class: "hint" }, t("limits_hint")),
-  );
-  for (const v of d.versions ?? []) {
-    const steps = ["dispatch", "handle", "check"];
-    box.append(
-      h("section", { "data-version": v.version, "aria-labelledby": `v-${v.version}` },
-        h("h2", { id: `v-${v.version}` }, `${t("version")} ${v.version} · ${t("valid_from")} ${v.valid_from}`, v.version === doc.in_force ? ` (${t("in_force")})` : ""),
-        h("table", { class: "cases" },
-          h("caption", {}, t("limits_rules")),
-          h("thead", {}, h("tr", {}, [t("category"), t("urgency"), t("region"), ...steps.map((s) => t(`step_${s}` as Key))].map((x) => h("th", { scope: "col" }, x)))),
-          h("tbody", {},
-            h("tr", { class: "defaults" }, h("td", {}, "*"), h("td", {}, "*"), h("td", {}, "*"), steps.map((s) => h("td", {}, v.defaults?.[s] ?? ""))),
-            (v.rules ?? []).map((r) => h("tr", {}, h("td", {}, r.category ?? "*"), h("td", {}, r.urgency ?? "*"), h("td", {}, r.region ?? "*"),
-              steps.map((s) => h("td", {}, r[s] ?? "")))))),
-      ),
-    );
-  }
-  const regions = Object.entries(d.region_classes?.areas ?? {});
-  box.append(h("p", {}, `${t("region_classes")}: ${t("default")} ${d.region_classes?.default ?? ""}; `, regions.map(([a, c]) => `${a} ${c}`).join(", ")));
-  box.append(checker("/api/v1/admin/time-limits/check", d, (r: { in_force: string; versions: { version: string }[] }) =>
-    t("check_ok_limits", { versions: r.versions.map((v) => v.version).join(", "), version: r.in_force })));
-}
-
-interface CalendarOut {
-  file: string;
-  name: string;
-  timezone: string;
-  weekend: string[];
-  working_periods: string[][];
-  day_hours: number;
-  years: { year: number; holidays: { name: string; name_zh: string | null; first: string; last: string }[]; make_up_working_days: string[]; working_days: number }[];
-}
-
-async function calendarTab(box: HTMLElement): Promise<void> {
-  const cal = await get<CalendarOut>("/api/v1/admin/calendar");
-  box.append(
-    h("p", {}, `${cal.name} (${cal.file}, ${cal.timezone})`),
-    h("dl", { class: "facts" },
-      h("dt", {}, t("working_periods")), h("dd", {}, cal.working_periods.map((p) => p.join("–")).join(", "), ` (${fmtNumber(cal.day_hours)} h)`),
-      h("dt", {}, t("weekend")), h("dd", {}, cal.weekend.join(", "))),
-  );
-  for (const y of cal.years) {
-    box.append(h("section", { "data-year": y.year, "aria-labelledby": `y-${y.year}` },
-      h("h2", { id: `y-${y.year}` }, `${y.year}: ${t("working_days_n", { n: fmtNumber(y.working_days) })}`),
-      h("table", { class: "cases" },
-        h("caption", {}, t("holidays")),
-        h("thead", {}, h("tr", {}, [t("holiday"), t("from"), t("to")].map((x) => h("th", { scope: "col" }, x)))),
-        h("tbody", {}, y.holidays.map((x) => h("tr", {}, h("td", {}, currentLang() === "zh" ? x.name_zh ?? x.name : x.name), h("td", {}, x.first), h("td", {}, x.last))))),
-      h("p", {}, `${t("make_up_days")}: ${y.make_up_working_days.join(", ") || t("none")}`)));
-  }
-  box.append(checker("/api/v1/admin/calendar/check", {
-    name: cal.name, weekend: cal.weekend, working_periods: cal.working_periods,
-    years: Object.fromEntries(cal.years.map((y) => [String(y.year), {
-      holidays: y.holidays.map((x) => ({ name: x.name, name_zh: x.name_zh, from: x.first, to: x.last })),
-      make_up_working_days: y.make_up_working_days,
-    }])),
-  }, (r: CalendarOut) => t("check_ok_calendar", { years: r.years.map((y) => `${y.year} (${y.working_days})`).join(", ") })));
-}
-
-/** Edit a copy of the document and have the server check it: every broken rule is listed. */
-function checker<T>(path: string, doc: unknown, ok: (r: T) => string): HTMLElement {
-  const area = h("textarea", { id: nextId("doc"), name: "document", rows: 14, class: "code", spellcheck: false }, JSON.stringify(doc, null, 2));
-  const out = h("div", { id: "check-result", "aria-live": "polite" });
-  const form = h("form", { class: "action", novalidate: true, "data-form": "check" },
-    h("h2", {}, t("check_title")), h("p", { class: "hint" }, t("check_hint")),
-    h("label", { for: area.id }, t("document")), area, out, h("button", { type: "submit" }, t("check_do")));
-  form.addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    clear(out);
-    let body: unknown;
-    try {
-      body = JSON.parse(area.value);
-    } catch (err) {
-      out.append(h("p", { class: "field-error", "data-ok": "false" }, `${t("not_json")}: ${String(err)}`));
-      area.setAttribute("aria-invalid", "true");
-      return;
-    }
-    area.removeAttribute("aria-invalid");
-    try {
-      const r = await post<T>(path, body);
-      out.append(h("p", { role: "status", "data-ok": "true" }, ok(r)));
-    } catch (err) {
-      const problems = err instanceof ApiError ? err.problems : [];
-      area.setAttribute("aria-invalid", "true");
-      out.append(h("p", { class: "field-error", "data-ok": "false" }, err instanceof ApiError ? err.detail || err.title : String(err)),
-        h("ul", { class: "problems" }, problems.map((p) => h("li", {}, h("code", {}, p.field), ` ${p.message} (${p.rule})`))));
-    }
-  });
-  return form;
-}
+// The time limits and the working calendar are edited in ./admin_rules.ts.
 
 // --- API keys ------------------------------------------------------------------------------------
 

@@ -2,7 +2,8 @@ import { categories, currentUser, get, type CaseOut, type Me } from "../api";
 import { clear, h } from "../dom";
 import { cityToday, currentLang, fmtDate, fmtNumber, t, word, type Key } from "../i18n";
 import { go } from "../main";
-import { addAreas, boundsOf, cityMap, setVisible, type Map } from "../map";
+import type maplibregl from "maplibre-gl";
+import { areaDoc, boundsOf, drawAreas, loaded, newCityMap, setVisible, type Map } from "../map";
 import { caseView } from "./case";
 import { categoryLabel, lightBadge, loadCategoryNames } from "./parts";
 
@@ -63,6 +64,16 @@ function setData(map: Map, id: string, doc: unknown): void {
   (map.getSource(id) as Source)?.setData?.(doc);
 }
 
+/** Communities are many and hidden at first: their boundaries are fetched and drawn when
+ * first shown, not before the first render. */
+async function showLayer(map: Map, ids: string[], visible: boolean): Promise<void> {
+  if (visible && ids[0] === "areas-community" && !map.getSource("areas-community")) {
+    drawAreas(map, "community", await areaDoc("community"));
+    map.moveLayer("areas-community", "heat");
+  }
+  setVisible(map, ids, visible);
+}
+
 /** The busiest cells in view, as buttons: the drill-down without a mouse. */
 function listBusiest(doc: GeoJSON.FeatureCollection, box: HTMLElement, open: (cell: string) => void): void {
   const cells = doc.features
@@ -83,11 +94,24 @@ function listBusiest(doc: GeoJSON.FeatureCollection, box: HTMLElement, open: (ce
 let busyBox: HTMLElement | null = null;
 let openCell: (cell: string) => void = () => undefined;
 
-async function loadCells(map: Map): Promise<void> {
+type Cells = GeoJSON.FeatureCollection & { total: number; resolution: number };
+
+/** The zoom at which ``fitBounds`` shows ``b`` in a box of ``w`` × ``h`` pixels (Web
+ * Mercator, 512-pixel tiles): the first view's cells can be asked for before the map exists. */
+function fitZoom(b: maplibregl.LngLatBounds, w: number, h: number, pad: number): number {
+  const y = (lat: number): number => Math.log(Math.tan(Math.PI / 4 + (lat * Math.PI) / 360)) / (2 * Math.PI);
+  const across = (b.getEast() - b.getWest()) / 360;
+  const high = y(b.getNorth()) - y(b.getSouth());
+  return Math.min(Math.log2((w - 2 * pad) / (512 * across)), Math.log2((h - 2 * pad) / (512 * high)));
+}
+
+function askCells(map: Map): Promise<Cells> {
+  return get<Cells>(`/api/v1/map/cells?resolution=${resolutionFor(map.getZoom())}&bbox=${bboxOf(map)}`);
+}
+
+async function loadCells(map: Map, asked?: Promise<Cells>): Promise<void> {
   const t0 = performance.now();
-  const doc = await get<GeoJSON.FeatureCollection & { total: number; resolution: number }>(
-    `/api/v1/map/cells?resolution=${resolutionFor(map.getZoom())}&bbox=${bboxOf(map)}`,
-  );
+  const doc = await (asked ?? askCells(map));
   setData(map, "cells", doc);
   if (busyBox) listBusiest(doc, busyBox, openCell);
   const top = Math.max(1, ...doc.features.map((f) => Number(f.properties?.total ?? 0)));
@@ -124,7 +148,13 @@ export async function commandPage(main: HTMLElement): Promise<void> {
   const user = await currentUser();
   if (!user) return go("#/login?next=%23%2Fcommand");
   const started = performance.now();
-  const namesLoaded = loadCategoryNames(); // fetched while the map loads
+  performance.mark("command:start");
+  // Everything the first view needs is asked for at once, while the map's code and style load:
+  // boundaries, category names and the district table; the cells as soon as the view is set.
+  const namesLoaded = loadCategoryNames();
+  const districtsAsked = areaDoc("district");
+  const subdistrictsAsked = areaDoc("subdistrict");
+  const talliesAsked = get<DistrictTally[]>("/api/v1/map/districts");
   document.body.classList.add("wide");
   const mapBox = h("div", { class: "map full", id: "command-map" });
   const layers = h("fieldset", { class: "layers" }, h("legend", {}, t("layers")));
@@ -145,10 +175,27 @@ export async function commandPage(main: HTMLElement): Promise<void> {
         h("section", { "aria-labelledby": "rank-h" }, h("h2", { id: "rank-h" }, t("rates_table")), ranking))),
   );
 
-  const [map] = await Promise.all([cityMap(mapBox), namesLoaded]);
-  const districts = await addAreas(map, "district", true);
-  await addAreas(map, "subdistrict");
-  await addAreas(map, "community");
+  const districts = await districtsAsked;
+  const city = districts.features.length ? boundsOf(districts.features) : null;
+  // The first view is the whole city: its cells are asked for without a box, at the resolution
+  // the fitted zoom will want, while the map is made.
+  const cellsAsked = city
+    ? get<Cells>(`/api/v1/map/cells?resolution=${resolutionFor(fitZoom(city, mapBox.clientWidth, mapBox.clientHeight, 20))}`)
+    : null;
+  const map = await newCityMap(mapBox);
+  // Leaving the page ends its feed and its map (a WebGL context each: browsers keep only a few).
+  window.addEventListener("hashchange", () => {
+    feed?.close();
+    map.remove();
+    document.body.classList.remove("wide");
+    delete document.body.dataset.view;
+    busyBox = null;
+  }, { once: true });
+  if (city) map.fitBounds(city, { padding: 20, animate: false });
+  await Promise.all([loaded(map), namesLoaded]);
+  performance.mark("command:map-loaded");
+  drawAreas(map, "district", districts);
+  drawAreas(map, "subdistrict", await subdistrictsAsked);
   map.addSource("heat", { type: "geojson", data: EMPTY });
   map.addLayer({
     id: "heat",
@@ -214,8 +261,8 @@ export async function commandPage(main: HTMLElement): Promise<void> {
     map.on("mouseleave", id, () => (map.getCanvas().style.cursor = ""));
   }
   openCell = (cell) => void drillCell(map, drill, user, cell);
-  await loadCells(map);
-  void loadGrids(map);
+  await loadCells(map, cellsAsked ?? undefined);
+  performance.mark("command:cells");
 
   const heatDays = h("select", { id: "heat-days", name: "heat-days" },
     [7, 30, 90, 365].map((d) => h("option", { value: d, selected: d === 30 }, t("last_days", { n: String(d) }))));
@@ -229,7 +276,6 @@ export async function commandPage(main: HTMLElement): Promise<void> {
     if (heatBox.checked) void loadHeat(map, Number(heatDays.value));
   };
   map.on("moveend", redraw);
-  setVisible(map, ["areas-community"], false);
 
   const toggles: [Key, string[], boolean][] = [
     ["l_district", ["areas-district", "areas-district-fill"], true],
@@ -243,7 +289,7 @@ export async function commandPage(main: HTMLElement): Promise<void> {
   for (const [key, ids, on] of toggles) {
     const id = `layer-${ids[0]}`;
     const box = h("input", { type: "checkbox", id, checked: on });
-    box.addEventListener("change", () => setVisible(map, ids, box.checked));
+    box.addEventListener("change", () => void showLayer(map, ids, box.checked));
     layers.append(h("div", { class: "check" }, box, h("label", { for: id }, t(key))));
   }
   heatBox.addEventListener("change", () => {
@@ -269,7 +315,23 @@ export async function commandPage(main: HTMLElement): Promise<void> {
     document.body.dataset.view = on ? "3d" : "2d";
   });
   layers.append(view3d);
-  document.body.dataset.firstRenderMs = String(Math.round(performance.now() - started));
+  // First render: boundaries and cells are in the map and its next frame is drawn. What the
+  // first view does not show (unit grids, analytics, the feed) is asked for only then, so it
+  // does not compete with it for the browser's or the server's time.
+  const firstRender = new Promise<void>((resolve) => {
+    map.once("idle", () => {
+      performance.mark("command:first-render");
+      document.body.dataset.firstRenderMs = String(Math.round(performance.now() - started));
+      resolve();
+    });
+    setTimeout(resolve, 5000); // a map that never settles must not hold the rest back
+  });
+  map.triggerRepaint();
+  const here = location.hash;
+  renderDistricts(table, map, districts, await talliesAsked);
+  await firstRender;
+  if (location.hash !== here) return; // left before the map settled
+  void loadGrids(map);
 
   if (user.actions.includes("analytics.read")) {
     void fillCategories(hotspotCategory);
@@ -281,7 +343,23 @@ export async function commandPage(main: HTMLElement): Promise<void> {
     spikeList.append(h("p", {}, t("none")));
   }
 
-  const tallies = await get<DistrictTally[]>("/api/v1/map/districts");
+  void loadRanking(ranking, user.actions.includes("analytics.read"));
+
+  feed = new EventSource("/api/v1/map/feed");
+  feed.addEventListener("case", (ev) => {
+    const item = JSON.parse((ev as MessageEvent<string>).data) as FeedItem;
+    feedList.prepend(
+      h("li", { class: `light-${item.light}`, "data-case": item.number },
+        h("a", { href: `#/case/${item.id}` }, item.number), " ",
+        word("s_", item.status), " · ", categoryLabel(item.category_code), " · ", item.district ?? "", " ",
+        h("time", { datetime: item.updated_at }, fmtDate(item.updated_at))),
+    );
+    while (feedList.children.length > 50) feedList.lastElementChild?.remove();
+  });
+}
+
+/** The districts' open, red and yellow counts; a district's name fits the map to it. */
+function renderDistricts(table: HTMLElement, map: Map, districts: GeoJSON.FeatureCollection, tallies: DistrictTally[]): void {
   const names = new globalThis.Map<string, string>();
   for (const f of districts.features) {
     const p = f.properties ?? {};
@@ -308,25 +386,6 @@ export async function commandPage(main: HTMLElement): Promise<void> {
       h("tfoot", {}, h("tr", {}, h("th", { scope: "row" }, t("total")), cols.map((c) => h("td", {}, fmtNumber(sum(c))))))),
   );
 
-  void loadRanking(ranking, user.actions.includes("analytics.read"));
-
-  feed = new EventSource("/api/v1/map/feed");
-  feed.addEventListener("case", (ev) => {
-    const item = JSON.parse((ev as MessageEvent<string>).data) as FeedItem;
-    feedList.prepend(
-      h("li", { class: `light-${item.light}`, "data-case": item.number },
-        h("a", { href: `#/case/${item.id}` }, item.number), " ",
-        word("s_", item.status), " · ", categoryLabel(item.category_code), " · ", item.district ?? "", " ",
-        h("time", { datetime: item.updated_at }, fmtDate(item.updated_at))),
-    );
-    while (feedList.children.length > 50) feedList.lastElementChild?.remove();
-  });
-  window.addEventListener("hashchange", () => {
-    feed?.close();
-    document.body.classList.remove("wide");
-    delete document.body.dataset.view;
-    busyBox = null;
-  }, { once: true });
 }
 
 async function fillCategories(select: HTMLSelectElement): Promise<void> {
@@ -358,7 +417,7 @@ async function loadSpikes(map: Map, box: HTMLElement, level: string): Promise<vo
     return;
   }
   const codes = new Set(found.map((s) => s.area_code));
-  const areas = await get<GeoJSON.FeatureCollection>(`/api/v1/areas.geojson?level=${level}&tolerance=10`);
+  const areas = await areaDoc(level);
   setData(map, "spikes", { type: "FeatureCollection", features: areas.features.filter((f) => codes.has(String(f.properties?.code))) });
   const names = new globalThis.Map(areas.features.map((f) => {
     const p = f.properties ?? {};

@@ -3,13 +3,26 @@ import { currentUser, get } from "../api";
 import { h } from "../dom";
 import { fmtDate, fmtNumber, t, word } from "../i18n";
 import { go } from "../main";
-import { boundsOf, cityMap } from "../map";
+import { boundsOf, loaded, newCityMap } from "../map";
 import { categoryLabel, lightBadge, loadCategoryNames } from "./parts";
 
+interface GridTally {
+  code: string;
+  open: number;
+  red: number;
+  yellow: number;
+}
+
 interface MyGrids {
-  grids: GeoJSON.FeatureCollection;
+  grids: GridTally[];
   cases: GeoJSON.FeatureCollection;
   truncated: boolean;
+}
+
+/** The shapes change only with the grid or the assignment: the browser keeps them and asks
+ * again with their ETag (the server answers 304), so only the tallies travel each visit. */
+function shapes(): Promise<GeoJSON.FeatureCollection> {
+  return get<GeoJSON.FeatureCollection>("/api/v1/map/my-grids/shapes");
 }
 
 const LIGHT_COLOUR = ["match", ["get", "light"], "red", "#c62828", "yellow", "#f9a825", "#2e7d32"];
@@ -17,16 +30,25 @@ const LIGHT_COLOUR = ["match", ["get", "light"], "red", "#c62828", "yellow", "#f
 export async function gridsPage(main: HTMLElement): Promise<void> {
   const user = await currentUser();
   if (!user) return go("#/login?next=%23%2Fmy-grids");
-  const [mine] = await Promise.all([get<MyGrids>("/api/v1/map/my-grids"), loadCategoryNames()]);
+  const [mine, outlines] = await Promise.all([get<MyGrids>("/api/v1/map/my-grids"), shapes(), loadCategoryNames()]);
+  const tally = new globalThis.Map(mine.grids.map((g) => [g.code, g]));
+  const grids: GeoJSON.FeatureCollection = {
+    type: "FeatureCollection",
+    features: outlines.features.map((f) => ({ ...f, properties: { ...f.properties, ...tally.get(String(f.properties?.code)) } })),
+  };
+  const opened = mine.grids.reduce((a, g) => a + g.open, 0);
   const mapBox = h("div", { class: "map small", id: "grids-map" });
   main.append(
     h("h1", {}, t("my_grids_title")),
     h("p", { class: "lead", id: "my-grids-summary" },
-      t("my_grids_summary", { grids: fmtNumber(mine.grids.features.length), cases: fmtNumber(mine.cases.features.length) })),
+      t("my_grids_summary", { grids: fmtNumber(mine.grids.length), cases: fmtNumber(opened) })),
     mapBox,
   );
-  const map = await cityMap(mapBox);
-  map.addSource("mine", { type: "geojson", data: mine.grids });
+  const map = await newCityMap(mapBox);
+  const all = [...grids.features, ...mine.cases.features];
+  if (all.length) map.fitBounds(boundsOf(all), { padding: 20, animate: false, maxZoom: 16 });
+  await loaded(map);
+  map.addSource("mine", { type: "geojson", data: grids });
   map.addLayer({
     id: "mine-fill",
     type: "fill",
@@ -50,11 +72,9 @@ export async function gridsPage(main: HTMLElement): Promise<void> {
   });
   map.on("mouseenter", "open", () => (map.getCanvas().style.cursor = "pointer"));
   map.on("mouseleave", "open", () => (map.getCanvas().style.cursor = ""));
-  const all = [...mine.grids.features, ...mine.cases.features];
-  if (all.length) map.fitBounds(boundsOf(all), { padding: 20, animate: false, maxZoom: 16 });
-  document.body.dataset.myGrids = String(mine.grids.features.length);
+  document.body.dataset.myGrids = String(mine.grids.length);
 
-  const busy = mine.grids.features.filter((f) => Number(f.properties?.open) > 0);
+  const busy = mine.grids.filter((g) => g.open > 0).sort((a, b) => b.red - a.red || b.open - a.open);
   main.append(
     h("section", { "aria-labelledby": "mg-cases-h" },
       h("h2", { id: "mg-cases-h" }, t("my_grids_cases")),
@@ -77,8 +97,8 @@ export async function gridsPage(main: HTMLElement): Promise<void> {
     h("section", { "aria-labelledby": "mg-grids-h" },
       h("h2", { id: "mg-grids-h" }, t("my_grids_busy")),
       busy.length
-        ? h("ul", {}, busy.map((f) => h("li", {}, `${f.properties?.code}: ${fmtNumber(Number(f.properties?.open))} ${t("open")}`,
-            Number(f.properties?.red) ? ` · ${fmtNumber(Number(f.properties?.red))} ${t("red")}` : "")))
+        ? h("ul", {}, busy.map((g) => h("li", {}, `${g.code}: ${fmtNumber(g.open)} ${t("open")}`,
+            g.red ? ` · ${fmtNumber(g.red)} ${t("red")}` : "")))
         : h("p", {}, t("none"))),
   );
 }

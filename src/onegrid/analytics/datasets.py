@@ -1,4 +1,4 @@
-"""Other departments' data in the lake: a catalogue of datasets, each imported whole as Parquet.
+"""Other departments' data in the lake: a catalogue of datasets, each imported as Parquet.
 
 A dataset is declared by a spec (owner department, licence, open flag, who may read it and the
 columns with their types). ``import_dataset`` reads a CSV, GeoJSON or Parquet file, checks every
@@ -17,16 +17,18 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import itertools
 import json
 import re
 import shutil
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import ijson
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -285,9 +287,12 @@ def _bad_value(where: str, column: Column, value: Any, why: str) -> InvalidInput
     )
 
 
-def _text_to(values: pa.ChunkedArray | pa.Array, column: Column, unit: str) -> pa.Array:
+def _text_to(
+    values: pa.ChunkedArray | pa.Array, column: Column, unit: str, first: int = 1
+) -> pa.Array:
     """Text cells converted to the column's type; the first cell that does not convert is
-    reported with its row. Blank cells are nulls."""
+    reported with its row (``first`` is the number of the chunk's first row). Blank cells are
+    nulls."""
     arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     arr = arr.cast(pa.string())
     if column.type == "string":
@@ -306,7 +311,8 @@ def _text_to(values: pa.ChunkedArray | pa.Array, column: Column, unit: str) -> p
             _convert(pa.array([v], pa.string()), column)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):
             fmt = f" in the format {column.format!r}" if column.format else ""
-            raise _bad_value(f"{unit} {i + 1}", column, v, f"is not a {column.type}{fmt}") from None
+            where = f"{unit} {first + i}"
+            raise _bad_value(where, column, v, f"is not a {column.type}{fmt}") from None
     raise AssertionError("a column failed to convert but no cell did")  # pragma: no cover
 
 
@@ -342,14 +348,16 @@ def _timestamps(cells: pa.Array) -> pa.Array:
     return pc.if_else(zoned, utc, naive_part.cast(pa.timestamp("us")))
 
 
-def _typed_to(values: pa.ChunkedArray, column: Column, unit: str) -> pa.Array:
+def _typed_to(
+    values: pa.ChunkedArray | pa.Array, column: Column, unit: str, first: int = 1
+) -> pa.Array:
     """A typed (Parquet) column: kept when it is the declared type, cast safely otherwise."""
-    arr = values.combine_chunks()
+    arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     target = TYPES[column.type]
     if arr.type == target:
         return arr
     if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
-        return _text_to(arr, column, unit)
+        return _text_to(arr, column, unit, first)
     if column.type == "timestamp" and pa.types.is_timestamp(arr.type):
         out = arr.cast(pa.timestamp("us", tz=arr.type.tz)) if arr.type.tz else arr.cast(target)
         return out.cast(target) if arr.type.tz else out
@@ -362,7 +370,7 @@ def _typed_to(values: pa.ChunkedArray, column: Column, unit: str) -> pa.Array:
             pa.array([v], arr.type).cast(target, safe=True)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             raise _bad_value(
-                f"{unit} {i + 1}", column, v, f"does not fit a {column.type}"
+                f"{unit} {first + i}", column, v, f"does not fit a {column.type}"
             ) from None
     raise _problem(
         column.name,
@@ -386,19 +394,19 @@ def _match_columns(found: Sequence[str], spec: DatasetSpec, what: str) -> None:
         raise InvalidInput(problems)
 
 
-def _check_nulls(table: pa.Table, spec: DatasetSpec, unit: str) -> None:
+def _check_nulls(table: pa.Table, spec: DatasetSpec, unit: str, first: int = 1) -> None:
     for c in spec.columns:
         if c.nullable:
             continue
         nulls = pc.is_null(table[c.name])
         if pc.any(nulls).as_py():
-            i = pc.index(nulls, True).as_py()
+            where = f"{unit} {first + pc.index(nulls, True).as_py()}"
             raise InvalidInput(
                 FieldProblem(
                     c.name,
                     "required",
-                    f"{unit} {i + 1}, column {c.name!r}: empty, but the column is required",
-                    f"{unit} {i + 1}",
+                    f"{where}, column {c.name!r}: empty, but the column is required",
+                    where,
                 )
             )
 
@@ -407,11 +415,19 @@ def _schema(spec: DatasetSpec) -> pa.Schema:
     return pa.schema([pa.field(c.name, TYPES[c.type]) for c in spec.columns])
 
 
-def read_csv(path: Path, spec: DatasetSpec) -> pa.Table:
+# A file is read, checked and written a chunk at a time, so memory holds one chunk whatever the
+# file's size. Every chunk is checked before it is written to the staging directory, and a bad
+# value anywhere discards the whole staged version: all or nothing, as before.
+CHUNK_BYTES = 16 << 20  # of CSV text per chunk
+CHUNK_ROWS = 200_000  # of Parquet rows or GeoJSON features per chunk
+
+
+def iter_csv(path: Path, spec: DatasetSpec) -> Iterator[pa.Table]:
+    """The file's rows, typed and checked, a chunk of about ``CHUNK_BYTES`` of text at a time."""
     try:
-        raw = pacsv.read_csv(
+        reader = pacsv.open_csv(
             path,
-            read_options=pacsv.ReadOptions(block_size=1 << 24),
+            read_options=pacsv.ReadOptions(block_size=CHUNK_BYTES),
             convert_options=pacsv.ConvertOptions(
                 column_types={c.name: pa.string() for c in spec.columns},
                 strings_can_be_null=False,
@@ -419,47 +435,108 @@ def read_csv(path: Path, spec: DatasetSpec) -> pa.Table:
         )
     except pa.ArrowInvalid as exc:
         raise _problem("file", "csv", f"{path.name} is not a readable CSV file: {exc}") from None
-    _match_columns(raw.column_names, spec, path.name)
-    cols = [_text_to(raw[c.name], c, "row") for c in spec.columns]
-    return pa.Table.from_arrays(cols, schema=_schema(spec))
+    _match_columns(reader.schema.names, spec, path.name)
+    first = 1
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            return
+        except pa.ArrowInvalid as exc:
+            raise _problem(
+                "file",
+                "csv",
+                f"{path.name} is not a readable CSV file after row {first - 1}: {exc}",
+            ) from None
+        cols = [_text_to(batch.column(c.name), c, "row", first) for c in spec.columns]
+        yield _checked(pa.Table.from_arrays(cols, schema=_schema(spec)), spec, "row", first)
+        first += batch.num_rows
 
 
-def read_parquet(path: Path, spec: DatasetSpec) -> pa.Table:
+def iter_parquet(path: Path, spec: DatasetSpec, chunk_rows: int = CHUNK_ROWS) -> Iterator[pa.Table]:
     try:
-        raw = pq.read_table(path)
+        source = pq.ParquetFile(path)
     except (pa.ArrowInvalid, OSError) as exc:
         raise _problem(
             "file", "parquet", f"{path.name} is not a readable Parquet file: {exc}"
         ) from None
-    _match_columns(raw.column_names, spec, path.name)
-    cols = [_typed_to(raw[c.name], c, "row") for c in spec.columns]
-    return pa.Table.from_arrays(cols, schema=_schema(spec))
+    _match_columns(source.schema_arrow.names, spec, path.name)
+    first = 1
+    for batch in source.iter_batches(batch_size=CHUNK_ROWS):
+        cols = [_typed_to(batch.column(c.name), c, "row", first) for c in spec.columns]
+        yield _checked(pa.Table.from_arrays(cols, schema=_schema(spec)), spec, "row", first)
+        first += batch.num_rows
 
 
-def read_geojson(path: Path, spec: DatasetSpec) -> pa.Table:
-    """A FeatureCollection: its properties are the columns, its geometry the geometry column."""
-    try:
-        doc = json.loads(path.read_bytes())
-    except (OSError, ValueError) as exc:
-        raise _problem("file", "geojson", f"{path.name} is not readable GeoJSON: {exc}") from None
-    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
-        raise _problem("file", "geojson", f"{path.name} is not a GeoJSON FeatureCollection")
-    features = doc.get("features") or []
+def iter_geojson(path: Path, spec: DatasetSpec, chunk_rows: int = CHUNK_ROWS) -> Iterator[pa.Table]:
+    """A FeatureCollection, its features parsed one at a time (ijson): its properties are the
+    columns, its geometry the geometry column. A property no spec declares fails at its
+    feature; a declared column no feature has fails at the end."""
     geometry = spec.geometry
     if geometry is None:
         raise _problem("columns", "geometry", "a GeoJSON dataset needs a column of type geometry")
-    found: dict[str, None] = {}
-    for f in features:
-        found.update(dict.fromkeys((f.get("properties") or {}).keys()))
-    _match_columns([*found, geometry], spec, path.name)
+    _check_collection(path)
+    seen: set[str] = {geometry}
+    first = 1
+    with path.open("rb") as f:
+        features = ijson.items(f, "features.item", use_float=True)
+        while True:
+            try:
+                chunk = list(itertools.islice(features, CHUNK_ROWS))
+            except ijson.JSONError as exc:
+                raise _problem(
+                    "file", "geojson", f"{path.name} is not readable GeoJSON: {exc}"
+                ) from None
+            if not chunk:
+                break
+            keys: dict[str, None] = {}
+            for feature in chunk:
+                keys.update(dict.fromkeys((feature.get("properties") or {}).keys()))
+            seen.update(keys)
+            _match_columns([*keys, geometry], _present(spec, keys, geometry), path.name)
+            yield _checked(_features(chunk, spec, geometry, first), spec, "feature", first)
+            first += len(chunk)
+    _match_columns(sorted(seen), spec, path.name)
+
+
+def _check_collection(path: Path) -> None:
+    """The document is an object whose ``type`` is FeatureCollection (read as a stream)."""
+    try:
+        with path.open("rb") as f:
+            events = ijson.parse(f)
+            opening = next(events, None)
+            for prefix, event, value in events if opening and opening[1] == "start_map" else ():
+                if prefix == "type":
+                    if event == "string" and value == "FeatureCollection":
+                        return
+                    break
+    except (OSError, ijson.JSONError) as exc:
+        raise _problem("file", "geojson", f"{path.name} is not readable GeoJSON: {exc}") from None
+    raise _problem("file", "geojson", f"{path.name} is not a GeoJSON FeatureCollection")
+
+
+def _present(spec: DatasetSpec, keys: dict[str, None], geometry: str) -> DatasetSpec:
+    """The spec as one chunk can be held to: a declared column may be absent from a chunk."""
+    present = tuple(c for c in spec.columns if c.name in keys or c.name == geometry)
+    return replace(spec, columns=present)
+
+
+def _features(
+    chunk: list[dict[str, Any]], spec: DatasetSpec, geometry: str, first: int
+) -> pa.Table:
     cols: list[pa.Array] = []
     for c in spec.columns:
         if c.name == geometry:
-            cols.append(_geometries(features, c))
+            cols.append(_geometries(chunk, c, first))
             continue
-        values = [_as_text((f.get("properties") or {}).get(c.name)) for f in features]
-        cols.append(_text_to(pa.array(values, pa.string()), c, "feature"))
+        values = [_as_text((f.get("properties") or {}).get(c.name)) for f in chunk]
+        cols.append(_text_to(pa.array(values, pa.string()), c, "feature", first))
     return pa.Table.from_arrays(cols, schema=_schema(spec))
+
+
+def _checked(table: pa.Table, spec: DatasetSpec, unit: str, first: int) -> pa.Table:
+    _check_nulls(table, spec, unit, first)
+    return table
 
 
 def _as_text(value: Any) -> str | None:
@@ -473,7 +550,7 @@ def _as_text(value: Any) -> str | None:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _geometries(features: list[dict[str, Any]], column: Column) -> pa.Array:
+def _geometries(features: list[dict[str, Any]], column: Column, first: int = 1) -> pa.Array:
     out: list[bytes | None] = []
     for i, f in enumerate(features):
         g = f.get("geometry")
@@ -484,13 +561,13 @@ def _geometries(features: list[dict[str, Any]], column: Column) -> pa.Array:
             shape = shapely.from_geojson(json.dumps(g))
         except (shapely.errors.GEOSException, ValueError, TypeError) as exc:
             raise _bad_value(
-                f"feature {i + 1}", column, str(g)[:60], f"is not a geometry: {exc}"
+                f"feature {first + i}", column, str(g)[:60], f"is not a geometry: {exc}"
             ) from None
         out.append(shapely.to_wkb(shape))
     return pa.array(out, pa.binary())
 
 
-READERS = {"csv": read_csv, "parquet": read_parquet, "geojson": read_geojson}
+READERS = {"csv": iter_csv, "parquet": iter_parquet, "geojson": iter_geojson}
 
 
 def format_of(path: Path, given: str | None = None) -> str:
@@ -511,13 +588,18 @@ def format_of(path: Path, given: str | None = None) -> str:
     )
 
 
-def read_file(path: Path, spec: DatasetSpec, fmt: str | None = None) -> pa.Table:
+def iter_file(path: Path, spec: DatasetSpec, fmt: str | None = None) -> Iterator[pa.Table]:
+    """The file's rows, typed and checked against ``spec``, a chunk at a time."""
     kind = format_of(path, fmt)
     if not path.is_file():
         raise _problem("file", "readable", f"no file {path}")
-    table = READERS[kind](path, spec)
-    _check_nulls(table, spec, "feature" if kind == "geojson" else "row")
-    return table
+    return READERS[kind](path, spec)
+
+
+def read_file(path: Path, spec: DatasetSpec, fmt: str | None = None) -> pa.Table:
+    """The whole file in memory (small files and tests); imports stream with ``iter_file``."""
+    chunks = list(iter_file(path, spec, fmt))
+    return pa.concat_tables(chunks) if chunks else _schema(spec).empty_table()
 
 
 # -- the catalogue -----------------------------------------------------------------------------
@@ -591,7 +673,8 @@ class Catalogue:
         fmt: str | None = None,
         imported_by: str = "console",
     ) -> DatasetEntry:
-        """Check the whole file, then publish it as the dataset's next version (or nothing)."""
+        """Check every chunk of the file as it is written to a staging directory, then publish
+        it as the dataset's next version; a bad value anywhere publishes nothing."""
         check_name(name)
         old = None
         with contextlib.suppress(NotFound):
@@ -601,7 +684,8 @@ class Catalogue:
                 raise _problem("spec", "required", f"dataset {name!r} is new: give its spec")
             spec = old.spec
         kind = format_of(path, fmt)
-        table = read_file(path, spec, kind)
+        if not path.is_file():
+            raise _problem("file", "readable", f"no file {path}")
         digest = hashlib.sha256()
         with path.open("rb") as f:
             for block in iter(lambda: f.read(1 << 20), b""):
@@ -610,20 +694,25 @@ class Catalogue:
             current = self._current(name)
             previous = _entry(current).version if current else None
             version = (previous or 0) + 1
-            entry = DatasetEntry(
-                name,
-                spec,
-                version,
-                table.num_rows,
-                clock.now(),
-                Lineage(
-                    path.name, kind, digest.hexdigest(), path.stat().st_size, imported_by, previous
-                ),
-            )
             stage = folder / f".tmp-{uuid.uuid4().hex}"
             stage.mkdir()
             try:
-                pq.write_table(table, stage / "data.parquet", compression="zstd")
+                rows = _write_chunks(iter_file(path, spec, kind), stage / "data.parquet", spec)
+                entry = DatasetEntry(
+                    name,
+                    spec,
+                    version,
+                    rows,
+                    clock.now(),
+                    Lineage(
+                        path.name,
+                        kind,
+                        digest.hexdigest(),
+                        path.stat().st_size,
+                        imported_by,
+                        previous,
+                    ),
+                )
                 (stage / "entry.json").write_text(
                     json.dumps(entry.as_dict(), ensure_ascii=False, indent=1), encoding="utf-8"
                 )
@@ -637,6 +726,15 @@ class Catalogue:
             for stale in sorted(p for p in folder.glob("v*") if p.is_dir())[:-KEEP_VERSIONS]:
                 shutil.rmtree(stale, ignore_errors=True)
         return entry
+
+
+def _write_chunks(chunks: Iterator[pa.Table], target: Path, spec: DatasetSpec) -> int:
+    rows = 0
+    with pq.ParquetWriter(target, _schema(spec), compression="zstd") as writer:
+        for chunk in chunks:
+            writer.write_table(chunk)
+            rows += chunk.num_rows
+    return rows
 
 
 def _entry(here: Path) -> DatasetEntry:

@@ -16,7 +16,8 @@ import shutil
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,9 @@ from onegrid.analytics import tables as t
 from onegrid.db.session import Database
 
 KEEP_VERSIONS = 2
+# The lake's layout and key derivation; a lake written under another one is exported again whole.
+FORMAT = 2
+ROW_GROUP = 256_000
 
 
 @dataclass
@@ -125,8 +129,7 @@ class Lake:
             old = self._manifest()
             work = _Build(self.root, old)
             try:
-                with db.engine.connect() as conn, sources.native_reads(conn):
-                    work.run(conn, salt)
+                work.run(db, salt)
                 report = RefreshReport(old.version, work.counts, notes=work.notes)
                 if work.changed:
                     report.version = work.publish()
@@ -147,12 +150,12 @@ def attach(con: duckdb.DuckDBPyConnection, here: Path | None, manifest: _Manifes
         files = [str(here / f) for f in manifest.files.get(table.name, [])] if here else []
         if files:
             listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
-            con.execute(
-                f"CREATE VIEW {table.name} AS SELECT * EXCLUDE (month) FROM "
-                f"read_parquet([{listed}], union_by_name = true)"
-                if table.partition
-                else f"CREATE VIEW {table.name} AS SELECT * FROM read_parquet([{listed}])"
-            )
+            # Every file of a table is written with the table's stored schema (FORMAT), so
+            # DuckDB need not reconcile schemas or parse partition names per query: both cost
+            # more than the scan itself on a month's cases.
+            scan = f"read_parquet([{listed}], hive_partitioning = false)"
+            columns = "* EXCLUDE (month)" if table.partition else "*"
+            con.execute(f"CREATE VIEW {table.name} AS SELECT {columns} FROM {scan}")
         else:
             con.register("_empty", table.schema.empty_table())
             con.execute(f"CREATE TABLE {table.name} AS SELECT * FROM _empty")
@@ -164,19 +167,43 @@ class _Build:
 
     def __init__(self, root: Path, old: _Manifest) -> None:
         self.root = root
-        self.old = old
         self.version = old.version + 1
+        if old.watermarks.get("format") != FORMAT:
+            # Written by an earlier layout (or no lake yet): export everything again.
+            old = _Manifest(old.version)
+        self.old = old
         self.stage = root / f".tmp-{uuid.uuid4().hex}"
         self.stage.mkdir(parents=True)
         self.files: dict[str, list[str]] = {k: list(v) for k, v in old.files.items()}
-        self.watermarks = dict(old.watermarks)
+        self.watermarks = {**old.watermarks, "format": FORMAT}
         self.counts: dict[str, int] = {}
         self.notes: list[str] = []
         self.changed = False
 
-    def run(self, conn: Any, salt: bytes) -> None:
-        self._incremental(t.CASES, sources.read_cases(conn, self._mark("cases"), salt))
-        self._incremental(t.CASE_HISTORY, sources.read_history(conn, self._mark("case_history")))
+    def run(self, db: Database, salt: bytes) -> None:
+        """The two big tables are read at the same time, each on its own connection: the
+        database formats one table's rows while Arrow parses and writes the other's (both
+        release the GIL). Each table is read by one statement, so it is one snapshot."""
+        jobs: list[Callable[[Any], None]] = [
+            lambda conn: self._incremental(
+                t.CASES, sources.read_cases(conn, self._mark("cases"), salt)
+            ),
+            lambda conn: self._incremental(
+                t.CASE_HISTORY, sources.read_history(conn, self._mark("case_history"))
+            ),
+            self._small_tables,
+        ]
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="lake") as pool:
+            done = [pool.submit(self._on_connection, db, job) for job in jobs]
+            for future in done:
+                future.result()
+
+    @staticmethod
+    def _on_connection(db: Database, job: Callable[[Any], None]) -> None:
+        with db.engine.connect() as conn, sources.native_reads(conn):
+            job(conn)
+
+    def _small_tables(self, conn: Any) -> None:
         self._incremental(t.COMPONENTS, sources.read_components(conn, self._mark("components")))
         self._incremental(t.CASE_ROUTES, sources.read_case_routes(conn, self._mark("case_routes")))
         reader = sources.callbacks_reader(conn)
@@ -188,7 +215,9 @@ class _Build:
         signature = sources.areas_signature(conn)
         if signature != self.watermarks.get("areas"):
             areas = sources.read_areas(conn)
-            self._replace(t.AREAS, {"": areas})
+            writer = _PartitionWriter(self, t.AREAS)
+            writer.add("", areas)
+            self._settle(t.AREAS, writer.close(), replace_all=True)
             self.watermarks["areas"] = signature
             self.counts["areas"] = areas.num_rows
         else:
@@ -199,64 +228,58 @@ class _Build:
         return mark
 
     def _incremental(self, table: t.LakeTable, batches: Iterator[tuple[pa.Table, Any]]) -> None:
-        parts: dict[str, list[pa.Table]] = defaultdict(list)
+        """Stream the changed rows into one new file per touched partition; a mutable table's
+        partition file also takes the partition's earlier rows that were not superseded."""
+        writer = _PartitionWriter(self, table)
         total = 0
+        last = None
         for batch, mark in batches:
-            total += batch.num_rows
-            self.watermarks[table.name] = mark
+            total, last = total + batch.num_rows, mark
             if table.partition is None:
-                parts[""].append(batch)
+                writer.add("", batch)
                 continue
             keys = _month_keys(batch[table.partition])
             for k in pc.unique(keys).to_pylist():
-                parts[_label(k)].append(batch.filter(pc.equal(keys, k)))
+                writer.add(_label(k), batch.filter(pc.equal(keys, k)))
         self.counts[table.name] = total
         if not total:
             return
-        merged = {p: pa.concat_tables(b) for p, b in parts.items()}
-        if table.mode == "append":
-            self._append(table, merged)
-        else:
-            self._replace(table, merged, dedupe=True)
+        if table.mode != "append":
+            for part in writer.parts():
+                kept = self._unchanged(table, part, writer.keys(part))
+                if kept is not None:
+                    writer.add(part, kept)
+        self._settle(table, writer.close(), replace_all=False)
+        # Published only with the files: a failed refresh leaves the old watermark.
+        self.watermarks[table.name] = last
 
-    def _path(self, table: t.LakeTable, part: str, tag: str) -> str:
-        folder = f"{table.name}/month={part}" if part else table.name
-        return f"{folder}/part-{self.version:06d}-{tag}.parquet"
+    def _old_files(self, table: t.LakeTable, part: str) -> list[str]:
+        prefix = f"{table.name}/month={part}/" if part else f"{table.name}/"
+        return [f for f in self.files.get(table.name, []) if f.startswith(prefix)]
 
-    def _write(self, rel: str, data: pa.Table, table: t.LakeTable, part: str) -> None:
-        target = self.stage / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if table.partition:
-            data = data.append_column("month", pa.repeat(pa.scalar(part), data.num_rows))
-        pq.write_table(data, target, compression="zstd", row_group_size=256_000)
-        self.changed = True
+    def _unchanged(self, table: t.LakeTable, part: str, new_keys: pa.Array) -> pa.Table | None:
+        """The partition's published rows whose key did not come again in this refresh."""
+        old_files = self._old_files(table, part)
+        if not old_files or not self.old.version:
+            return None
+        here = self.root / f"v{self.old.version:06d}"
+        old = pq.read_table([str(here / f) for f in old_files], schema=_stored(table))
+        old = old.drop_columns([c for c in old.column_names if c == "month"])
+        kept = old.filter(pc.invert(pc.is_in(old[table.key], value_set=new_keys)))
+        return kept if kept.num_rows else None
 
-    def _append(self, table: t.LakeTable, parts: dict[str, pa.Table]) -> None:
+    def _settle(self, table: t.LakeTable, written: dict[str, str], *, replace_all: bool) -> None:
+        """List the new files: appended to an append-only table, replacing the partition's
+        earlier files otherwise."""
         listed = self.files.setdefault(table.name, [])
-        for part, data in sorted(parts.items()):
-            rel = self._path(table, part, "a")
-            self._write(rel, data, table, part)
+        if replace_all:
+            listed.clear()
+        for part, rel in sorted(written.items()):
+            if table.mode != "append":
+                gone = set(self._old_files(table, part))
+                listed[:] = [f for f in listed if f not in gone]
             listed.append(rel)
-
-    def _replace(
-        self, table: t.LakeTable, parts: dict[str, pa.Table], *, dedupe: bool = False
-    ) -> None:
-        """Rewrite each touched partition: its old rows not superseded, plus the new ones."""
-        listed = self.files.setdefault(table.name, [])
-        for part, new in sorted(parts.items()):
-            prefix = f"{table.name}/month={part}/" if part else f"{table.name}/"
-            old_files = [f for f in listed if f.startswith(prefix)]
-            pieces = []
-            if dedupe and old_files and self.old.version:
-                here = self.root / f"v{self.old.version:06d}"
-                old = pq.read_table([str(here / f) for f in old_files], schema=_stored(table))
-                old = old.drop_columns([c for c in old.column_names if c == "month"])
-                keep = pc.invert(pc.is_in(old[table.key], value_set=new[table.key]))
-                pieces.append(old.filter(keep))
-            pieces.append(_last_per_key(new, table.key) if dedupe else new)
-            rel = self._path(table, part, "r")
-            self._write(rel, pa.concat_tables(pieces), table, part)
-            listed[:] = [f for f in listed if f not in old_files] + [rel]
+        self.changed = self.changed or bool(written)
 
     def publish(self) -> int:
         here = self.root / f"v{self.old.version:06d}"
@@ -284,10 +307,66 @@ def _stored(table: t.LakeTable) -> pa.Schema:
     return table.schema.append(pa.field("month", pa.string())) if table.partition else table.schema
 
 
-def _last_per_key(data: pa.Table, key: str) -> pa.Table:
-    """Rows arrive in watermark order: the last row of a key is its newest state."""
-    if pc.count_distinct(data[key]).as_py() == data.num_rows:
-        return data
-    idx = pa.array(range(data.num_rows))
-    last = pa.table({"k": data[key], "i": idx}).group_by("k").aggregate([("i", "max")])["i_max"]
-    return data.take(pc.sort_indices(last))
+class _PartitionWriter:
+    """One open Parquet file per partition a refresh touches. Rows are buffered per partition
+    and written as row groups, so memory holds about ``BUFFERED`` rows, not the table."""
+
+    BUFFERED = 500_000
+
+    def __init__(self, build: _Build, table: t.LakeTable) -> None:
+        self.build = build
+        self.table = table
+        self.schema = _stored(table)
+        self.pending: dict[str, list[pa.Table]] = defaultdict(list)
+        self.held = 0
+        self.writers: dict[str, pq.ParquetWriter] = {}
+        self.files: dict[str, str] = {}
+        self.seen: dict[str, list[pa.ChunkedArray]] = defaultdict(list)
+
+    def parts(self) -> list[str]:
+        return sorted(set(self.pending) | set(self.writers))
+
+    def keys(self, part: str) -> pa.Array:
+        """The keys written to a partition so far (this refresh's new rows)."""
+        kind = self.table.schema.field(self.table.key).type
+        chunks = [c for arr in self.seen[part] for c in arr.chunks]
+        return pa.chunked_array(chunks, kind).combine_chunks()
+
+    def add(self, part: str, data: pa.Table) -> None:
+        if not data.num_rows:
+            return
+        if self.table.mode != "append":
+            self.seen[part].append(data[self.table.key])
+        self.pending[part].append(data)
+        self.held += data.num_rows
+        if self.held >= self.BUFFERED:
+            for name in list(self.pending):
+                self._flush(name)
+
+    def _flush(self, part: str) -> None:
+        pieces = self.pending.pop(part, [])
+        if not pieces:
+            return
+        data = pa.concat_tables(pieces)
+        self.held -= data.num_rows
+        if self.table.partition:
+            data = data.append_column("month", pa.repeat(pa.scalar(part), data.num_rows))
+        writer = self.writers.get(part)
+        if writer is None:
+            folder = f"{self.table.name}/month={part}" if part else self.table.name
+            tag = "a" if self.table.mode == "append" else "r"
+            rel = f"{folder}/part-{self.build.version:06d}-{tag}.parquet"
+            target = self.build.stage / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            writer = pq.ParquetWriter(target, self.schema, compression="zstd")
+            self.writers[part] = writer
+            self.files[part] = rel
+        writer.write_table(data.cast(self.schema), row_group_size=ROW_GROUP)
+
+    def close(self) -> dict[str, str]:
+        """Write what is buffered and close every file; the files written, by partition."""
+        for part in list(self.pending):
+            self._flush(part)
+        for writer in self.writers.values():
+            writer.close()
+        return dict(self.files)

@@ -16,7 +16,9 @@ from fastapi.security import APIKeyHeader, APIKeyQuery, OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from onegrid.api.deps import AppClock, AppSettings, DbSession
+from onegrid.core.clock import Clock
 from onegrid.core.errors import NotAuthenticated, PermissionDenied
+from onegrid.core.settings import Settings
 from onegrid.people.credentials import IssuedToken, principal_from_api_key, principal_from_token
 from onegrid.people.domain import ANONYMOUS, Principal
 from onegrid.people.policy import can_somewhere, explain, rule_for
@@ -58,6 +60,33 @@ def _settle(session: Session, principal: Principal | None) -> Principal | None:
     return principal
 
 
+def _check(
+    request: Request,
+    session: Session,
+    clock: Clock,
+    secret_key: str,
+    bearer: str | None,
+    raw_key: str | None,
+) -> Principal | None:
+    """The principal behind the credential sent, reading (and, for a key's last use, writing)
+    in ``session``; ``None`` when none was sent. Revocation, sign-out and deactivation are read
+    on every call: nothing is cached between requests."""
+    if bearer:
+        principal = principal_from_token(session, bearer, clock, secret_key)
+        if principal is None:
+            raise NotAuthenticated("the bearer token is invalid, expired or signed out")
+        return principal
+    if raw_key:
+        principal = principal_from_api_key(session, raw_key, clock)
+        if principal is None:
+            raise NotAuthenticated("the API key is malformed, unknown or revoked")
+        return principal
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        return principal_from_token(session, cookie, clock, secret_key)
+    return None
+
+
 def optional_principal(
     request: Request,
     session: DbSession,
@@ -69,21 +98,37 @@ def optional_principal(
     form_key: Annotated[str | None, Depends(_form_key)],
 ) -> Principal | None:
     """The caller, or ``None`` when no credential was sent (an anonymous citizen)."""
-    if bearer:
-        principal = principal_from_token(session, bearer, clock, settings.secret_key)
-        if principal is None:
-            raise NotAuthenticated("the bearer token is invalid, expired or signed out")
-        return _settle(session, principal)
-    raw_key = _header_key(request) or header_key or query_key or form_key
-    if raw_key:
-        principal = principal_from_api_key(session, raw_key, clock)
-        if principal is None:
-            raise NotAuthenticated("the API key is malformed, unknown or revoked")
-        return _settle(session, principal)
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if cookie:
-        return _settle(session, principal_from_token(session, cookie, clock, settings.secret_key))
-    return None
+    raw_key = None if bearer else _header_key(request) or header_key or query_key or form_key
+    principal = _check(request, session, clock, settings.secret_key, bearer, raw_key)
+    return _settle(session, principal)
+
+
+def principal_in(
+    request: Request,
+    session: Session,
+    clock: Clock,
+    settings: Settings,
+    bearer: str | None,
+    header_key: str | None,
+    query_key: str | None,
+) -> Principal | None:
+    """``optional_principal`` inside the handler's own session and transaction: no second
+    transaction, connection or thread for the check. Only a key's last-use write is committed
+    at once, and only on SQLite, where an open write holds the database lock (on PostgreSQL it
+    locks one row, and the request commits it)."""
+    raw_key = None if bearer else _header_key(request) or header_key or query_key
+    principal = _check(request, session, clock, settings.secret_key, bearer, raw_key)
+    if raw_key and _sqlite_wrote(session):
+        session.commit()
+    return principal
+
+
+def _sqlite_wrote(session: Session) -> bool:
+    # The sqlite3 module opens a transaction only before a write, so its flag says whether
+    # this one wrote; reads run outside it.
+    if session.get_bind().dialect.name != "sqlite":
+        return False
+    return bool(getattr(session.connection().connection.dbapi_connection, "in_transaction", True))
 
 
 def current_principal(

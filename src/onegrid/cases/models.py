@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -43,7 +44,7 @@ class CaseRow(Base):
     district_code: Mapped[str | None] = mapped_column(String(32), index=True)
     subdistrict_code: Mapped[str | None] = mapped_column(String(32), index=True)
     community_code: Mapped[str | None] = mapped_column(String(32), index=True)
-    unit_grid_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    unit_grid_code: Mapped[str | None] = mapped_column(String(32))
     region_class: Mapped[str] = mapped_column(String(32))
     reporter_name: Mapped[str | None] = mapped_column(String(100))
     reporter_phone: Mapped[str | None] = mapped_column(String(40))
@@ -99,6 +100,16 @@ class CaseRow(Base):
             "step_frozen_light",
             "step_deadline",
             "step_warn_at",
+        ),
+        # Covers an inspector's grids: open cases per grid, status and light (cases_0003).
+        Index(
+            "ix_cases_open_grids",
+            "unit_grid_code",
+            "status",
+            "step_deadline",
+            "step_frozen_light",
+            "step_warn_at",
+            "id",
         ),
     )
 
@@ -161,3 +172,20 @@ class CaseIdempotencyKeyRow(Base):
     # retry wait for (PostgreSQL) or queue behind (SQLite) the first, then find its case.
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class CaseRuleRevisionRow(Base):
+    """One saved revision of a city's rule document (time limits or working calendar): who,
+    when, why. Append-only like ``case_history``; the newest revision of a kind is in force."""
+
+    __tablename__ = "case_rule_revisions"
+    __table_args__ = (UniqueConstraint("kind", "revision"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    revision: Mapped[int] = mapped_column(Integer)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    saved_by: Mapped[str] = mapped_column(String(64))
+    saved_by_name: Mapped[str] = mapped_column(String(100))
+    saved_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    note: Mapped[str] = mapped_column(Text)

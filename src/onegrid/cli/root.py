@@ -41,4 +41,8 @@ def settings_or_exit() -> Settings:
 
 
 def open_database(settings: Settings) -> Database:
-    return Database(make_engine(settings.effective_database_url))
+    from onegrid.cases.config import use_rule_store
+
+    db = Database(make_engine(settings.effective_database_url))
+    use_rule_store(db)  # commands that open or time cases use the rules saved in it
+    return db

@@ -31,30 +31,49 @@ def _fail(exc: DomainError) -> typer.Exit:
 @sensors_app.command("ingest")
 def ingest(
     url: Annotated[str | None, typer.Option(help="Broker URL (default: settings)")] = None,
+    shard: Annotated[
+        str,
+        typer.Option(help="i/N: this process keeps the devices of shard i of N (run N of them)"),
+    ] = "0/1",
 ) -> None:
     """Subscribe to the readings topics, store readings, evaluate rules and open cases,
     until interrupted (Ctrl-C)."""
+    import gc
+
     from onegrid.cases.config import case_rules
     from onegrid.core.clock import SystemClock
     from onegrid.schema import migrate
     from onegrid.sensing import queries
     from onegrid.sensing.alerting import SYSTEM_PRINCIPAL, CaseWorker
+    from onegrid.sensing.domain.shards import Shard
     from onegrid.sensing.ingest.mqtt import MqttIngester
     from onegrid.sensing.ingest.pipeline import Pipeline
     from onegrid.sensing.settings import sensing_settings
 
+    try:
+        part = Shard.parse(shard)
+    except DomainError as exc:
+        raise _fail(exc) from None
     settings = settings_or_exit()
     db = open_database(settings)
     migrate(db.engine)
     clock = SystemClock()
     sensing = sensing_settings()
-    pipeline = Pipeline(db, clock, sensing)
+    pipeline = Pipeline(db, clock, sensing, shard=part)
     cases = CaseWorker(db, SYSTEM_PRINCIPAL, clock, case_rules(settings.timezone))
-    pipeline.listeners.append(cases)
+    pipeline.alert_listeners.append(cases)
     ingester = MqttIngester(pipeline, sensing, url=url)
+    # What is loaded by now (modules, registry, rule state) lives as long as the process: out
+    # of the collector's sight, a full collection no longer walks it (0.4-0.6 s pauses, the
+    # worst of the ingest's publish-to-alert delays, down to under 0.1 s).
+    gc.collect()
+    gc.freeze()
     cases.start()
     ingester.start()
-    console.print(f"ingesting from {ingester.url}, topics {', '.join(ingester.topics)}")
+    console.print(
+        f"ingesting from {ingester.url} as {ingester.client_id} (shard {part}), "
+        f"topics {', '.join(ingester.topics)}"
+    )
     try:
         while True:
             time.sleep(30)

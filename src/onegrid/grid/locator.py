@@ -28,6 +28,7 @@ from shapely import intersects_xy
 
 from onegrid.grid.domain import Level, Location
 from onegrid.grid.locator_build import CellTable, Geoms, Ints, build_table
+from onegrid.grid.locator_coarse import coarser_cells, unit_vectors
 from onegrid.grid.locator_h3 import (
     MAX_RES,
     Cells,
@@ -43,6 +44,8 @@ OUTPUT_RES = (9, 10, 11)
 # Sorting a large batch by cell first makes the table search and the polygon tests walk memory
 # in order; below this size it does not pay.
 _SORT_FROM = 20_000
+# Deriving coarser cells has a fixed cost (~0.2 ms); for fewer points each is computed.
+_DERIVE_FROM = 1_000
 _DEPTH = {level: depth for depth, level in enumerate(Level)}
 
 
@@ -97,6 +100,18 @@ class LocatedBatch:
 
 # Location's code fields, finest first, in the order chains are stored.
 _TIERS = (Level.UNIT_GRID, Level.COMMUNITY, Level.SUBDISTRICT, Level.DISTRICT, Level.CITY)
+_TIER_FIELDS = ("unit_grid", "community", "subdistrict", "district", "city")
+
+
+def _new_location(codes: dict[str, str | None], **values: float | str) -> Location:
+    """``Location(**codes, **values)`` at a third of the cost: a frozen dataclass's
+    ``__init__`` sets each of its ten fields through ``object.__setattr__``, which was a
+    tenth of a single point's location. The result is the same object (the tests compare)."""
+    location: Location = object.__new__(Location)
+    fields = location.__dict__
+    fields.update(codes)
+    fields.update(values)
+    return location
 
 
 class Locator:
@@ -107,9 +122,11 @@ class Locator:
         self._geoms = geoms
         self._table = table
         self._views = _Views.of(table)
-        self._geom_list = list(geoms)
+        # Each boundary cell's candidates as one slice of geometries: one point is tested
+        # against all of a cell's candidates in a single Shapely call.
+        self._candidate_geoms: Geoms = geoms[table.candidates] if geoms.size else geoms
         chains = _chains(shapes)
-        self._chains = chains
+        self._chain_fields = [dict(zip(_TIER_FIELDS, c, strict=True)) for c in chains]
         # Index -1 (outside) lands on the trailing "" of every column.
         self._codes = {
             level: np.array([c[n] or "" for c in chains] + [""], dtype=object)
@@ -167,18 +184,13 @@ class Locator:
         owner = self._owner_of_one(key, x, y)
         if owner < 0:
             return None
-        unit_grid, community, subdistrict, district, city = self._chains[owner]
-        return Location(
+        return _new_location(
+            self._chain_fields[owner],
             lon=x,
             lat=y,
-            unit_grid=unit_grid,
-            community=community,
-            subdistrict=subdistrict,
-            district=district,
-            city=city,
-            h3_9=hex_string(cells[0]),
-            h3_10=hex_string(cells[1]),
-            h3_11=hex_string(cells[2]),
+            h3_9=format(cells[0], "x"),
+            h3_10=format(cells[1], "x"),
+            h3_11=format(cells[2], "x"),
         )
 
     def locate_many(
@@ -186,9 +198,9 @@ class Locator:
     ) -> LocatedBatch:
         """Locate arrays of points at once; invalid coordinates come back outside, H3 0.
 
-        ``cells`` are the H3 resolutions (of 9, 10, 11) to compute for every point. Each costs
-        about as much as the whole hierarchy (one H3 pass over the points, ADR 0002), so a
-        caller that needs fewer, or none, asks for fewer.
+        ``cells`` are the H3 resolutions (of 9, 10, 11) to compute for every point: exactly
+        latlng_to_cell's cells, from one H3 pass at the finest resolution needed (the table's
+        own, res 11 with unit grids, or the finest asked for) and ``locator_coarse`` below it.
         """
         unknown = set(cells) - set(OUTPUT_RES)
         if unknown:
@@ -200,10 +212,7 @@ class Locator:
         valid = valid_lonlat(x, y)
         everywhere = bool(valid.all())
         vx, vy = (x, y) if everywhere else (x[valid], y[valid])
-        found = {res: points_to_cells(vx, vy, res) for res in OUTPUT_RES if res in cells}
-        key_res = self._table.key_res
-        keys = found[key_res] if key_res in found else points_to_cells(vx, vy, key_res)
-        owners = self._owners(keys, vx, vy)
+        found, owners = self._cells_and_owners(vx, vy, set(cells))
         if not everywhere:
             owners = _spread(owners, valid, -1)
             found = {res: _spread(c, valid, 0) for res, c in found.items()}
@@ -224,16 +233,37 @@ class Locator:
             lat=y,
         )
 
-    def _owners(self, keys: Cells, x: Floats, y: Floats) -> Ints:
-        """The winning shape of each point, -1 outside."""
-        if self._table.lo.size == 0:
-            return np.full(keys.size, -1, dtype=np.int64)
-        if keys.size < _SORT_FROM:
-            return self._owners_in_order(keys, x, y)
-        order = np.argsort(keys)
-        owners = np.empty(keys.size, dtype=np.int64)
-        owners[order] = self._owners_in_order(keys[order], x[order], y[order])
-        return owners
+    def _cells_and_owners(
+        self, x: Floats, y: Floats, wanted: set[int]
+    ) -> tuple[dict[int, Cells], Ints]:
+        """The points' H3 cells at the ``wanted`` resolutions, and their winning shapes (-1
+        outside).
+
+        One latlng_to_cell pass at the finest resolution needed; the coarser cells follow
+        from it exactly (``locator_coarse``). A large batch is handled in the order of its
+        finest cells: the table search, the polygon tests and the coarser cells' centres then
+        walk memory in order, and coarser cells come out sorted too.
+        """
+        key_res = self._table.key_res
+        resolutions = sorted(wanted | {key_res}, reverse=True)
+        fine = points_to_cells(x, y, resolutions[0])
+        order: NDArray[np.intp] | None = None
+        if fine.size >= _SORT_FROM:
+            order = np.argsort(fine)
+            fine, x, y = fine[order], x[order], y[order]
+        cells = {resolutions[0]: fine}
+        if fine.size >= _DERIVE_FROM and len(resolutions) > 1:
+            points = unit_vectors(x, y)
+            cells |= {res: coarser_cells(fine, res, x, y, points) for res in resolutions[1:]}
+        else:
+            cells |= {res: points_to_cells(x, y, res) for res in resolutions[1:]}
+        if self._table.lo.size:
+            owners = self._owners_in_order(cells[key_res], x, y)
+        else:
+            owners = np.full(fine.size, -1, dtype=np.int64)
+        if order is None:
+            return {res: cells[res] for res in wanted}, owners
+        return {res: _unsorted(cells[res], order) for res in wanted}, _unsorted(owners, order)
 
     def _owners_in_order(self, keys: Cells, x: Floats, y: Floats) -> Ints:
         table = self._table
@@ -270,8 +300,9 @@ class Locator:
         return result
 
     def _owner_of_one(self, key: int, x: float, y: float) -> int:
-        """``_owners`` for one point, in plain Python over memoryviews of the same arrays: a
-        numpy call per step would cost more than the step."""
+        """``_owners`` for one point, in plain Python over memoryviews of the same arrays (a
+        numpy call per step would cost more than the step), and one Shapely call for all of a
+        boundary cell's candidates."""
         table = self._views
         slot = bisect.bisect_right(table.lo, key) - 1
         if slot < 0 or key > table.hi[slot]:
@@ -281,13 +312,14 @@ class Locator:
             return value
         boundary = -1 - value
         start, stop = table.cand_start[boundary], table.cand_start[boundary + 1]
-        for position in range(start, stop):
-            shape: int = table.candidates[position]
-            if position == stop - 1 and table.last_covers[boundary]:
-                return shape
-            if intersects_xy(self._geom_list[shape], x, y):
-                return shape
-        return -1
+        covered = table.last_covers[boundary]
+        tested = stop - 1 if covered else stop  # a covering last candidate needs no test
+        if start < tested:
+            hits = intersects_xy(self._candidate_geoms[start:tested], x, y)
+            first = int(hits.argmax())
+            if hits[first]:
+                return int(table.candidates[start + first])
+        return int(table.candidates[tested]) if covered else -1
 
 
 @dataclass(frozen=True)
@@ -311,6 +343,13 @@ class _Views:
             candidates=table.candidates.data,
             last_covers=table.last_covers.data,
         )
+
+
+def _unsorted(values: NDArray[_T], order: NDArray[np.intp]) -> NDArray[_T]:
+    """Values computed in ``order`` put back in the input's order."""
+    out: NDArray[_T] = np.empty_like(values)
+    out[order] = values
+    return out
 
 
 def _spread(values: NDArray[_T], where: NDArray[np.bool_], fill: int) -> NDArray[_T]:

@@ -143,3 +143,101 @@ class FeatureOut(BaseModel):
 class FeatureCollectionOut(BaseModel):
     type: str = "FeatureCollection"
     features: list[FeatureOut]
+
+
+# --- The admin's writes: imports with a dry-run plan, names, inspectors' grids, duty rules ---
+
+
+class ProblemOut(BaseModel):
+    field: str
+    rule: str
+    message: str
+    record: str | None = Field(default=None, description="e.g. 'feature 3 (code 110101001)'")
+
+
+class PlanItemOut(BaseModel):
+    code: str
+    change: str = Field(
+        description="create (new), version (new shape or parent from valid_from), correct "
+        "(same start day: fixed in place), update (names or attributes), unchanged, retire"
+    )
+    record: str | None = Field(default=None, description="Which feature of the file.")
+    parent_code: str | None = Field(default=None, description="Parent area or community.")
+    name_zh: str | None = None
+    name_en: str | None = None
+
+
+class ImportPlanOut(BaseModel):
+    """What the import does (``dry_run``) or did, by code."""
+
+    dry_run: bool
+    applied: bool
+    source: str
+    valid_from: date
+    new: list[str]
+    changed: list[str] = Field(description="New versions, corrections and renames.")
+    unchanged: list[str]
+    retired: list[str]
+    items: list[PlanItemOut]
+    rejected: list[ProblemOut] = Field(description="Features skipped (on_error=skip).")
+    repaired: list[ProblemOut]
+    summary: str | None = Field(default=None, description="What was written, in words.")
+    advice: str | None = Field(default=None, description="What to do next, if anything.")
+    map: FeatureCollectionOut = Field(
+        description="The planned shapes (WGS84), properties code and change, for a map."
+    )
+
+
+class AreaNamesIn(BaseModel):
+    """Names to correct; a field left out is kept, name_en may be set to null."""
+
+    name_zh: str | None = Field(default=None, max_length=200)
+    name_en: str | None = Field(default=None, max_length=200)
+
+
+class AssignmentOut(BaseModel):
+    id: int
+    user_id: int
+    username: str | None = None
+    unit_grid_code: str
+    valid_from: date
+    valid_to: date | None
+
+
+class AssignIn(BaseModel):
+    user_id: int = Field(gt=0)
+    unit_grid_codes: list[str] = Field(min_length=1, max_length=5000)
+    valid_from: date | None = Field(default=None, description="Default: the city's today.")
+
+
+class AssignOut(BaseModel):
+    added: int = Field(description="Grids newly assigned (already assigned ones are kept).")
+    assignments: list[AssignmentOut]
+
+
+class AssignmentEndIn(BaseModel):
+    user_id: int = Field(gt=0)
+    unit_grid_code: str = Field(min_length=1, max_length=15)
+    valid_to: date | None = Field(default=None, description="First day not patrolled; today.")
+
+
+class DutyRuleOut(BaseModel):
+    id: int
+    area_code: str
+    category_prefix: str = Field(description="'*' for any category, else e.g. E01, C0101")
+    department_code: str
+    kind: str = Field(description="owner (the dispatch catalogue) or territorial (属地)")
+    valid_from: date
+    valid_to: date | None
+
+
+class DutyRuleIn(BaseModel):
+    area_code: str = Field(min_length=1, max_length=32)
+    category_prefix: str = Field(min_length=1, max_length=16)
+    department_code: str = Field(min_length=1, max_length=64)
+    kind: str = Field(default="owner", description="owner or territorial")
+    valid_from: date | None = Field(default=None, description="Default: the city's today.")
+
+
+class DutyRuleEndIn(BaseModel):
+    valid_to: date | None = Field(default=None, description="First day the rule no longer holds.")

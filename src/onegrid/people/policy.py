@@ -120,7 +120,7 @@ ACTIONS: Mapping[str, Rule] = {
     "assets.admin": _rule("load and edit components and the taxonomy"),
     "people.read": _rule("see departments and colleagues", *_STAFF),
     "people.admin": _rule("manage users, grants, departments and API keys"),
-    "config.admin": _rule("see and check the city's rule files: time limits, working calendar"),
+    "config.admin": _rule("see, check and save the city's time limits and working calendar"),
     # Data, sensing and interfaces.
     "analytics.read": _rule(
         "see rates, rankings, hotspots",

@@ -288,8 +288,10 @@ def settle(
 class CaseWorker:
     """Opens and annotates cases off the ingest path, in the order alerts changed.
 
-    Listens to the pipeline (``pipeline.listeners``); at start, and every ``settle_s``, it also
-    settles what a crash may have left (alerts still waiting for a case, clears not yet noted).
+    Listens to the pipeline (``pipeline.alert_listeners``: told as soon as a batch's alerts are
+    stored, before its readings; ``pipeline.listeners`` works too, after both); at start, and
+    every ``settle_s``, it also settles what a crash may have left (alerts still waiting for a
+    case, clears not yet noted).
     """
 
     def __init__(
@@ -305,7 +307,7 @@ class CaseWorker:
         self._queue: queue.Queue[tuple[str, int] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
 
-    def __call__(self, written: Written, _messages: Sequence[object]) -> None:
+    def __call__(self, written: Written, _messages: Sequence[object] = ()) -> None:
         for alert_id in written.raised:
             self._queue.put(("raised", alert_id))
         for alert_id in written.reopened:

@@ -11,27 +11,35 @@ ran at a third of the speed and was the limit of the PostgreSQL ingest.
 
 Alert changes arrive in order per alert; the many updates of an alert whose condition holds on
 become one ``UPDATE`` per batch, and the alerts a batch raises go in with one ``INSERT``.
+
+With several ingest processes (shards by device) an area rule cannot be counted in any one
+process's memory: the store counts the rule's open device alerts in the area instead, in the
+transaction that changed one of them. On PostgreSQL an advisory lock per area alert makes two
+processes count one after the other (the second sees the first's alerts); on SQLite the
+transaction holds the one write lock already. The unique ``open_key`` keeps it at one open
+alert per rule and subject whatever happens.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, case, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from onegrid.sensing.domain.engine import AlertEvent, Change, SubjectKind
-from onegrid.sensing.domain.rules import COMPONENT_CATEGORY, Rule
+from onegrid.sensing.domain.engine import AlertEvent, Change, SubjectKind, alert_key
+from onegrid.sensing.domain.rules import AREA_LEVELS, COMPONENT_CATEGORY, Rule
 from onegrid.sensing.domain.units import QUANTITIES
 from onegrid.sensing.models import (
     AlertRow,
     DeadLetterRow,
+    DeviceRow,
     IngestCounterRow,
     ReadingRow,
 )
@@ -40,6 +48,7 @@ READINGS: Table = ReadingRow.__table__  # type: ignore[assignment]
 DEAD: Table = DeadLetterRow.__table__  # type: ignore[assignment]
 COUNTERS: Table = IngestCounterRow.__table__  # type: ignore[assignment]
 ALERTS: Table = AlertRow.__table__  # type: ignore[assignment]
+DEVICES: Table = DeviceRow.__table__  # type: ignore[assignment]
 
 _SQLITE_INSERT = (
     "INSERT INTO sensing_readings (device_id, quantity, observed_at, value) "
@@ -78,6 +87,9 @@ class Batch:
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
     counters: Counter[tuple[str, str]] = field(default_factory=Counter)
     events: list[AlertEvent] = field(default_factory=list)
+    # Area rules by the rule they combine, counted in the database (``area_events``); empty
+    # when the one engine counts them in memory.
+    area_rules: Mapping[str, Sequence[Rule]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.readings or self.dead_letters or self.counters or self.events)
@@ -480,6 +492,52 @@ class AlertWriter:
             self._cleared.append(found)
 
 
+def area_events(
+    conn: Connection, events: Sequence[AlertEvent], area_rules: Mapping[str, Sequence[Rule]]
+) -> list[AlertEvent]:
+    """What the device alerts ``events`` changed (already written in this transaction) make of
+    the area rules that combine them, counted over every process's alerts in the database."""
+    touched: dict[tuple[str, str], tuple[Rule, float]] = {}
+    for event in events:
+        if event.change is Change.UPDATED or event.device is None:
+            continue
+        for rule in area_rules.get(event.rule.code, ()):
+            area = event.device.areas.get(rule.level or "")
+            if area:
+                before = touched.get((rule.code, area))
+                at = event.at if before is None else max(before[1], event.at)
+                touched[(rule.code, area)] = (rule, at)
+    out: list[AlertEvent] = []
+    postgres = conn.dialect.name == "postgresql"
+    for (code, area), (rule, at) in sorted(touched.items()):  # one lock order for everyone
+        key = alert_key(code, area)
+        if postgres:
+            conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))
+        level = rule.level if rule.level in AREA_LEVELS else "district"
+        count = conn.execute(
+            select(func.count())
+            .select_from(ALERTS.join(DEVICES, DEVICES.c.id == ALERTS.c.subject))
+            .where(
+                ALERTS.c.rule_code == rule.of,
+                ALERTS.c.status == ACTIVE,
+                ALERTS.c.subject_kind == SubjectKind.DEVICE.value,
+                DEVICES.c[f"{level}_code"] == area,
+            )
+        ).scalar_one()
+        started = conn.execute(select(ALERTS.c.started_at).where(ALERTS.c.open_key == key)).scalar()
+        change: Change | None = None
+        since = at
+        if started is None:
+            if count >= rule.min_devices:
+                change = Change.RAISED
+        else:
+            since = started.timestamp()
+            change = Change.CLEARED if count < rule.min_devices else Change.UPDATED
+        if change is not None:
+            out.append(AlertEvent(change, rule, area, SubjectKind.AREA, at, since, float(count)))
+    return out
+
+
 def write_batch(session: Session, batch: Batch, now: datetime) -> Written:
     """Everything of one batch, in the caller's transaction."""
     conn = session.connection()
@@ -488,6 +546,13 @@ def write_batch(session: Session, batch: Batch, now: datetime) -> Written:
         conn.execute(insert(DEAD), batch.dead_letters)
     add_counters(conn, batch.counters, now)
     written = AlertWriter(session, now).apply(batch.events)
+    if batch.area_rules and batch.events:
+        combined = area_events(conn, batch.events, batch.area_rules)
+        if combined:
+            more = AlertWriter(session, now).apply(combined)
+            written.raised += more.raised
+            written.reopened += more.reopened
+            written.cleared += more.cleared
     written.readings = len(batch.readings)
     return written
 

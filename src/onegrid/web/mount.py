@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from onegrid.web.session import router as session_router
 from onegrid.web.settings import web_settings
@@ -17,14 +18,24 @@ _NOT_BUILT = """<!doctype html><html lang="en"><meta charset="utf-8"><title>OneG
 The API is at <a href="/docs">/docs</a>.</p></body></html>"""
 
 
+class _HashedAssets(StaticFiles):
+    """The bundle's files are named by their content hash: a new build gets new names, so a
+    browser may keep each file for good and never ask again (the map chunk alone is 1 MB)."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        if response.status_code == 200:
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
+
+
 def install_web(app: FastAPI, static_dir: Path | None = None) -> None:
     """Add the web's routes to ``app``; call after the API routers (``/`` must not shadow them)."""
     static = static_dir or web_settings().static_dir
     app.include_router(session_router)
     assets = static / "assets"
     if assets.is_dir():
-        # Hashed file names: a new build gets new names, so the bundle may be cached for good.
-        app.mount("/assets", StaticFiles(directory=assets), name="web-assets")
+        app.mount("/assets", _HashedAssets(directory=assets), name="web-assets")
     index = static / "index.html"
 
     @app.get("/", include_in_schema=False)

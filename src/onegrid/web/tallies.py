@@ -17,11 +17,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import h3
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from onegrid.cases.domain.lights import Light
-from onegrid.cases.domain.states import OPEN_STATUSES
+from onegrid.cases.domain.states import OPEN_STATUSES, Status
 from onegrid.cases.queries import light_clause
 from onegrid.cases.records import CASES
 
@@ -74,20 +74,45 @@ def _version(session: Session) -> tuple[Any, Any]:
     return row[0], row[1]
 
 
+def _yellow(now: datetime) -> ColumnElement[bool]:
+    """``light_clause(Light.YELLOW)`` on the row's own columns: that one looks ids up through
+    the deadline index (right for a list that wants a few); a count reads every open case
+    anyway, and this way all it reads is in ``ix_cases_open_cells``."""
+    running = and_(C.step_frozen_light.is_(None), C.step_deadline >= now, C.step_warn_at < now)
+    held = and_(C.status == Status.ON_HOLD.value, C.step_frozen_light == Light.YELLOW.value)
+    return or_(running, held)
+
+
+def _order(key: tuple[str, str | None]) -> tuple[str, str]:
+    return key[0], key[1] or ""
+
+
 def _query(session: Session, now: datetime, reach: ColumnElement[bool] | None) -> list[FineCell]:
     red = func.sum(case((light_clause(Light.RED, now), 1), else_=0))
-    yellow = func.sum(case((light_clause(Light.YELLOW, now), 1), else_=0))
+    yellow = func.sum(case((_yellow(now), 1), else_=0))
+    # Grouped by status first, the order of the covering index ix_cases_open_cells: SQLite then
+    # reads that index alone, status by status, and needs no sort. Grouped by cell, or with
+    # "h3_10 IS NOT NULL", its planner walked the h3_10 index and read every row of the table
+    # (0.45 s against 0.06 s over 100,000 cases). The statuses are added up here.
     stmt = (
         select(C.h3_10, C.district_code, func.count(), red, yellow)
-        .where(C.status.in_(OPEN), C.h3_10.is_not(None))
-        .group_by(C.h3_10, C.district_code)
+        .where(C.status.in_(OPEN))
+        .group_by(C.status, C.h3_10, C.district_code)
     )
     if reach is not None:
         stmt = stmt.where(reach)
-    out = []
+    counts: dict[tuple[str, str | None], list[int]] = {}
     for cell, district, total, r, y in session.execute(stmt):
+        if cell is None:
+            continue
+        tally = counts.setdefault((cell, district), [0, 0, 0])
+        tally[0] += int(total)
+        tally[1] += int(r or 0)
+        tally[2] += int(y or 0)
+    out = []
+    for (cell, district), (total, r, y) in sorted(counts.items(), key=lambda kv: _order(kv[0])):
         lat, lng = h3.cell_to_latlng(cell)
-        out.append(FineCell(cell, district, int(total), int(r or 0), int(y or 0), lat, lng))
+        out.append(FineCell(cell, district, total, r, y, lat, lng))
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,7 +11,8 @@ import pytest
 from sqlalchemy import update
 from typer.testing import CliRunner
 
-from onegrid.analytics.lake import Lake
+from onegrid.analytics import sources
+from onegrid.analytics.lake import Lake, _PartitionWriter
 from onegrid.cases.config import CaseRules
 from onegrid.cases.importing import HistoricalCase, load_historical
 from onegrid.cases.models import CaseRow
@@ -91,18 +93,18 @@ def test_a_failed_refresh_leaves_the_published_version_untouched(
     lake.refresh(city)
     load_historical(city, _cases(4, T0 + timedelta(days=2), "b"), rules=rules)
     calls = {"n": 0}
-    real = pq.write_table
+    real = pq.ParquetWriter.write_table
 
-    def flaky(*args: object, **kwargs: object) -> None:
+    def flaky(self: pq.ParquetWriter, *args: object, **kwargs: object) -> None:
         calls["n"] += 1
         if calls["n"] == 2:
             raise OSError("disk full")
-        real(*args, **kwargs)  # type: ignore[arg-type]
+        real(self, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(pq, "write_table", flaky)
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", flaky)
     with pytest.raises(OSError, match="disk full"):
         lake.refresh(city)
-    monkeypatch.setattr(pq, "write_table", real)
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", real)
     assert (tmp_path / "lake" / "CURRENT").read_text() == "v000001"
     assert lake.connect().execute("SELECT count(*) FROM cases").fetchone() == (4,)
     assert not list((tmp_path / "lake").glob(".tmp-*"))
@@ -122,3 +124,68 @@ def test_the_cli_refreshes_the_lake_under_the_data_dir(
     assert "lake v1" in result.output and "cases 3" in result.output
     result = CliRunner().invoke(app, ["analytics", "refresh"])
     assert "nothing new" in result.output
+
+
+def test_many_batches_stream_into_one_file_per_partition_and_updates_replace_rows(
+    city: Database, rules: CaseRules, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches of 3 rows, at most 4 rows buffered: every partition is written in pieces, and
+    the watermark is the greatest (updated_at, id) read, whatever order the rows came in."""
+    monkeypatch.setattr(sources, "BATCH", 3)
+    monkeypatch.setattr(_PartitionWriter, "BUFFERED", 4)
+    lake = Lake(tmp_path / "lake")
+    load_historical(city, _cases(12, T0, "a"), rules=rules)
+    first = lake.refresh(city)
+    assert first.rows["cases"] == 12 and first.rows["case_history"] == 12 + 4
+    files = sorted((tmp_path / "lake" / "v000001" / "cases").glob("*/*.parquet"))
+    assert [f.parent.name for f in files] == [
+        "month=2026-01",
+        "month=2026-02",
+        "month=2026-03",
+        "month=2026-04",
+    ]
+    assert sum(pq.ParquetFile(f).metadata.num_rows for f in files) == 12
+    assert not lake.refresh(city).changed
+
+    # Two cases change (one of them twice): each appears once, in its newest state, and the
+    # untouched months keep their files.
+    later = T0 + timedelta(days=90)
+    with city.unit_of_work() as s:
+        for ref, at in (("a:4", later), ("a:9", later), ("a:4", later + timedelta(hours=1))):
+            s.execute(
+                update(CaseRow)
+                .where(CaseRow.external_ref == ref)
+                .values(status="closed", closed_at=at, updated_at=at)
+            )
+    second = lake.refresh(city)
+    assert second.rows["cases"] == 2
+    con = lake.connect()
+    assert con.execute("SELECT count(*), count(DISTINCT id) FROM cases").fetchone() == (12, 12)
+    closed = con.execute(
+        "SELECT max(closed_at) FROM cases WHERE number IN "
+        "(SELECT number FROM cases WHERE closed_at >= $t)",
+        {"t": later},
+    ).fetchone()
+    assert closed == (later + timedelta(hours=1),)
+    v1, v2 = (tmp_path / "lake" / "v000001"), (tmp_path / "lake" / "v000002")
+    # Case a:4 is in February, a:9 in March: January's file is the one version 1 wrote.
+    assert [p.name for p in (v2 / "cases" / "month=2026-01").iterdir()] == [
+        p.name for p in (v1 / "cases" / "month=2026-01").iterdir()
+    ]
+    assert [p.name for p in (v2 / "cases" / "month=2026-02").iterdir()] == ["part-000002-r.parquet"]
+    assert not lake.refresh(city).changed
+
+
+def test_a_lake_of_an_earlier_format_is_exported_again_whole(
+    city: Database, rules: CaseRules, tmp_path: Path
+) -> None:
+    lake = Lake(tmp_path / "lake")
+    load_historical(city, _cases(5, T0, "a"), rules=rules)
+    lake.refresh(city)
+    manifest = tmp_path / "lake" / "v000001" / "manifest.json"
+    raw = json.loads(manifest.read_text())
+    raw["watermarks"].pop("format")
+    manifest.write_text(json.dumps(raw))
+    again = lake.refresh(city)
+    assert again.version == 2 and again.rows["cases"] == 5 and again.rows["areas"] == 7
+    assert lake.connect().execute("SELECT count(*) FROM cases").fetchone() == (5,)

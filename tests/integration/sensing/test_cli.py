@@ -107,3 +107,10 @@ def test_simulate_publishes_valid_readings_for_every_device(env: Database) -> No
         assert 0 < latest[device]["pm2_5"][1] < 300
         assert {"pm2_5", "pm10", "temperature", "humidity"} <= set(latest[device])
     assert latest["WL-1"]["water_level"][1] >= 0
+
+
+@pytest.mark.parametrize("shard", ["2/2", "half"])
+def test_ingest_refuses_a_shard_that_is_not_i_of_n(env: Database, shard: str) -> None:
+    result = CliRunner().invoke(app, ["sensors", "ingest", "--shard", shard])
+    assert result.exit_code == 1
+    assert "shard" in result.output and ("i/N" in result.output or "count" in result.output)

@@ -17,6 +17,7 @@ from onegrid.core.clock import FixedClock
 from onegrid.db.session import Database
 from onegrid.sensing import queries
 from onegrid.sensing.alerting import SYSTEM_PRINCIPAL, CaseWorker
+from onegrid.sensing.domain.shards import Shard
 from onegrid.sensing.ingest.mqtt import MqttIngester
 from onegrid.sensing.ingest.pipeline import Pipeline
 from onegrid.sensing.models import ReadingRow
@@ -46,10 +47,11 @@ class Running:
         settings: SensingSettings,
         rules: CaseRules,
         url: str | None = None,
+        shard: Shard | None = None,
     ) -> None:
-        self.pipeline = Pipeline(db, clock, settings)
+        self.pipeline = Pipeline(db, clock, settings, shard=shard)
         self.cases = CaseWorker(db, SYSTEM_PRINCIPAL, clock, rules, settle_s=0.5)
-        self.pipeline.listeners.append(self.cases)
+        self.pipeline.alert_listeners.append(self.cases)
         self.ingester = MqttIngester(self.pipeline, settings, url=url)
 
     def start(self) -> Running:

@@ -47,14 +47,17 @@ answered AS (
     GROUP BY 1
 ),
 requests AS (
-    SELECT unit, count(*) AS requests,
-           count(DISTINCT reporter_key) FILTER (WHERE calls > 1) AS repeat_callers
+    -- Calls per (unit, reporter) first, then per unit: one pass over the month's cases (a
+    -- window over the same rows made DuckDB read them twice). Cases without a reporter key
+    -- are requests but never repeat callers (count() skips the null key).
+    SELECT unit, CAST(sum(calls) AS BIGINT) AS requests,
+           count(reporter_key) FILTER (WHERE calls > 1) AS repeat_callers
     FROM (
-        SELECT {unit} AS unit, reporter_key,
-               count(*) OVER (PARTITION BY {unit}, reporter_key) AS calls
+        SELECT {unit} AS unit, reporter_key, count(*) AS calls
         FROM cases
         WHERE channel = 'hotline' AND {unit} IS NOT NULL
           AND created_at >= $start AND created_at < $end
+        GROUP BY 1, 2
     )
     GROUP BY unit
 ),

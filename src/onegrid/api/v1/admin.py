@@ -1,47 +1,177 @@
-"""The city's rule files as the admin pages see them: the time limits and the working calendar.
+"""The city's rules as the admin pages see them: the time limits and the working calendar.
 
-Both are data files the cases context reads once per process (``ONEGRID_CASES_TIME_LIMITS_FILE``,
-``ONEGRID_CASES_CALENDAR_FILE``). These endpoints show the document in force and check a proposed
-one with the same validation the server applies at start-up, so an admin sees every broken rule,
-named, before the file is replaced. Users, departments, categories and API keys have their own
-endpoints in their contexts.
+Each is a document in force (the newest saved revision, else the configured file). These
+endpoints show it with where it comes from, check a proposed one with the same validation a
+save applies (the file's rules plus: what cases already ran under stays as it was), save it as a
+new revision with optimistic concurrency, and list the revisions. Users, departments,
+categories and API keys have their own endpoints in their contexts.
 """
 
 from __future__ import annotations
 
-from datetime import date
-from pathlib import Path
-from typing import Annotated, Any
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
-import yaml
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Depends, FastAPI, Path
 from pydantic import BaseModel, Field
 
 from onegrid.api.auth import requires
-from onegrid.api.deps import AppClock, AppSettings
-from onegrid.cases.config import build_calendar, cases_settings
-from onegrid.cases.domain.timelimits import build_time_limit_book
-from onegrid.core.errors import InvalidInput
+from onegrid.api.deps import AppClock, AppSettings, get_database
+from onegrid.cases.config import (
+    build_calendar,
+    document_in_force,
+    release_rule_store,
+    use_rule_store,
+)
+from onegrid.cases.domain.rule_changes import RuleKind, parse_time_limits
+from onegrid.cases.rulestore import SavedRevision, history, revision
+from onegrid.cases.services.rules import check_change, city_today, save_rules
+from onegrid.core.clock import Clock
+from onegrid.core.errors import InvalidInput, NotFound
+from onegrid.core.settings import Settings
+from onegrid.db.session import Database
 from onegrid.people.domain import Principal
 
-router = APIRouter(prefix="/admin", tags=["admin"])
-ConfigAdmin = Annotated[Principal, requires("config.admin")]
 
-
-def _document(path: Path, field: str) -> dict[str, Any]:
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """While the app serves, the case rules follow the revisions saved in its database."""
+    db: Database = app.state.db
+    use_rule_store(db)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InvalidInput.one(field, "readable", f"cannot read {path.name}: {exc}") from None
-    if not isinstance(data, dict):
-        raise InvalidInput.one(field, "mapping", f"{path.name} must hold a mapping at the top")
-    return data
+        yield
+    finally:
+        release_rule_store(db)
 
 
-class TimeLimitsOut(BaseModel):
-    file: str = Field(description="The file in force (ONEGRID_CASES_TIME_LIMITS_FILE)")
-    in_force: str = Field(description="The version new cases get today")
-    document: dict[str, Any]
+router = APIRouter(prefix="/admin", tags=["admin"], lifespan=_lifespan)
+ConfigAdmin = Annotated[Principal, requires("config.admin")]
+Db = Annotated[Database, Depends(get_database)]
+
+
+class RevisionOut(BaseModel):
+    """One saved revision: who saved it, when, why (and, read alone, its document)."""
+
+    kind: RuleKind
+    revision: int
+    saved_by: str = Field(description="The saver's actor reference (user:12)")
+    saved_by_name: str
+    saved_at: datetime
+    note: str
+    document: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, saved: SavedRevision) -> RevisionOut:
+        return cls(
+            kind=saved.kind,
+            revision=saved.revision,
+            saved_by=saved.saved_by,
+            saved_by_name=saved.saved_by_name,
+            saved_at=saved.saved_at,
+            note=saved.note,
+            document=saved.document,
+        )
+
+
+class InForce(BaseModel):
+    """Where the document in force comes from."""
+
+    file: str = Field(description="The configured file (used while no revision is saved)")
+    revision: int = Field(description="The revision in force; 0 means the file")
+    source: Literal["file", "revision"]
+    saved_by_name: str | None = None
+    saved_at: datetime | None = None
+    note: str | None = None
+
+
+class SaveIn(BaseModel):
+    document: dict[str, Any] = Field(description="The whole document, of the YAML file's shape")
+    note: str = Field(max_length=2000, description="What changed and why (kept in the history)")
+    base_revision: int = Field(
+        ge=0, description="The revision the change was made to (0: the file); stale → 409"
+    )
+
+
+def _in_force(db: Database, kind: RuleKind) -> tuple[InForce, Any]:
+    with db.reader() as session:
+        saved, path, document = document_in_force(session.connection(), kind)
+    return (
+        InForce(
+            file=path.name,
+            revision=saved.revision if saved else 0,
+            source="revision" if saved else "file",
+            saved_by_name=saved.saved_by_name if saved else None,
+            saved_at=saved.saved_at if saved else None,
+            note=saved.note if saved else None,
+        ),
+        document,
+    )
+
+
+def _checked(
+    db: Database, kind: RuleKind, proposed: dict[str, Any], clock: Clock, timezone: str
+) -> None:
+    _, current = _in_force(db, kind)
+    check_change(kind, current, proposed, city_today(clock, timezone), timezone)
+
+
+def _save(
+    db: Database,
+    principal: Principal,
+    kind: RuleKind,
+    body: SaveIn,
+    clock: Clock,
+    settings: Settings,
+) -> RevisionOut:
+    saved = save_rules(
+        db,
+        principal,
+        kind,
+        body.document,
+        note=body.note,
+        base_revision=body.base_revision,
+        clock=clock,
+        timezone=settings.timezone,
+    )
+    return RevisionOut.of(_without_document(saved))
+
+
+def _without_document(saved: SavedRevision) -> SavedRevision:
+    """A save's answer leaves the document out: the caller sent it."""
+    return SavedRevision(
+        saved.kind,
+        saved.revision,
+        saved.saved_by,
+        saved.saved_by_name,
+        saved.saved_at,
+        saved.note,
+    )
+
+
+def _history(db: Database, kind: RuleKind) -> list[RevisionOut]:
+    with db.reader() as session:
+        return [RevisionOut.of(r) for r in history(session.connection(), kind)]
+
+
+def _revision(db: Database, kind: RuleKind, number: int) -> RevisionOut:
+    with db.reader() as session:
+        found = revision(session.connection(), kind, number)
+    if found is None:
+        raise NotFound(f"no {kind.value.replace('_', ' ')} revision {number}")
+    return RevisionOut.of(found)
+
+
+_SAVE_ERRORS: dict[int | str, dict[str, Any]] = {
+    403: {"description": "Only a city-wide grant may change the city's rules"},
+    409: {"description": "base_revision is stale: `current` names the revision in force"},
+    422: {"description": "Every broken rule, named in errors[]"},
+}
+RevisionNumber = Annotated[int, Path(ge=1, description="A revision number")]
+
+
+# --- time limits ---------------------------------------------------------------------------------
 
 
 class VersionSummary(BaseModel):
@@ -57,17 +187,13 @@ class TimeLimitsCheckOut(BaseModel):
     in_force: str
 
 
-def _shape_error(what: str, exc: Exception) -> InvalidInput:
-    # The validators name every broken rule in a document of the right shape; a proposed
-    # document of another shape (a list where a mapping belongs) is still the caller's mistake.
-    return InvalidInput.one("document", "shape", f"not a {what} document: {exc!r}")
+class TimeLimitsOut(InForce):
+    in_force: str = Field(description="The version new cases get today")
+    document: dict[str, Any]
 
 
 def _limits_summary(data: dict[str, Any], today: date) -> TimeLimitsCheckOut:
-    try:
-        book = build_time_limit_book(data)
-    except (AttributeError, TypeError, KeyError, ValueError) as exc:
-        raise _shape_error("time-limit", exc) from None
+    book = parse_time_limits(data)
     return TimeLimitsCheckOut(
         name=book.name,
         max_extensions=book.max_extensions,
@@ -81,29 +207,65 @@ def _limits_summary(data: dict[str, Any], today: date) -> TimeLimitsCheckOut:
 
 @router.get(
     "/time-limits",
-    summary="The time-limit document in force: versions, defaults, rules and region classes",
+    summary="The time-limit document in force, and where it comes from (file or revision)",
     response_model=TimeLimitsOut,
 )
-def get_time_limits(principal: ConfigAdmin, clock: AppClock) -> TimeLimitsOut:
-    path = cases_settings().time_limits_file
-    data = _document(path, "time_limits_file")
-    return TimeLimitsOut(
-        file=path.name,
-        in_force=_limits_summary(data, clock.now().date()).in_force,
-        document=data,
-    )
+def get_time_limits(
+    principal: ConfigAdmin, db: Db, clock: AppClock, settings: AppSettings
+) -> TimeLimitsOut:
+    where, document = _in_force(db, RuleKind.TIME_LIMITS)
+    summary = _limits_summary(document, city_today(clock, settings.timezone))
+    return TimeLimitsOut(**where.model_dump(), in_force=summary.in_force, document=document)
 
 
 @router.post(
     "/time-limits/check",
-    summary="Check a proposed time-limit document (JSON of the YAML file's shape); 422 names "
-    "every broken rule",
+    summary="Check a proposed time-limit document as a save would; 422 names every broken rule",
     response_model=TimeLimitsCheckOut,
 )
 def check_time_limits(
-    principal: ConfigAdmin, clock: AppClock, document: Annotated[dict[str, Any], Body()]
+    principal: ConfigAdmin,
+    db: Db,
+    clock: AppClock,
+    settings: AppSettings,
+    document: Annotated[dict[str, Any], Body()],
 ) -> TimeLimitsCheckOut:
-    return _limits_summary(document, clock.now().date())
+    _checked(db, RuleKind.TIME_LIMITS, document, clock, settings.timezone)
+    return _limits_summary(document, city_today(clock, settings.timezone))
+
+
+@router.put(
+    "/time-limits",
+    summary="Save a new revision of the time limits (versions in force or past stay as they "
+    "are; new versions start after today)",
+    response_model=RevisionOut,
+    responses=_SAVE_ERRORS,
+)
+def save_time_limits(
+    principal: ConfigAdmin, db: Db, clock: AppClock, settings: AppSettings, body: SaveIn
+) -> RevisionOut:
+    return _save(db, principal, RuleKind.TIME_LIMITS, body, clock, settings)
+
+
+@router.get(
+    "/time-limits/history",
+    summary="Every saved revision of the time limits, newest first (who, when, note)",
+    response_model=list[RevisionOut],
+)
+def time_limits_history(principal: ConfigAdmin, db: Db) -> list[RevisionOut]:
+    return _history(db, RuleKind.TIME_LIMITS)
+
+
+@router.get(
+    "/time-limits/revisions/{number}",
+    summary="One saved revision of the time limits, with its document",
+    response_model=RevisionOut,
+)
+def time_limits_revision(principal: ConfigAdmin, db: Db, number: RevisionNumber) -> RevisionOut:
+    return _revision(db, RuleKind.TIME_LIMITS, number)
+
+
+# --- working calendar ----------------------------------------------------------------------------
 
 
 class HolidayOut(BaseModel):
@@ -130,17 +292,21 @@ class CalendarOut(BaseModel):
     years: list[CalendarYearOut]
 
 
+class CalendarInForceOut(CalendarOut, InForce):
+    document: dict[str, Any]
+
+
 def _calendar_out(data: dict[str, Any], timezone: str, file: str) -> CalendarOut:
     try:
         return _calendar_summary(data, timezone, file)
     except (AttributeError, TypeError, KeyError, ValueError) as exc:
-        raise _shape_error("calendar", exc) from None
+        raise InvalidInput.one("document", "shape", f"not a calendar document: {exc!r}") from None
 
 
 def _calendar_summary(data: dict[str, Any], timezone: str, file: str) -> CalendarOut:
     calendar = build_calendar(data, timezone)
     years = []
-    for year, spec in sorted((data.get("years") or {}).items()):
+    for year, spec in sorted((data.get("years") or {}).items(), key=lambda kv: int(kv[0])):
         spec = spec or {}
         first, last = date(int(year), 1, 1), date(int(year), 12, 31)
         working = sum(
@@ -179,21 +345,58 @@ def _calendar_summary(data: dict[str, Any], timezone: str, file: str) -> Calenda
 
 @router.get(
     "/calendar",
-    summary="The working calendar in force: working periods, weekend, holidays, make-up days",
-    response_model=CalendarOut,
+    summary="The working calendar in force (periods, weekend, holidays, make-up days), its "
+    "document, and where it comes from (file or revision)",
+    response_model=CalendarInForceOut,
 )
-def get_calendar(principal: ConfigAdmin, settings: AppSettings) -> CalendarOut:
-    path = cases_settings().calendar_file
-    return _calendar_out(_document(path, "calendar_file"), settings.timezone, path.name)
+def get_calendar(principal: ConfigAdmin, db: Db, settings: AppSettings) -> CalendarInForceOut:
+    where, document = _in_force(db, RuleKind.CALENDAR)
+    summary = _calendar_out(document, settings.timezone, where.file)
+    return CalendarInForceOut(**{**where.model_dump(), **summary.model_dump()}, document=document)
 
 
 @router.post(
     "/calendar/check",
-    summary="Check a proposed working calendar (JSON of the YAML file's shape); 422 names every "
-    "broken rule",
+    summary="Check a proposed working calendar as a save would; 422 names every broken rule",
     response_model=CalendarOut,
 )
 def check_calendar(
-    principal: ConfigAdmin, settings: AppSettings, document: Annotated[dict[str, Any], Body()]
+    principal: ConfigAdmin,
+    db: Db,
+    clock: AppClock,
+    settings: AppSettings,
+    document: Annotated[dict[str, Any], Body()],
 ) -> CalendarOut:
+    _checked(db, RuleKind.CALENDAR, document, clock, settings.timezone)
     return _calendar_out(document, settings.timezone, "(proposed)")
+
+
+@router.put(
+    "/calendar",
+    summary="Save a new revision of the working calendar (days before today keep their "
+    "working or non-working status)",
+    response_model=RevisionOut,
+    responses=_SAVE_ERRORS,
+)
+def save_calendar(
+    principal: ConfigAdmin, db: Db, clock: AppClock, settings: AppSettings, body: SaveIn
+) -> RevisionOut:
+    return _save(db, principal, RuleKind.CALENDAR, body, clock, settings)
+
+
+@router.get(
+    "/calendar/history",
+    summary="Every saved revision of the working calendar, newest first (who, when, note)",
+    response_model=list[RevisionOut],
+)
+def calendar_history(principal: ConfigAdmin, db: Db) -> list[RevisionOut]:
+    return _history(db, RuleKind.CALENDAR)
+
+
+@router.get(
+    "/calendar/revisions/{number}",
+    summary="One saved revision of the working calendar, with its document",
+    response_model=RevisionOut,
+)
+def calendar_revision(principal: ConfigAdmin, db: Db, number: RevisionNumber) -> RevisionOut:
+    return _revision(db, RuleKind.CALENDAR, number)

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import h3
 import shapely
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
@@ -36,7 +36,7 @@ from onegrid.cases.records import CASES
 from onegrid.core.clock import Clock
 from onegrid.core.errors import InvalidInput, NotAuthenticated
 from onegrid.db.session import Database
-from onegrid.grid.models import InspectorGridRow, UnitGridRow
+from onegrid.grid.models import UnitGridRow
 from onegrid.grid.storage import valid_on_clause
 from onegrid.people.domain import Principal
 from onegrid.people.policy import reach, require_somewhere
@@ -321,7 +321,7 @@ def _fine_range(cell: str) -> tuple[str, str]:
     return h3.int_to_str(first), h3.int_to_str(last)
 
 
-def _light_of_row(now: datetime) -> ColumnElement[str]:
+def light_of_row(now: datetime) -> ColumnElement[str]:
     """Each row's light from its own columns, the instants ``light_clause`` compares: a held
     step keeps its light, a passed deadline is red, a passed warning yellow. ``light_clause``
     is shaped to *find* cases of a light through the deadline index; asked of a few rows
@@ -334,13 +334,13 @@ def _light_of_row(now: datetime) -> ColumnElement[str]:
     )
 
 
-def _brief_columns(now: datetime) -> list[Any]:
+def brief_columns(now: datetime) -> list[Any]:
     return [
         C.id,
         C.number,
         C.status,
         C.category_code,
-        _light_of_row(now),
+        light_of_row(now),
         C.step_deadline,
         C.district_code,
         C.unit_grid_code,
@@ -380,7 +380,7 @@ def cases_in_cell(
     clock: CaseClock,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> CellCases:
-    _staff(principal)
+    require_staff(principal)
     if not h3.is_valid_cell(cell) or not 4 <= h3.get_resolution(cell) <= 10:
         raise InvalidInput.one("cell", "h3_cell", "cell is an H3 cell of resolution 4 to 10")
     first, last = _fine_range(cell)
@@ -391,7 +391,7 @@ def cases_in_cell(
     ]
     total = session.scalar(select(func.count()).select_from(CASES).where(*where)) or 0
     rows = session.execute(
-        select(*_brief_columns(clock.now()))
+        select(*brief_columns(clock.now()))
         .where(*where)
         .order_by(C.step_deadline.is_(None), C.step_deadline, C.id)
         .limit(limit)
@@ -400,106 +400,6 @@ def cases_in_cell(
     return CellCases(
         cell=cell, resolution=h3.get_resolution(cell), total=total, items=[_brief(r) for r in rows]
     )
-
-
-# --- an inspector's own grids -------------------------------------------------------------------
-
-
-class MyGrids(BaseModel):
-    grids: dict[str, Any] = Field(
-        description="The caller's assigned unit grids (GeoJSON) with open, red and yellow counts"
-    )
-    cases: dict[str, Any] = Field(description="Open cases in those grids, as GeoJSON points")
-    truncated: bool = Field(description="More open cases lie in the grids than `limit`")
-
-
-@router.get(
-    "/my-grids",
-    summary="The unit grids the caller patrols today and the open cases in them",
-    response_model=MyGrids,
-)
-def my_grids(
-    session: CaseSession,
-    principal: CasePrincipal,
-    clock: CaseClock,
-    limit: Annotated[int, Query(ge=1, le=2_000)] = 500,
-) -> Response:
-    _staff(principal)
-    today = clock.now().date()
-    assigned = (
-        select(InspectorGridRow.unit_grid_code)
-        .where(
-            InspectorGridRow.user_id == (principal.user_id or -1),
-            valid_on_clause(InspectorGridRow.valid_from, InspectorGridRow.valid_to, today),
-        )
-        .scalar_subquery()
-    )
-    g = UnitGridRow
-    shapes = session.execute(
-        select(g.code, g.geometry)
-        .where(g.code.in_(assigned), valid_on_clause(g.valid_from, g.valid_to, today))
-        .order_by(g.code)
-    ).all()
-    where = [
-        C.status.in_(OPEN),
-        C.unit_grid_code.in_(assigned),
-        reach_clause(reach(principal, "case.read"), principal),
-    ]
-    rows = session.execute(
-        select(*_brief_columns(clock.now()))
-        .where(*where)
-        .order_by(C.step_deadline.is_(None), C.step_deadline, C.id)
-        .limit(limit + 1)
-    ).all()
-    light = _light_of_row(clock.now())
-    red = func.sum(case((light == Light.RED.value, 1), else_=0))
-    yellow = func.sum(case((light == Light.YELLOW.value, 1), else_=0))
-    counts = {
-        code: _Tally(int(n), int(r or 0), int(y or 0))
-        for code, n, r, y in session.execute(
-            select(C.unit_grid_code, func.count(), red, yellow)
-            .where(*where)
-            .group_by(C.unit_grid_code)
-        )
-    }
-    session.commit()
-    briefs = [_brief(r) for r in rows[:limit]]
-    # The shapes go from WKB to GeoJSON text in one vectorised call and are spliced into the
-    # response as they are: an inspector's few hundred polygons would otherwise cost more in
-    # Python dicts and response validation than the queries do.
-    shapes_json = shapely.to_geojson(shapely.from_wkb([wkb for _, wkb in shapes])).tolist()
-    grids = ",".join(
-        '{"type":"Feature","properties":'
-        + json.dumps({"code": code, **_counts(counts.get(code))})
-        + ',"geometry":'
-        + geometry
-        + "}"
-        for (code, _), geometry in zip(shapes, shapes_json, strict=True)
-    )
-    points = [
-        {
-            "type": "Feature",
-            "properties": b.model_dump(mode="json", exclude={"lon", "lat"}),
-            "geometry": {"type": "Point", "coordinates": [b.lon, b.lat]},
-        }
-        for b in briefs
-    ]
-    cases = json.dumps({"type": "FeatureCollection", "features": points}, ensure_ascii=False)
-    body = (
-        '{"grids":{"type":"FeatureCollection","features":['
-        + grids
-        + ']},"cases":'
-        + cases
-        + ',"truncated":'
-        + json.dumps(len(rows) > limit)
-        + "}"
-    )
-    return Response(body, media_type="application/json")
-
-
-def _counts(t: _Tally | None) -> dict[str, int]:
-    t = t or _Tally()
-    return {"open": t.total, "red": t.red, "yellow": t.yellow}
 
 
 class GridCollection(BaseModel):
@@ -559,7 +459,7 @@ class DistrictTally(BaseModel):
 def district_tallies(
     session: CaseSession, principal: CasePrincipal, clock: CaseClock
 ) -> list[DistrictTally]:
-    _staff(principal)
+    require_staff(principal)
     by_district: dict[str, DistrictTally] = {}
     for c in _open_cells(session, principal, clock):
         if c.district is None:
@@ -571,7 +471,7 @@ def district_tallies(
     return [by_district[d] for d in sorted(by_district)]
 
 
-def _staff(principal: Principal) -> None:
+def require_staff(principal: Principal) -> None:
     if principal.is_anonymous:
         raise NotAuthenticated("sign in to see the command centre")
     require_somewhere(principal, "case.read")
@@ -626,7 +526,7 @@ def _event(item: dict[str, Any]) -> str:
     response_class=StreamingResponse,
 )
 async def live_feed(request: Request, principal: CasePrincipal, clock: CaseClock) -> Any:
-    _staff(principal)
+    require_staff(principal)
     db: Database = request.app.state.db
     interval = web_settings().feed_interval_seconds
 

@@ -208,7 +208,8 @@ def _parse_rule(raw: Any, where: str, problems: list[FieldProblem]) -> LimitRule
     return LimitRule(str(raw.get("category", ANY)), urgency, str(raw.get("region", ANY)), limits)
 
 
-def _parse_version(raw: Any, where: str, problems: list[FieldProblem]) -> LimitVersion | None:
+def parse_version(raw: Any, where: str, problems: list[FieldProblem]) -> LimitVersion | None:
+    """One version of a document, or None with its problems added."""
     if not isinstance(raw, Mapping):
         problems.append(FieldProblem(where, "version_shape", "a version is a mapping"))
         return None
@@ -242,7 +243,7 @@ def build_time_limit_book(data: Mapping[str, Any]) -> TimeLimitBook:
     """Validate a time-limit document and build the book; every problem is reported at once."""
     problems: list[FieldProblem] = []
     raw_versions = data.get("versions") or []
-    versions = [_parse_version(v, f"versions[{i}]", problems) for i, v in enumerate(raw_versions)]
+    versions = [parse_version(v, f"versions[{i}]", problems) for i, v in enumerate(raw_versions)]
     kept = sorted((v for v in versions if v is not None), key=lambda v: v.valid_from)
     if not raw_versions:
         problems.append(FieldProblem("versions", "required", "at least one version is needed"))

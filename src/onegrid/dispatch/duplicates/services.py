@@ -6,8 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from onegrid.cases import services as cases
@@ -21,8 +24,10 @@ from onegrid.db.session import Database
 from onegrid.dispatch.duplicates.domain import DuplicateRules
 from onegrid.dispatch.duplicates.index import (
     Candidate,
-    find_candidates,
+    find_open_candidates,
     index_case,
+    index_values,
+    pg_index_cte,
     unindex_case,
 )
 from onegrid.dispatch.models import DuplicateProposalRow
@@ -32,6 +37,9 @@ from onegrid.people.policy import require
 _CLOSED = frozenset(s.value for s in CLOSED_STATUSES)
 C = CASES.c
 PROPOSALS: Table = DuplicateProposalRow.__table__  # type: ignore[assignment]
+# One statement (Core, not the ORM's unit of work): most new reports propose nothing, the rest
+# a few rows, and every intake pays for this inside its creating transaction.
+_PROPOSE = insert(PROPOSALS).returning(PROPOSALS.c.id, sort_by_parameter_order=True)
 
 
 class ProposalStatus(StrEnum):
@@ -52,6 +60,7 @@ class Proposal:
     proposed_at: datetime
     decided_by: str | None
     decided_at: datetime | None
+    existing_number: str | None = None  # when known (a new screening reads it with the rest)
 
 
 def _proposal(row: DuplicateProposalRow) -> Proposal:
@@ -79,48 +88,56 @@ def check_report(
     now: datetime,
     exclude: int | None = None,
 ) -> list[Candidate]:
-    """Open cases a report may duplicate (read only: for the operator before dispatch)."""
-
-    def still_open(case_ids: Sequence[int]) -> set[int]:
-        # The status alone, read from the cases table (read only), for a few cases at once.
-        rows = session.execute(select(C.id, C.status).where(C.id.in_(case_ids)))
-        return {r.id for r in rows if r.status not in _CLOSED}
-
-    return find_candidates(
-        session, rules, category_code, lon, lat, text, now, exclude=exclude, still_open=still_open
+    """Open cases a report may duplicate (for the operator before dispatch)."""
+    found = find_open_candidates(
+        session, rules, category_code, lon, lat, text, now, exclude=exclude
     )
+    return [c for c, _ in found]
+
+
+_PROPOSAL_COLUMNS = (
+    "case_id",
+    "existing_case_id",
+    "distance_m",
+    "similarity",
+    "score",
+    "status",
+    "proposed_at",
+)
+
+
+def _proposal_values(case_id: int, c: Candidate, now: datetime) -> dict[str, Any]:
+    return {
+        "case_id": case_id,
+        "existing_case_id": c.case_id,
+        "distance_m": c.distance_m,
+        "similarity": c.similarity,
+        "score": c.score,
+        "status": ProposalStatus.PROPOSED.value,
+        "proposed_at": now,
+    }
 
 
 def propose_in(
-    session: Session, case_id: int, candidates: list[Candidate], now: datetime
+    session: Session,
+    case_id: int,
+    candidates: list[Candidate],
+    now: datetime,
+    numbers: Sequence[str | None] = (),
 ) -> list[Proposal]:
     """Record the candidates as proposals for a dispatcher to confirm or undo."""
     if not candidates:
         return []
-    rows = [
-        {
-            "case_id": case_id,
-            "existing_case_id": c.case_id,
-            "distance_m": c.distance_m,
-            "similarity": c.similarity,
-            "score": c.score,
-            "status": ProposalStatus.PROPOSED.value,
-            "proposed_at": now,
-        }
-        for c in candidates
-    ]
-    # One statement (Core, not the ORM's unit of work): most new reports propose nothing, the
-    # rest a few rows, and every intake pays for this inside its creating transaction.
-    ids = session.scalars(
-        insert(PROPOSALS).returning(PROPOSALS.c.id, sort_by_parameter_order=True), rows
-    ).all()
+    rows = [_proposal_values(case_id, c, now) for c in candidates]
+    ids = session.connection().execute(_PROPOSE, rows).scalars().all()
+    known = list(numbers) or [None] * len(candidates)
     return [
         Proposal(
             id=int(i), case_id=case_id, existing_case_id=c.case_id, distance_m=c.distance_m,
             similarity=c.similarity, score=c.score, status=ProposalStatus.PROPOSED,
-            proposed_at=now, decided_by=None, decided_at=None,
+            proposed_at=now, decided_by=None, decided_at=None, existing_number=n,
         )
-        for i, c in zip(ids, candidates, strict=True)
+        for i, c, n in zip(ids, candidates, known, strict=True)
     ]  # fmt: skip
 
 
@@ -131,14 +148,63 @@ def screen_case_in(
 
     Any channel's intake may call it inside its creating transaction (the hotline desk does).
     """
-    candidates = check_report(
+    found = find_open_candidates(
         session, rules, rec.category_code, rec.lon, rec.lat, rec.description, now, exclude=rec.id
     )
-    proposals = propose_in(session, rec.id, candidates, now)
+    candidates, numbers = [c for c, _ in found], [n for _, n in found]
+    if candidates and session.get_bind().dialect.name == "postgresql":
+        return _propose_and_index_pg(session, rec, candidates, numbers, now)
+    proposals = propose_in(session, rec.id, candidates, now, numbers)
     index_case(
         session, rec.id, rec.category_code, rec.lon, rec.lat, rec.created_at, rec.description
     )
     return proposals
+
+
+@lru_cache(maxsize=8)
+def _pg_propose_and_index(count: int) -> Any:
+    """``count`` proposals and the new case's index entry in one PostgreSQL statement (one
+    round trip instead of two); each proposal comes back with the case it names."""
+    columns = [PROPOSALS.c[k] for k in _PROPOSAL_COLUMNS]
+    rows = [
+        {c.key: bindparam(f"p{i}_{c.key}", type_=c.type) for c in columns} for i in range(count)
+    ]
+    proposed = (
+        postgresql.insert(PROPOSALS)
+        .values(rows)
+        .returning(PROPOSALS.c.id, PROPOSALS.c.existing_case_id)
+        .cte("proposed")
+    )
+    return select(proposed.c.id, proposed.c.existing_case_id).add_cte(pg_index_cte("i_"))
+
+
+def _propose_and_index_pg(
+    session: Session,
+    rec: CaseRecord,
+    candidates: list[Candidate],
+    numbers: list[str],
+    now: datetime,
+) -> list[Proposal]:
+    params: dict[str, Any] = {}
+    for i, c in enumerate(candidates):
+        row = _proposal_values(rec.id, c, now)
+        params.update({f"p{i}_{k}": v for k, v in row.items()})
+    entry = index_values(
+        rec.id, rec.category_code, rec.lon, rec.lat, rec.created_at, rec.description
+    )
+    params.update({"i_" + k: v for k, v in entry.items()})
+    rows = session.connection().execute(_pg_propose_and_index(len(candidates)), params).all()
+    # Matched by the case each names (the candidates are distinct cases), not by row order.
+    ids = {int(existing): int(i) for i, existing in rows}
+    return [
+        Proposal(
+            id=ids[c.case_id], case_id=rec.id, existing_case_id=c.case_id,
+            distance_m=c.distance_m, similarity=c.similarity, score=c.score,
+            status=ProposalStatus.PROPOSED, proposed_at=now, decided_by=None, decided_at=None,
+            existing_number=n,
+        )
+        for c, n in zip(candidates, numbers, strict=True)
+    ]  # fmt: skip
 
 
 def screened_in(session: Session, case_id: int) -> list[Proposal]:
@@ -159,6 +225,8 @@ def existing_numbers(session: Session, proposals: list[Proposal]) -> list[str]:
     """The case numbers a report may duplicate, best first (what its reporter is told)."""
     if not proposals:
         return []
+    if all(p.existing_number is not None for p in proposals):
+        return [str(p.existing_number) for p in proposals]  # a number never changes
     wanted = [p.existing_case_id for p in proposals]
     rows = session.execute(select(C.id, C.number).where(C.id.in_(wanted)))
     found = {int(case_id): str(number) for case_id, number in rows}

@@ -23,7 +23,7 @@ from onegrid.cases.domain.states import CLOSED_STATUSES, Channel, Nature, Status
 from onegrid.cases.domain.workflow import Action
 from onegrid.cases.queries import get_case
 from onegrid.cases.records import CaseRecord
-from onegrid.cases.services.common import load_case
+from onegrid.cases.services.common import load_case, one_writer
 from onegrid.core.clock import Clock
 from onegrid.core.errors import InvalidInput, NotFound
 from onegrid.db.session import Database
@@ -218,7 +218,10 @@ def record_call(
     """Record a call or message and do what its nature asks; committed when this returns."""
     require_somewhere(principal, "hotline.intake")
     draft = check_draft(draft)
-    with db.unit_of_work() as session:
+    # A call reads (answers, earlier calls) before it writes: on SQLite two such transactions
+    # at once cannot both upgrade to writing, and the second failed at once with "database is
+    # locked". Like every case write, it queues on the process's one writer instead.
+    with one_writer(db.dialect), db.unit_of_work() as session:
         row = _call_row(draft, principal, clock.now())
         result = CallResult(row, Outcome.CASE)
         answer = (
@@ -304,7 +307,7 @@ def record_callback(
 ) -> CallbackResult:
     """The requester's answer after the unit reported back; "not resolved" reopens a closed
     case (or sends a case awaiting its check back for rework, when the caller may)."""
-    with db.unit_of_work() as session:
+    with one_writer(db.dialect), db.unit_of_work() as session:
         rec = get_case(session, case_id)
         require(principal, "hotline.callback", area_chain=rec.area_chain)
         if rec.status not in _CALLBACK_STATUSES:

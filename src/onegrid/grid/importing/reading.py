@@ -59,10 +59,10 @@ def read_features(path: Path, encoding: str | None = None) -> SourceFile:
     )
 
 
-def _decode_utf8(path: Path, raw: bytes) -> str:
+def _decode_utf8(name: str, raw: bytes) -> str:
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InvalidInput.one(
-            "file", "utf8-encoding", f"{path.name} is UTF-16; GeoJSON must be UTF-8 (RFC 7946 §11)"
+            "file", "utf8-encoding", f"{name} is UTF-16; GeoJSON must be UTF-8 (RFC 7946 §11)"
         )
     try:
         return raw.decode("utf-8-sig")
@@ -72,27 +72,33 @@ def _decode_utf8(path: Path, raw: bytes) -> str:
             raw.decode("gb18030")
             hint = (
                 "; it reads as GBK/GB18030 — convert it first, e.g. "
-                f"`iconv -f GB18030 -t UTF-8 {path.name}`"
+                f"`iconv -f GB18030 -t UTF-8 {name}`"
             )
         except UnicodeDecodeError:
             pass
         raise InvalidInput.one(
             "file",
             "utf8-encoding",
-            f"{path.name} is not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+            f"{name} is not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
             f"GeoJSON must be UTF-8 (RFC 7946 §11){hint}",
         ) from None
 
 
 def _read_geojson(path: Path) -> SourceFile:
-    text = _decode_utf8(path, path.read_bytes())
+    return read_geojson_bytes(str(path), path.read_bytes())
+
+
+def read_geojson_bytes(name: str, raw: bytes) -> SourceFile:
+    """A GeoJSON document already in memory (an upload); ``name`` is how problems refer to it."""
+    short = Path(name).name or name
+    text = _decode_utf8(short, raw)
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidInput.one(
             "file",
             "geojson-syntax",
-            f"{path.name} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+            f"{short} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
         ) from None
     kind = doc.get("type") if isinstance(doc, dict) else None
     if kind == "Feature":
@@ -101,10 +107,10 @@ def _read_geojson(path: Path) -> SourceFile:
         raw_features = doc["features"]
     else:
         raise InvalidInput.one(
-            "file", "geojson-type", f"{path.name}: expected a FeatureCollection, got {kind!r}"
+            "file", "geojson-type", f"{short}: expected a FeatureCollection, got {kind!r}"
         )
     features = [_geojson_feature(i, f) for i, f in enumerate(raw_features, start=1)]
-    return SourceFile(str(path), features, _declared_geojson_crs(doc))
+    return SourceFile(name, features, _declared_geojson_crs(doc))
 
 
 def _declared_geojson_crs(doc: dict[str, Any]) -> str | None:

@@ -217,9 +217,13 @@ class _AreaState:
 
 
 class Engine:
-    """Every enabled rule's state for every device and area it watches."""
+    """Every enabled rule's state for every device and area it watches.
 
-    def __init__(self, rules: Sequence[Rule]) -> None:
+    ``combine_areas`` false: area rules are left to the store, which counts a rule's open device
+    alerts per area in the database (several ingest processes each hold some of an area's
+    devices, so none of them can count in memory)."""
+
+    def __init__(self, rules: Sequence[Rule], *, combine_areas: bool = True) -> None:
         self.rules = [r for r in rules if r.enabled]
         self._by_quantity: dict[str, list[Rule]] = {}
         for rule in self.rules:
@@ -228,13 +232,14 @@ class Engine:
         self._silence_rules = [r for r in self.rules if r.kind is RuleKind.SILENT]
         self._area_rules: dict[str, list[Rule]] = {}
         for rule in self.rules:
-            if rule.kind is RuleKind.AREA and rule.of:
+            if rule.kind is RuleKind.AREA and rule.of and combine_areas:
                 self._area_rules.setdefault(rule.of, []).append(rule)
         self._slots: dict[tuple[str, str], list[_State]] = {}
         self._last_seen: dict[str, float] = {}
         self._watched: dict[str, Device] = {}
         self._silent: dict[tuple[str, str], float] = {}  # (rule, device) → silent since
         self._areas: dict[tuple[str, str], _AreaState] = {}
+        self._combined = {r.code for rules in self._area_rules.values() for r in rules}
 
     # -- devices ------------------------------------------------------------------------------
 
@@ -388,6 +393,8 @@ class Engine:
             if rule is None:
                 continue
             if alert.subject_kind is SubjectKind.AREA:
+                if rule.code not in self._combined:
+                    continue
                 area = self._areas.setdefault((rule.code, alert.subject), _AreaState())
                 area.active, area.started = True, alert.started_at
                 continue

@@ -12,6 +12,12 @@
 
 The client thread only enqueues; everything else happens on the pipeline's worker.
 
+Several ingest processes: each runs with a shard i/N of its own (``Shard``) and connects with
+the client id ``<id>-<i>of<N>``, so each has a persistent session and is sent every reading; its
+pipeline keeps its own devices' and acknowledges the rest with its batch. A shared subscription
+(``$share/…``) would hand a device's readings to whichever process is free and split its rule
+state; devices keep publishing to the same topics whatever N is.
+
 Throughput: paho reads a packet with three or four ``recv`` calls and a ``select`` per packet,
 and queues each ``PUBACK`` as a packet of its own with a wake-up of the network thread. Every
 one of those syscalls hands the GIL over to the worker, and the network thread then waits for
@@ -162,9 +168,15 @@ class MqttIngester:
         self.received = 0
         self._closing = False
         self._acks: list[tuple[int, int]] = []  # (connection, message id), stored not yet acked
+        shard = pipeline.shard
+        client_id = client_id or settings.mqtt_client_id
+        if not shard.alone:
+            # A session of its own per shard: each one receives every reading and keeps its own.
+            client_id = f"{client_id}-{shard.index}of{shard.count}"
+        self.client_id = client_id
         self.client = _BufferedClient(
             CallbackAPIVersion.VERSION2,
-            client_id=client_id or settings.mqtt_client_id,
+            client_id=client_id,
             protocol=mqtt.MQTTv5,
             manual_ack=True,
         )

@@ -7,6 +7,17 @@ changes), evaluates the rules in memory, and writes a batch every ``batch_max_ms
 (MQTT QoS 1 ``PUBACK``): a crash before the commit loses nothing, the broker delivers again, and
 the readings' key makes the second delivery a no-op.
 
+The worker stores a batch's alert changes in a transaction of their own before its readings
+(``alert_listeners`` hear of them then, and cases open meanwhile): a raised alert waits for the
+few rows of its own, not for the thousands of readings that came with it. The messages are
+still acknowledged only after both commits; after a crash between the two the broker delivers
+the batch again, the readings are stored then, and the engine, restored from the stored open
+alerts, takes the repeated readings as the same alert going on.
+
+Shards: with ``shard`` i/N the pipeline keeps only the readings of its devices (``Shard.owns``)
+and leaves the rest to the other N − 1 processes; area rules are then counted in the database
+(``store.area_events``), since no one process holds every device of an area.
+
 Nothing a sender does stops the worker: a refused message or entry is counted, logged with its
 reason (rate-limited) and kept as a dead letter; an error in the worker's own code is caught per
 message and dead-lettered as ``internal_error``; a failed write is retried (messages stay
@@ -33,7 +44,8 @@ from onegrid.sensing import queries
 from onegrid.sensing.domain.devices import Device
 from onegrid.sensing.domain.engine import ActiveAlert, AlertEvent, Engine, SubjectKind
 from onegrid.sensing.domain.readings import Checked, ReadingChecker, Reason, Rejection
-from onegrid.sensing.domain.rules import Rule
+from onegrid.sensing.domain.rules import Rule, RuleKind
+from onegrid.sensing.domain.shards import Shard
 from onegrid.sensing.settings import SensingSettings
 from onegrid.sensing.store import Batch, Written, open_alerts, write_batch
 
@@ -147,8 +159,10 @@ class Pipeline:
         rules: Sequence[Rule] | None = None,
         listeners: Sequence[Callable[[Written, Sequence[Message]], None]] = (),
         store_readings: bool = True,
+        shard: Shard | None = None,
     ) -> None:
         self.db = db
+        self.shard = shard or Shard()
         # False: readings are checked and evaluated, counted, but not kept (a replay of data
         # kept elsewhere); alerts and dead letters are stored all the same.
         self.store_readings = store_readings
@@ -156,6 +170,9 @@ class Pipeline:
         self.settings = settings
         self.prefix = settings.topic_prefix.rstrip("/")
         self.listeners = list(listeners)
+        # Told of alert changes as soon as they are stored (the worker stores them first).
+        self.alert_listeners: list[Callable[[Written], None]] = []
+        self._area_rules: dict[str, list[Rule]] = {}
         self._fixed_rules = rules
         self._lock = threading.RLock()
         # A deque and an event rather than a queue.Queue: a put and a get of the latter take a
@@ -171,10 +188,26 @@ class Pipeline:
         self._next_tick = 0.0
         self.registry: dict[str, Device] = {}
         self.checker = ReadingChecker(self.registry, settings.future_tolerance_s)
-        self.engine = Engine(rules or [])
+        self.engine = self._engine(rules or [])
         self.refresh(force=True)
 
     # -- registry and rules ----------------------------------------------------------------------
+
+    def _engine(self, rules: Sequence[Rule]) -> Engine:
+        alone = self.shard.alone
+        self._area_rules = {}
+        if not alone:
+            for rule in rules:
+                if rule.enabled and rule.kind is RuleKind.AREA and rule.of:
+                    self._area_rules.setdefault(rule.of, []).append(rule)
+        return Engine(rules, combine_areas=alone)
+
+    def _mine(self) -> list[Device]:
+        owns = self.shard.owns
+        return [d for d in self.registry.values() if owns(d.id)]
+
+    def new_batch(self) -> Batch:
+        return Batch(area_rules=self._area_rules)
 
     def refresh(self, force: bool = False) -> None:
         """Reload the device registry and the rules if they changed since the last look."""
@@ -185,19 +218,21 @@ class Pipeline:
                 self.registry = queries.device_registry(session)
                 self.checker.registry = self.registry
                 self._registry_token = token
-                self.engine.watch(self.registry.values(), self.clock.now().timestamp())
+                self.engine.watch(self._mine(), self.clock.now().timestamp())
             if force or rules_token != self._rules_token:
                 rules = (
                     self._fixed_rules
                     if self._fixed_rules is not None
                     else queries.load_rules(session)
                 )
-                self.engine = Engine(rules)
-                self.engine.watch(self.registry.values(), self.clock.now().timestamp())
+                self.engine = self._engine(rules)
+                self.engine.watch(self._mine(), self.clock.now().timestamp())
+                owns = self.shard.owns
                 self.engine.restore(
                     (
                         ActiveAlert(rule, subject, SubjectKind(kind), started.timestamp())
                         for rule, subject, kind, started in open_alerts(session)
+                        if kind != SubjectKind.DEVICE.value or owns(subject)
                     ),
                     self.registry,
                 )
@@ -242,6 +277,33 @@ class Pipeline:
             }
         )
 
+    def _ours(self, message: Message) -> bool:
+        """False for a device topic of another shard (read before the payload is decoded)."""
+        if self.shard.alone:
+            return True
+        device_id, _ = topic_device(message.topic, self.prefix)
+        return device_id is None or self.shard.owns(device_id)
+
+    def _keep_ours(self, checked: Checked) -> None:
+        """A gateway's message holds the devices of every shard: this one keeps its own, and
+        refusals of its own devices (of none: the first shard's)."""
+        owns = self.shard.owns
+        checked.readings = [r for r in checked.readings if owns(r.device.id)]
+        checked.rejections = [j for j in checked.rejections if owns(j.device_id)]
+
+    def _checked(self, message: Message, now: float) -> Checked:
+        try:
+            checked = self._decode(message, now)
+        except Exception as exc:
+            log.exception("sensing.ingest_bug", topic=message.topic)
+            checked = Checked()
+            checked.rejections.append(
+                Rejection(Reason.MALFORMED, f"{INTERNAL_ERROR}: {exc!r}"[:300], "")
+            )
+        if not self.shard.alone:
+            self._keep_ours(checked)
+        return checked
+
     def add(
         self,
         batch: Batch,
@@ -255,14 +317,9 @@ class Pipeline:
         the readings of devices the sender may not post for (reason ``forbidden_device``)."""
         now = self.clock.now()
         outcome = Outcome()
-        try:
-            checked = self._decode(message, now.timestamp())
-        except Exception as exc:
-            log.exception("sensing.ingest_bug", topic=message.topic)
-            checked = Checked()
-            checked.rejections.append(
-                Rejection(Reason.MALFORMED, f"{INTERNAL_ERROR}: {exc!r}"[:300], "")
-            )
+        if not self._ours(message):
+            return outcome  # another shard's device: acknowledged with the batch all the same
+        checked = self._checked(message, now.timestamp())
         if allow is not None:
             _refuse_forbidden(checked, allow)
         for rejection in checked.rejections:
@@ -339,7 +396,7 @@ class Pipeline:
         ``tick`` also looks for silent devices at the clock's time. Raises ``StoreUnavailable``
         when the batch could not be stored (see ``write``)."""
         with self._lock:
-            batch = Batch()
+            batch = self.new_batch()
             if tick:
                 self.tick(batch)
             total = Outcome()
@@ -361,9 +418,26 @@ class Pipeline:
             return self._commit(batch, messages, attempts)
 
     def _commit(
-        self, batch: Batch, messages: Sequence[Message], attempts: int | None = None
+        self,
+        batch: Batch,
+        messages: Sequence[Message],
+        attempts: int | None = None,
+        *,
+        alerts_first: bool = False,
     ) -> Written:
-        written = self.write(batch, attempts=attempts) if batch else Written()
+        if not batch:
+            written = Written()
+        elif alerts_first and batch.events and (batch.readings or batch.dead_letters):
+            alerts = Batch(events=batch.events, area_rules=batch.area_rules)
+            written = self.write(alerts, attempts=attempts)
+            self._tell_alerts(written)
+            rest = Batch(
+                readings=batch.readings, dead_letters=batch.dead_letters, counters=batch.counters
+            )
+            written.readings = self.write(rest, attempts=attempts).readings
+        else:
+            written = self.write(batch, attempts=attempts)
+            self._tell_alerts(written)
         for message in messages:
             if message.ack is not None:
                 try:
@@ -376,6 +450,15 @@ class Pipeline:
             except Exception as exc:  # noqa: BLE001 - a listener cannot undo a stored batch
                 log.error("sensing.listener_failed", error=repr(exc)[:300])
         return written
+
+    def _tell_alerts(self, written: Written) -> None:
+        if not (written.raised or written.reopened or written.cleared):
+            return
+        for listener in self.alert_listeners:
+            try:
+                listener(written)
+            except Exception as exc:  # noqa: BLE001 - a listener cannot undo a stored batch
+                log.error("sensing.listener_failed", error=repr(exc)[:300])
 
     # -- the worker thread ------------------------------------------------------------------------
 
@@ -432,7 +515,7 @@ class Pipeline:
 
     def _idle(self) -> None:
         with self._lock:
-            batch = Batch()
+            batch = self.new_batch()
             self._housekeeping(batch)
             if batch:
                 try:
@@ -452,7 +535,7 @@ class Pipeline:
                 self._idle()
                 continue
             with self._lock:
-                batch = Batch()
+                batch = self.new_batch()
                 messages = [first]
                 self._housekeeping(batch)
                 self.add(batch, first)
@@ -468,7 +551,7 @@ class Pipeline:
                     messages.append(message)
                     self.add(batch, message)
                 try:
-                    self._commit(batch, messages)
+                    self._commit(batch, messages, alerts_first=True)
                 except StoreUnavailable as exc:
                     self._dead_letter(messages, str(exc))
             if stop:

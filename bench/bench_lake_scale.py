@@ -1,0 +1,540 @@
+"""The lake at scale: N synthetic cases written straight into the operational database, exported
+by ``Lake.refresh``, then the monthly three-rate ranking, the on-time close rate per department
+and month, and one hotspot scan over the exported lake.
+
+    .venv/bin/python bench/bench_lake_scale.py --cases 1000000 [--backend sqlite|postgresql]
+
+Every figure is printed beside its raw limit measured in the same run:
+- export: the driver's bare read of the same columns (sqlite3 fetching each row's values;
+  ADBC's binary COPY into Arrow on PostgreSQL), wall and CPU time, and the ratio;
+- queries: the same question hand-written in DuckDB SQL over the same Parquet files;
+- an incremental refresh after 1 % of the cases changed, and one with nothing new;
+- peak RSS of this process (the export and the queries run here).
+
+Cases come from ``onegrid.analytics.synthetic`` (seasons, hot cells, slow departments) in chunks
+of 500 k, so generating 30 M never holds more than one chunk; SQLite takes them through
+``executemany`` in one transaction per chunk, PostgreSQL through ``COPY``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import multiprocessing as mp
+import os
+import resource
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import h3
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import shapely
+from sqlalchemy import insert, text
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _pg import drop_database, fresh_database
+
+from onegrid.analytics.evaluation import department_indicators, ranking
+from onegrid.analytics.hotspots import hotspots
+from onegrid.analytics.lake import Lake
+from onegrid.analytics.period import Period
+from onegrid.analytics.synthetic import make_tables
+from onegrid.db.engine import make_engine
+from onegrid.db.session import Database
+from onegrid.grid.models import AreaRow
+from onegrid.schema import migrate
+
+CHUNK = 500_000
+START = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def _const(n: int, value: Any, kind: pa.DataType) -> pa.Array:
+    return pa.repeat(pa.scalar(value, kind), n)  # type: ignore[no-any-return]
+
+
+def _stamps(col: pa.ChunkedArray | pa.Array, backend: str) -> pa.Array:
+    """Timestamps as each database stores them: SQLite's naive UTC text, PostgreSQL's
+    timestamptz."""
+    if backend == "sqlite":
+        # Casting away the zone keeps the UTC value; its text is the stored format.
+        return col.cast(pa.timestamp("us")).cast(pa.string())
+    return col
+
+
+def _lonlat(cells: pa.ChunkedArray) -> tuple[pa.Array, pa.Array]:
+    distinct = pc.unique(cells)
+    centres = np.array([h3.cell_to_latlng(c) for c in distinct.to_pylist()])
+    where = pc.index_in(cells, value_set=distinct)
+    return pc.take(pa.array(centres[:, 1]), where), pc.take(pa.array(centres[:, 0]), where)
+
+
+def _chunks(n: int, backend: str) -> Iterator[dict[str, pa.Table]]:
+    """The synthetic tables, ``CHUNK`` cases at a time, shaped as the database's rows."""
+    done, callbacks_done, seed = 0, 0, 11
+    while done < n:
+        k = min(CHUNK, n - done)
+        made = make_tables(k, seed=seed, start=START)
+        seed += 1
+        yield _db_rows(made, done, callbacks_done, backend)
+        done += k
+        callbacks_done += made["callbacks"].num_rows
+
+
+def _db_rows(
+    made: dict[str, pa.Table], offset: int, cb_offset: int, backend: str
+) -> dict[str, pa.Table]:
+    c, h, b = made["cases"], made["case_history"], made["callbacks"]
+    n = c.num_rows
+    ids = pc.add(c["id"], offset)
+    lon, lat = _lonlat(c["h3_10"])
+    zero = _const(n, 0, pa.int32())
+    cases = pa.table(
+        {
+            "id": ids,
+            "number": pc.binary_join_element_wise("S", pc.cast(ids, pa.string()), ""),
+            "category_code": c["category_code"],
+            "channel": c["channel"],
+            "nature": _const(n, "report", pa.string()),
+            "urgency": _const(n, "normal", pa.string()),
+            "description": _const(n, "", pa.string()),
+            "address": _const(n, "", pa.string()),
+            "tags": _const(n, "[]", pa.string()),
+            "lon": lon,
+            "lat": lat,
+            "h3_10": c["h3_10"],
+            "district_code": c["district_code"],
+            "subdistrict_code": c["subdistrict_code"],
+            "region_class": _const(n, "core", pa.string()),
+            "reporter_phone": pc.binary_join_element_wise("139", c["reporter_key"], ""),
+            "created_by": _const(n, "bench", pa.string()),
+            "status": c["status"],
+            "version": _const(n, 1, pa.int32()),
+            "department_code": c["department_code"],
+            "limits_version": _const(n, "bench", pa.string()),
+            "step_round": zero,
+            "overdue_steps": c["overdue_steps"],
+            "overdue_marked": _const(n, False, pa.bool_()),
+            "escalation_tier": zero,
+            "extensions_granted": zero,
+            "returns": c["returns"],
+            "reworks": c["reworks"],
+            "reopens": zero,
+            "created_at": _stamps(c["created_at"], backend),
+            "updated_at": _stamps(c["updated_at"], backend),
+            "filed_at": _stamps(c["created_at"], backend),
+            "dispatched_at": _stamps(c["dispatched_at"], backend),
+            "closed_at": _stamps(c["closed_at"], backend),
+        }
+    )
+    # Two history entries per case: its creation, and the accept the response rate reads.
+    details = pc.binary_join_element_wise(
+        '{"department_code": "',
+        h["actor"],
+        '", "step_ended_late": ',
+        pc.if_else(h["step_ended_late"], "true", "false"),
+        "}",
+        "",
+    )
+    history = pa.concat_tables(
+        [
+            _history(ids, cases["created_at"], "create", "dispatched", '{"channel": "hotline"}'),
+            _history(
+                pc.add(h["case_id"], offset),
+                _stamps(h["at"], backend),
+                "accept",
+                "handling",
+                details,
+            ),
+        ]
+    )
+    history = history.set_column(0, "id", pa.array(np.arange(1, 2 * n + 1) + 2 * offset))
+    k = b.num_rows
+    callbacks = pa.table(
+        {
+            "id": pc.add(b["id"], cb_offset),
+            "case_id": pc.add(b["case_id"], offset),
+            "at": _stamps(b["at"], backend),
+            "operator": _const(k, "bench", pa.string()),
+            "resolved": b["resolved"],
+            "satisfaction": b["satisfaction"],
+            "note": _const(k, "", pa.string()),
+            "reopened": _const(k, False, pa.bool_()),
+        }
+    )
+    return {"cases": cases, "case_history": history, "hotline_callbacks": callbacks}
+
+
+def _history(case_ids: Any, at: Any, action: str, to: str, details: Any) -> pa.Table:
+    n = len(case_ids)
+    return pa.table(
+        {
+            "id": pa.nulls(n, pa.int64()),
+            "case_id": case_ids,
+            "at": at,
+            "actor": _const(n, "bench", pa.string()),
+            "actor_name": _const(n, "bench", pa.string()),
+            "action": _const(n, action, pa.string()),
+            "to_status": _const(n, to, pa.string()),
+            "version": _const(n, 1, pa.int32()),
+            "reason": _const(n, "", pa.string()),
+            "attachment_ids": _const(n, "[]", pa.string()),
+            "details": details
+            if isinstance(details, pa.Array | pa.ChunkedArray)
+            else _const(n, details, pa.string()),
+        }
+    )
+
+
+def _insert_sqlite(path: Path, chunk: dict[str, pa.Table]) -> None:
+    con = sqlite3.connect(path)
+    try:
+        with con:
+            for name, table in chunk.items():
+                marks = ", ".join("?" * table.num_columns)
+                cols = ", ".join(table.column_names)
+                rows = zip(*(col.to_pylist() for col in table.columns), strict=True)
+                con.executemany(f"INSERT INTO {name} ({cols}) VALUES ({marks})", rows)
+    finally:
+        con.close()
+
+
+def _insert_pg(url: str, chunk: dict[str, pa.Table]) -> None:
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as con:
+        for name, table in chunk.items():
+            buf = io.BytesIO()
+            pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=False))
+            cols = ", ".join(table.column_names)
+            with (
+                con.cursor() as cur,
+                cur.copy(f"COPY {name} ({cols}) FROM STDIN (FORMAT csv)") as cp,
+            ):
+                view = buf.getbuffer()
+                for i in range(0, len(view), 1 << 20):
+                    cp.write(view[i : i + (1 << 20)])
+
+
+def _areas(db: Database, codes: list[str]) -> None:
+    box = shapely.to_wkb(shapely.box(116.3, 39.8, 116.5, 40.0))
+    rows = [
+        {
+            "code": code,
+            "level": "district" if len(code) == 6 else "subdistrict",
+            "parent_code": None if len(code) == 6 else code[:6],
+            "name_zh": code,
+            "geometry": box,
+            "min_lon": 116.3,
+            "min_lat": 39.8,
+            "max_lon": 116.5,
+            "max_lat": 40.0,
+            "area_m2": 5e6,
+            "population": 100_000,
+            "valid_from": date(2020, 1, 1),
+            "created_at": datetime(2020, 1, 1, tzinfo=UTC),
+        }
+        for code in codes
+    ]
+    with db.engine.begin() as conn:
+        conn.execute(insert(AreaRow), rows)
+
+
+LOADED = ("cases", "case_history", "hotline_callbacks")
+
+
+def _secondary_indexes(db: Database, backend: str) -> list[tuple[str, str]]:
+    """(name, CREATE statement) of the loaded tables' indexes that no constraint owns."""
+    names = ", ".join(f"'{t}'" for t in LOADED)
+    query = (
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+        f"AND tbl_name IN ({names})"
+        if backend == "sqlite"
+        else f"SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ({names}) "
+        f"AND indexname NOT IN (SELECT conname FROM pg_constraint)"
+    )
+    with db.engine.connect() as conn:
+        return [(r[0], r[1]) for r in conn.execute(text(query))]
+
+
+def load(db: Database, url: str, backend: str, n: int) -> float:
+    """Write ``n`` synthetic cases (with history and callbacks); returns the seconds taken.
+    Secondary indexes are dropped for the load and built again after it, as any bulk load
+    does: maintaining seventeen indexes row by row is most of an insert's cost."""
+    t0 = time.perf_counter()
+    areas = make_tables(10)["areas"]["code"].to_pylist()
+    _areas(db, areas)
+    indexes = _secondary_indexes(db, backend)
+    with db.engine.begin() as conn:
+        for name, _ in indexes:
+            conn.execute(text(f'DROP INDEX "{name}"'))
+    path = Path(url.removeprefix("sqlite:///"))
+    for i, chunk in enumerate(_chunks(n, backend)):
+        if backend == "sqlite":
+            _insert_sqlite(path, chunk)
+        else:
+            _insert_pg(url, chunk)
+        done = min((i + 1) * CHUNK, n)
+        print(f"  loaded {done:,} cases ({time.perf_counter() - t0:.0f} s)", flush=True)
+    with db.engine.begin() as conn:
+        for _, create in indexes:
+            conn.execute(text(create))
+    if backend == "postgresql":
+        with db.engine.begin() as conn:
+            for name in ("cases", "case_history", "hotline_callbacks"):
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                        f"(SELECT max(id) FROM {name}))"
+                    )
+                )
+            conn.execute(text("ANALYZE"))
+    return time.perf_counter() - t0
+
+
+# -- the raw limits ---------------------------------------------------------------------------
+
+# The columns the lake takes from each table, read bare by the driver.
+RAW_COLUMNS = {
+    "cases": "id, number, category_code, component_id, channel, nature, urgency, h3_10, lon, "
+    "lat, city_code, district_code, subdistrict_code, community_code, unit_grid_code, "
+    "region_class, source_type, status, department_code, created_by, merged_into_id, "
+    "overdue_steps, extensions_granted, returns, reworks, reopens, created_at, updated_at, "
+    "filed_at, dispatched_at, closed_at, reporter_phone",
+    "case_history": "id, case_id, at, actor, role, action, from_status, to_status, details",
+    "hotline_callbacks": "id, case_id, at, resolved, satisfaction",
+}
+
+
+def _clocked(fn: Callable[[], int]) -> tuple[int, float, float]:
+    t0, c0 = time.perf_counter(), time.process_time()
+    rows = fn()
+    return rows, time.perf_counter() - t0, time.process_time() - c0
+
+
+def raw_read(url: str, backend: str) -> tuple[int, float, float]:
+    """Every exported column of every exported row, fetched by the bare driver."""
+
+    def sqlite_rows() -> int:
+        con, rows = sqlite3.connect(url.removeprefix("sqlite:///")), 0
+        for name, cols in RAW_COLUMNS.items():
+            cur = con.execute(f"SELECT {cols} FROM {name}")
+            while part := cur.fetchmany(100_000):
+                rows += len(part)
+        con.close()
+        return rows
+
+    def pg_rows() -> int:
+        import adbc_driver_postgresql.dbapi as adbc_pg  # type: ignore[import-untyped]
+
+        rows = 0
+        with adbc_pg.connect(url.replace("postgresql+psycopg", "postgresql")) as con:
+            for name, cols in RAW_COLUMNS.items():
+                with con.cursor() as cur:
+                    cur.execute(f"SELECT {cols} FROM {name}")
+                    for batch in cur.fetch_record_batch():
+                        rows += batch.num_rows
+        return rows
+
+    return _clocked(sqlite_rows if backend == "sqlite" else pg_rows)
+
+
+# The same three questions, hand-written at a DuckDB prompt over the lake's files.
+RAW_RANKING = """
+WITH d AS (
+  SELECT c.subdistrict_code u, count(*) n,
+         sum(CASE WHEN a.t <= c.dispatched_at + INTERVAL 24 HOUR THEN 1 ELSE 0 END) ok,
+         sum(CASE WHEN c.returns = 0 THEN 1 ELSE 0 END) direct
+  FROM read_parquet('{v}/cases/*/*.parquet') c
+  LEFT JOIN (SELECT case_id, min("at") t FROM read_parquet('{v}/case_history/*/*.parquet')
+             WHERE action = 'accept' AND "at" >= $s AND "at" < $cut GROUP BY 1) a
+    ON a.case_id = c.id
+  WHERE c.channel = 'hotline' AND c.dispatched_at >= $s AND c.dispatched_at < $e
+  GROUP BY 1),
+b AS (
+  SELECT c.subdistrict_code u, count(*) n, avg(CASE WHEN b.resolved THEN 1 ELSE 0 END) res,
+         avg(CASE b.satisfaction WHEN 'satisfied' THEN 1 WHEN 'basically_satisfied' THEN 0.8
+             ELSE 0 END) sat
+  FROM read_parquet('{v}/callbacks/*/*.parquet') b
+  JOIN read_parquet('{v}/cases/*/*.parquet') c ON c.id = b.case_id
+  WHERE b."at" >= $s AND b."at" < $e AND c.channel = 'hotline' GROUP BY 1),
+r AS (
+  SELECT u, count(*) n, count(*) FILTER (WHERE k > 1) rep FROM (
+    SELECT subdistrict_code u, reporter_key, count(*) k
+    FROM read_parquet('{v}/cases/*/*.parquet')
+    WHERE channel = 'hotline' AND created_at >= $s AND created_at < $e GROUP BY 1, 2)
+  GROUP BY 1)
+SELECT d.u, rank() OVER (ORDER BY 0.2 * d.ok / d.n + 0.4 * b.res + 0.4 * b.sat DESC), r.n, r.rep
+FROM d JOIN b USING (u) JOIN r USING (u)
+"""
+RAW_ONTIME = """
+SELECT department_code, date_trunc('month', timezone('Asia/Shanghai', dispatched_at)) m,
+       count(*) FILTER (WHERE status = 'closed' AND overdue_steps = 0)
+         / nullif(count(*) - count(*) FILTER (WHERE status = 'on_hold'), 0)
+FROM read_parquet('{v}/cases/*/*.parquet')
+WHERE dispatched_at >= $s AND dispatched_at < $e
+GROUP BY ALL
+"""
+RAW_CELLS = """
+SELECT h3_10, sum(CASE WHEN category_code = 'E0102' THEN 1 ELSE 0 END)
+FROM read_parquet('{v}/cases/*/*.parquet')
+WHERE created_at >= $s AND created_at < $e AND h3_10 IS NOT NULL GROUP BY 1
+"""
+
+
+def _paired(ours: Callable[[], Any], raw: Callable[[], Any], runs: int = 5) -> tuple[float, float]:
+    """The best of ``runs`` of each, taken in turns so that both see the same machine load."""
+    ours()  # warm the file cache
+    raw()
+    a, b = [], []
+    for _ in range(runs):
+        for fn, times in ((ours, a), (raw, b)):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+    return min(a), min(b)
+
+
+def queries(lake: Lake) -> None:
+    con = lake.connect()
+    here = lake.current()
+    month = Period.month("2025-03")
+    params = {"s": month.start, "e": month.end}
+    cut = {**params, "cut": month.end + timedelta(days=10)}
+    year = Period(date(2025, 1, 1), date(2025, 12, 31))
+    cases: list[tuple[str, Callable[[], Any], Callable[[], Any]]] = [
+        (
+            "ranking (subdistricts, month)",
+            lambda: ranking(con, "2025-03"),
+            lambda: con.execute(RAW_RANKING.format(v=here), cut).fetchall(),
+        ),
+        (
+            "on-time close rate (dept x month, year)",
+            lambda: department_indicators(con, year, "month"),
+            lambda: con.execute(
+                RAW_ONTIME.format(v=here), {"s": year.start, "e": year.end}
+            ).fetchall(),
+        ),
+        (
+            "hotspot scan (one category-month)",
+            lambda: hotspots(con, "E0102", month),
+            lambda: con.execute(RAW_CELLS.format(v=here), params).fetchall(),
+        ),
+    ]
+    for label, ours, raw in cases:
+        a, b = _paired(ours, raw)
+        print(
+            f"  {label:40s} {a * 1000:8.1f} ms   raw DuckDB {b * 1000:8.1f} ms   ratio {a / b:5.2f}"
+        )
+
+
+def _touch(db: Database, n: int, backend: str) -> int:
+    """1 % of the cases change (a status moves on): what an ordinary refresh sees."""
+    every = 100
+    now = "strftime('%Y-%m-%d %H:%M:%f000', 'now')" if backend == "sqlite" else "now()"
+    with db.engine.begin() as conn:
+        done = conn.execute(
+            text(f"UPDATE cases SET status = 'closed', updated_at = {now} WHERE id % {every} = 0")
+        )
+    return int(done.rowcount)
+
+
+def _load_child(url: str, backend: str, n: int) -> None:
+    load(Database(make_engine(url)), url, backend, n)
+
+
+def _queries_child(root: str, out: Connection) -> None:
+    """The queries in a fresh process, so that its peak RSS is theirs alone."""
+    queries(Lake(Path(root)))
+    out.send(_rss_mb())
+
+
+def _rss_mb() -> float:
+    """This process's peak resident memory. VmHWM, not ``ru_maxrss``: Linux carries the
+    latter across exec, so a spawned child would report its parent's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run(n: int, backend: str) -> None:
+    root = Path(tempfile.mkdtemp(prefix="bench-lake-scale-", dir=os.environ.get("BENCH_DIR")))
+    url = f"sqlite:///{root}/db.sqlite3" if backend == "sqlite" else fresh_database("bench_scale")
+    if url is None:
+        print("[postgresql] no server on 127.0.0.1:5432: skipped")
+        return
+    spawn = mp.get_context("spawn")
+    db = Database(make_engine(url))
+    try:
+        migrate(db.engine)
+        print(f"[{backend}] loading {n:,} synthetic cases", flush=True)
+        t0 = time.perf_counter()
+        # The loader runs in its own process: its memory is not the export's.
+        loader = spawn.Process(target=_load_child, args=(url, backend, n))
+        loader.start()
+        loader.join()
+        if loader.exitcode:
+            raise SystemExit(f"the loader failed ({loader.exitcode})")
+        took = time.perf_counter() - t0
+        print(f"[{backend}] loaded in {took:.0f} s ({n / took:,.0f} cases/s)", flush=True)
+        lake = Lake(root / "lake")
+        t0, c0 = time.perf_counter(), time.process_time()
+        report = lake.refresh(db)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        rows = sum(report.rows.values())
+        print(f"[{backend}] {report.render()}")
+        print(f"[{backend}] peak RSS of the export: {_rss_mb():,.0f} MB", flush=True)
+        raw_rows, raw_wall, raw_cpu = raw_read(url, backend)
+        print(
+            f"[{backend}] export {rows:,} rows: {rows / wall:,.0f} rows/s wall "
+            f"({rows / cpu:,.0f} rows/s of this process's CPU)\n"
+            f"[{backend}]   raw read of the same columns: {raw_rows / raw_wall:,.0f} rows/s wall "
+            f"({raw_rows / raw_cpu:,.0f} rows/s CPU); "
+            f"ratio ours/raw {rows / wall / (raw_rows / raw_wall):.2f} wall, "
+            f"{rows / cpu / (raw_rows / raw_cpu):.2f} CPU",
+            flush=True,
+        )
+        changed = _touch(db, n, backend)
+        again = lake.refresh(db)
+        print(
+            f"[{backend}] incremental: {changed:,} cases changed, {again.render()}; "
+            f"{sum(again.rows.values()) / again.seconds:,.0f} rows/s"
+        )
+        empty = lake.refresh(db)
+        print(f"[{backend}] refresh with nothing new: {empty.seconds * 1000:.0f} ms")
+        print(f"[{backend}] queries over the lake ({n:,} cases):", flush=True)
+        mine, theirs = spawn.Pipe()
+        child = spawn.Process(target=_queries_child, args=(str(root / "lake"), theirs))
+        child.start()
+        rss = mine.recv()
+        child.join()
+        print(
+            f"[{backend}] peak RSS of the queries: {rss:,.0f} MB; "
+            f"load average {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
+    finally:
+        db.engine.dispose()
+        shutil.rmtree(root, ignore_errors=True)
+        if backend != "sqlite":
+            drop_database(url)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    args = parser.parse_args()
+    for backend in ("sqlite", "postgresql") if args.backend == "both" else (args.backend,):
+        run(args.cases, backend)

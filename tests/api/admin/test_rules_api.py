@@ -1,0 +1,191 @@
+"""The city's time limits and calendar saved from the admin pages: validated, versioned, and
+in force for new cases at once; the past kept as it was."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from onegrid.core.clock import FixedClock
+from onegrid.db.session import Database
+from tests.api.admin.conftest import Headers, sign_in
+from tests.integration.cases.city import IN_CORE
+
+pytestmark = pytest.mark.postgres
+LIMITS = "/api/v1/admin/time-limits"
+CALENDAR = "/api/v1/admin/calendar"
+
+
+def _case(client: TestClient, who: Headers) -> dict[str, Any]:
+    body = {
+        "category_code": "E0102",
+        "channel": "inspector",
+        "description": "垃圾堆积",
+        "lon": IN_CORE[0],
+        "lat": IN_CORE[1],
+        "address": "示范路 1 号",
+    }
+    resp = client.post("/api/v1/cases", json=body, headers=who)
+    assert resp.status_code == 201, resp.text
+    return resp.json()  # type: ignore[no-any-return]
+
+
+def _deadline(case: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(case["clock"]["deadline"].replace("Z", "+00:00"))
+
+
+def _put(
+    client: TestClient, path: str, who: Headers, document: Any, base: int, note: str = "x"
+) -> Any:
+    return client.put(
+        path, json={"document": document, "note": note, "base_revision": base}, headers=who
+    )
+
+
+def _new_version(label: str, valid_from: str) -> dict[str, Any]:
+    return {
+        "version": label,
+        "valid_from": valid_from,
+        "defaults": {
+            "dispatch": "1 working_hours",
+            "handle": "2 working_days",
+            "check": "2 working_hours",
+        },
+    }
+
+
+def test_a_new_version_applies_to_cases_filed_from_its_first_day(
+    client: TestClient, as_: dict[str, Headers], clock: FixedClock
+) -> None:
+    admin = as_["admin"]
+    before = client.get(LIMITS, headers=admin).json()
+    assert (before["source"], before["revision"], before["in_force"]) == ("file", 0, "2025.01")
+    doc = before["document"]
+    doc["versions"].append(_new_version("2026.03", "2026-03-03"))  # tomorrow in Beijing
+    saved = _put(client, LIMITS, admin, doc, 0, "dispatch within one hour")
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["revision"] == 1 and saved.json()["note"] == "dispatch within one hour"
+
+    after = client.get(LIMITS, headers=admin).json()
+    assert (after["source"], after["revision"], after["saved_by_name"]) == ("revision", 1, "admin")
+    assert after["in_force"] == "2025.01"
+    today = _case(client, as_["insp"])
+    assert today["limits_version"] == "2025.01"  # filed today: the version in force today
+    clock.advance(timedelta(days=1))  # Tuesday 09:00
+    tomorrow = _case(client, sign_in(client, "insp"))
+    assert tomorrow["limits_version"] == "2026.03"
+    assert _deadline(tomorrow) - clock.now() == timedelta(hours=1)
+    # The case filed yesterday keeps its version.
+    again = client.get(f"/api/v1/cases/{today['id']}", headers=sign_in(client, "insp")).json()
+    assert again["limits_version"] == "2025.01"
+
+
+def test_a_holiday_from_today_moves_new_deadlines_at_once(
+    client: TestClient, as_: dict[str, Headers]
+) -> None:
+    admin = as_["admin"]
+    plain = _case(client, as_["insp"])
+    assert _deadline(plain).isoformat() == "2026-03-02T03:00:00+00:00"  # 09:00 + 2 h
+    cal = client.get(CALENDAR, headers=admin).json()
+    assert cal["source"] == "file" and cal["revision"] == 0
+    doc = cal["document"]
+    doc["years"]["2026"]["holidays"].append(
+        {"name": "City Day", "name_zh": "城市日", "from": "2026-03-02", "to": "2026-03-02"}
+    )
+    saved = _put(client, CALENDAR, admin, doc, 0, "城市日放假")
+    assert saved.status_code == 200, saved.text
+    moved = _case(client, as_["insp"])
+    assert _deadline(moved).isoformat() == "2026-03-03T02:30:00+00:00"  # next day 08:30 + 2 h
+    shown = client.get(CALENDAR, headers=admin).json()
+    y2026 = next(y for y in shown["years"] if y["year"] == 2026)
+    assert any(h["name"] == "City Day" for h in y2026["holidays"])
+    assert shown["source"] == "revision" and shown["revision"] == 1
+
+
+def test_a_stale_base_revision_is_a_conflict(client: TestClient, as_: dict[str, Headers]) -> None:
+    admin = as_["admin"]
+    doc = client.get(CALENDAR, headers=admin).json()["document"]
+    assert _put(client, CALENDAR, admin, doc, 0, "first").status_code == 200
+    stale = _put(client, CALENDAR, admin, doc, 0, "second, from the same page")
+    assert stale.status_code == 409, stale.text
+    assert stale.json()["current"]["revision"] == 1
+    assert stale.json()["current"]["note"] == "first"
+    assert _put(client, CALENDAR, admin, doc, 1, "second, reloaded").status_code == 200
+    assert [r["revision"] for r in client.get(f"{CALENDAR}/history", headers=admin).json()] == [
+        2,
+        1,
+    ]
+
+
+def test_changing_a_version_in_force_is_refused_naming_it(
+    client: TestClient, as_: dict[str, Headers]
+) -> None:
+    admin = as_["admin"]
+    doc = client.get(LIMITS, headers=admin).json()["document"]
+    bad = copy.deepcopy(doc)
+    bad["versions"][0]["defaults"]["handle"] = "4 working_days"
+    bad["versions"].append(_new_version("2026.02", "2026-02-01"))
+    resp = _put(client, LIMITS, admin, bad, 0)
+    assert resp.status_code == 422, resp.text
+    errors = {(e["field"], e["rule"]): e["message"] for e in resp.json()["errors"]}
+    assert set(errors) == {
+        ("versions[0]", "version_in_use_unchanged"),
+        (f"versions[{len(bad['versions']) - 1}].valid_from", "starts_after_today"),
+    }
+    assert "2025.01" in errors[("versions[0]", "version_in_use_unchanged")]
+    check = client.post(f"{LIMITS}/check", json=bad, headers=admin)
+    assert check.status_code == 422 and len(check.json()["errors"]) == 2
+    past_day = client.get(CALENDAR, headers=admin).json()["document"]
+    past_day["years"]["2026"]["holidays"].append({"name": "Late", "from": "2026-02-27"})
+    resp = _put(client, CALENDAR, admin, past_day, 0)
+    assert resp.status_code == 422
+    assert resp.json()["errors"][0]["rule"] == "past_days_unchanged"
+    assert client.get(f"{LIMITS}/history", headers=admin).json() == []
+    assert client.get(f"{CALENDAR}/history", headers=admin).json() == []
+    missing_note = _put(client, LIMITS, admin, doc, 0, note=" ")
+    assert missing_note.status_code == 422 and missing_note.json()["errors"][0]["field"] == "note"
+
+
+def test_only_a_city_wide_admin_changes_the_city_rules(
+    client: TestClient, as_: dict[str, Headers]
+) -> None:
+    doc = client.get(CALENDAR, headers=as_["district"]).json()["document"]  # may read
+    resp = _put(client, CALENDAR, as_["district"], doc, 0)
+    assert resp.status_code == 403, resp.text
+    assert _put(client, LIMITS, as_["insp"], {}, 0).status_code == 403
+    assert client.get(f"{LIMITS}/history", headers=as_["insp"]).status_code == 403
+    assert _put(client, LIMITS, {}, {}, 0).status_code == 401
+    assert client.get(f"{CALENDAR}/history", headers=as_["admin"]).json() == []
+
+
+def test_history_is_kept_and_never_rewritten(
+    client: TestClient, as_: dict[str, Headers], city: Database, clock: FixedClock
+) -> None:
+    admin = as_["admin"]
+    doc = client.get(LIMITS, headers=admin).json()["document"]
+    assert _put(client, LIMITS, admin, doc, 0, "as shipped").status_code == 200
+    clock.advance(timedelta(minutes=5))
+    doc["versions"].append(_new_version("2027.01", "2027-01-01"))
+    assert _put(client, LIMITS, admin, doc, 1, "2027 limits").status_code == 200
+    rows = client.get(f"{LIMITS}/history", headers=admin).json()
+    assert [(r["revision"], r["note"], r["saved_by_name"]) for r in rows] == [
+        (2, "2027 limits", "admin"),
+        (1, "as shipped", "admin"),
+    ]
+    assert rows[0]["document"] is None and rows[0]["saved_at"] > rows[1]["saved_at"]
+    one = client.get(f"{LIMITS}/revisions/1", headers=admin).json()
+    assert [v["version"] for v in one["document"]["versions"]] == ["2025.01", "2026.11"]
+    assert client.get(f"{LIMITS}/revisions/9", headers=admin).status_code == 404
+    for sql in (
+        "UPDATE case_rule_revisions SET note = 'rewritten'",
+        "DELETE FROM case_rule_revisions",
+    ):
+        with pytest.raises(DBAPIError, match="append-only"), city.engine.begin() as conn:
+            conn.execute(text(sql))
+    assert len(client.get(f"{LIMITS}/history", headers=admin).json()) == 2
