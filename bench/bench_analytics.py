@@ -15,58 +15,15 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
+from _lake_sql import questions
 
 from onegrid.analytics import tables as t
-from onegrid.analytics.evaluation import department_indicators, ranking
-from onegrid.analytics.hotspots import hotspots
-from onegrid.analytics.period import Period
 from onegrid.analytics.synthetic import make_tables
 from onegrid.cases.domain.intake import Reporter
-
-# The same three rates, written by hand as one would at a DuckDB prompt.
-RAW_RANKING = """
-WITH d AS (
-  SELECT c.subdistrict_code u, count(*) n,
-         sum(CASE WHEN a.t <= c.dispatched_at + INTERVAL 24 HOUR THEN 1 ELSE 0 END) ok,
-         sum(CASE WHEN c.returns = 0 THEN 1 ELSE 0 END) direct
-  FROM read_parquet('{root}/cases.parquet') c
-  LEFT JOIN (SELECT case_id, min("at") t FROM read_parquet('{root}/case_history.parquet')
-             WHERE action = 'accept' AND "at" >= $s AND "at" < $cut GROUP BY 1) a
-    ON a.case_id = c.id
-  WHERE c.channel = 'hotline' AND c.dispatched_at >= $s AND c.dispatched_at < $e
-  GROUP BY 1),
-b AS (
-  SELECT c.subdistrict_code u, count(*) n, avg(CASE WHEN b.resolved THEN 1 ELSE 0 END) res,
-         avg(CASE b.satisfaction WHEN 'satisfied' THEN 1 WHEN 'basically_satisfied' THEN 0.8
-             ELSE 0 END) sat
-  FROM read_parquet('{root}/callbacks.parquet') b
-  JOIN read_parquet('{root}/cases.parquet') c ON c.id = b.case_id
-  WHERE b."at" >= $s AND b."at" < $e AND c.channel = 'hotline' GROUP BY 1),
-r AS (
-  SELECT u, count(*) n, count(*) FILTER (WHERE k > 1) rep FROM (
-    SELECT subdistrict_code u, reporter_key, count(*) k FROM read_parquet('{root}/cases.parquet')
-    WHERE channel = 'hotline' AND created_at >= $s AND created_at < $e GROUP BY 1, 2)
-  GROUP BY 1)
-SELECT d.u, rank() OVER (ORDER BY 0.2 * d.ok / d.n + 0.4 * b.res + 0.4 * b.sat DESC), r.n, r.rep
-FROM d JOIN b USING (u) JOIN r USING (u)
-"""
-RAW_ONTIME = """
-SELECT department_code, date_trunc('month', timezone('Asia/Shanghai', dispatched_at)) m,
-       count(*) FILTER (WHERE status = 'closed' AND overdue_steps = 0)
-         / nullif(count(*) - count(*) FILTER (WHERE status = 'on_hold'), 0)
-FROM read_parquet('{root}/cases.parquet')
-WHERE dispatched_at >= $s AND dispatched_at < $e
-GROUP BY ALL
-"""
-RAW_CELLS = """
-SELECT h3_10, sum(CASE WHEN category_code = 'E0102' THEN 1 ELSE 0 END)
-FROM read_parquet('{root}/cases.parquet')
-WHERE created_at >= $s AND created_at < $e AND h3_10 IS NOT NULL GROUP BY 1
-"""
 
 
 def timed(fn):  # type: ignore[no-untyped-def]
@@ -101,32 +58,9 @@ def main(n: int) -> None:
                 f"SELECT * FROM read_parquet('{root}/{table.name}.parquet')"
             )
     con.register("components", t.COMPONENTS.schema.empty_table())
-    # No routes: every case's response comes from its first accept, as in the raw SQL above.
+    # No routes: every case's response comes from its first accept, as in the raw SQL of _lake_sql.
     con.register("case_routes", t.CASE_ROUTES.schema.empty_table())
-    month = Period.month("2025-03")
-    params = {"s": month.start, "e": month.end}
-    cut = {**params, "cut": month.end + timedelta(days=10)}
-    year = Period(date(2025, 1, 1), date(2025, 12, 31))
-    cases = [
-        (
-            "ranking (subdistricts, month)",
-            lambda: ranking(con, "2025-03"),
-            lambda: con.execute(RAW_RANKING.format(root=root), cut).fetchall(),
-        ),
-        (
-            "on-time close rate (dept x month, year)",
-            lambda: department_indicators(con, year, "month"),
-            lambda: con.execute(
-                RAW_ONTIME.format(root=root), {"s": year.start, "e": year.end}
-            ).fetchall(),
-        ),
-        (
-            "hotspot scan (one category-month)",
-            lambda: hotspots(con, "E0102", month),
-            lambda: con.execute(RAW_CELLS.format(root=root), params).fetchall(),
-        ),
-    ]
-    for label, ours, raw in cases:
+    for label, ours, raw in questions(con, lambda name: f"{root}/{name}.parquet"):
         ours()  # warm the file cache
         a = min(timed(ours) for _ in range(3))
         b = min(timed(raw) for _ in range(3))

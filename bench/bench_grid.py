@@ -14,16 +14,15 @@ from __future__ import annotations
 import csv
 import gzip
 import json
-import os
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import h3
 import numpy as np
 import shapely
+from _common import DATA, timed
 from shapely.geometry import shape
 
 from onegrid.core.clock import SystemClock
@@ -36,21 +35,8 @@ from onegrid.grid.importing.reading import read_features
 from onegrid.grid.location import clear_locator_cache
 from onegrid.schema import migrate
 
-DATA = Path(
-    os.environ.get("ONEGRID_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
-)
 START = date(2026, 1, 1)
 SMALL_DISTRICTS = ["101", "102", "106", "201", "309"]
-
-
-def timed(fn: Callable[[], object], repeat: int = 3) -> float:
-    """Best wall time of ``repeat`` runs, in seconds."""
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def show(name: str, ours: float, limit: float, limit_name: str, unit: str) -> None:

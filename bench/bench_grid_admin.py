@@ -11,15 +11,13 @@ Each figure is printed beside the raw limit measured in the same run, and their 
 from __future__ import annotations
 
 import json
-import os
 import tempfile
-import time
-from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import shapely
+from _common import DATA, timed
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -38,22 +36,9 @@ from onegrid.people.domain import Grant, Role, Scope
 from onegrid.people.passwords import use_hasher
 from onegrid.schema import migrate
 
-DATA = Path(
-    os.environ.get("ONEGRID_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
-)
 FILE = DATA / "nyc_community_districts.geojson"
 START = date(2026, 1, 1)
 PASSWORD = "bench-admin-password"
-
-
-def timed(fn: Callable[[], object], repeat: int = 5) -> float:
-    """Best wall time of ``repeat`` runs, in seconds."""
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def show(name: str, ours: float, limit: float, limit_name: str) -> None:
@@ -149,7 +134,7 @@ def main() -> None:
                 assert r.status_code == 200, r.text
 
             print(f"{FILE.name}: {len(read_features(FILE).features)} features, {len(raw):,} bytes")
-            show("dry run over HTTP", timed(plan_http), timed(plan_service), "service plan")
+            show("dry run over HTTP", timed(plan_http, 5), timed(plan_service, 5), "service plan")
 
             def apply_service() -> None:
                 with db.unit_of_work() as s:

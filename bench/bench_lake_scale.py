@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -43,12 +43,10 @@ import shapely
 from sqlalchemy import insert, text
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _lake_sql import questions
 from _pg import drop_database, fresh_database
 
-from onegrid.analytics.evaluation import department_indicators, ranking
-from onegrid.analytics.hotspots import hotspots
 from onegrid.analytics.lake import Lake
-from onegrid.analytics.period import Period
 from onegrid.analytics.synthetic import make_tables
 from onegrid.db.engine import make_engine
 from onegrid.db.session import Database
@@ -349,49 +347,6 @@ def raw_read(url: str, backend: str) -> tuple[int, float, float]:
     return _clocked(sqlite_rows if backend == "sqlite" else pg_rows)
 
 
-# The same three questions, hand-written at a DuckDB prompt over the lake's files.
-RAW_RANKING = """
-WITH d AS (
-  SELECT c.subdistrict_code u, count(*) n,
-         sum(CASE WHEN a.t <= c.dispatched_at + INTERVAL 24 HOUR THEN 1 ELSE 0 END) ok,
-         sum(CASE WHEN c.returns = 0 THEN 1 ELSE 0 END) direct
-  FROM read_parquet('{v}/cases/*/*.parquet') c
-  LEFT JOIN (SELECT case_id, min("at") t FROM read_parquet('{v}/case_history/*/*.parquet')
-             WHERE action = 'accept' AND "at" >= $s AND "at" < $cut GROUP BY 1) a
-    ON a.case_id = c.id
-  WHERE c.channel = 'hotline' AND c.dispatched_at >= $s AND c.dispatched_at < $e
-  GROUP BY 1),
-b AS (
-  SELECT c.subdistrict_code u, count(*) n, avg(CASE WHEN b.resolved THEN 1 ELSE 0 END) res,
-         avg(CASE b.satisfaction WHEN 'satisfied' THEN 1 WHEN 'basically_satisfied' THEN 0.8
-             ELSE 0 END) sat
-  FROM read_parquet('{v}/callbacks/*/*.parquet') b
-  JOIN read_parquet('{v}/cases/*/*.parquet') c ON c.id = b.case_id
-  WHERE b."at" >= $s AND b."at" < $e AND c.channel = 'hotline' GROUP BY 1),
-r AS (
-  SELECT u, count(*) n, count(*) FILTER (WHERE k > 1) rep FROM (
-    SELECT subdistrict_code u, reporter_key, count(*) k
-    FROM read_parquet('{v}/cases/*/*.parquet')
-    WHERE channel = 'hotline' AND created_at >= $s AND created_at < $e GROUP BY 1, 2)
-  GROUP BY 1)
-SELECT d.u, rank() OVER (ORDER BY 0.2 * d.ok / d.n + 0.4 * b.res + 0.4 * b.sat DESC), r.n, r.rep
-FROM d JOIN b USING (u) JOIN r USING (u)
-"""
-RAW_ONTIME = """
-SELECT department_code, date_trunc('month', timezone('Asia/Shanghai', dispatched_at)) m,
-       count(*) FILTER (WHERE status = 'closed' AND overdue_steps = 0)
-         / nullif(count(*) - count(*) FILTER (WHERE status = 'on_hold'), 0)
-FROM read_parquet('{v}/cases/*/*.parquet')
-WHERE dispatched_at >= $s AND dispatched_at < $e
-GROUP BY ALL
-"""
-RAW_CELLS = """
-SELECT h3_10, sum(CASE WHEN category_code = 'E0102' THEN 1 ELSE 0 END)
-FROM read_parquet('{v}/cases/*/*.parquet')
-WHERE created_at >= $s AND created_at < $e AND h3_10 IS NOT NULL GROUP BY 1
-"""
-
-
 def _paired(ours: Callable[[], Any], raw: Callable[[], Any], runs: int = 5) -> tuple[float, float]:
     """The best of ``runs`` of each, taken in turns so that both see the same machine load."""
     ours()  # warm the file cache
@@ -408,30 +363,7 @@ def _paired(ours: Callable[[], Any], raw: Callable[[], Any], runs: int = 5) -> t
 def queries(lake: Lake) -> None:
     con = lake.connect()
     here = lake.current()
-    month = Period.month("2025-03")
-    params = {"s": month.start, "e": month.end}
-    cut = {**params, "cut": month.end + timedelta(days=10)}
-    year = Period(date(2025, 1, 1), date(2025, 12, 31))
-    cases: list[tuple[str, Callable[[], Any], Callable[[], Any]]] = [
-        (
-            "ranking (subdistricts, month)",
-            lambda: ranking(con, "2025-03"),
-            lambda: con.execute(RAW_RANKING.format(v=here), cut).fetchall(),
-        ),
-        (
-            "on-time close rate (dept x month, year)",
-            lambda: department_indicators(con, year, "month"),
-            lambda: con.execute(
-                RAW_ONTIME.format(v=here), {"s": year.start, "e": year.end}
-            ).fetchall(),
-        ),
-        (
-            "hotspot scan (one category-month)",
-            lambda: hotspots(con, "E0102", month),
-            lambda: con.execute(RAW_CELLS.format(v=here), params).fetchall(),
-        ),
-    ]
-    for label, ours, raw in cases:
+    for label, ours, raw in questions(con, lambda name: f"{here}/{name}/*/*.parquet"):
         a, b = _paired(ours, raw)
         print(
             f"  {label:40s} {a * 1000:8.1f} ms   raw DuckDB {b * 1000:8.1f} ms   ratio {a / b:5.2f}"

@@ -174,6 +174,27 @@ def timed(fn: Any, repeat: int) -> list[float]:
     return out
 
 
+def after_writes(client: httpx.Client, channel: str, read: Any, writes: int = 5) -> list[float]:
+    """Milliseconds of ``read`` right after each of ``writes`` new cases in the busiest cell."""
+    times = []
+    for i in range(writes):
+        made = client.post(
+            "/api/v1/cases",
+            json={
+                "category_code": "E0102",
+                "channel": channel,
+                "description": f"bench {channel} write {i}",
+                "lon": 116.305,
+                "lat": 39.91,
+            },
+        )
+        assert made.status_code == 201, made.text
+        t = time.perf_counter()
+        read()
+        times.append((time.perf_counter() - t) * 1000)
+    return times
+
+
 def p(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
 
@@ -398,22 +419,10 @@ def main() -> None:
                     timed(lambda: c.get("/api/v1/map/districts"), args.repeat),
                     raw,
                 )
-                cold = []  # after a write the cached counts are stale: the GROUP BY runs again
-                for i in range(5):
-                    made = c.post(
-                        "/api/v1/cases",
-                        json={
-                            "category_code": "E0102",
-                            "channel": "web_app",
-                            "description": f"bench write {i}",
-                            "lon": 116.305,
-                            "lat": 39.91,
-                        },
-                    )
-                    assert made.status_code == 201, made.text
-                    t = time.perf_counter()
-                    c.get("/api/v1/map/cells", params={"resolution": 8})
-                    cold.append((time.perf_counter() - t) * 1000)
+                # After a write the cached counts are stale: the GROUP BY runs again.
+                cold = after_writes(
+                    c, "web_app", lambda: c.get("/api/v1/map/cells", params={"resolution": 8})
+                )
                 calls["cells right after a write (recounted)"] = (cold, raw)
                 # The drill-down from the busiest resolution-8 cell, and the heat of 30 days.
                 r8 = c.get("/api/v1/map/cells", params={"resolution": 8}).json()["features"]
@@ -447,22 +456,8 @@ def main() -> None:
                     timed(lambda: ic.get("/api/v1/map/my-grids/shapes"), args.repeat),
                     timed(raw_shapes(db_file, me["id"]), args.repeat),
                 )
-                recounted = []  # a case written in the grids: the answer is made again
-                for i in range(5):
-                    made = ic.post(
-                        "/api/v1/cases",
-                        json={
-                            "category_code": "E0102",
-                            "channel": "inspector",
-                            "description": f"bench grid write {i}",
-                            "lon": 116.305,
-                            "lat": 39.91,
-                        },
-                    )
-                    assert made.status_code == 201, made.text
-                    t = time.perf_counter()
-                    ic.get("/api/v1/map/my-grids")
-                    recounted.append((time.perf_counter() - t) * 1000)
+                # A case written in the grids: the answer is made again.
+                recounted = after_writes(ic, "inspector", lambda: ic.get("/api/v1/map/my-grids"))
                 calls["my grids right after a write (recounted)"] = (
                     recounted,
                     timed(raw_my_grids(db_file, me["id"]), 5),

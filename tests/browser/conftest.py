@@ -23,7 +23,7 @@ from onegrid.db.engine import make_engine
 from onegrid.db.session import Database
 from onegrid.schema import migrate
 from onegrid.web.settings import BUILT
-from tests.browser.city import build_browser_city
+from tests.browser.city import PASSWORD, build_browser_city
 from tests.support import REPO, need
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -53,6 +53,42 @@ def _free_port() -> int:
 class Server:
     url: str
     data_dir: Path
+
+
+def bearer(server: Server, username: str) -> dict[str, str]:
+    """The Authorization header of one of the browser city's users (all share ``PASSWORD``)."""
+    r = httpx.post(
+        f"{server.url}/api/v1/auth/token", data={"username": username, "password": PASSWORD}
+    )
+    r.raise_for_status()
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def post_case(
+    server: Server,
+    who: dict[str, str],
+    *,
+    category: str,
+    channel: str,
+    description: str,
+    lat: float,
+    lon: float,
+) -> Any:
+    """A case reported through the API (not the page): the created case's JSON."""
+    r = httpx.post(
+        f"{server.url}/api/v1/cases",
+        headers=who,
+        json={
+            "category_code": category,
+            "channel": channel,
+            "description": description,
+            "lon": lon,
+            "lat": lat,
+        },
+        timeout=30,
+    )
+    assert r.status_code == 201, r.text
+    return r.json()
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.browser.city import PASSWORD
-from tests.browser.conftest import Server
+from tests.browser.conftest import Server, bearer, post_case
 from tests.browser.test_journey import Journey
 
 pytestmark = pytest.mark.timeout(300)
@@ -21,14 +20,6 @@ pytestmark = pytest.mark.timeout(300)
 # In the east subdistrict, away from the west's clusters that other browser tests count.
 SPOT = (39.905, 116.317)
 NOTICE_ZH = "附近已有一件相似的诉求正在办理，您的诉求可能会与其合并处理，办理进度照常可查。"
-
-
-def _token(server: Server, username: str) -> dict[str, str]:
-    r = httpx.post(
-        f"{server.url}/api/v1/auth/token", data={"username": username, "password": PASSWORD}
-    )
-    r.raise_for_status()
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
 def _report_in_browser(page: Any, server: Server, category: str, text: str) -> Any:
@@ -54,28 +45,24 @@ def test_a_chinese_citizen_is_told_of_a_similar_open_report(
     browser: Any, web_server: Server, shots: Path
 ) -> None:
     lat, lon = SPOT
-    first = httpx.post(
-        f"{web_server.url}/api/v1/cases",
-        headers=_token(web_server, "citizen"),
-        json={
-            "category_code": "E0102",
-            "channel": "web_app",
-            "description": "南门外垃圾堆放多日无人清理",
-            "lon": lon,
-            "lat": lat,
-        },
-        timeout=30,
+    first = post_case(
+        web_server,
+        bearer(web_server, "citizen"),
+        category="E0102",
+        channel="web_app",
+        description="南门外垃圾堆放多日无人清理",
+        lat=lat,
+        lon=lon,
     )
-    assert first.status_code == 201, first.text
     j = Journey(browser, web_server, shots)
     citizen = j.page_for("citizen", lang="zh")
     assert citizen.locator("html").get_attribute("lang") == "zh-CN"
 
     reply = _report_in_browser(citizen, web_server, "E0102", "南门外垃圾堆放好几天了，没人清理")
-    assert first.json()["number"] in reply.headers["possible-duplicate-of"]
+    assert first["number"] in reply.headers["possible-duplicate-of"]
     notice = citizen.locator("#possible-duplicate")
     assert notice.inner_text() == NOTICE_ZH
-    assert citizen.locator("#case-number").inner_text() != first.json()["number"]
+    assert citizen.locator("#case-number").inner_text() != first["number"]
     j.snap(citizen, "23-report-similar-zh")
 
     # Another kind of problem at the same spot is not a duplicate: no notice.

@@ -28,21 +28,12 @@ from onegrid.core.clock import FixedClock
 from onegrid.db.engine import make_engine
 from onegrid.db.session import Database
 from onegrid.people.domain import Grant, Principal, PrincipalKind, Role, Scope
-from tests.browser.city import PASSWORD
-from tests.browser.conftest import Server
+from tests.browser.conftest import Server, bearer, post_case
 from tests.browser.test_journey import Journey
 
 pytestmark = pytest.mark.timeout(600)
 
 HOT = (39.91, 116.305)  # the cluster's centre, in the west subdistrict
-
-
-def _token(server: Server, username: str) -> dict[str, str]:
-    r = httpx.post(
-        f"{server.url}/api/v1/auth/token", data={"username": username, "password": PASSWORD}
-    )
-    r.raise_for_status()
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
 def _category(server: Server, code: str) -> Any:
@@ -52,20 +43,16 @@ def _category(server: Server, code: str) -> Any:
 
 
 def _report(server: Server, who: dict[str, str], category: str, lat: float, lon: float) -> Any:
-    r = httpx.post(
-        f"{server.url}/api/v1/cases",
-        headers=who,
-        json={
-            "category_code": category,
-            "channel": "instruction",
-            "description": f"{category} 巡查发现 seeded",
-            "lon": lon,
-            "lat": lat,
-        },
-        timeout=30,
+    description = f"{category} 巡查发现 seeded"
+    return post_case(
+        server,
+        who,
+        category=category,
+        channel="instruction",
+        description=description,
+        lat=lat,
+        lon=lon,
     )
-    assert r.status_code == 201, r.text
-    return r.json()
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +60,7 @@ def seeded(web_server: Server) -> list[Any]:
     """Two rubbish reports in each of seven cells around ``HOT``, one other report in each of
     24 cells over the city, one report from a year ago; then the lake is refreshed so that the
     hot cells and this week's spike show."""
-    leader = _token(web_server, "leader")
+    leader = bearer(web_server, "leader")
     cluster = []
     for cell in h3.grid_disk(h3.latlng_to_cell(*HOT, 10), 1):
         lat, lon = h3.cell_to_latlng(cell)
@@ -168,7 +155,7 @@ def test_bulk_actions_report_each_case(
     browser: Any, web_server: Server, shots: Path, seeded: list[Any]
 ) -> None:
     j = Journey(browser, web_server, shots)
-    token = _token(web_server, "leader")
+    token = bearer(web_server, "leader")
     picks = [_report(web_server, token, "E0103", 39.905, 116.302 + i * 0.002) for i in range(3)]
     leader = j.page_for("leader", lang="en")
     leader.goto(f"{web_server.url}/#/work")
@@ -298,19 +285,15 @@ def test_a_citizen_is_told_of_a_similar_report(
     # Last in this module: the report joins the cluster the tests above count.
     # A neighbour's web report first: web reports are the ones screened (and so indexed).
     lat, lon = HOT
-    first = httpx.post(
-        f"{web_server.url}/api/v1/cases",
-        headers=_token(web_server, "citizen"),
-        json={
-            "category_code": "E0102",
-            "channel": "web_app",
-            "description": "东门外垃圾堆放三天无人清理",
-            "lon": lon,
-            "lat": lat,
-        },
-        timeout=30,
+    post_case(
+        web_server,
+        bearer(web_server, "citizen"),
+        category="E0102",
+        channel="web_app",
+        description="东门外垃圾堆放三天无人清理",
+        lat=lat,
+        lon=lon,
     )
-    assert first.status_code == 201, first.text
     j = Journey(browser, web_server, shots)
     citizen = j.page_for("citizen", lang="en")
     citizen.goto(f"{web_server.url}/#/report")

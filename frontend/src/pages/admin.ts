@@ -1,12 +1,14 @@
 // The city's configuration for city and district admins: users and their roles (within the
 // admin's own scope: the API decides), departments, categories, time limits, the working
 // calendar and API keys. Every write goes through the same v1 endpoint the CLI's peers use.
-import { ApiError, call, currentUser, get, post, type Category, type Me } from "../api";
+import { ApiError, call, currentUser, get, post, type Category } from "../api";
 import { clear, h, nextId } from "../dom";
 import { currentLang, fmtDate, fmtNumber, t, type Key } from "../i18n";
 import { go, type Route } from "../main";
+import { isAdmin } from "../roles";
 import { calendarTab, timeLimitsTab } from "./admin_rules";
 import { gridTab } from "./admin_grid";
+import { choices, clearProblems, field, generalErrors, required, showProblems, type Field } from "./admin_forms";
 import { routingTab } from "./admin_routing";
 
 interface Grant {
@@ -60,10 +62,6 @@ const HUMAN_ROLES = ["citizen", "inspector", "registrar", "shift_leader", "dispa
 const SYSTEM_ROLES = ["open311_client", "sensor_gateway"];
 const DEPT_KINDS = ["bureau", "subdistrict_office", "district_government", "city_government", "utility", "operator", "other"];
 
-export function isAdmin(user: Me | null): boolean {
-  return !!user && user.grants.some((g) => g.role === "city_admin" || g.role === "district_admin");
-}
-
 export async function adminPage(main: HTMLElement, route: Route): Promise<void> {
   const user = await currentUser();
   if (!user) return go("#/login?next=%23%2Fadmin");
@@ -94,63 +92,9 @@ export async function adminPage(main: HTMLElement, route: Route): Promise<void> 
   await draw[tab](body);
 }
 
-// --- small form helpers -------------------------------------------------------------------------
-
-interface Field {
-  name: string;
-  el: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
-  error: HTMLElement;
-  row: HTMLElement;
-}
-
-function field(name: string, label: string, el: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement, hint?: string): Field {
-  el.id ||= nextId(name);
-  el.setAttribute("name", name);
-  const error = h("p", { class: "field-error", id: `${el.id}-err` });
-  el.setAttribute("aria-describedby", error.id);
-  const row = h("div", { class: "field" }, h("label", { for: el.id }, label), el, hint ? h("p", { class: "hint" }, hint) : null, error);
-  return { name, el, error, row };
-}
-
+/** Options whose label is their value (role and kind codes). */
 function options(values: string[], selected?: string): HTMLOptionElement[] {
-  return values.map((v) => h("option", { value: v, selected: v === selected }, v));
-}
-
-/** Put the server's field problems next to their fields; what has no field goes to ``general``. */
-function showProblems(err: unknown, fields: Field[], general: HTMLElement): void {
-  for (const f of fields) {
-    f.error.textContent = "";
-    f.el.removeAttribute("aria-invalid");
-  }
-  general.textContent = "";
-  if (!(err instanceof ApiError)) {
-    general.textContent = String(err);
-    return;
-  }
-  const rest: string[] = [];
-  for (const p of err.problems) {
-    const target = fields.find((f) => p.field === f.name || p.field.startsWith(`${f.name}.`) || p.field.endsWith(`.${f.name}`));
-    if (target) {
-      target.error.textContent = p.message;
-      target.el.setAttribute("aria-invalid", "true");
-    } else rest.push(`${p.field}: ${p.message}`);
-  }
-  if (!err.problems.length || rest.length) general.textContent = [err.detail || err.title, ...rest].join(" · ");
-}
-
-function required(fields: Field[]): boolean {
-  let ok = true;
-  for (const f of fields) {
-    f.error.textContent = "";
-    f.el.removeAttribute("aria-invalid");
-    if (f.el.hasAttribute("required") && !f.el.value.trim()) {
-      f.error.textContent = t("required");
-      f.el.setAttribute("aria-invalid", "true");
-      if (ok) f.el.focus();
-      ok = false;
-    }
-  }
-  return ok;
+  return choices(values.map((v) => [v, v]), selected);
 }
 
 const patch = <T>(path: string, body: unknown): Promise<T> => call<T>("PATCH", path, body);
@@ -214,7 +158,7 @@ function userForm(user: UserOut | null, done: () => Promise<void>): HTMLFormElem
   const grants = add(field("grants", t("roles"), h("textarea", { rows: 3, required: true }, user ? grantsText(user.grants) : ""), t("grants_hint", { roles: HUMAN_ROLES.join(", ") })));
   const depts = add(field("department_codes", t("departments"), h("input", { value: user?.department_codes.join(", ") ?? "" }), t("departments_hint")));
   const active = h("input", { type: "checkbox", id: nextId("active"), name: "active", checked: user?.active ?? true });
-  const general = h("p", { class: "field-error", role: "alert" });
+  const general = generalErrors(nextId("adm-errors"));
   const done_ = h("p", { role: "status", class: "done" });
   const form = h("form", { class: "action", novalidate: true, "data-form": user ? "edit-user" : "new-user" },
     h("h2", {}, user ? `${t("edit")} ${user.username}` : t("adm_new_user")),
@@ -225,6 +169,7 @@ function userForm(user: UserOut | null, done: () => Promise<void>): HTMLFormElem
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     done_.textContent = "";
+    clearProblems(fields, general);
     if (!required(fields)) return;
     const codes = depts.el.value.split(/[,\s]+/).map((s) => s.trim()).filter(Boolean);
     try {
@@ -281,11 +226,12 @@ async function departmentsTab(box: HTMLElement): Promise<void> {
     field("area_code", t("area"), h("input", { maxlength: 32 })),
     field("phone", t("phone"), h("input", { maxlength: 32, type: "tel" })),
   ];
-  const general = h("p", { class: "field-error", role: "alert" });
+  const general = generalErrors(nextId("adm-errors"));
   const form = h("form", { class: "action", novalidate: true, "data-form": "new-department" },
     h("h2", {}, t("adm_new_department")), ...fields.map((f) => f.row), general, h("button", { type: "submit" }, t("create_btn")));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
+    clearProblems(fields, general);
     if (!required(fields)) return;
     const body: Record<string, string> = {};
     for (const f of fields) if (f.el.value.trim()) body[f.name] = f.el.value.trim();
@@ -366,13 +312,14 @@ async function apiKeysTab(box: HTMLElement): Promise<void> {
     field("role", t("role"), h("select", {}, options(SYSTEM_ROLES, "open311_client"))),
     field("scope", t("scope"), h("input", { required: true, maxlength: 48, value: "city" }), t("scope_hint")),
   ];
-  const general = h("p", { class: "field-error", role: "alert" });
+  const general = generalErrors(nextId("adm-errors"));
   const created = h("div", { id: "key-created", "aria-live": "polite" });
   const form = h("form", { class: "action", novalidate: true, "data-form": "new-key" },
     h("h2", {}, t("adm_new_key")), ...fields.map((f) => f.row), general, created, h("button", { type: "submit" }, t("create_btn")));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     clear(created);
+    clearProblems(fields, general);
     if (!required(fields)) return;
     try {
       const k = await post<ApiKeyOut & { key: string }>("/api/v1/api-keys", Object.fromEntries(fields.map((f) => [f.name, f.el.value.trim()])));

@@ -43,7 +43,8 @@ export function showProblems(
   const rest: string[] = [];
   for (const p of err.problems) {
     const name = aliases[p.field] ?? p.field;
-    const target = fields.find((f) => f.name === name);
+    // A field also takes the problems of its parts (``grants.0.role`` → ``grants``).
+    const target = fields.find((f) => f.name === name || name.startsWith(`${f.name}.`));
     const where = (p as { record?: string }).record;
     if (target && !where) {
       target.error.textContent = target.error.textContent ? `${target.error.textContent} ${p.message}` : p.message;

@@ -9,12 +9,12 @@ from onegrid.core.clock import FixedClock
 from onegrid.db.session import Database
 from onegrid.people import services as people
 from onegrid.people.domain import Grant, Role, Scope
-from tests.api.cases.conftest import PASSWORD, cheap_hashing
+from tests.api.cases.conftest import cheap_hashing
+from tests.api.signins import PASSWORD, Headers, sign_in
 from tests.integration.cases.city import SUBURB, build_city
 
-__all__ = ["cheap_hashing"]  # an autouse fixture: argon2 at test cost
+__all__ = ["Headers", "cheap_hashing", "sign_in"]  # cheap_hashing: autouse, argon2 at test cost
 
-Headers = dict[str, str]
 USERS: dict[str, Grant] = {
     "admin": Grant(Role.CITY_ADMIN, Scope.city()),
     "district": Grant(Role.DISTRICT_ADMIN, Scope.area(SUBURB)),
@@ -29,12 +29,6 @@ def city(db: Database, clock: FixedClock, tmp_path: Path) -> Database:
         for name, grant in USERS.items():
             people.create_user(s, name, PASSWORD, clock, grants=[grant])
     return db
-
-
-def sign_in(client: TestClient, name: str) -> Headers:
-    resp = client.post("/api/v1/auth/token", data={"username": name, "password": PASSWORD})
-    assert resp.status_code == 200, resp.text
-    return {"Authorization": f"Bearer {resp.json()['access_token']}"}
 
 
 @pytest.fixture

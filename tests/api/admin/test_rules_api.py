@@ -15,25 +15,12 @@ from sqlalchemy.exc import DBAPIError
 from onegrid.core.clock import FixedClock
 from onegrid.db.session import Database
 from tests.api.admin.conftest import Headers, sign_in
-from tests.integration.cases.city import IN_CORE
+from tests.api.cases.test_cases_api import create
+from tests.rule_documents import new_limits_version
 
 pytestmark = pytest.mark.postgres
 LIMITS = "/api/v1/admin/time-limits"
 CALENDAR = "/api/v1/admin/calendar"
-
-
-def _case(client: TestClient, who: Headers) -> dict[str, Any]:
-    body = {
-        "category_code": "E0102",
-        "channel": "inspector",
-        "description": "垃圾堆积",
-        "lon": IN_CORE[0],
-        "lat": IN_CORE[1],
-        "address": "示范路 1 号",
-    }
-    resp = client.post("/api/v1/cases", json=body, headers=who)
-    assert resp.status_code == 201, resp.text
-    return resp.json()  # type: ignore[no-any-return]
 
 
 def _deadline(case: dict[str, Any]) -> datetime:
@@ -48,18 +35,6 @@ def _put(
     )
 
 
-def _new_version(label: str, valid_from: str) -> dict[str, Any]:
-    return {
-        "version": label,
-        "valid_from": valid_from,
-        "defaults": {
-            "dispatch": "1 working_hours",
-            "handle": "2 working_days",
-            "check": "2 working_hours",
-        },
-    }
-
-
 def test_a_new_version_applies_to_cases_filed_from_its_first_day(
     client: TestClient, as_: dict[str, Headers], clock: FixedClock
 ) -> None:
@@ -67,7 +42,7 @@ def test_a_new_version_applies_to_cases_filed_from_its_first_day(
     before = client.get(LIMITS, headers=admin).json()
     assert (before["source"], before["revision"], before["in_force"]) == ("file", 0, "2025.01")
     doc = before["document"]
-    doc["versions"].append(_new_version("2026.03", "2026-03-03"))  # tomorrow in Beijing
+    doc["versions"].append(new_limits_version("2026.03", "2026-03-03"))  # tomorrow in Beijing
     saved = _put(client, LIMITS, admin, doc, 0, "dispatch within one hour")
     assert saved.status_code == 200, saved.text
     assert saved.json()["revision"] == 1 and saved.json()["note"] == "dispatch within one hour"
@@ -75,10 +50,10 @@ def test_a_new_version_applies_to_cases_filed_from_its_first_day(
     after = client.get(LIMITS, headers=admin).json()
     assert (after["source"], after["revision"], after["saved_by_name"]) == ("revision", 1, "admin")
     assert after["in_force"] == "2025.01"
-    today = _case(client, as_["insp"])
+    today = create(client, as_["insp"])
     assert today["limits_version"] == "2025.01"  # filed today: the version in force today
     clock.advance(timedelta(days=1))  # Tuesday 09:00
-    tomorrow = _case(client, sign_in(client, "insp"))
+    tomorrow = create(client, sign_in(client, "insp"))
     assert tomorrow["limits_version"] == "2026.03"
     assert _deadline(tomorrow) - clock.now() == timedelta(hours=1)
     # The case filed yesterday keeps its version.
@@ -90,7 +65,7 @@ def test_a_holiday_from_today_moves_new_deadlines_at_once(
     client: TestClient, as_: dict[str, Headers]
 ) -> None:
     admin = as_["admin"]
-    plain = _case(client, as_["insp"])
+    plain = create(client, as_["insp"])
     assert _deadline(plain).isoformat() == "2026-03-02T03:00:00+00:00"  # 09:00 + 2 h
     cal = client.get(CALENDAR, headers=admin).json()
     assert cal["source"] == "file" and cal["revision"] == 0
@@ -100,7 +75,7 @@ def test_a_holiday_from_today_moves_new_deadlines_at_once(
     )
     saved = _put(client, CALENDAR, admin, doc, 0, "城市日放假")
     assert saved.status_code == 200, saved.text
-    moved = _case(client, as_["insp"])
+    moved = create(client, as_["insp"])
     assert _deadline(moved).isoformat() == "2026-03-03T02:30:00+00:00"  # next day 08:30 + 2 h
     shown = client.get(CALENDAR, headers=admin).json()
     y2026 = next(y for y in shown["years"] if y["year"] == 2026)
@@ -130,7 +105,7 @@ def test_changing_a_version_in_force_is_refused_naming_it(
     doc = client.get(LIMITS, headers=admin).json()["document"]
     bad = copy.deepcopy(doc)
     bad["versions"][0]["defaults"]["handle"] = "4 working_days"
-    bad["versions"].append(_new_version("2026.02", "2026-02-01"))
+    bad["versions"].append(new_limits_version("2026.02", "2026-02-01"))
     resp = _put(client, LIMITS, admin, bad, 0)
     assert resp.status_code == 422, resp.text
     errors = {(e["field"], e["rule"]): e["message"] for e in resp.json()["errors"]}
@@ -171,7 +146,7 @@ def test_history_is_kept_and_never_rewritten(
     doc = client.get(LIMITS, headers=admin).json()["document"]
     assert _put(client, LIMITS, admin, doc, 0, "as shipped").status_code == 200
     clock.advance(timedelta(minutes=5))
-    doc["versions"].append(_new_version("2027.01", "2027-01-01"))
+    doc["versions"].append(new_limits_version("2027.01", "2027-01-01"))
     assert _put(client, LIMITS, admin, doc, 1, "2027 limits").status_code == 200
     rows = client.get(f"{LIMITS}/history", headers=admin).json()
     assert [(r["revision"], r["note"], r["saved_by_name"]) for r in rows] == [

@@ -12,10 +12,11 @@ from onegrid.db.session import Database
 from onegrid.people import services as people
 from onegrid.people.domain import Grant, Role, Scope
 from onegrid.people.passwords import use_hasher
+from tests.api.signins import PASSWORD, Headers, sign_in
 from tests.integration.cases.city import build_city
 
-PASSWORD = "correct horse battery"
-Headers = dict[str, str]
+__all__ = ["PASSWORD", "Headers"]  # shared from tests.api.signins, imported from here by the tests
+
 USERS: dict[str, Grant] = {
     "insp": Grant(Role.INSPECTOR, Scope.city()),
     "leader": Grant(Role.SHIFT_LEADER, Scope.city()),
@@ -57,9 +58,4 @@ def city(db: Database, clock: FixedClock, tmp_path: Path) -> Database:
 @pytest.fixture
 def as_(client: TestClient, city: Database) -> dict[str, Headers]:
     """Authorization headers per test user."""
-    out: dict[str, Headers] = {}
-    for name in USERS:
-        resp = client.post("/api/v1/auth/token", data={"username": name, "password": PASSWORD})
-        assert resp.status_code == 200, resp.text
-        out[name] = {"Authorization": f"Bearer {resp.json()['access_token']}"}
-    return out
+    return {name: sign_in(client, name) for name in USERS}

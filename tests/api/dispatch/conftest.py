@@ -12,10 +12,11 @@ from onegrid.db.session import Database
 from onegrid.people import services as people
 from onegrid.people.domain import Grant, Role, Scope
 from onegrid.people.passwords import use_hasher
+from tests.api.signins import PASSWORD, Headers, SignIns
 from tests.integration.dispatch.city import build_desk_city
 
-PASSWORD = "correct horse battery"
-Headers = dict[str, str]
+__all__ = ["PASSWORD", "Headers"]  # shared from tests.api.signins, imported from here by the tests
+
 USERS: dict[str, list[Grant]] = {
     "operator": [Grant(Role.HOTLINE_OPERATOR, Scope.city())],
     "desk": [
@@ -43,20 +44,6 @@ def city(db: Database, clock: FixedClock, tmp_path: Path) -> Database:
             depts = [g.scope.code for g in grants if g.role is Role.DEPARTMENT_HANDLER]
             people.create_user(s, name, PASSWORD, clock, grants=grants, department_codes=depts)
     return db
-
-
-class SignIns(dict[str, Headers]):
-    """Authorization headers per test user, signed in on first use (sign-ins cost time)."""
-
-    def __init__(self, client: TestClient) -> None:
-        super().__init__()
-        self.client = client
-
-    def __missing__(self, name: str) -> Headers:
-        resp = self.client.post("/api/v1/auth/token", data={"username": name, "password": PASSWORD})
-        assert resp.status_code == 200, resp.text
-        self[name] = {"Authorization": f"Bearer {resp.json()['access_token']}"}
-        return self[name]
 
 
 @pytest.fixture

@@ -19,10 +19,9 @@ from onegrid.grid import services as grid
 from onegrid.people import services as people
 from onegrid.people.domain import Grant, Role, Scope
 from onegrid.people.passwords import use_hasher
+from tests.api.signins import PASSWORD, SignIns
 from tests.integration.grid.boundary_files import START, build_tiny_city, feature
 
-PASSWORD = "correct horse battery"
-Headers = dict[str, str]
 USERS: dict[str, list[Grant]] = {
     "cityadmin": [Grant(Role.CITY_ADMIN, Scope.city())],
     "dongcheng": [Grant(Role.DISTRICT_ADMIN, Scope.area("110101"))],
@@ -52,20 +51,6 @@ def admin_city(db: Database, clock: FixedClock, tmp_path: Path, cheap_hashing: N
     return db
 
 
-class SignIns(dict[str, Headers]):
-    """Authorization headers per test user, signed in on first use."""
-
-    def __init__(self, client: TestClient) -> None:
-        super().__init__()
-        self.client = client
-
-    def __missing__(self, name: str) -> Headers:
-        resp = self.client.post("/api/v1/auth/token", data={"username": name, "password": PASSWORD})
-        assert resp.status_code == 200, resp.text
-        self[name] = {"Authorization": f"Bearer {resp.json()['access_token']}"}
-        return self[name]
-
-
 @pytest.fixture
 def as_(client: TestClient, admin_city: Database) -> SignIns:
     return SignIns(client)
@@ -75,4 +60,13 @@ def collection(*features: dict[str, Any]) -> bytes:
     return json.dumps({"type": "FeatureCollection", "features": list(features)}).encode()
 
 
-__all__ = ["START", "SignIns", "admin_city", "as_", "cheap_hashing", "collection", "feature"]
+__all__ = [
+    "PASSWORD",
+    "START",
+    "SignIns",
+    "admin_city",
+    "as_",
+    "cheap_hashing",
+    "collection",
+    "feature",
+]

@@ -67,6 +67,20 @@ def _holiday_today() -> dict[str, Any]:
     return doc
 
 
+def _save_holiday_today(db: Database, clock: FixedClock) -> None:
+    """The first saved revision: the calendar file with today made a holiday."""
+    save_rules(
+        db,
+        ADMIN,
+        RuleKind.CALENDAR,
+        _holiday_today(),
+        note="city day",
+        base_revision=0,
+        clock=clock,
+        timezone=TZ,
+    )
+
+
 def _count_reads(db: Database) -> list[str]:
     seen: list[str] = []
 
@@ -85,16 +99,7 @@ def test_another_process_follows_within_the_refresh_interval(
     assert rules.calendar.is_working_day(TODAY)
     reads = _count_reads(bound)
     elsewhere = Database(bound.engine)  # another process's handle on the same database
-    save_rules(
-        elsewhere,
-        ADMIN,
-        RuleKind.CALENDAR,
-        _holiday_today(),
-        note="city day",
-        base_revision=0,
-        clock=clock,
-        timezone=TZ,
-    )
+    _save_holiday_today(elsewhere, clock)
     saving_reads = len(reads)
     ticks.now += 4.9
     for _ in range(1000):  # a thousand case commands between two looks: no query
@@ -115,16 +120,7 @@ def test_another_process_follows_within_the_refresh_interval(
 def test_a_revision_saved_before_the_process_started_is_in_force_at_once(
     db: Database, clock: FixedClock, ticks: Ticks
 ) -> None:
-    save_rules(
-        db,
-        ADMIN,
-        RuleKind.CALENDAR,
-        _holiday_today(),
-        note="city day",
-        base_revision=0,
-        clock=clock,
-        timezone=TZ,
-    )
+    _save_holiday_today(db, clock)
     rules = case_rules(TZ, CasesSettings(rules_refresh_seconds=3600))
     assert rules.calendar.is_working_day(TODAY)  # not bound: the file
     use_rule_store(db)  # a command starts
@@ -139,16 +135,7 @@ def test_the_saving_process_follows_at_once(
 ) -> None:
     rules = case_rules(TZ, CasesSettings(rules_refresh_seconds=3600))
     assert rules.calendar.is_working_day(TODAY)
-    save_rules(
-        bound,
-        ADMIN,
-        RuleKind.CALENDAR,
-        _holiday_today(),
-        note="city day",
-        base_revision=0,
-        clock=clock,
-        timezone=TZ,
-    )
+    _save_holiday_today(bound, clock)
     assert not rules.calendar.is_working_day(TODAY)
     release_rule_store(bound)  # the server stops: back to the file
     assert rules.calendar.is_working_day(TODAY)

@@ -16,6 +16,7 @@ from onegrid.cases.domain.rule_changes import (
 )
 from onegrid.core.errors import InvalidInput
 from onegrid.core.yamlfile import read_yaml
+from tests.rule_documents import new_limits_version
 
 TODAY = date(2026, 3, 2)  # a Monday
 TZ = "Asia/Shanghai"
@@ -36,16 +37,9 @@ def _rules(exc: pytest.ExceptionInfo[InvalidInput]) -> set[tuple[str, str]]:
 
 
 def _new_version(label: str, valid_from: str) -> dict[str, Any]:
-    return {
-        "version": label,
-        "valid_from": valid_from,
-        "defaults": {
-            "dispatch": "1 working_hours",
-            "handle": "2 working_days",
-            "check": "2 working_hours",
-        },
-        "rules": [{"category": "E0102", "handle": "3 working_hours"}],
-    }
+    return new_limits_version(
+        label, valid_from, rules=[{"category": "E0102", "handle": "3 working_hours"}]
+    )
 
 
 def test_the_document_in_force_may_be_saved_again(limits: dict[str, Any]) -> None:

@@ -171,6 +171,53 @@ _SAVE_ERRORS: dict[int | str, dict[str, Any]] = {
 RevisionNumber = Annotated[int, Path(ge=1, description="A revision number")]
 
 
+def _revision_routes(kind: RuleKind, noun: str, save_summary: str) -> None:
+    """Save, history and one revision: the same three endpoints for every kind of rule document.
+
+    The kind's value is the path's and the handlers' stem (``time_limits`` → ``/time-limits``,
+    ``save_time_limits``), so the OpenAPI operation ids stay what they were.
+    """
+    name = kind.value
+    path = "/" + name.replace("_", "-")
+
+    def save(
+        principal: ConfigAdmin, db: Db, clock: AppClock, settings: AppSettings, body: SaveIn
+    ) -> RevisionOut:
+        return _save(db, principal, kind, body, clock, settings)
+
+    def list_history(principal: ConfigAdmin, db: Db) -> list[RevisionOut]:
+        return _history(db, kind)
+
+    def one_revision(principal: ConfigAdmin, db: Db, number: RevisionNumber) -> RevisionOut:
+        return _revision(db, kind, number)
+
+    router.add_api_route(
+        path,
+        save,
+        methods=["PUT"],
+        name=f"save_{name}",
+        summary=save_summary,
+        response_model=RevisionOut,
+        responses=_SAVE_ERRORS,
+    )
+    router.add_api_route(
+        f"{path}/history",
+        list_history,
+        methods=["GET"],
+        name=f"{name}_history",
+        summary=f"Every saved revision of the {noun}, newest first (who, when, note)",
+        response_model=list[RevisionOut],
+    )
+    router.add_api_route(
+        f"{path}/revisions/{{number}}",
+        one_revision,
+        methods=["GET"],
+        name=f"{name}_revision",
+        summary=f"One saved revision of the {noun}, with its document",
+        response_model=RevisionOut,
+    )
+
+
 # --- time limits ---------------------------------------------------------------------------------
 
 
@@ -234,35 +281,12 @@ def check_time_limits(
     return _limits_summary(document, city_today(clock, settings.timezone))
 
 
-@router.put(
-    "/time-limits",
-    summary="Save a new revision of the time limits (versions in force or past stay as they "
-    "are; new versions start after today)",
-    response_model=RevisionOut,
-    responses=_SAVE_ERRORS,
+_revision_routes(
+    RuleKind.TIME_LIMITS,
+    "time limits",
+    "Save a new revision of the time limits (versions in force or past stay as they are; new "
+    "versions start after today)",
 )
-def save_time_limits(
-    principal: ConfigAdmin, db: Db, clock: AppClock, settings: AppSettings, body: SaveIn
-) -> RevisionOut:
-    return _save(db, principal, RuleKind.TIME_LIMITS, body, clock, settings)
-
-
-@router.get(
-    "/time-limits/history",
-    summary="Every saved revision of the time limits, newest first (who, when, note)",
-    response_model=list[RevisionOut],
-)
-def time_limits_history(principal: ConfigAdmin, db: Db) -> list[RevisionOut]:
-    return _history(db, RuleKind.TIME_LIMITS)
-
-
-@router.get(
-    "/time-limits/revisions/{number}",
-    summary="One saved revision of the time limits, with its document",
-    response_model=RevisionOut,
-)
-def time_limits_revision(principal: ConfigAdmin, db: Db, number: RevisionNumber) -> RevisionOut:
-    return _revision(db, RuleKind.TIME_LIMITS, number)
 
 
 # --- working calendar ----------------------------------------------------------------------------
@@ -371,32 +395,9 @@ def check_calendar(
     return _calendar_out(document, settings.timezone, "(proposed)")
 
 
-@router.put(
-    "/calendar",
-    summary="Save a new revision of the working calendar (days before today keep their "
-    "working or non-working status)",
-    response_model=RevisionOut,
-    responses=_SAVE_ERRORS,
+_revision_routes(
+    RuleKind.CALENDAR,
+    "working calendar",
+    "Save a new revision of the working calendar (days before today keep their working or "
+    "non-working status)",
 )
-def save_calendar(
-    principal: ConfigAdmin, db: Db, clock: AppClock, settings: AppSettings, body: SaveIn
-) -> RevisionOut:
-    return _save(db, principal, RuleKind.CALENDAR, body, clock, settings)
-
-
-@router.get(
-    "/calendar/history",
-    summary="Every saved revision of the working calendar, newest first (who, when, note)",
-    response_model=list[RevisionOut],
-)
-def calendar_history(principal: ConfigAdmin, db: Db) -> list[RevisionOut]:
-    return _history(db, RuleKind.CALENDAR)
-
-
-@router.get(
-    "/calendar/revisions/{number}",
-    summary="One saved revision of the working calendar, with its document",
-    response_model=RevisionOut,
-)
-def calendar_revision(principal: ConfigAdmin, db: Db, number: RevisionNumber) -> RevisionOut:
-    return _revision(db, RuleKind.CALENDAR, number)

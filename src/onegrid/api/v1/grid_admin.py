@@ -185,9 +185,31 @@ def _plan_out(
     )
 
 
-def _refuse_if_bad(problems: Sequence[FieldProblem], on_error: OnError) -> None:
-    if problems and on_error is OnError.REFUSE:
-        raise InvalidInput(list(problems))
+class ImportQuery:
+    """The query parameters every boundary import takes, after the importer's own."""
+
+    def __init__(
+        self,
+        clock: AppClock,
+        settings: AppSettings,
+        crs: Crs = None,
+        valid_from: ValidFrom = None,
+        on_error: OnErrorQ = OnError.REFUSE,
+        repair: Repair = False,
+        dry_run: DryRun = False,
+    ) -> None:
+        self.crs = crs or None
+        self.valid_from = valid_from or today(clock, settings)
+        self.on_error = on_error
+        self.repair = repair
+        self.dry_run = dry_run
+
+    def refuse_if_bad(self, problems: Sequence[FieldProblem]) -> None:
+        if problems and self.on_error is OnError.REFUSE:
+            raise InvalidInput(list(problems))
+
+
+Import = Annotated[ImportQuery, Depends()]
 
 
 @router.post(
@@ -202,8 +224,8 @@ def import_areas(
     principal: GridAdmin,
     db: DbSession,
     clock: AppClock,
-    settings: AppSettings,
     upload: Upload,
+    run: Import,
     level: Annotated[Level, Query(description="city, district, subdistrict or community")],
     code_field: Annotated[str, Query(min_length=1, max_length=100)] = "code",
     name_field: Field_ = None,
@@ -212,25 +234,20 @@ def import_areas(
     parent_field: Field_ = None,
     parent_from_code_prefix: Annotated[int | None, Query(ge=1, le=31)] = None,
     population_field: Field_ = None,
-    crs: Crs = None,
-    valid_from: ValidFrom = None,
-    on_error: OnErrorQ = OnError.REFUSE,
-    repair: Repair = False,
-    dry_run: DryRun = False,
 ) -> ImportPlanOut:
     options = AreaImportOptions(
         level=level,
         code_field=code_field,
-        valid_from=valid_from or today(clock, settings),
+        valid_from=run.valid_from,
         name_field=name_field or None,
         name_en_field=name_en_field or None,
         parent_code=parent_code or None,
         parent_field=parent_field or None,
         parent_from_code_prefix=parent_from_code_prefix,
         population_field=population_field or None,
-        crs=crs or None,
-        on_error=on_error,
-        repair=repair,
+        crs=run.crs,
+        on_error=run.on_error,
+        repair=run.repair,
     )
     source = upload.read()
     plan = services.plan_area_import(db, source, options)
@@ -238,8 +255,8 @@ def import_areas(
         principal,
         coverage.chains_below(db, {p.draft.code: p.draft.parent_code for p in plan.planned}),
     )
-    _refuse_if_bad(plan.problems, on_error)
-    summary = None if dry_run else services.apply_area_import(db, plan, clock)
+    run.refuse_if_bad(plan.problems)
+    summary = None if run.dry_run else services.apply_area_import(db, plan, clock)
     advice = None
     if summary and (summary.versioned or summary.corrected):
         advice = "areas changed shape: run `onegrid grid generate` to refit their generated grids"
@@ -278,35 +295,30 @@ def import_unit_grids(
     principal: GridAdmin,
     db: DbSession,
     clock: AppClock,
-    settings: AppSettings,
     upload: Upload,
+    run: Import,
     code_field: Annotated[str, Query(min_length=1, max_length=100)] = "code",
     community_field: Annotated[str, Query(min_length=1, max_length=100)] = "community",
     land_use_field: Field_ = None,
     management_level_field: Field_ = None,
-    crs: Crs = None,
-    valid_from: ValidFrom = None,
-    on_error: OnErrorQ = OnError.REFUSE,
-    repair: Repair = False,
-    dry_run: DryRun = False,
 ) -> ImportPlanOut:
     options = UnitGridImportOptions(
         code_field=code_field,
         community_field=community_field,
-        valid_from=valid_from or today(clock, settings),
+        valid_from=run.valid_from,
         land_use_field=land_use_field or None,
         management_level_field=management_level_field or None,
-        crs=crs or None,
-        on_error=on_error,
-        repair=repair,
+        crs=run.crs,
+        on_error=run.on_error,
+        repair=run.repair,
     )
     source = upload.read()
     plan = services.plan_unit_grid_import(db, source, options)
     placed = {p.draft.code: p.draft.community_code for p in plan.planned}
     placed.update({r.code: r.community_code for r in plan.retired})
     require_over(principal, coverage.chains_below(db, dict(placed)))
-    _refuse_if_bad(plan.problems, on_error)
-    summary = None if dry_run else services.apply_unit_grid_import(db, plan, clock)
+    run.refuse_if_bad(plan.problems)
+    summary = None if run.dry_run else services.apply_unit_grid_import(db, plan, clock)
     items = [
         PlanItemOut(
             code=p.draft.code,

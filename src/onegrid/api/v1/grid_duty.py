@@ -8,8 +8,9 @@ Lists need ``grid.read`` and show only what the caller's grants reach; writes ne
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import date
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
@@ -38,6 +39,7 @@ from onegrid.people.queries import find_department, find_user, grants_of, userna
 router = APIRouter(tags=["grid admin"])
 GridAdmin = Annotated[Principal, requires("grid.admin")]
 GridReader = Annotated[Principal, requires("grid.read")]
+V = TypeVar("V")  # a view listed, kept when its grid or area is within reach
 On = Annotated[date | None, Query(description="Valid on this day; default: still open.")]
 Ended = Annotated[bool, Query(description="Include rules or assignments that have ended.")]
 
@@ -60,6 +62,20 @@ def _assignments_out(db: DbSession, views: list[coverage.AssignmentView]) -> lis
 def _grid_chains(db: DbSession, codes: list[str]) -> dict[str, tuple[str, ...]]:
     communities = coverage.grid_communities(db, codes)
     return coverage.chains_below(db, {c: communities.get(c) for c in codes})
+
+
+def _readable(
+    principal: Principal,
+    views: list[V],
+    code_of: Callable[[V], str],
+    chains_of: Callable[[set[str]], Mapping[str, tuple[str, ...]]],
+) -> list[V]:
+    """The views whose grid or area lies within the principal's ``grid.read`` reach."""
+    scope = reach(principal, "grid.read")
+    if scope.everywhere:
+        return views
+    chains = chains_of({code_of(v) for v in views})
+    return [v for v in views if scope.covers(chains[code_of(v)])]
 
 
 @router.get(
@@ -87,10 +103,12 @@ def list_assignments(
         on=on,
         include_ended=include_ended,
     )
-    scope = reach(principal, "grid.read")
-    if not scope.everywhere:
-        chains = _grid_chains(db, sorted({v.unit_grid_code for v in views}))
-        views = [v for v in views if scope.covers(chains[v.unit_grid_code])]
+    views = _readable(
+        principal,
+        views,
+        lambda v: v.unit_grid_code,
+        lambda codes: _grid_chains(db, sorted(codes)),
+    )
     return _assignments_out(db, views)
 
 
@@ -202,10 +220,9 @@ def list_duty_rules(
         on=on,
         include_ended=include_ended,
     )
-    scope = reach(principal, "grid.read")
-    if not scope.everywhere:
-        chains = coverage.area_chains(db, {v.area_code for v in views})
-        views = [v for v in views if scope.covers(chains[v.area_code])]
+    views = _readable(
+        principal, views, lambda v: v.area_code, lambda codes: coverage.area_chains(db, codes)
+    )
     return [_rule_out(v) for v in views]
 
 

@@ -1,0 +1,90 @@
+"""The lake's three questions beside the same questions hand-written at a DuckDB prompt.
+
+The raw SQL names its Parquet sources by placeholder (``{cases}``, ``{case_history}``,
+``{callbacks}``), so a benchmark over flat files and one over the exported lake's month folders
+ask exactly the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+from onegrid.analytics.evaluation import department_indicators, ranking
+from onegrid.analytics.hotspots import hotspots
+from onegrid.analytics.period import Period
+
+RAW_RANKING = """
+WITH d AS (
+  SELECT c.subdistrict_code u, count(*) n,
+         sum(CASE WHEN a.t <= c.dispatched_at + INTERVAL 24 HOUR THEN 1 ELSE 0 END) ok,
+         sum(CASE WHEN c.returns = 0 THEN 1 ELSE 0 END) direct
+  FROM read_parquet('{cases}') c
+  LEFT JOIN (SELECT case_id, min("at") t FROM read_parquet('{case_history}')
+             WHERE action = 'accept' AND "at" >= $s AND "at" < $cut GROUP BY 1) a
+    ON a.case_id = c.id
+  WHERE c.channel = 'hotline' AND c.dispatched_at >= $s AND c.dispatched_at < $e
+  GROUP BY 1),
+b AS (
+  SELECT c.subdistrict_code u, count(*) n, avg(CASE WHEN b.resolved THEN 1 ELSE 0 END) res,
+         avg(CASE b.satisfaction WHEN 'satisfied' THEN 1 WHEN 'basically_satisfied' THEN 0.8
+             ELSE 0 END) sat
+  FROM read_parquet('{callbacks}') b
+  JOIN read_parquet('{cases}') c ON c.id = b.case_id
+  WHERE b."at" >= $s AND b."at" < $e AND c.channel = 'hotline' GROUP BY 1),
+r AS (
+  SELECT u, count(*) n, count(*) FILTER (WHERE k > 1) rep FROM (
+    SELECT subdistrict_code u, reporter_key, count(*) k FROM read_parquet('{cases}')
+    WHERE channel = 'hotline' AND created_at >= $s AND created_at < $e GROUP BY 1, 2)
+  GROUP BY 1)
+SELECT d.u, rank() OVER (ORDER BY 0.2 * d.ok / d.n + 0.4 * b.res + 0.4 * b.sat DESC), r.n, r.rep
+FROM d JOIN b USING (u) JOIN r USING (u)
+"""
+RAW_ONTIME = """
+SELECT department_code, date_trunc('month', timezone('Asia/Shanghai', dispatched_at)) m,
+       count(*) FILTER (WHERE status = 'closed' AND overdue_steps = 0)
+         / nullif(count(*) - count(*) FILTER (WHERE status = 'on_hold'), 0)
+FROM read_parquet('{cases}')
+WHERE dispatched_at >= $s AND dispatched_at < $e
+GROUP BY ALL
+"""
+RAW_CELLS = """
+SELECT h3_10, sum(CASE WHEN category_code = 'E0102' THEN 1 ELSE 0 END)
+FROM read_parquet('{cases}')
+WHERE created_at >= $s AND created_at < $e AND h3_10 IS NOT NULL GROUP BY 1
+"""
+
+Question = tuple[str, Callable[[], Any], Callable[[], Any]]
+
+
+def questions(con: Any, parquet: Callable[[str], str]) -> list[Question]:
+    """(label, ours, raw) for the ranking of March 2025, the year's on-time rate, one hotspot scan.
+
+    ``con`` is a DuckDB connection with the lake's views; ``parquet`` gives, for a table name
+    (``cases``, ``case_history``, ``callbacks``), the Parquet path or glob the raw SQL reads.
+    """
+    sources = {name: parquet(name) for name in ("cases", "case_history", "callbacks")}
+    month = Period.month("2025-03")
+    params = {"s": month.start, "e": month.end}
+    cut = {**params, "cut": month.end + timedelta(days=10)}
+    year = Period(date(2025, 1, 1), date(2025, 12, 31))
+    return [
+        (
+            "ranking (subdistricts, month)",
+            lambda: ranking(con, "2025-03"),
+            lambda: con.execute(RAW_RANKING.format(**sources), cut).fetchall(),
+        ),
+        (
+            "on-time close rate (dept x month, year)",
+            lambda: department_indicators(con, year, "month"),
+            lambda: con.execute(
+                RAW_ONTIME.format(**sources), {"s": year.start, "e": year.end}
+            ).fetchall(),
+        ),
+        (
+            "hotspot scan (one category-month)",
+            lambda: hotspots(con, "E0102", month),
+            lambda: con.execute(RAW_CELLS.format(**sources), params).fetchall(),
+        ),
+    ]
