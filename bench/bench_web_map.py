@@ -340,6 +340,8 @@ def browser_first_render(url: str, repeat: int) -> None:
     """The command centre's first render in Chromium, cold (a fresh document) and warm (from
     another page), with where the time went; the floor is MapLibre's own start in the same
     page: its style loaded and first frame ready, before any of the page's data is drawn."""
+    if repeat < 1:
+        return
     if not Path("/usr/bin/chromium").exists():
         print("  (no /usr/bin/chromium: the first render is not measured)")
         return

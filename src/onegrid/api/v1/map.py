@@ -12,12 +12,13 @@ import json
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import h3
 import shapely
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
@@ -46,6 +47,7 @@ from onegrid.web.tallies import OPEN, FineCell, in_box, open_cells, reported_cel
 router = APIRouter(prefix="/map", tags=["map"])
 AnalyticsReader = Annotated[Principal, requires("analytics.read")]
 C = CASES.c
+_RINGS_KEPT = 20_000  # hexagon outlines as JSON, ~0.4 kB each
 
 
 @dataclass
@@ -125,16 +127,17 @@ def _open_cells(session: Session, principal: Principal, clock: Clock) -> list[Fi
     return cells
 
 
-def _feature(cell: str, t: _Tally) -> CellFeature:
+@lru_cache(maxsize=_RINGS_KEPT)
+def _hexagon(cell: str) -> str:
     ring = [[lng, lat] for lat, lng in h3.cell_to_boundary(cell)]
     ring.append(ring[0])
+    return json.dumps({"type": "Polygon", "coordinates": [ring]})
+
+
+def _feature(cell: str, t: _Tally) -> str:
     light = Light.RED if t.red else Light.YELLOW if t.yellow else Light.GREEN
-    return CellFeature(
-        geometry={"type": "Polygon", "coordinates": [ring]},
-        properties=CellProperties(
-            cell=cell, total=t.total, red=t.red, yellow=t.yellow, light=light
-        ),
-    )
+    props = {"cell": cell, "total": t.total, "red": t.red, "yellow": t.yellow, "light": light.value}
+    return f'{{"type":"Feature","geometry":{_hexagon(cell)},"properties":{json.dumps(props)}}}'
 
 
 @router.get(
@@ -149,14 +152,19 @@ def open_case_cells(
     resolution: Annotated[int, Query(ge=4, le=10, description="H3 resolution asked for")] = 8,
     bbox: Annotated[str | None, Query(description="west,south,east,north (WGS84)")] = None,
     max_cells: Annotated[int, Query(ge=1, le=20_000)] = 5_000,
-) -> CellCollection:
+) -> Response:
     rows = in_box(_open_cells(session, principal, clock), _box(bbox) if bbox else None)
     res, cells = _coarsen(rows, resolution, max_cells)
-    return CellCollection(
-        resolution=res,
-        total=sum(t.total for t in cells.values()),
-        features=[_feature(c, t) for c, t in sorted(cells.items())],
+    # Written as text, each hexagon's ring kept as JSON, and not validated again (the shapes
+    # are CellCollection's): as models, a few thousand cells left tens of thousands of small
+    # objects to the garbage collector, and its full passes over the app's heap (~0.2 s at
+    # 1 M cases) were the slow tail of this call (docs/performance.md). Strings it never scans.
+    features = ",".join(_feature(c, t) for c, t in sorted(cells.items()))
+    total = sum(t.total for t in cells.values())
+    body = (
+        f'{{"type":"FeatureCollection","resolution":{res},"total":{total},"features":[{features}]}}'
     )
+    return Response(body, media_type="application/json")
 
 
 def _coarsen(

@@ -34,7 +34,7 @@ from onegrid.grid.storage import current_token, valid_on_clause
 from onegrid.people.domain import Principal
 from onegrid.people.policy import reach
 from onegrid.web.settings import web_settings
-from onegrid.web.tallies import OPEN
+from onegrid.web.tallies import OPEN, cases_version
 
 router = APIRouter(prefix="/map", tags=["map"])
 C = CASES.c
@@ -137,14 +137,6 @@ def _point(row: Any) -> dict[str, Any]:
     }
 
 
-def _cases_version(session: Session) -> tuple[Any, Any]:
-    # As web.tallies: each max is one step down its index when asked in its own subquery.
-    latest = select(func.max(C.updated_at)).scalar_subquery()
-    top = select(func.max(C.id)).scalar_subquery()
-    row = session.execute(select(latest, top)).one()
-    return row[0], row[1]
-
-
 class _Answers:
     """Recent my-grids answers, reused while no case has been written and the clock stays in
     the same ``ttl`` slice (lights turn with time alone), like the map's cell counts (ADR 0008).
@@ -210,7 +202,7 @@ def my_grids(
     r = reach(principal, "case.read")
     who = (r.everywhere, sorted(r.area_codes), sorted(r.department_codes), r.own)
     key = (id(session.get_bind()), principal.user_id, repr(who), tuple(codes), limit, slice_)
-    version = _cases_version(session)
+    version = cases_version(session)
     body = _answers.get(key, version)
     if body is None:
         body = _answer(session, principal, codes, now, limit)
