@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import numpy as np
 from sqlalchemy import func, insert, select
@@ -49,7 +48,7 @@ from onegrid.assets.taxonomy import (
     category_as_dict,
     read_taxonomy_file,
 )
-from onegrid.core.clock import Clock
+from onegrid.core.clock import Clock, city_today
 from onegrid.core.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from onegrid.grid.queries import get_locator
 from onegrid.people.domain import Principal
@@ -224,7 +223,7 @@ def _checked_draft(
     classes = {c.code: c for c in queries.current_categories(session, Kind.COMPONENT)}
     if not classes:
         raise InvalidInput.one("taxonomy", "loaded", "no taxonomy is loaded")
-    today = clock.now().astimezone(ZoneInfo(timezone)).date()
+    today = city_today(clock, timezone)
     record = {name: text_of(value) for name, value in vars(draft).items()}
     checked = check_batch(records_batch([(1, record)]), CheckContext(classes, today, "api"))
     problems = [FieldProblem(p.field, p.rule, p.message) for p in checked.problems]

@@ -7,7 +7,6 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.progress import Progress
@@ -23,7 +22,7 @@ from onegrid.cli.root import (
     settings_or_exit,
     show_report,
 )
-from onegrid.core.clock import SystemClock
+from onegrid.core.clock import SystemClock, city_today
 from onegrid.core.errors import DomainError, FieldProblem, InvalidInput
 from onegrid.grid import queries, services
 from onegrid.grid.crs import parse_crs, to_wgs84
@@ -74,7 +73,7 @@ OnOpt = Annotated[
 
 def _today() -> date:
     settings = settings_or_exit()
-    return SystemClock().now().astimezone(ZoneInfo(settings.timezone)).date()
+    return city_today(SystemClock(), settings.timezone)
 
 
 def _day(value: datetime | None) -> date:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 
 class Clock(Protocol):
@@ -31,6 +32,12 @@ class FixedClock:
 
     def set(self, when: datetime) -> None:
         self._now = when.astimezone(UTC)
+
+
+def city_today(clock: Clock, timezone: str) -> date:
+    """The date on the clock in the city's time zone (its 'today': a UTC date is a day off for
+    eight hours of every Beijing day)."""
+    return clock.now().astimezone(ZoneInfo(timezone)).date()
 
 
 def ensure_utc(value: datetime) -> datetime:

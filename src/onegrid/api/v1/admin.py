@@ -27,8 +27,8 @@ from onegrid.cases.config import (
 )
 from onegrid.cases.domain.rule_changes import RuleKind, parse_time_limits
 from onegrid.cases.rulestore import SavedRevision, history, revision
-from onegrid.cases.services.rules import check_change, city_today, save_rules
-from onegrid.core.clock import Clock
+from onegrid.cases.services.rules import check_change, save_rules
+from onegrid.core.clock import Clock, city_today
 from onegrid.core.errors import InvalidInput, NotFound
 from onegrid.core.settings import Settings
 from onegrid.db.session import Database

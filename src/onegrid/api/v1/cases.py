@@ -281,30 +281,13 @@ def _readable(session: Session, principal: Principal, case_id: int) -> CaseRecor
 )
 def create_case(
     body: CaseCreate,
-    request: Request,
+    session: CaseSession,
     caller: CaseCaller,
+    clock: CaseClock,
+    rules: Rules,
     idempotency_key: Annotated[
         str | None, Header(description="Retry safely: same key and body → same case")
     ] = None,
-) -> Response:
-    # The busiest endpoint takes its session, clock and rules from the app itself rather than
-    # as three more dependencies: each costs FastAPI a resolution on every request, the
-    # session's an exit stack as well.
-    state = request.app.state
-    clock: Clock = state.clock
-    rules = case_rules(state.settings.timezone)
-    db: Database = state.db
-    with db.sessions() as session:  # closing rolls back whatever was not committed
-        return _create(session, caller, clock, rules, body, idempotency_key)
-
-
-def _create(
-    session: Session,
-    caller: Caller,
-    clock: Clock,
-    rules: CaseRules,
-    body: CaseCreate,
-    idempotency_key: str | None,
 ) -> Response:
     principal = caller.principal(session)
     with _one_writer(session):
@@ -412,9 +395,7 @@ def list_cases_endpoint(
         items=[case_out(r, principal, calendar, now) for r in page.items],
         next_cursor=page.next_cursor,
     )
-    # Built and checked once here: a returned model would be validated again, in a second trip
-    # through the thread pool, before FastAPI serialised it (the schema stays CasePageOut).
-    return Response(out.model_dump_json(), media_type="application/json")
+    return _json(out)  # the schema stays CasePageOut
 
 
 @router.get(

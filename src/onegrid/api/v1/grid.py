@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import shapely
 from fastapi import APIRouter, Path, Query
 
 from onegrid.api.deps import AppClock, AppSettings, DbSession
+from onegrid.core.clock import city_today
 from onegrid.grid import queries
 from onegrid.grid.domain import AREA_LEVELS, Level
 from onegrid.grid.schemas import (
@@ -39,7 +39,7 @@ Offset = Annotated[int, Query(ge=0)]
 
 
 def _day(on: date | None, clock: AppClock, settings: AppSettings) -> date:
-    return on or clock.now().astimezone(ZoneInfo(settings.timezone)).date()
+    return on or city_today(clock, settings.timezone)
 
 
 @router.get(

@@ -19,7 +19,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import shapely
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
@@ -27,6 +26,7 @@ from starlette.datastructures import UploadFile
 
 from onegrid.api.auth import requires
 from onegrid.api.deps import AppClock, AppSettings, DbSession
+from onegrid.core.clock import city_today
 from onegrid.core.errors import FieldProblem, InvalidInput, PermissionDenied
 from onegrid.grid import coverage, queries, services
 from onegrid.grid.domain import Level
@@ -69,7 +69,7 @@ Field_ = Annotated[str | None, Query(max_length=100)]
 
 
 def today(clock: AppClock, settings: AppSettings) -> date:
-    return clock.now().astimezone(ZoneInfo(settings.timezone)).date()
+    return city_today(clock, settings.timezone)
 
 
 def _too_large() -> HTTPException:

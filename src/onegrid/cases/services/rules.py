@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +19,7 @@ from onegrid.cases.domain.rule_changes import (
 )
 from onegrid.cases.rulestore import REVISIONS, SavedRevision, newest
 from onegrid.cases.services.common import one_writer
-from onegrid.core.clock import Clock
+from onegrid.core.clock import Clock, city_today
 from onegrid.core.errors import Conflict, FieldProblem, InvalidInput
 from onegrid.db.session import Database
 from onegrid.people.domain import Principal
@@ -37,10 +36,6 @@ def check_change(kind: RuleKind, current: Any, proposed: Any, today: date, timez
         check_time_limit_change(current, proposed, today)
     else:
         check_calendar_change(current, proposed, today, timezone)
-
-
-def city_today(clock: Clock, timezone: str) -> date:
-    return clock.now().astimezone(ZoneInfo(timezone)).date()
 
 
 def _note(note: str) -> str:
