@@ -34,6 +34,9 @@ def get_app_settings(request: Request) -> Settings:
     return settings
 
 
-DbSession = Annotated[Session, Depends(get_session)]
+# "function" scope: the transaction ends before the response is sent. FastAPI's default for a
+# dependency with yield ends it after, so a client could read before the commit and a failed
+# commit would already have been answered 201.
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
 AppClock = Annotated[Clock, Depends(get_clock)]
 AppSettings = Annotated[Settings, Depends(get_app_settings)]

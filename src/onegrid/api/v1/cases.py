@@ -209,7 +209,8 @@ async def case_caller(
     return Caller(request, bearer, header_key, query_key)
 
 
-CaseSession = Annotated[Session, Depends(_session)]
+# Closed before the response is sent (see DbSession): the pooled connection goes back at once.
+CaseSession = Annotated[Session, Depends(_session, scope="function")]
 CaseClock = Annotated[Clock, Depends(_clock)]
 CaseSettings = Annotated[Settings, Depends(_settings)]
 CasePrincipal = Annotated[Principal, Depends(case_principal)]
