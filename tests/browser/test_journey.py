@@ -151,6 +151,8 @@ def test_one_case_through_every_role(browser: Any, web_server: Server, shots: Pa
 
     # The command centre sees it as an open cell and in the live feed.
     leader.goto(f"{web_server.url}/#/command")
+    # The feed opens once the map has drawn; a loaded machine takes a while to get there.
+    leader.locator("#feed[data-state=open]").wait_for(timeout=90_000)
     leader.locator(f"#feed li[data-case='{number}']").wait_for(timeout=15_000)
     leader.wait_for_function("Number(document.body.dataset.cells) >= 1")
     leader.locator("#district-table tbody tr").first.wait_for()

@@ -346,6 +346,9 @@ export async function commandPage(main: HTMLElement): Promise<void> {
   void loadRanking(ranking, user.actions.includes("analytics.read"));
 
   feed = new EventSource("/api/v1/map/feed");
+  // Marks the stream as connected, so a slow page and a stream that misses a case tell apart.
+  feed.addEventListener("open", () => feedList.setAttribute("data-state", "open"));
+  feed.addEventListener("error", () => feedList.setAttribute("data-state", "reconnecting"));
   feed.addEventListener("case", (ev) => {
     const item = JSON.parse((ev as MessageEvent<string>).data) as FeedItem;
     feedList.prepend(
