@@ -1,6 +1,6 @@
 """An admin edits the city's working calendar and time limits in the browser: a change to the
-past is refused next to the row it names; a holiday added for a coming year and a new time-limit
-version are saved as revisions and listed in the history."""
+past is refused next to the row it names; a holiday and summer hours added for a coming year and
+a new time-limit version are saved as revisions and listed in the history."""
 
 from __future__ import annotations
 
@@ -49,6 +49,16 @@ def test_an_admin_adds_a_holiday_and_sees_it_in_the_history(
     box.get_by_label("To").fill(f"{year}-05-21")
     box.get_by_role("button", name="Add the holiday").click()
     admin.locator("#holiday-table tr[data-holiday='City Day']").wait_for()
+    # Summer hours from 1 May of that year, saved with the holiday.
+    hours = admin.locator("#new-hours")
+    hours.get_by_label("From").fill(f"{year}-05-01")
+    hours.get_by_label("Name (e.g. summer hours)").fill("summer hours")
+    hours.get_by_label("Working periods").fill("8-12")
+    hours.get_by_role("button", name="Add the change of hours").click()
+    hours.locator(".field-error").filter(has_text="HH:MM-HH:MM").wait_for()
+    hours.get_by_label("Working periods").fill("08:00-12:00, 14:00-18:00")
+    hours.get_by_role("button", name="Add the change of hours").click()
+    admin.locator(f"#hours-table tr[data-from='{year}-05-01']").wait_for()
     save = admin.locator("form[data-form=save-calendar]")
     save.get_by_label("Note").fill("City Day: two days off")
     save.locator("button[type=submit]").click()
@@ -59,6 +69,9 @@ def test_an_admin_adds_a_holiday_and_sees_it_in_the_history(
     row = admin.locator(f"#rules-history tr[data-revision='{start + 1}']")
     assert "City Day: two days off" in row.inner_text() and "admin" in row.inner_text()
     admin.locator(f"section[data-year='{year}']").wait_for()
+    saved_hours = admin.locator(f"#hours-table tr[data-from='{year}-05-01']")
+    assert "08:00–12:00, 14:00–18:00" in saved_hours.inner_text()
+    assert saved_hours.get_by_role("button", name=f"Remove {year}-05-01").count() == 1
     j.snap(admin, "21-admin-calendar-saved")
 
     # The time limits: a new version from the one in force, checked, then saved.

@@ -67,7 +67,18 @@ const WORDS = {
     r_version_in_use_kept: "已生效的版本不能删除：按它立案的案件仍在使用。",
     r_starts_after_today: "新版本的生效日期必须晚于今天。",
     r_past_days_unchanged: "今天以前的日期不能改变上班/休息安排（已结案件的用时按它计算）",
-    r_working_periods_unchanged: "每日工作时段不能修改：所有案件的用时都按它计算。",
+    r_working_periods_unchanged: "今天及以前的工作时段不能修改（案件用时按它计算）；请添加一个明天及以后生效的调整。",
+    r_unique_date: "同一天只能有一个调整。",
+    hours_changes: "工作时间调整",
+    hours_changes_hint: "新的每日工作时段从起始日期起生效（如夏季作息），直到下一个调整；之前的日子保持原时段。",
+    hours_none: "尚无调整：全年使用上面的工作时段。",
+    hours_from: "起始日期",
+    hours_name: "名称（如夏季作息）",
+    hours_periods: "工作时段",
+    hours_periods_hint: "如 08:00-12:00, 14:00-18:00",
+    hours_bad: "时段格式为 HH:MM-HH:MM，多个时段用逗号分隔。",
+    hours_add: "添加工作时间调整",
+    hours_in_force: "已生效",
     r_holiday_or_make_up: "同一天不能既是节假日又是调休上班日",
     r_limit_unit: "单位须为工作小时、工作日或自然小时。",
     r_limit_amount: "时长须为正数。",
@@ -120,7 +131,18 @@ const WORDS = {
     r_version_in_use_kept: "A version in force cannot go: cases filed under it still use it.",
     r_starts_after_today: "A new version must start after today.",
     r_past_days_unchanged: "Days before today keep their working or non-working status (closed cases' times were counted on them)",
-    r_working_periods_unchanged: "The daily working periods cannot change: every case's time is counted on them.",
+    r_working_periods_unchanged: "Working periods of days up to today cannot change (cases' times were counted on them); add a change that starts after today.",
+    r_unique_date: "One change per day.",
+    hours_changes: "Changes of working hours",
+    hours_changes_hint: "New daily working periods in force from a date (summer hours, say) until the next change; the days before keep theirs.",
+    hours_none: "No change: the periods above hold all year.",
+    hours_from: "From",
+    hours_name: "Name (e.g. summer hours)",
+    hours_periods: "Working periods",
+    hours_periods_hint: "e.g. 08:00-12:00, 14:00-18:00",
+    hours_bad: "Periods are HH:MM-HH:MM, separated by commas.",
+    hours_add: "Add the change of hours",
+    hours_in_force: "in force",
     r_holiday_or_make_up: "A day cannot be both a holiday and a make-up working day",
     r_limit_unit: "The unit is working hours, working days or natural hours.",
     r_limit_amount: "The amount is a positive number.",
@@ -291,8 +313,65 @@ interface CalendarOut extends InForce {
   weekend: string[];
   working_periods: string[][];
   day_hours: number;
+  working_period_changes: { first: string; name: string; periods: string[][]; day_hours: number }[];
   years: { year: number; holidays: { name: string; name_zh: string | null; first: string; last: string }[]; make_up_working_days: string[]; working_days: number }[];
-  document: Doc & { years?: Record<string, YearDoc> };
+  document: Doc & { years?: Record<string, YearDoc>; working_period_changes?: PeriodChangeDoc[] };
+}
+interface PeriodChangeDoc {
+  from: string;
+  name?: string;
+  periods: string[][];
+}
+
+/** "08:00-12:00, 14:00-18:00" as [["08:00", "12:00"], ["14:00", "18:00"]], or null if malformed. */
+function parsePeriods(text: string): string[][] | null {
+  const pairs = text.split(",").map((p) => p.trim()).filter(Boolean).map((p) => p.split(/\s*[-–~]\s*/));
+  const ok = pairs.length > 0 && pairs.every((p) => p.length === 2 && p.every((x) => /^\d{2}:\d{2}$/.test(x)));
+  return ok ? pairs : null;
+}
+
+/** The changes of the daily periods: each from its date on; those in force already stay. */
+function periodChanges(draft: CalendarOut["document"], redraw: () => void): HTMLElement {
+  const changes = (draft.working_period_changes ??= []);
+  const today = cityToday();
+  const box = h("section", { id: "hours-changes", "aria-labelledby": "hours-h", "data-path": "working_period_changes" },
+    h("h3", { id: "hours-h" }, w("hours_changes")), h("p", { class: "hint" }, w("hours_changes_hint")));
+  const rows = changes.map((c, i) => ({ c, i })).sort((a, b) => String(a.c.from).localeCompare(String(b.c.from)));
+  box.append(rows.length
+    ? h("table", { class: "cases", id: "hours-table" },
+        h("caption", { class: "visually-hidden" }, w("hours_changes")),
+        h("thead", {}, h("tr", {}, [w("hours_from"), w("hours_name"), w("hours_periods"), "", ""].map((x) => h("th", { scope: "col" }, x)))),
+        h("tbody", {}, rows.map(({ c, i }) => h("tr", { "data-path": `working_period_changes[${i}]`, "data-from": String(c.from) },
+          h("td", {}, String(c.from)), h("td", {}, c.name ?? ""), h("td", {}, c.periods.map((p) => p.join("–")).join(", ")),
+          h("td", {}, String(c.from) <= today
+            ? w("hours_in_force")
+            : h("button", { type: "button", class: "link", "aria-label": `${w("remove")} ${String(c.from)}`, onclick: () => { changes.splice(i, 1); redraw(); } }, w("remove"))),
+          h("td", {}, errorSlot(`working_period_changes[${i}]`))))))
+    : h("p", {}, w("hours_none")));
+  box.append(h("p", {}, errorSlot("working_period_changes")));
+  const from = h("input", { type: "date", name: "hours_from", id: nextId("hfrom") });
+  const name = h("input", { name: "hours_name", id: nextId("hname"), maxlength: 60 });
+  const periods = h("input", { name: "hours_periods", id: nextId("hper"), placeholder: w("hours_periods_hint") });
+  const err = h("p", { class: "field-error", role: "alert" });
+  const add = h("button", { type: "button", class: "secondary", id: "add-hours" }, w("hours_add"));
+  add.addEventListener("click", () => {
+    err.textContent = "";
+    const pairs = parsePeriods(periods.value);
+    if (!from.value) {
+      err.textContent = t("required");
+      from.focus();
+    } else if (!pairs) {
+      err.textContent = w("hours_bad");
+      periods.setAttribute("aria-invalid", "true");
+      periods.focus();
+    } else {
+      changes.push({ from: from.value, name: name.value.trim(), periods: pairs });
+      redraw();
+    }
+  });
+  box.append(h("fieldset", { id: "new-hours" }, h("legend", {}, w("hours_add")),
+    h("div", { class: "row" }, labelled(w("hours_from"), from), labelled(w("hours_name"), name), labelled(w("hours_periods"), periods)), add, err));
+  return box;
 }
 
 const CAL = "/api/v1/admin/calendar";
@@ -322,6 +401,11 @@ export async function calendarTab(box: HTMLElement): Promise<void> {
     drawYear();
   });
 
+  const hours = h("div", { id: "hours-editor" });
+  const drawHours = (): void => {
+    clear(hours);
+    hours.append(periodChanges(draft, drawHours));
+  };
   const drawYear = (): void => {
     clear(editor);
     const spec = (years[year] ??= {});
@@ -406,8 +490,10 @@ export async function calendarTab(box: HTMLElement): Promise<void> {
   fillYears();
   box.append(h("section", { "aria-labelledby": "cal-edit-h", id: "calendar-edit" },
     h("h2", { id: "cal-edit-h" }, t("adm_calendar")),
+    hours,
     h("div", { class: "row" }, labelled(w("year"), yearSelect), addYear),
     editor, form));
+  drawHours();
   drawYear();
   box.append(await historySection(CAL));
 }

@@ -164,3 +164,45 @@ def test_history_is_kept_and_never_rewritten(
         with pytest.raises(DBAPIError, match="append-only"), city.engine.begin() as conn:
             conn.execute(text(sql))
     assert len(client.get(f"{LIMITS}/history", headers=admin).json()) == 2
+
+
+def test_new_working_hours_from_tomorrow_count_new_deadlines_and_then_stay(
+    client: TestClient, as_: dict[str, Headers], clock: FixedClock
+) -> None:
+    admin = as_["admin"]
+    cal = client.get(CALENDAR, headers=admin).json()
+    assert cal["working_period_changes"] == [] and cal["day_hours"] == 7.5
+    doc = cal["document"]
+    summer = {
+        "from": "2026-03-03",
+        "name": "summer hours",
+        "periods": [["08:00", "12:00"], ["14:00", "18:00"]],
+    }
+    doc["working_period_changes"] = [summer]
+    saved = _put(client, CALENDAR, admin, doc, 0, "夏季作息")
+    assert saved.status_code == 200, saved.text
+    shown = client.get(CALENDAR, headers=admin).json()
+    assert shown["working_periods"] == [["08:30", "12:00"], ["13:30", "17:30"]]
+    assert shown["working_period_changes"] == [
+        {
+            "first": "2026-03-03",
+            "name": "summer hours",
+            "periods": summer["periods"],
+            "day_hours": 8.0,
+        }
+    ]
+    today = create(client, as_["insp"])
+    assert _deadline(today).isoformat() == "2026-03-02T03:00:00+00:00"  # 09:00 + 2 h, as before
+    clock.advance(timedelta(hours=26))  # Tuesday 11:00, under the new hours
+    tomorrow = create(client, sign_in(client, "insp"))
+    assert _deadline(tomorrow).isoformat() == "2026-03-03T07:00:00+00:00"  # 11–12, 14–15
+
+    # In force since today, the change can no longer go or move.
+    admin = sign_in(client, "admin")
+    doc["working_period_changes"] = []
+    refused = _put(client, CALENDAR, admin, doc, 1, "back to the old hours")
+    assert refused.status_code == 422, refused.text
+    assert {(p["field"], p["rule"]) for p in refused.json()["errors"]} == {
+        ("working_period_changes", "working_periods_unchanged")
+    }
+    assert client.get(CALENDAR, headers=admin).json()["revision"] == 1

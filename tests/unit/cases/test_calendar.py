@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from onegrid.cases.config import build_calendar, case_rules
-from onegrid.cases.domain.calendar import OutsideCalendarError, WorkingCalendar
+from onegrid.cases.domain.calendar import OutsideCalendarError, PeriodChange, WorkingCalendar
 from onegrid.core.errors import InvalidInput
 
 BJ = ZoneInfo("Asia/Shanghai")
@@ -100,7 +100,7 @@ def test_lunch_break_and_period_ends(cal: WorkingCalendar) -> None:
 def test_working_days_keep_the_time_of_day(cal: WorkingCalendar) -> None:
     # 15 working days from Monday 2 March 10:00 (no holidays): Monday 23 March 10:00.
     assert cal.add_working_days(bj(2026, 3, 2, 10), 15) == bj(2026, 3, 23, 10)
-    assert cal.day_length == timedelta(hours=7.5)
+    assert cal.day_length_on(date(2026, 3, 2)) == timedelta(hours=7.5)
 
 
 def test_zero_amount_and_answers_in_utc(cal: WorkingCalendar) -> None:
@@ -157,3 +157,107 @@ def test_add_working_and_working_between_are_inverse(start: datetime, minutes: i
     # The earliest such instant: a second earlier, less working time has passed (if any needed).
     if minutes:
         assert cal.working_between(start, end - timedelta(seconds=1)) < amount
+
+
+# Summer hours from 1 May: 08:00–12:00 and 14:00–18:00 (8 h a day instead of 7.5 h).
+SUMMER = PeriodChange(date(2026, 5, 1), ((time(8), time(12)), (time(14), time(18))), "summer")
+WINTER = PeriodChange(date(2026, 10, 1), ((time(8, 30), time(12)), (time(13, 30), time(17, 30))))
+
+
+@pytest.fixture(scope="module")
+def seasons() -> WorkingCalendar:
+    return WorkingCalendar(BJ, period_changes=[WINTER, SUMMER])  # order does not matter
+
+
+def test_each_day_keeps_the_periods_in_force_on_it(seasons: WorkingCalendar) -> None:
+    assert seasons.periods_on(date(2026, 4, 30))[1] == (time(13, 30), time(17, 30))
+    assert seasons.periods_on(date(2026, 5, 1))[1] == (time(14), time(18))
+    assert seasons.periods_on(date(2026, 9, 30))[1] == (time(14), time(18))
+    assert seasons.periods_on(date(2026, 10, 1))[1] == (time(13, 30), time(17, 30))
+    assert seasons.day_length_on(date(2026, 6, 1)) == timedelta(hours=8)
+    assert seasons.day_length_on(date(2026, 3, 1)) == timedelta(hours=7.5)
+    # 13:45 in June is the lunch break; in March it is working time.
+    june, march = (2026, 6, 1), (2026, 3, 2)
+    assert seasons.working_between(bj(*june, 12), bj(*june, 14)) == timedelta()
+    assert seasons.working_between(bj(*march, 12), bj(*march, 14)) == timedelta(minutes=30)
+    assert seasons.add_working(bj(*june, 11), timedelta(hours=2)) == bj(*june, 15)
+    assert seasons.add_working(bj(*june, 17), timedelta(hours=1)) == bj(*june, 18)
+
+
+def test_a_deadline_across_the_change_counts_each_day_by_its_own_periods(
+    seasons: WorkingCalendar,
+) -> None:
+    # Wednesday 29 April 16:30 (7.5 h days), then 1–5 May are holidays in the real calendar
+    # but not in this one: Thursday 30 April has 7.5 h, Friday 1 May 8 h under summer hours.
+    start = bj(2026, 4, 29, 16, 30)
+    assert seasons.working_between(start, bj(2026, 5, 1, 18)) == timedelta(hours=1 + 7.5 + 8)
+    assert seasons.add_working(start, timedelta(hours=9)) == bj(2026, 5, 1, 8, 30)
+
+
+def test_working_days_use_the_length_of_the_starting_day(seasons: WorkingCalendar) -> None:
+    # Three working days from Monday 1 June 10:00 under summer hours end Thursday 10:00.
+    assert seasons.add_working_days(bj(2026, 6, 1, 10), 3) == bj(2026, 6, 4, 10)
+    assert seasons.working_days(bj(2026, 6, 1, 10), 2) == timedelta(hours=16)
+    assert seasons.working_days(bj(2026, 3, 2, 10), 2) == timedelta(hours=15)
+
+
+def test_changes_of_the_periods_are_checked() -> None:
+    with pytest.raises(ValueError, match="two changes"):
+        WorkingCalendar(BJ, period_changes=[SUMMER, SUMMER])
+    with pytest.raises(ValueError, match="outside the calendar"):
+        WorkingCalendar(BJ, period_changes=[PeriodChange(date(1999, 5, 1), SUMMER.periods)])
+    with pytest.raises(ValueError, match="disjoint"):
+        bad = ((time(8), time(12)), (time(11), time(13)))
+        WorkingCalendar(BJ, period_changes=[PeriodChange(date(2026, 5, 1), bad)])
+
+
+@settings(max_examples=200, deadline=None)
+@given(start=_instants, minutes=st.integers(min_value=0, max_value=60 * 24 * 20))
+def test_inverse_holds_across_changes_of_the_periods(start: datetime, minutes: int) -> None:
+    cal = WorkingCalendar(BJ, period_changes=[SUMMER, WINTER])
+    amount = timedelta(minutes=minutes)
+    end = cal.add_working(start, amount)
+    assert cal.working_between(start, end) == amount
+    if minutes:
+        assert cal.working_between(start, end - timedelta(seconds=1)) < amount
+
+
+def test_a_calendar_document_with_summer_hours() -> None:
+    document = {
+        "working_periods": [["08:30", "12:00"], ["13:30", "17:30"]],
+        "working_period_changes": [
+            {
+                "from": "2026-05-01",
+                "name": "summer",
+                "periods": [["08:00", "12:00"], ["14:00", "18:00"]],
+            },
+        ],
+    }
+    cal = build_calendar(document, "Asia/Shanghai")
+    assert cal.period_changes == (SUMMER,)
+    assert cal.day_length_on(date(2026, 5, 1)) == timedelta(hours=8)
+
+
+def test_a_bad_change_of_the_periods_names_its_fields() -> None:
+    document = {
+        "working_period_changes": [
+            {"from": "2026-05-01", "periods": [["08:30", "12:00"]]},
+            {"from": "2026-05-01", "periods": [["08:30", "12:00"]]},
+            {"from": "someday", "periods": [["nine", "12:00"]]},
+            {"from": "2026-07-01", "periods": [["08:00", "12:00"], ["11:00", "13:00"]]},
+            {"from": "1990-07-01", "periods": [["08:00", "12:00"]]},
+            {"from": "2026-08-01", "periods": "all day"},
+            "summer",
+        ]
+    }
+    with pytest.raises(InvalidInput) as caught:
+        build_calendar(document, "Asia/Shanghai")
+    assert {(p.field, p.rule) for p in caught.value.problems} == {
+        ("working_period_changes[1].from", "unique_date"),
+        ("working_period_changes[2].from", "date"),
+        ("working_period_changes[2].periods[0]", "time_pair"),
+        ("working_period_changes[3].periods", "working_periods"),
+        ("working_period_changes[4].from", "date_range"),
+        ("working_period_changes[5].periods", "time_pairs"),
+        ("working_period_changes[6]", "mapping"),
+    }

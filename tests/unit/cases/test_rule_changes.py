@@ -185,3 +185,43 @@ def test_a_day_both_holiday_and_make_up_day_is_named(calendar: dict[str, Any]) -
     with pytest.raises(InvalidInput) as exc:
         check_calendar_change(calendar, proposed, TODAY, TZ)
     assert _rules(exc) == {("years.2026", "holiday_or_make_up")}
+
+
+SUMMER_HOURS = [["08:30", "12:00"], ["14:00", "18:00"]]
+
+
+def test_new_working_hours_start_after_today(calendar: dict[str, Any]) -> None:
+    proposed = copy.deepcopy(calendar)
+    proposed["working_period_changes"] = [{"from": "2026-05-01", "periods": SUMMER_HOURS}]
+    cal = check_calendar_change(calendar, proposed, TODAY, TZ)
+    assert cal.periods_on(date(2026, 5, 1))[1][0].hour == 14
+    # Tomorrow is after today too.
+    proposed["working_period_changes"] = [{"from": "2026-03-03", "periods": SUMMER_HOURS}]
+    check_calendar_change(calendar, proposed, TODAY, TZ)
+
+
+def test_working_hours_in_force_up_to_today_stay(calendar: dict[str, Any]) -> None:
+    current = copy.deepcopy(calendar)
+    current["working_period_changes"] = [{"from": "2026-02-01", "periods": SUMMER_HOURS}]
+    starts_today = copy.deepcopy(current)
+    starts_today["working_period_changes"].append(
+        {"from": "2026-03-02", "periods": [["09:00", "17:00"]]}
+    )
+    moved = copy.deepcopy(current)
+    moved["working_period_changes"] = [{"from": "2026-02-10", "periods": SUMMER_HOURS}]
+    removed = copy.deepcopy(current)
+    removed["working_period_changes"] = []
+    cases = [
+        (starts_today, {("working_period_changes[1]", "working_periods_unchanged")}),
+        # 1–9 February would go back to the old hours.
+        (moved, {("working_period_changes", "working_periods_unchanged")}),
+        (removed, {("working_period_changes", "working_periods_unchanged")}),
+    ]
+    for proposed, expected in cases:
+        with pytest.raises(InvalidInput) as exc:
+            check_calendar_change(current, proposed, TODAY, TZ)
+        assert _rules(exc) == expected
+    # The same periods again from a later date change nothing, so they may be added.
+    again = copy.deepcopy(current)
+    again["working_period_changes"].append({"from": "2026-02-20", "periods": SUMMER_HOURS})
+    check_calendar_change(current, again, TODAY, TZ)

@@ -10,8 +10,8 @@ categories and API keys have their own endpoints in their contexts.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
-from datetime import date, datetime
+from collections.abc import AsyncIterator, Iterable
+from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, FastAPI, Path
@@ -306,13 +306,25 @@ class CalendarYearOut(BaseModel):
     working_days: int = Field(description="Working days in the year by this calendar")
 
 
+class PeriodChangeOut(BaseModel):
+    first: date = Field(description="The first day the periods are in force")
+    name: str
+    periods: list[list[str]]
+    day_hours: float
+
+
 class CalendarOut(BaseModel):
     file: str
     name: str
     timezone: str
     weekend: list[str]
-    working_periods: list[list[str]]
+    working_periods: list[list[str]] = Field(
+        description="The daily periods from the calendar's first day until the first change"
+    )
     day_hours: float
+    working_period_changes: list[PeriodChangeOut] = Field(
+        description="New daily periods from a date on, oldest first"
+    )
     years: list[CalendarYearOut]
 
 
@@ -325,6 +337,10 @@ def _calendar_out(data: dict[str, Any], timezone: str, file: str) -> CalendarOut
         return _calendar_summary(data, timezone, file)
     except (AttributeError, TypeError, KeyError, ValueError) as exc:
         raise InvalidInput.one("document", "shape", f"not a calendar document: {exc!r}") from None
+
+
+def _hh_mm(periods: Iterable[tuple[time, time]]) -> list[list[str]]:
+    return [[a.isoformat("minutes"), b.isoformat("minutes")] for a, b in periods]
 
 
 def _calendar_summary(data: dict[str, Any], timezone: str, file: str) -> CalendarOut:
@@ -361,8 +377,17 @@ def _calendar_summary(data: dict[str, Any], timezone: str, file: str) -> Calenda
         name=str(data.get("name", "")),
         timezone=timezone,
         weekend=[str(d) for d in data.get("weekend") or ["saturday", "sunday"]],
-        working_periods=[[str(a), str(b)] for a, b in data.get("working_periods") or []],
-        day_hours=calendar.day_length.total_seconds() / 3600,
+        working_periods=_hh_mm(calendar.periods_on(calendar.first_day)),
+        day_hours=calendar.day_length_on(calendar.first_day).total_seconds() / 3600,
+        working_period_changes=[
+            PeriodChangeOut(
+                first=c.first,
+                name=c.name,
+                periods=_hh_mm(calendar.periods_on(c.first)),
+                day_hours=calendar.day_length_on(c.first).total_seconds() / 3600,
+            )
+            for c in calendar.period_changes
+        ],
         years=years,
     )
 

@@ -190,7 +190,11 @@ def _clock(
     if t.clock is ClockEffect.EXTEND and clock is not None:
         granted = cmd.extension or state.extension_pending
         assert granted is not None
-        return clock.extend(ctx.calendar, granted.duration(ctx.calendar)), state.step_round, False
+        return (
+            clock.extend(ctx.calendar, granted.duration(ctx.calendar, ctx.now)),
+            state.step_round,
+            False,
+        )
     if t.clock in (ClockEffect.START, ClockEffect.STOP):
         late = clock is not None and clock.overdue(ctx.now)
         if t.clock is ClockEffect.STOP or t.step is None:

@@ -8,7 +8,14 @@ from datetime import date, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from onegrid.cases.domain.calendar import DEFAULT_PERIODS, WorkingCalendar
+from onegrid.cases.domain.calendar import (
+    DEFAULT_PERIODS,
+    FIRST_DAY,
+    LAST_DAY,
+    PeriodChange,
+    WorkingCalendar,
+    period_spans,
+)
 from onegrid.core.errors import FieldProblem, InvalidInput
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -42,6 +49,17 @@ def dated_entries(data: Mapping[str, Any]) -> dict[str, list[date]]:
     return out
 
 
+def period_change_paths(data: Mapping[str, Any]) -> dict[date, str]:
+    """The path of each well-formed entry of ``working_period_changes``, by its first day."""
+    out: dict[date, str] = {}
+    raw = data.get("working_period_changes")
+    for i, entry in enumerate(raw if isinstance(raw, list) else []):
+        first = _day(entry.get("from"), "", []) if isinstance(entry, Mapping) else None
+        if first:
+            out.setdefault(first, f"working_period_changes[{i}]")
+    return out
+
+
 def _holidays(data: Mapping[str, Any], problems: list[FieldProblem]) -> tuple[set[date], set[date]]:
     holidays: set[date] = set()
     make_up: set[date] = set()
@@ -67,16 +85,76 @@ def _holidays(data: Mapping[str, Any], problems: list[FieldProblem]) -> tuple[se
     return holidays, make_up
 
 
-def _periods(data: Mapping[str, Any], problems: list[FieldProblem]) -> list[tuple[time, time]]:
+def _periods(pairs: Any, where: str, problems: list[FieldProblem]) -> list[tuple[time, time]]:
     periods: list[tuple[time, time]] = []
-    for i, pair in enumerate(data.get("working_periods") or []):
+    if not isinstance(pairs, list):
+        problems.append(FieldProblem(where, "time_pairs", 'a list of ["HH:MM", "HH:MM"] pairs'))
+        return periods
+    for i, pair in enumerate(pairs):
         try:
+            if isinstance(pair, str):
+                raise TypeError
             periods.append((time.fromisoformat(str(pair[0])), time.fromisoformat(str(pair[1]))))
-        except (ValueError, IndexError, TypeError):
+        except (ValueError, IndexError, TypeError, KeyError):
             problems.append(
-                FieldProblem(f"working_periods[{i}]", "time_pair", 'a period is ["HH:MM", "HH:MM"]')
+                FieldProblem(f"{where}[{i}]", "time_pair", 'a period is ["HH:MM", "HH:MM"]')
             )
     return periods
+
+
+def _checked_spans(
+    periods: list[tuple[time, time]], where: str, problems: list[FieldProblem]
+) -> None:
+    try:
+        period_spans(periods)
+    except ValueError as exc:
+        problems.append(FieldProblem(where, "working_periods", str(exc)))
+
+
+def _period_changes(data: Mapping[str, Any], problems: list[FieldProblem]) -> list[PeriodChange]:
+    """``working_period_changes``: new daily periods from a date on, e.g. summer hours."""
+    raw = data.get("working_period_changes") or []
+    if not isinstance(raw, list):
+        problems.append(
+            FieldProblem("working_period_changes", "list", "a list of {from, periods, name}")
+        )
+        return []
+    changes: list[PeriodChange] = []
+    seen: dict[date, int] = {}
+    for i, entry in enumerate(raw):
+        where = f"working_period_changes[{i}]"
+        if not isinstance(entry, Mapping):
+            problems.append(FieldProblem(where, "mapping", "a change is {from, periods, name}"))
+            continue
+        first = _day(entry.get("from"), f"{where}.from", problems)
+        periods = _periods(entry.get("periods"), f"{where}.periods", problems)
+        if entry.get("periods") == []:
+            problems.append(FieldProblem(f"{where}.periods", "required", "at least one period"))
+        if not periods:
+            continue
+        before = len(problems)
+        _checked_spans(periods, f"{where}.periods", problems)
+        if first is None or len(problems) > before:
+            continue
+        if not FIRST_DAY < first <= LAST_DAY:
+            problems.append(
+                FieldProblem(
+                    f"{where}.from", "date_range", f"a date after {FIRST_DAY}, up to {LAST_DAY}"
+                )
+            )
+            continue
+        if first in seen:
+            problems.append(
+                FieldProblem(
+                    f"{where}.from",
+                    "unique_date",
+                    f"working_period_changes[{seen[first]}] already starts on {first}",
+                )
+            )
+            continue
+        seen[first] = i
+        changes.append(PeriodChange(first, tuple(periods), str(entry.get("name") or "")))
+    return changes
 
 
 def build_calendar(data: Mapping[str, Any], timezone: str) -> WorkingCalendar:
@@ -89,7 +167,8 @@ def build_calendar(data: Mapping[str, Any], timezone: str) -> WorkingCalendar:
             "timezone", "known_timezone", f"unknown time zone {timezone!r}"
         ) from None
     holidays, make_up = _holidays(data, problems)
-    periods = _periods(data, problems)
+    periods = _periods(data.get("working_periods") or [], "working_periods", problems)
+    changes = _period_changes(data, problems)
     weekend = []
     for name in data.get("weekend") or ["saturday", "sunday"]:
         if str(name).lower() in WEEKDAYS:
@@ -110,6 +189,7 @@ def build_calendar(data: Mapping[str, Any], timezone: str) -> WorkingCalendar:
         return WorkingCalendar(
             tz,
             periods=periods or DEFAULT_PERIODS,
+            period_changes=changes,
             holidays=holidays,
             make_up_days=make_up,
             weekend=weekend,

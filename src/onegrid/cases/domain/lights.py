@@ -71,7 +71,7 @@ class StepClock:
     def start(
         cls, calendar: WorkingCalendar, step: Step, round_: int, limit: Limit, now: datetime
     ) -> StepClock:
-        allowed = limit.duration(calendar)
+        allowed = limit.duration(calendar, now)
         return cls._fixed(calendar, step, round_, now, limit.natural, allowed, timedelta(), None)
 
     @classmethod

@@ -17,7 +17,11 @@ from enum import StrEnum
 from typing import Any
 
 from onegrid.cases.domain.calendar import OutsideCalendarError, WorkingCalendar
-from onegrid.cases.domain.calendar_document import build_calendar, dated_entries
+from onegrid.cases.domain.calendar_document import (
+    build_calendar,
+    dated_entries,
+    period_change_paths,
+)
 from onegrid.cases.domain.timelimits import (
     LimitVersion,
     TimeLimitBook,
@@ -156,6 +160,31 @@ def _changed_days(
     return changed
 
 
+def _period_problems(
+    old: WorkingCalendar, new: WorkingCalendar, paths: Mapping[date, str], today: date
+) -> list[FieldProblem]:
+    """Days up to ``today`` keep their daily working periods; a change starts after today."""
+    # Both calendars are constant between their change dates, so comparing the days on which
+    # either changes compares every day.
+    starts = {old.first_day} | {c.first for c in (*old.period_changes, *new.period_changes)}
+    problems = []
+    for day in sorted(d for d in starts if d <= today):
+        if old.periods_on(day) == new.periods_on(day):
+            continue
+        path = (
+            "working_periods" if day == old.first_day else paths.get(day, "working_period_changes")
+        )
+        problems.append(
+            FieldProblem(
+                path,
+                "working_periods_unchanged",
+                f"{day}: the working periods of days up to today ({today}) count cases' times, "
+                "the closed ones too; add a change that starts after today",
+            )
+        )
+    return problems
+
+
 def check_calendar_change(
     current: Mapping[str, Any], proposed: Mapping[str, Any], today: date, timezone: str
 ) -> WorkingCalendar:
@@ -165,15 +194,7 @@ def check_calendar_change(
     new = parse_calendar(proposed, timezone)
     old = parse_calendar(current, timezone)
     problems: list[FieldProblem] = []
-    if new.periods != old.periods:
-        problems.append(
-            FieldProblem(
-                "working_periods",
-                "working_periods_unchanged",
-                "the daily working periods count every case's time, the closed ones too; "
-                "they cannot change once cases ran on them",
-            )
-        )
+    problems.extend(_period_problems(old, new, period_change_paths(proposed), today))
     if new.weekend != old.weekend:
         problems.append(
             FieldProblem(

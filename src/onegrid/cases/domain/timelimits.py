@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -35,10 +35,11 @@ class Limit:
     def natural(self) -> bool:
         return self.unit is LimitUnit.NATURAL_HOURS
 
-    def duration(self, calendar: WorkingCalendar) -> timedelta:
-        """The limit as working time (or wall time, for natural hours)."""
+    def duration(self, calendar: WorkingCalendar, start: datetime) -> timedelta:
+        """The limit as working time (or wall time, for natural hours) for a step starting at
+        ``start``: a working day is as long as one under the periods in force that day."""
         if self.unit is LimitUnit.WORKING_DAYS:
-            return calendar.day_length * self.amount
+            return calendar.working_days(start, self.amount)
         return timedelta(hours=self.amount)
 
     def __str__(self) -> str:
