@@ -34,10 +34,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import shapely
-import yaml
 
 from onegrid.core.clock import Clock
 from onegrid.core.errors import FieldProblem, InvalidInput, NotFound, PermissionDenied
+from onegrid.core.yamlfile import read_yaml
 from onegrid.people.domain import Principal, Role
 
 KEEP_VERSIONS = 2
@@ -264,13 +264,7 @@ def parse_spec(raw: Any, source: str = "spec") -> DatasetSpec:
 
 
 def load_spec(path: Path) -> DatasetSpec:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise _problem("spec", "readable", f"cannot read {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise _problem("spec", "yaml", f"{path} is not valid YAML: {exc}") from None
-    return parse_spec(raw, path.name)
+    return parse_spec(read_yaml(path, "spec"), path.name)
 
 
 # -- reading and checking a file ---------------------------------------------------------------
@@ -422,6 +416,15 @@ CHUNK_BYTES = 16 << 20  # of CSV text per chunk
 CHUNK_ROWS = 200_000  # of Parquet rows or GeoJSON features per chunk
 
 
+def _chunk_size(chunk_rows: int | None) -> int:
+    # CHUNK_ROWS is looked up per call, not bound as a default, so that it can be tuned (tests
+    # set it small) after import.
+    size = CHUNK_ROWS if chunk_rows is None else chunk_rows
+    if size < 1:
+        raise ValueError(f"chunk_rows must be at least 1, not {size}")
+    return size
+
+
 def iter_csv(path: Path, spec: DatasetSpec) -> Iterator[pa.Table]:
     """The file's rows, typed and checked, a chunk of about ``CHUNK_BYTES`` of text at a time."""
     try:
@@ -453,7 +456,12 @@ def iter_csv(path: Path, spec: DatasetSpec) -> Iterator[pa.Table]:
         first += batch.num_rows
 
 
-def iter_parquet(path: Path, spec: DatasetSpec, chunk_rows: int = CHUNK_ROWS) -> Iterator[pa.Table]:
+def iter_parquet(
+    path: Path, spec: DatasetSpec, chunk_rows: int | None = None
+) -> Iterator[pa.Table]:
+    """The file's rows, typed and checked, at most ``chunk_rows`` (default ``CHUNK_ROWS``) at a
+    time, read batch by batch so that the file is never in memory whole."""
+    size = _chunk_size(chunk_rows)
     try:
         source = pq.ParquetFile(path)
     except (pa.ArrowInvalid, OSError) as exc:
@@ -462,16 +470,20 @@ def iter_parquet(path: Path, spec: DatasetSpec, chunk_rows: int = CHUNK_ROWS) ->
         ) from None
     _match_columns(source.schema_arrow.names, spec, path.name)
     first = 1
-    for batch in source.iter_batches(batch_size=CHUNK_ROWS):
+    for batch in source.iter_batches(batch_size=size):
         cols = [_typed_to(batch.column(c.name), c, "row", first) for c in spec.columns]
         yield _checked(pa.Table.from_arrays(cols, schema=_schema(spec)), spec, "row", first)
         first += batch.num_rows
 
 
-def iter_geojson(path: Path, spec: DatasetSpec, chunk_rows: int = CHUNK_ROWS) -> Iterator[pa.Table]:
-    """A FeatureCollection, its features parsed one at a time (ijson): its properties are the
-    columns, its geometry the geometry column. A property no spec declares fails at its
-    feature; a declared column no feature has fails at the end."""
+def iter_geojson(
+    path: Path, spec: DatasetSpec, chunk_rows: int | None = None
+) -> Iterator[pa.Table]:
+    """A FeatureCollection, its features parsed one at a time (ijson) and checked at most
+    ``chunk_rows`` (default ``CHUNK_ROWS``) at a time: its properties are the columns, its
+    geometry the geometry column. A property no spec declares fails at its feature; a declared
+    column no feature has fails at the end."""
+    size = _chunk_size(chunk_rows)
     geometry = spec.geometry
     if geometry is None:
         raise _problem("columns", "geometry", "a GeoJSON dataset needs a column of type geometry")
@@ -482,7 +494,7 @@ def iter_geojson(path: Path, spec: DatasetSpec, chunk_rows: int = CHUNK_ROWS) ->
         features = ijson.items(f, "features.item", use_float=True)
         while True:
             try:
-                chunk = list(itertools.islice(features, CHUNK_ROWS))
+                chunk = list(itertools.islice(features, size))
             except ijson.JSONError as exc:
                 raise _problem(
                     "file", "geojson", f"{path.name} is not readable GeoJSON: {exc}"

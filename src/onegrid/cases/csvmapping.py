@@ -30,11 +30,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-
 from onegrid.cases.domain.states import Channel, Nature
 from onegrid.cases.importing import HistoricalCase
 from onegrid.core.errors import FieldProblem, InvalidInput
+from onegrid.core.yamlfile import read_yaml
 
 _REQUIRED = ("id", "created_at", "type", "lon", "lat")
 
@@ -56,15 +55,7 @@ class CsvMapping:
 
 
 def read_mapping(path: Path) -> CsvMapping:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InvalidInput.one(
-            "mapping", "readable", f"cannot read {path}: {exc.strerror}"
-        ) from None
-    except yaml.YAMLError as exc:
-        raise InvalidInput.one("mapping", "yaml", f"{path}: {exc}") from None
-    return parse_mapping(data if isinstance(data, dict) else {})
+    return parse_mapping(read_yaml(path, "mapping"))
 
 
 def parse_mapping(data: dict[str, Any]) -> CsvMapping:

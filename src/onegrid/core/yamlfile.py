@@ -11,13 +11,15 @@ import yaml
 from onegrid.core.errors import InvalidInput
 
 
-def read_yaml(path: Path) -> dict[str, Any]:
+def read_yaml(path: Path, field: str = "file") -> dict[str, Any]:
+    """The mapping in ``path``; a refusal names the file, and ``field`` says which of a
+    command's inputs it is (a command taking a data file and a spec names the spec "spec")."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise InvalidInput.one("file", "readable", f"cannot read {path}: {exc.strerror}") from None
+        raise InvalidInput.one(field, "readable", f"cannot read {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:
-        raise InvalidInput.one("file", "yaml", f"{path} is not valid YAML: {exc}") from None
+        raise InvalidInput.one(field, "yaml", f"{path} is not valid YAML: {exc}") from None
     if not isinstance(data, dict):
-        raise InvalidInput.one("file", "mapping", f"{path} must hold a mapping at the top")
+        raise InvalidInput.one(field, "mapping", f"{path} must hold a mapping at the top")
     return data

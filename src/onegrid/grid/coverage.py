@@ -41,15 +41,31 @@ class AssignmentView:
     valid_to: date | None
 
 
-def _parents(session: Session) -> dict[str, str | None]:
-    """Each area code's parent, from its newest version: a code's place in the tree is what a
-    grant over it reaches today."""
+def _parents(session: Session, codes: Iterable[str]) -> dict[str, str | None]:
+    """The parent of each area code on the chains of ``codes``, from its newest version: a
+    code's place in the tree is what a grant over it reaches today. Read one tier at a time
+    upwards, so a request costs its chain's depth in queries, not the whole areas table."""
+    parents: dict[str, str | None] = {}
+    asked: set[str] = set()
+    wanted = set(codes)
+    while wanted:
+        asked |= wanted
+        found = _newest_parents(session, wanted)
+        parents.update(found)
+        wanted = {p for p in found.values() if p and p not in asked}
+    return parents
+
+
+def _newest_parents(session: Session, codes: set[str]) -> dict[str, str | None]:
     newest: dict[str, tuple[date, str | None]] = {}
-    for code, parent, start in session.execute(
-        select(AreaRow.code, AreaRow.parent_code, AreaRow.valid_from)
-    ):
-        if code not in newest or start > newest[code][0]:
-            newest[code] = (start, parent)
+    for part in chunks(sorted(codes)):
+        for code, parent, start in session.execute(
+            select(AreaRow.code, AreaRow.parent_code, AreaRow.valid_from).where(
+                AreaRow.code.in_(part)
+            )
+        ):
+            if code not in newest or start > newest[code][0]:
+                newest[code] = (start, parent)
     return {code: parent for code, (_, parent) in newest.items()}
 
 
@@ -67,14 +83,15 @@ def _chain(code: str, parents: dict[str, str | None]) -> tuple[str, ...]:
 def area_chains(session: Session, codes: Iterable[str]) -> dict[str, tuple[str, ...]]:
     """The area chain (city first) of each area code; a code not stored is its own chain, so
     only a city grant covers it."""
-    parents = _parents(session)
-    return {code: _chain(code, parents) for code in set(codes)}
+    wanted = set(codes)
+    parents = _parents(session, wanted)
+    return {code: _chain(code, parents) for code in wanted}
 
 
 def chains_below(session: Session, parent_of: dict[str, str | None]) -> dict[str, tuple[str, ...]]:
     """The chain of things not stored yet (an area in an import, a unit grid) from the code of
     the area they will sit in: ``{code: parent code}``."""
-    parents = _parents(session)
+    parents = _parents(session, (p for p in parent_of.values() if p))
     return {
         code: (*(_chain(parent, parents) if parent else ()), code)
         for code, parent in parent_of.items()
