@@ -151,7 +151,8 @@ function testRouteSection(): HTMLElement {
   const category = field("category", t("category"), h("input", { required: true, maxlength: 16, list: "ar-categories" }));
   const lon = field("lon", t("ar_lon"), h("input", { required: true, inputmode: "decimal", type: "number", step: "any", min: -180, max: 180 }));
   const lat = field("lat", t("ar_lat"), h("input", { required: true, inputmode: "decimal", type: "number", step: "any", min: -90, max: 90 }));
-  const fields: Field[] = [category, lon, lat];
+  const on = field("on", t("ar_route_on"), dateInput());
+  const fields: Field[] = [category, lon, lat, on];
   const general = generalErrors("ar-test-errors");
   const out = h("div", { id: "ar-route", "aria-live": "polite" });
   const form = h("form", { id: "ar-test", novalidate: true }, ...fields.map((f) => f.row), general,
@@ -162,6 +163,7 @@ function testRouteSection(): HTMLElement {
     clear(out);
     if (!required(fields)) return;
     const q = new URLSearchParams({ category: category.el.value.trim().toUpperCase(), lon: lon.el.value, lat: lat.el.value });
+    if (on.el.value) q.set("on", on.el.value);
     try {
       const r = await get<Explained>(`/api/v1/duty-rules/explain?${q.toString()}`);
       const loc = r.location;

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, or_, select, true, tuple_, union_all
@@ -257,7 +257,8 @@ class CaseParties:
     escalated_to: str | None
 
 
-def case_parties(session: Session, rec: CaseRecord) -> CaseParties:
+def case_parties(session: Session, rec: CaseRecord, *, on: date) -> CaseParties:
+    """Where the case lies and who answers for it there under the duty rules of the day ``on``."""
     inspectors = inspectors_for(session, rec.unit_grid_code) if rec.unit_grid_code else []
     explanation = None
     suggested = rec.suggested_department_code
@@ -274,7 +275,7 @@ def case_parties(session: Session, rec: CaseRecord) -> CaseParties:
             rec.h3_10,
             "",
         )
-        duty = responsible_department(session, rec.category_code, location)
+        duty = responsible_department(session, rec.category_code, location, on=on)
         if duty is not None:
             explanation, suggested = duty.explanation, duty.department_code
     return CaseParties(

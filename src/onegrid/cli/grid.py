@@ -317,7 +317,7 @@ def responsible_cmd(category: str, lon: float, lat: float, on: OnOpt = None) -> 
     day = on.date() if on else _today()
     with _unit_of_work() as session:
         where = queries.locate(session, lon, lat, day)
-        match = queries.responsible_department(session, category, where, day) if where else None
+        match = queries.responsible_department(session, category, where, on=day) if where else None
     if where is None:
         console.print("outside the city")
         raise typer.Exit(3)

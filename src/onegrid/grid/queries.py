@@ -306,9 +306,12 @@ def duty_rules(
 
 
 def responsible_department(
-    session: Session, category_code: str, location: Location, on: date | None = None
+    session: Session, category_code: str, location: Location, *, on: date
 ) -> DutyMatch | None:
-    """The department a ``category_code`` problem at ``location`` goes to, and why; None when
-    neither an owner rule nor any territorial unit covers the place."""
+    """The department a ``category_code`` problem at ``location`` goes to on the day ``on``, and
+    why; None when neither an owner rule nor any territorial unit covers the place.
+
+    The day is required: rules can be scheduled ahead, so the latest version (``on=None``) may
+    be one that starts next month while today's rule is still in force."""
     rules = duty_rules(session, area_codes=list(location.area_chain), on=on)
     return choose_department(rules, category_code, location)

@@ -39,6 +39,11 @@ def category_prefix_problem(prefix: str) -> str | None:
     )
 
 
+def prefix_covers(prefix: str, category_code: str) -> bool:
+    """Whether a rule's category prefix takes in the category (``*`` takes in every one)."""
+    return prefix == ANY_CATEGORY or category_code.startswith(prefix)
+
+
 @dataclass(frozen=True)
 class DutyRule:
     id: int
@@ -48,9 +53,7 @@ class DutyRule:
     kind: DutyKind
 
     def covers(self, category_code: str) -> bool:
-        return self.category_prefix == ANY_CATEGORY or category_code.startswith(
-            self.category_prefix
-        )
+        return prefix_covers(self.category_prefix, category_code)
 
     @property
     def prefix_length(self) -> int:

@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -37,7 +37,7 @@ from onegrid.cases.domain.workflow import Action, allowed_actions
 from onegrid.cases.history import Actor, append, entry_values
 from onegrid.cases.queries import get_case
 from onegrid.cases.services import act_in, create_case_in
-from onegrid.core.clock import Clock
+from onegrid.core.clock import Clock, city_today
 from onegrid.core.errors import DomainError
 from onegrid.core.logging import get_logger
 from onegrid.db.session import Database
@@ -65,7 +65,7 @@ class Routing:
     why: str
 
 
-def _route(session: Session, alert: AlertRow, location: Location) -> Routing:
+def _route(session: Session, alert: AlertRow, location: Location, on: date) -> Routing:
     if alert.department_code:  # set when raised: the operator whose bikes are parked there
         return Routing(alert.department_code, "the operator whose bikes are parked there")
     if alert.component_id:
@@ -77,7 +77,7 @@ def _route(session: Session, alert: AlertRow, location: Location) -> Routing:
         if device is not None and device.owner_department:
             return Routing(device.owner_department, f"owner of device {device.id}")
     if alert.category_code:
-        duty = responsible_department(session, alert.category_code, location)
+        duty = responsible_department(session, alert.category_code, location, on=on)
         if duty is not None:
             return Routing(duty.department_code, duty.explanation)
     return Routing(None, "no department is responsible for this class and place")
@@ -109,7 +109,7 @@ def _open(
     location = locate(session, place[0], place[1])
     if location is None:
         raise DomainError(f"the point {place} lies outside the city")
-    routing = _route(session, alert, location)
+    routing = _route(session, alert, location, city_today(clock, rules.timezone))
     component = alert.component_id if alert.category_code.startswith("C") else None
     new = NewCase(
         category_code=alert.category_code,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import shapely
@@ -24,8 +25,9 @@ from sqlalchemy.orm import Session
 from onegrid.assets import services as assets
 from onegrid.assets.domain import Component, ComponentDraft
 from onegrid.assets.queries import ComponentFilter, list_components
-from onegrid.core.clock import Clock
+from onegrid.core.clock import Clock, city_today
 from onegrid.core.errors import DomainError
+from onegrid.core.settings import get_settings
 from onegrid.grid.queries import get_area, list_areas, locate, responsible_department
 from onegrid.people.queries import list_departments
 from onegrid.sensing import bikewatch, services
@@ -55,16 +57,17 @@ def _components(session: Session, class_code: str) -> Iterator[Component]:
         cursor = page.next_cursor
 
 
-def _owner(session: Session, class_code: str, lon: float, lat: float) -> str | None:
+def _owner(session: Session, class_code: str, lon: float, lat: float, on: date) -> str | None:
     where = locate(session, lon, lat)
-    duty = responsible_department(session, class_code, where) if where else None
+    duty = responsible_department(session, class_code, where, on=on) if where else None
     return duty.department_code if duty else None
 
 
 def _new_component(
     session: Session, clock: Clock, class_code: str, name: str, lon: float, lat: float
 ) -> Component | None:
-    owner = _owner(session, class_code, lon, lat)
+    # The demo has no settings of its own passed in: the configured city's zone gives its today.
+    owner = _owner(session, class_code, lon, lat, city_today(clock, get_settings().timezone))
     if owner is None:
         return None
     draft = ComponentDraft(class_code, name, lon, lat, owner=owner, data_source="demo")

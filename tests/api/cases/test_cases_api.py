@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import io
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
 from onegrid.cases.config import CasesSettings
+from onegrid.core.clock import FixedClock
+from onegrid.db.session import Database
+from onegrid.grid import services as grid
 from tests.api.cases.conftest import Headers
-from tests.integration.cases.city import IN_CORE, IN_SUBURB, OUTSIDE
+from tests.api.signins import sign_in
+from tests.integration.cases.city import CITY, IN_CORE, IN_SUBURB, OUTSIDE
 
 pytestmark = pytest.mark.postgres
 BASE = "/api/v1/cases"
@@ -214,6 +220,35 @@ def test_the_workflow_over_http(client: TestClient, as_: dict[str, Headers]) -> 
     parties = client.get(f"{BASE}/{case['id']}/parties", headers=as_["leader"]).json()
     assert parties["district_code"] == "110101" and parties["department_code"] == "sanitation"
     assert "E01" in parties["duty_explanation"]
+
+
+def test_a_case_of_today_follows_todays_rule_not_one_scheduled_ahead(
+    client: TestClient, as_: dict[str, Headers], city: Database, clock: FixedClock
+) -> None:
+    # The city's E01 rule names sanitation since 2025; roads takes over from 2026-04-01, a
+    # month after the fixed clock's day (2026-03-02 in Beijing).
+    with city.unit_of_work() as s:
+        grid.set_duty_rule(
+            s,
+            clock,
+            area_code=CITY,
+            category_prefix="E01",
+            department_code="roads",
+            valid_from=date(2026, 4, 1),
+        )
+    case = create(client, as_["insp"])
+    case = post(client, case, "file", as_["leader"]).json()
+    resp = post(client, case, "dispatch", as_["disp"])
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["department_code"] == "sanitation"
+    parties = client.get(f"{BASE}/{case['id']}/parties", headers=as_["leader"]).json()
+    assert parties["suggested_department_code"] == "sanitation"
+
+    clock.set(datetime(2026, 4, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+    leader = sign_in(client, "leader")  # the morning's sign-in has long expired
+    later = client.get(f"{BASE}/{case['id']}/parties", headers=leader).json()
+    assert later["suggested_department_code"] == "roads"
+    assert later["department_code"] == "sanitation"  # dispatched cases stay where they went
 
 
 def test_attachments_are_checked_by_content_and_size(

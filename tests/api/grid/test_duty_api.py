@@ -19,9 +19,11 @@ RULE = {
 }
 
 
-def _explain(client: TestClient, who: dict[str, str], where: dict[str, float]) -> Any:
+def _explain(client: TestClient, who: dict[str, str], where: dict[str, float], **extra: str) -> Any:
     resp = client.get(
-        "/api/v1/duty-rules/explain", params={"category": "E0101", **where}, headers=who
+        "/api/v1/duty-rules/explain",
+        params={"category": "E0101", **where, **extra},
+        headers=who,
     )
     assert resp.status_code == 200, resp.text
     return resp.json()
@@ -69,6 +71,43 @@ def test_a_rule_created_is_used_by_routing_until_it_ends(
     )
     assert again.status_code == 422 and again.json()["errors"][0]["field"] == "valid_to"
     assert client.post("/api/v1/duty-rules/999999/end", json={}, headers=admin).status_code == 404
+
+
+def test_a_rule_scheduled_ahead_routes_only_from_its_first_day(
+    client: TestClient, as_: SignIns, admin_city: Database
+) -> None:
+    # The fixed clock's day in Beijing is 2026-03-02; the replacement starts a month later.
+    admin = as_["cityadmin"]
+    old = client.post(
+        "/api/v1/duty-rules", json={**RULE, "valid_from": "2026-02-01"}, headers=admin
+    ).json()
+    new = client.post(
+        "/api/v1/duty-rules",
+        json={**RULE, "department_code": "roads", "valid_from": "2026-04-01"},
+        headers=admin,
+    )
+    assert new.status_code == 201, new.text
+    new_id = new.json()["id"]
+
+    today = _explain(client, admin, IN_DONGCHENG)
+    assert today["route"]["department_code"] == "sanitation"
+    assert (today["route"]["rule"], today["route"]["rule_id"]) == ("duty_owner", old["id"])
+    assert [r["id"] for r in today["rules_here"]] == [old["id"]]
+
+    eve = _explain(client, admin, IN_DONGCHENG, on="2026-03-31")
+    assert eve["route"]["rule_id"] == old["id"]
+    ahead = _explain(client, admin, IN_DONGCHENG, on="2026-04-01")
+    assert ahead["route"]["department_code"] == "roads"
+    assert ahead["route"]["rule_id"] == new_id
+    assert [r["id"] for r in ahead["rules_here"]] == [new_id]
+    before = _explain(client, admin, IN_DONGCHENG, on="2026-01-31")
+    assert before["route"]["rule"] == "district_fallback" and before["rules_here"] == []
+    bad = client.get(
+        "/api/v1/duty-rules/explain",
+        params={"category": "E0101", **IN_DONGCHENG, "on": "someday"},
+        headers=admin,
+    )
+    assert bad.status_code == 422
 
 
 def test_bad_rules_are_422_naming_each_field(

@@ -6,7 +6,7 @@ import numpy as np
 from sqlalchemy import func, select
 
 from onegrid.assets.models import ComponentRow
-from onegrid.core.clock import FixedClock
+from onegrid.core.clock import FixedClock, city_today
 from onegrid.core.settings import Settings
 from onegrid.db.session import Database
 from onegrid.demo import build_demo_city, is_empty
@@ -41,11 +41,12 @@ def test_demo_city_is_complete_and_usable(db: Database, clock: FixedClock) -> No
         batch = grid_queries.locate_many(session, np.array([lon]), np.array([lat]))
         location = batch.location(0)
         assert location is not None and location.subdistrict
-        vendor = grid_queries.responsible_department(session, "E0501", location)
+        today = city_today(clock, Settings().timezone)
+        vendor = grid_queries.responsible_department(session, "E0501", location, on=today)
         assert vendor is not None and vendor.department_code == f"{location.subdistrict}JD"
-        lamp = grid_queries.responsible_department(session, "C0115", location)
+        lamp = grid_queries.responsible_department(session, "C0115", location, on=today)
         assert lamp is not None and lamp.department_code == "SZJ"
-        enquiry = grid_queries.responsible_department(session, "E0901", location)
+        enquiry = grid_queries.responsible_department(session, "E0901", location, on=today)
         assert enquiry is not None and enquiry.kind == "territorial"
         assert grid_queries.inspectors_for(session, location.unit_grid or "")
 

@@ -15,6 +15,7 @@ from onegrid.grid.domain import Location
 from tests.integration.grid.boundary_files import START, build_tiny_city
 
 LATER = date(2026, 6, 1)
+TODAY = date(2026, 3, 2)  # the fixed clock's day in Beijing
 
 
 @pytest.fixture
@@ -51,9 +52,9 @@ def test_owner_beats_territorial_and_longest_prefix_wins(city: Database, clock: 
     owner = _rule(city, clock, "110101", "E0101", "dc-cleaning")
     where = _where(city)
     with city.reader() as s:
-        exact = queries.responsible_department(s, "E0101", where)
-        shorter = queries.responsible_department(s, "E0102", where)
-        other = queries.responsible_department(s, "C0101", where)
+        exact = queries.responsible_department(s, "E0101", where, on=TODAY)
+        shorter = queries.responsible_department(s, "E0102", where, on=TODAY)
+        other = queries.responsible_department(s, "C0101", where, on=TODAY)
     assert exact is not None and (exact.department_code, exact.rule_id) == ("dc-cleaning", owner)
     assert shorter is not None and shorter.department_code == "dc-sanitation"
     assert other is not None and (other.department_code, other.kind) == (
@@ -67,8 +68,8 @@ def test_fallback_runs_subdistrict_district_city(city: Database, clock: FixedClo
     _rule(city, clock, "110000", "*", "city-gov", kind="territorial")
     _rule(city, clock, "110102", "*", "xc-gov", kind="territorial")
     with city.reader() as s:
-        east = queries.responsible_department(s, "E0101", _where(city))
-        west = queries.responsible_department(s, "E0101", _where(city, 116.402, 39.906))
+        east = queries.responsible_department(s, "E0101", _where(city), on=TODAY)
+        west = queries.responsible_department(s, "E0101", _where(city, 116.402, 39.906), on=TODAY)
     assert east is not None and east.department_code == "city-gov"
     assert "subdistrict 110101001" in east.explanation and "district 110101" in east.explanation
     assert west is not None and west.department_code == "xc-gov"

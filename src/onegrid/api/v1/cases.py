@@ -58,7 +58,7 @@ from onegrid.cases.schemas import (
     case_out,
 )
 from onegrid.cases.services.common import one_writer
-from onegrid.core.clock import Clock
+from onegrid.core.clock import Clock, city_today
 from onegrid.core.errors import InvalidInput, NotAuthenticated
 from onegrid.core.masking import mask_name
 from onegrid.core.settings import Settings
@@ -439,10 +439,16 @@ def case_history(case_id: int, session: CaseSession, caller: CaseCaller) -> list
     summary="The case's located grid and the parties responsible there",
     responses=_ERRORS,
 )
-def case_parties_endpoint(case_id: int, session: CaseSession, caller: CaseCaller) -> PartiesOut:
+def case_parties_endpoint(
+    case_id: int,
+    session: CaseSession,
+    caller: CaseCaller,
+    clock: CaseClock,
+    settings: CaseSettings,
+) -> PartiesOut:
     principal = caller.principal(session)
     rec = _readable(session, principal, case_id)
-    parties = case_parties(session, rec)
+    parties = case_parties(session, rec, on=city_today(clock, settings.timezone))
     session.commit()
     return PartiesOut.of(parties)
 

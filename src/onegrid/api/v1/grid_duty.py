@@ -22,6 +22,7 @@ from onegrid.assets.queries import find_category
 from onegrid.core.errors import InvalidInput, NotFound
 from onegrid.dispatch.routing.queries import route_for
 from onegrid.grid import coverage, queries, services
+from onegrid.grid.responsibility import prefix_covers
 from onegrid.grid.schemas import (
     AssignIn,
     AssignmentEndIn,
@@ -315,24 +316,31 @@ def explain_route(
     category: Annotated[str, Query(min_length=1, max_length=16)],
     lon: Annotated[float, Query(ge=-180, le=180)],
     lat: Annotated[float, Query(ge=-90, le=90)],
+    clock: AppClock,
+    settings: AppSettings,
     component_id: Annotated[str | None, Query(max_length=16)] = None,
+    on: Annotated[
+        date | None, Query(description="Route as on this day; default: the city's today.")
+    ] = None,
 ) -> RouteExplainOut:
     code = category.strip().upper()
     if find_category(db, code) is None:
         raise InvalidInput.one(
             "category", "known-category", f"no category {code!r} in the taxonomy in use"
         )
-    location = queries.locate(db, lon, lat)
+    # Without a day the latest areas are the ones in force: the shared locator serves them.
+    location = queries.locate(db, lon, lat) if on is None else queries.locate(db, lon, lat, on)
     if location is None:
         return RouteExplainOut(
             category=code, location=LocationOut.of(lon, lat, None), route=None, rules_here=[]
         )
-    route = route_for(db, code, location, component_id or None)
+    day = on or today(clock, settings)
+    route = route_for(db, code, location, component_id or None, on=day)
     chain = list(location.area_chain)
     rules = [
         r
-        for r in coverage.find_duty_rules(db, area_codes=chain)
-        if r.category_prefix == "*" or code.startswith(r.category_prefix)
+        for r in coverage.find_duty_rules(db, area_codes=chain, on=day)
+        if prefix_covers(r.category_prefix, code)
     ]
     rules.sort(key=lambda r: (chain.index(r.area_code), r.category_prefix.strip("*"), r.id))
     return RouteExplainOut(

@@ -165,11 +165,12 @@ def case_values(
     urgency = new.urgency or Urgency(category.urgency.value)
     book = rules.limits
     region = book.region_class(location.area_chain)
-    version = book.version_on(local_day(rules.calendar, now)).version
+    today = local_day(rules.calendar, now)
+    version = book.version_on(today).version
     limits = book.limits(version, category.code, urgency.value, region)
     clock = StepClock.start(rules.calendar, Step.DISPATCH, 1, limits.dispatch, now)
     # Routing belongs to dispatch; a caller that dispatches at once (直派) asks for it here.
-    duty = responsible_department(session, category.code, location) if route else None
+    duty = responsible_department(session, category.code, location, on=today) if route else None
     return {
         "number": "",  # given last, inside the writing part of the transaction
         "category_code": category.code,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import bindparam, func, select, update
@@ -24,7 +24,7 @@ from onegrid.cases.domain.workflow import Action, transition_for
 from onegrid.cases.history import Actor, append, entry_values
 from onegrid.cases.models import CaseAttachmentRow
 from onegrid.cases.records import CASES, CaseRecord, state_values
-from onegrid.cases.services.common import authorize, load_case, one_writer, stale
+from onegrid.cases.services.common import authorize, load_case, local_day, one_writer, stale
 from onegrid.core.clock import Clock
 from onegrid.core.errors import InvalidInput
 from onegrid.db.session import Database
@@ -85,8 +85,9 @@ def _open_children(session: Session, rec: CaseRecord) -> int:
     )
 
 
-def duty_for(session: Session, rec: CaseRecord) -> str | None:
-    """The department the duty rules name for the case's category and place, now."""
+def duty_for(session: Session, rec: CaseRecord, on: date) -> str | None:
+    """The department the duty rules in force on the day ``on`` name for the case's category
+    and place."""
     if rec.h3_10 is None:
         return None
     location = Location(
@@ -101,15 +102,15 @@ def duty_for(session: Session, rec: CaseRecord) -> str | None:
         rec.h3_10,
         "",
     )
-    duty = responsible_department(session, rec.category_code, location)
+    duty = responsible_department(session, rec.category_code, location, on=on)
     return duty.department_code if duty else None
 
 
-def _check_department(session: Session, cmd: Command, rec: CaseRecord) -> Command:
+def _check_department(session: Session, cmd: Command, rec: CaseRecord, on: date) -> Command:
     if cmd.action is not Action.DISPATCH:
         return cmd
     code = (cmd.department_code or rec.suggested_department_code or "").strip()
-    code = code or (duty_for(session, rec) or "")
+    code = code or (duty_for(session, rec, on) or "")
     if not code:
         raise InvalidInput.one(
             "department_code",
@@ -186,9 +187,9 @@ def act_in(
         raise stale(rec, expected_version)
     transition = transition_for(Status(rec.status), cmd.action)
     actor = authorize(principal, transition.permission, rec)
-    cmd = _check_department(session, cmd, rec)
-    _check_attachments(session, rec, cmd)
     now = clock.now()
+    cmd = _check_department(session, cmd, rec, local_day(rules.calendar, now))
+    _check_attachments(session, rec, cmd)
     outcome = decide(rec.state(), cmd, context_for(session, rules, rec, cmd, now))
     return write_outcome(session, rec, outcome, actor, cmd, now)
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from onegrid.assets.queries import find_category
 from onegrid.cases.domain.states import Nature
+from onegrid.cases.services.common import local_day
 from onegrid.core.errors import InvalidInput
 from onegrid.dispatch.duplicates.index import Candidate
 from onegrid.dispatch.duplicates.services import check_report
@@ -79,7 +80,8 @@ def preview_call(
         raise InvalidInput.one(
             "lon", "inside_city", f"({draft.lon}, {draft.lat}) lies outside every area of the city"
         )
-    out.route = route_for(session, category, location, draft.component_id)
+    today = local_day(rules.cases.calendar, now)
+    out.route = route_for(session, category, location, draft.component_id, on=today)
     if out.route is None:
         out.notes.append("no rule names a unit here: the operator names one")
     out.limit_class = rules.hotline.limit_class(

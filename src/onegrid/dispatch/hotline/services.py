@@ -8,7 +8,7 @@ cases context, routed, checked for duplicates and, when the desk may, dispatched
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import structlog
@@ -23,7 +23,7 @@ from onegrid.cases.domain.states import CLOSED_STATUSES, Channel, Nature, Status
 from onegrid.cases.domain.workflow import Action
 from onegrid.cases.queries import get_case
 from onegrid.cases.records import CaseRecord
-from onegrid.cases.services.common import load_case, one_writer
+from onegrid.cases.services.common import load_case, local_day, one_writer
 from onegrid.core.clock import Clock
 from onegrid.core.errors import InvalidInput, NotFound
 from onegrid.db.session import Database
@@ -152,8 +152,8 @@ def _new_case(draft: CallDraft, principal: Principal) -> NewCase:
     )
 
 
-def _route(session: Session, draft: CallDraft, rec: CaseRecord, by: str) -> Route:
-    suggested = route_of_case(session, rec)
+def _route(session: Session, draft: CallDraft, rec: CaseRecord, by: str, on: date) -> Route:
+    suggested = route_of_case(session, rec, on=on)
     if draft.department_code:
         if find_department(session, draft.department_code) is None:
             raise InvalidInput.one(
@@ -185,9 +185,10 @@ def _as_case(
         session, principal, _new_case(draft, principal), clock=clock, rules=rules.cases, route=True
     )
     rec = created.case
-    route = _route(session, draft, rec, principal.actor)
     now = clock.now()
-    store_route(session, rec.id, route, route_of_case(session, rec), principal.actor, now)
+    today = local_day(rules.cases.calendar, now)
+    route = _route(session, draft, rec, principal.actor, today)
+    store_route(session, rec.id, route, route_of_case(session, rec, on=today), principal.actor, now)
     limit = rules.hotline.limit_class(
         rec.urgency, rec.category_code, rec.nature, complex_=draft.complex_
     )

@@ -3,6 +3,8 @@ departments (see ``routing.domain`` for the precedence)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy.orm import Session
 
 from onegrid.assets.queries import find_component
@@ -32,15 +34,20 @@ def _component_route(session: Session, component_id: str) -> Route | None:
 
 
 def route_for(
-    session: Session, category_code: str, location: Location, component_id: str | None = None
+    session: Session,
+    category_code: str,
+    location: Location,
+    component_id: str | None = None,
+    *,
+    on: date,
 ) -> Route | None:
-    """The unit the rules name for the problem, with the rule; None if not even the district
-    government of the place is a known unit."""
+    """The unit the rules in force on the day ``on`` name for the problem, with the rule; None
+    if not even the district government of the place is a known unit."""
     if component_id:
         found = _component_route(session, component_id)
         if found is not None:
             return found
-    duty = responsible_department(session, category_code, location)
+    duty = responsible_department(session, category_code, location, on=on)
     if duty is not None and _known(session, duty.department_code):
         rule = RouteRule.DUTY_OWNER if duty.kind is DutyKind.OWNER else RouteRule.TERRITORIAL
         return Route(duty.department_code, rule, duty.explanation, duty.rule_id)

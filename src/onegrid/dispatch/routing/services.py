@@ -6,7 +6,7 @@ and by when the unit must contact the requester (the response rate counts it).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +18,7 @@ from onegrid.cases.domain.states import Status
 from onegrid.cases.domain.workflow import Action
 from onegrid.cases.queries import get_case
 from onegrid.cases.records import CaseRecord
+from onegrid.cases.services.common import local_day
 from onegrid.core.clock import Clock
 from onegrid.core.errors import InvalidInput, NotFound
 from onegrid.db.session import Database
@@ -39,7 +40,8 @@ def case_route(session: Session, case_id: int) -> CaseRouteRow | None:
     ).first()
 
 
-def route_of_case(session: Session, rec: CaseRecord) -> Route | None:
+def route_of_case(session: Session, rec: CaseRecord, *, on: date) -> Route | None:
+    """The route the rules in force on the day ``on`` give the case's category and place."""
     location = location_of(
         rec.lon,
         rec.lat,
@@ -52,7 +54,7 @@ def route_of_case(session: Session, rec: CaseRecord) -> Route | None:
             rec.city_code,
         ),
     )
-    return route_for(session, rec.category_code, location, rec.component_id)
+    return route_for(session, rec.category_code, location, rec.component_id, on=on)
 
 
 def store_route(
@@ -91,8 +93,8 @@ def dispatch_in(
     """Send the case to its routed unit (or ``department_code``), filing it first when it waits
     for filing and the principal may file. The route's unit becomes the case's department."""
     row = case_route(session, rec.id)
-    suggested = route_of_case(session, rec)
     now = clock.now()
+    suggested = route_of_case(session, rec, on=local_day(rules.calendar, now))
     if department_code:
         _known(session, department_code)
         current = (
