@@ -243,10 +243,12 @@ async function inspectorsSection(): Promise<HTMLElement> {
     const shown = rows.slice(0, SHOWN_ASSIGNMENTS);
     put(list, h("table", { class: "cases" },
       h("caption", { class: "visually-hidden" }, t("ar_inspectors")),
-      h("thead", {}, h("tr", {}, [t("ar_inspector"), t("ar_grid"), t("ar_from"), t("actions")].map((x) => h("th", { scope: "col" }, x)))),
+      h("thead", {}, h("tr", {}, [t("ar_inspector"), t("ar_grid"), t("ar_from"), t("ar_to"), t("actions")].map((x) => h("th", { scope: "col" }, x)))),
       h("tbody", {}, shown.map((a) => h("tr", { "data-assignment": a.id },
         h("td", {}, a.username ?? String(a.user_id)), h("td", {}, a.unit_grid_code), h("td", {}, a.valid_from),
-        h("td", {}, h("button", {
+        h("td", {}, a.valid_to ?? ""),
+        // An assignment with an end already set holds until then; it is not ended twice.
+        h("td", {}, a.valid_to ? "" : h("button", {
           type: "button", class: "link", "aria-label": `${t("ar_end")} ${a.username ?? a.user_id} ${a.unit_grid_code}`,
           onclick: async () => {
             clearProblems([], general);

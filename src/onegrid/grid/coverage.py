@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 import shapely
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from onegrid.grid.models import AreaRow, DutyRuleRow, InspectorGridRow, UnitGridRow
@@ -123,6 +123,16 @@ def grid_shapes(session: Session, ids: Sequence[int]) -> dict[int, Any]:
     return out
 
 
+def _current(
+    valid_from: Any, valid_to: Any, on: date | None, not_ended_on: date | None
+) -> ColumnElement[bool]:
+    # A list "as of today" shows what holds today and what is scheduled after it: a rule with a
+    # successor from next month still holds today although its valid_to is set.
+    if on is None and not_ended_on is not None:
+        return or_(valid_to.is_(None), valid_to > not_ended_on)
+    return valid_on_clause(valid_from, valid_to, on)
+
+
 def find_duty_rules(
     session: Session,
     *,
@@ -131,14 +141,17 @@ def find_duty_rules(
     category_prefix: str | None = None,
     department_code: str | None = None,
     on: date | None = None,
+    not_ended_on: date | None = None,
     include_ended: bool = False,
 ) -> list[DutyRuleView]:
     """The catalogue, filtered: rules on one area, for a category prefix and its subcategories
-    (``E01`` lists ``E01`` and ``E0101``), naming one department; valid on ``on`` (default:
-    still open) unless ``include_ended``."""
+    (``E01`` lists ``E01`` and ``E0101``), naming one department; valid on ``on``, or else in
+    force on ``not_ended_on`` or starting later, or else still open; all if ``include_ended``."""
     query = select(DutyRuleRow)
     if not include_ended:
-        query = query.where(valid_on_clause(DutyRuleRow.valid_from, DutyRuleRow.valid_to, on))
+        query = query.where(
+            _current(DutyRuleRow.valid_from, DutyRuleRow.valid_to, on, not_ended_on)
+        )
     if area_code:
         query = query.where(DutyRuleRow.area_code == area_code)
     if area_codes is not None:
@@ -184,14 +197,16 @@ def find_assignments(
     unit_grid_code: str | None = None,
     grid_prefix: str | None = None,
     on: date | None = None,
+    not_ended_on: date | None = None,
     include_ended: bool = False,
 ) -> list[AssignmentView]:
     """Inspectors' grids, filtered by inspector, grid, or a code prefix (a community's or a
-    subdistrict's grids share their code's first 12 or 9 digits)."""
+    subdistrict's grids share their code's first 12 or 9 digits); which of them as for
+    ``find_duty_rules``."""
     query = select(InspectorGridRow)
     if not include_ended:
         query = query.where(
-            valid_on_clause(InspectorGridRow.valid_from, InspectorGridRow.valid_to, on)
+            _current(InspectorGridRow.valid_from, InspectorGridRow.valid_to, on, not_ended_on)
         )
     if user_id is not None:
         query = query.where(InspectorGridRow.user_id == user_id)

@@ -109,6 +109,15 @@ def test_a_rule_scheduled_ahead_routes_only_from_its_first_day(
     )
     assert bad.status_code == 422
 
+    # The catalogue lists the rule in force today beside the one scheduled after it.
+    listed = client.get("/api/v1/duty-rules", headers=admin).json()
+    assert [(r["id"], r["valid_to"]) for r in listed] == [
+        (old["id"], "2026-04-01"),
+        (new_id, None),
+    ]
+    on_day = client.get("/api/v1/duty-rules", params={"on": "2026-04-01"}, headers=admin).json()
+    assert [r["id"] for r in on_day] == [new_id]
+
 
 def test_bad_rules_are_422_naming_each_field(
     client: TestClient, as_: SignIns, admin_city: Database
@@ -196,8 +205,15 @@ def test_inspectors_grids_assign_list_end(
     )
     assert ended.status_code == 200, ended.text
     assert ended.json()["valid_to"] == "2026-03-05"
+    # Listed as of today until its last day (the 4th), with the day it ends.
     still = client.get("/api/v1/inspector-grids", params={"user_id": insp}, headers=admin).json()
-    assert [a["unit_grid_code"] for a in still] == [grids[1]]
+    assert sorted((a["unit_grid_code"], a["valid_to"]) for a in still) == sorted(
+        [(grids[0], "2026-03-05"), (grids[1], None)]
+    )
+    after = client.get(
+        "/api/v1/inspector-grids", params={"user_id": insp, "on": "2026-03-05"}, headers=admin
+    ).json()
+    assert [a["unit_grid_code"] for a in after] == [grids[1]]
     assert (
         client.post(
             "/api/v1/inspector-grids/end",

@@ -41,7 +41,10 @@ router = APIRouter(tags=["grid admin"])
 GridAdmin = Annotated[Principal, requires("grid.admin")]
 GridReader = Annotated[Principal, requires("grid.read")]
 V = TypeVar("V")  # a view listed, kept when its grid or area is within reach
-On = Annotated[date | None, Query(description="Valid on this day; default: still open.")]
+On = Annotated[
+    date | None,
+    Query(description="Valid on this day; default: in force today or starting later."),
+]
 Ended = Annotated[bool, Query(description="Include rules or assignments that have ended.")]
 
 
@@ -87,6 +90,8 @@ def _readable(
 def list_assignments(
     principal: GridReader,
     db: DbSession,
+    clock: AppClock,
+    settings: AppSettings,
     user_id: Annotated[int | None, Query(gt=0)] = None,
     unit_grid_code: Annotated[str | None, Query(max_length=15)] = None,
     area: Annotated[
@@ -102,6 +107,7 @@ def list_assignments(
         unit_grid_code=unit_grid_code,
         grid_prefix=area,
         on=on,
+        not_ended_on=today(clock, settings),
         include_ended=include_ended,
     )
     views = _readable(
@@ -204,6 +210,8 @@ def _rule_out(v: coverage.DutyRuleView) -> DutyRuleOut:
 def list_duty_rules(
     principal: GridReader,
     db: DbSession,
+    clock: AppClock,
+    settings: AppSettings,
     area: Annotated[str | None, Query(max_length=32, description="Rules on this area.")] = None,
     category_prefix: Annotated[
         str | None,
@@ -219,6 +227,7 @@ def list_duty_rules(
         category_prefix=category_prefix,
         department_code=department,
         on=on,
+        not_ended_on=today(clock, settings),
         include_ended=include_ended,
     )
     views = _readable(
