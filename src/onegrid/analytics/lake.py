@@ -322,6 +322,9 @@ class _PartitionWriter:
         self.writers: dict[str, pq.ParquetWriter] = {}
         self.files: dict[str, str] = {}
         self.seen: dict[str, list[pa.ChunkedArray]] = defaultdict(list)
+        # The keys are needed only to drop superseded rows of published files: a first export
+        # (the largest) keeps none.
+        self.track = table.mode != "append" and bool(build.old.files.get(table.name))
 
     def parts(self) -> list[str]:
         return sorted(set(self.pending) | set(self.writers))
@@ -335,7 +338,7 @@ class _PartitionWriter:
     def add(self, part: str, data: pa.Table) -> None:
         if not data.num_rows:
             return
-        if self.table.mode != "append":
+        if self.track:
             self.seen[part].append(data[self.table.key])
         self.pending[part].append(data)
         self.held += data.num_rows
