@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import h3
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onegrid.api.auth import SESSION_COOKIE
@@ -16,7 +17,10 @@ from onegrid.cases.domain.intake import NewCase
 from onegrid.cases.domain.states import Channel
 from onegrid.core.clock import FixedClock
 from onegrid.db.session import Database
+from onegrid.grid import services as grid_services
+from onegrid.grid.models import UnitGridRow
 from onegrid.people.domain import Grant, Principal, PrincipalKind, Role, Scope
+from onegrid.people.queries import user_by_username
 from onegrid.web import session as web_session
 from tests.browser.city import PASSWORD, build_browser_city
 
@@ -103,6 +107,13 @@ def test_a_bad_bbox_is_a_422_naming_the_field(client: TestClient) -> None:
     r = client.get("/api/v1/map/cells", params={"bbox": "1,2,3"})
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "bbox"
+
+
+def test_the_live_feed_checks_its_caller_before_it_streams(client: TestClient) -> None:
+    assert client.get("/api/v1/map/feed").status_code == 401
+    forged = client.get("/api/v1/map/feed", headers={"Authorization": "Bearer not-a-token"})
+    assert forged.status_code == 401
+    assert client.get("/api/v1/map/feed", params={"api_key": "og_nope"}).status_code == 401
 
 
 def _token(client: TestClient, username: str) -> dict[str, str]:
@@ -200,6 +211,25 @@ def test_drill_down_heat_my_grids_and_hotspots(
         assert item["light"] == one["clock"]["light"] == "red"
     late = client.get("/api/v1/map/my-grids", headers=inspector).json()["grids"]
     assert sum(g["red"] for g in late) == 6
+
+    # At 04:00 in Beijing the UTC date is still yesterday: a grid assigned from the city's
+    # today is the inspector's already.
+    clock.set(datetime(2026, 3, 10, 20, 0, tzinfo=UTC))  # 11 March, 04:00 in Beijing
+    with db.unit_of_work() as session:
+        east = session.scalars(
+            select(UnitGridRow.code).where(~UnitGridRow.code.startswith("110101")).limit(1)
+        ).one()
+        who = user_by_username(session, "inspector")
+        assert who is not None
+        grid_services.assign_inspector(
+            session, clock, user_id=who.id, unit_grid_code=east, valid_from=date(2026, 3, 11)
+        )
+    inspector = _token(client, "inspector")
+    assert east in {
+        g["code"] for g in client.get("/api/v1/map/my-grids", headers=inspector).json()["grids"]
+    }
+    shown = client.get("/api/v1/map/my-grids/shapes", headers=inspector).json()["features"]
+    assert east in {f["properties"]["code"] for f in shown}
 
 
 def test_admin_reads_and_checks_the_rule_files(

@@ -15,13 +15,12 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response, UploadFile
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from fastapi.security import APIKeyHeader, APIKeyQuery, OAuth2PasswordBearer
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from onegrid.api.auth import SESSION_COOKIE, TOKEN_URL, optional_principal, principal_in
+from onegrid.api.auth import SESSION_COOKIE, TOKEN_URL, principal_in
 from onegrid.cases import services
 from onegrid.cases.attachments import (
     AttachmentStore,
@@ -137,38 +136,6 @@ async def get_rules(request: Request) -> CaseRules:
     return case_rules(request.app.state.settings.timezone)
 
 
-def _authenticate(
-    request: Request, bearer: str | None, header_key: str | None, query_key: str | None
-) -> Principal:
-    db: Database = request.app.state.db
-    with db.unit_of_work() as session:
-        found = optional_principal(
-            request,
-            session,
-            request.app.state.clock,
-            request.app.state.settings,
-            bearer,
-            header_key,
-            query_key,
-            None,
-        )
-    return found or ANONYMOUS
-
-
-async def case_principal(
-    request: Request,
-    bearer: Annotated[str | None, Depends(_bearer)],
-    header_key: Annotated[str | None, Depends(_key_header)],
-    query_key: Annotated[str | None, Depends(_key_query)],
-) -> Principal:
-    """The caller, checked by ``api.auth`` (in a thread, with its own short transaction) when
-    a credential was sent; anonymous otherwise, without leaving the event loop."""
-    sent = bearer or header_key or query_key or "authorization" in request.headers
-    if not sent and SESSION_COOKIE not in request.cookies:
-        return ANONYMOUS
-    return await run_in_threadpool(_authenticate, request, bearer, header_key, query_key)
-
-
 @dataclass(frozen=True)
 class Caller:
     """The credentials a request sent, checked by ``api.auth`` when the endpoint asks, in the
@@ -213,7 +180,6 @@ async def case_caller(
 CaseSession = Annotated[Session, Depends(_session, scope="function")]
 CaseClock = Annotated[Clock, Depends(_clock)]
 CaseSettings = Annotated[Settings, Depends(_settings)]
-CasePrincipal = Annotated[Principal, Depends(case_principal)]
 CaseCaller = Annotated[Caller, Depends(case_caller)]
 Rules = Annotated[CaseRules, Depends(get_rules)]
 

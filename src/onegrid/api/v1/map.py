@@ -30,11 +30,11 @@ from onegrid.analytics.lake import Lake
 from onegrid.analytics.period import Period
 from onegrid.api.auth import requires
 from onegrid.api.deps import AppSettings
-from onegrid.api.v1.cases import CaseClock, CasePrincipal, CaseSession
+from onegrid.api.v1.cases import Caller, CaseCaller, CaseClock, CaseSession, CaseSettings
 from onegrid.cases.domain.lights import Light
 from onegrid.cases.queries import light_clause, reach_clause
 from onegrid.cases.records import CASES
-from onegrid.core.clock import Clock
+from onegrid.core.clock import Clock, city_today
 from onegrid.core.errors import InvalidInput, NotAuthenticated
 from onegrid.db.session import Database
 from onegrid.grid.models import UnitGridRow
@@ -147,12 +147,13 @@ def _feature(cell: str, t: _Tally) -> str:
 )
 def open_case_cells(
     session: CaseSession,
-    principal: CasePrincipal,
+    caller: CaseCaller,
     clock: CaseClock,
     resolution: Annotated[int, Query(ge=4, le=10, description="H3 resolution asked for")] = 8,
     bbox: Annotated[str | None, Query(description="west,south,east,north (WGS84)")] = None,
     max_cells: Annotated[int, Query(ge=1, le=20_000)] = 5_000,
 ) -> Response:
+    principal = caller.principal(session)
     rows = in_box(_open_cells(session, principal, clock), _box(bbox) if bbox else None)
     res, cells = _coarsen(rows, resolution, max_cells)
     # Written as text, each hexagon's ring kept as JSON, and not validated again (the shapes
@@ -205,13 +206,14 @@ class HeatCollection(BaseModel):
 )
 def reported_heat(
     session: CaseSession,
-    principal: CasePrincipal,
+    caller: CaseCaller,
     clock: CaseClock,
     days: Annotated[int, Query(ge=1, le=366, description="The period: the last N days")] = 30,
     resolution: Annotated[int, Query(ge=4, le=10)] = 8,
     bbox: Annotated[str | None, Query(description="west,south,east,north (WGS84)")] = None,
     max_cells: Annotated[int, Query(ge=1, le=20_000)] = 5_000,
 ) -> HeatCollection:
+    principal = caller.principal(session)
     clause, key = _counting_reach(principal)
     fine = reported_cells(
         session,
@@ -384,10 +386,11 @@ def _brief(row: Any) -> CaseBrief:
 def cases_in_cell(
     cell: str,
     session: CaseSession,
-    principal: CasePrincipal,
+    caller: CaseCaller,
     clock: CaseClock,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> CellCases:
+    principal = caller.principal(session)
     require_staff(principal)
     if not h3.is_valid_cell(cell) or not 4 <= h3.get_resolution(cell) <= 10:
         raise InvalidInput.one("cell", "h3_cell", "cell is an H3 cell of resolution 4 to 10")
@@ -424,6 +427,7 @@ class GridCollection(BaseModel):
 def unit_grids_in_box(
     session: CaseSession,
     clock: CaseClock,
+    settings: CaseSettings,
     bbox: Annotated[str, Query(description="west,south,east,north (WGS84)")],
     limit: Annotated[int, Query(ge=1, le=5_000)] = 2_000,
 ) -> GridCollection:
@@ -432,7 +436,7 @@ def unit_grids_in_box(
     rows = session.execute(
         select(g.code, g.geometry)
         .where(
-            valid_on_clause(g.valid_from, g.valid_to, clock.now().date()),
+            valid_on_clause(g.valid_from, g.valid_to, city_today(clock, settings.timezone)),
             g.max_lon >= w,
             g.min_lon <= e,
             g.max_lat >= s,
@@ -465,8 +469,9 @@ class DistrictTally(BaseModel):
     response_model=list[DistrictTally],
 )
 def district_tallies(
-    session: CaseSession, principal: CasePrincipal, clock: CaseClock
+    session: CaseSession, caller: CaseCaller, clock: CaseClock
 ) -> list[DistrictTally]:
+    principal = caller.principal(session)
     require_staff(principal)
     by_district: dict[str, DistrictTally] = {}
     for c in _open_cells(session, principal, clock):
@@ -528,14 +533,22 @@ def _event(item: dict[str, Any]) -> str:
     )
 
 
+def _feed_principal(db: Database, caller: Caller) -> Principal:
+    """The stream's caller, checked once in a short transaction of its own: the stream holds no
+    pooled connection while it waits between reads."""
+    with db.unit_of_work() as session:
+        return caller.principal(session)
+
+
 @router.get(
     "/feed",
     summary="Server-sent events: each case as it is reported, moves or runs late",
     response_class=StreamingResponse,
 )
-async def live_feed(request: Request, principal: CasePrincipal, clock: CaseClock) -> Any:
-    require_staff(principal)
+async def live_feed(request: Request, caller: CaseCaller, clock: CaseClock) -> Any:
     db: Database = request.app.state.db
+    principal = await run_in_threadpool(_feed_principal, db, caller)
+    require_staff(principal)
     interval = web_settings().feed_interval_seconds
 
     async def events() -> AsyncIterator[str]:

@@ -24,11 +24,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, case, func, select, true
 from sqlalchemy.orm import Session
 
-from onegrid.api.v1.cases import CaseClock, CasePrincipal, CaseSession
+from onegrid.api.v1.cases import CaseCaller, CaseClock, CaseSession, CaseSettings
 from onegrid.api.v1.map import brief_columns, light_of_row, require_staff
 from onegrid.cases.domain.lights import Light
 from onegrid.cases.queries import reach_clause
 from onegrid.cases.records import CASES
+from onegrid.core.clock import city_today
 from onegrid.grid.models import InspectorGridRow, UnitGridRow
 from onegrid.grid.storage import current_token, valid_on_clause
 from onegrid.people.domain import Principal
@@ -190,13 +191,15 @@ def _answer(
 )
 def my_grids(
     session: CaseSession,
-    principal: CasePrincipal,
+    caller: CaseCaller,
     clock: CaseClock,
+    settings: CaseSettings,
     limit: Annotated[int, Query(ge=1, le=2_000)] = 500,
 ) -> Response:
+    principal = caller.principal(session)
     require_staff(principal)
     now = clock.now()
-    codes = _assigned(session, principal, now.date())
+    codes = _assigned(session, principal, city_today(clock, settings.timezone))
     ttl = web_settings().map_cache_seconds
     slice_ = int(now.timestamp() // ttl) if ttl else now
     r = reach(principal, "case.read")
@@ -265,10 +268,15 @@ def _shapes_body(session: Session, codes: Sequence[str], today: date) -> bytes:
     responses={200: {"content": {"application/geo+json": {}}}, 304: {"description": "Unchanged"}},
 )
 def my_grid_shapes(
-    request: Request, session: CaseSession, principal: CasePrincipal, clock: CaseClock
+    request: Request,
+    session: CaseSession,
+    caller: CaseCaller,
+    clock: CaseClock,
+    settings: CaseSettings,
 ) -> Response:
+    principal = caller.principal(session)
     require_staff(principal)
-    today = clock.now().date()
+    today = city_today(clock, settings.timezone)
     codes = _assigned(session, principal, today)
     token = current_token(session)
     tag = hashlib.sha256(f"{token}|{today}|{','.join(codes)}".encode()).hexdigest()[:32]
