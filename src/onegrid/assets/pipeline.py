@@ -95,7 +95,8 @@ class Importer:
             else None
         )
         self.check_context = CheckContext(categories, today, context.data_source, departments)
-        self.locator = get_locator(session)
+        # Components are placed in the areas of the city's today, not a change scheduled later.
+        self.locator = get_locator(session, today)
         self.seen = SeenIds()
         self.stored_max: dict[str, int] = {}
         self.db_has_rows = session.execute(select(ComponentRow.id).limit(1)).first() is not None

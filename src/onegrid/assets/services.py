@@ -10,6 +10,7 @@ demo builder). Bulk imports live in ``assets.importing``.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -195,8 +196,9 @@ class _Place:
     h3_10: int
 
 
-def _locate(session: Session, lon: float, lat: float) -> _Place:
-    located = get_locator(session).locate_many(np.array([lon]), np.array([lat]), cells=(10,))
+def _locate(session: Session, lon: float, lat: float, today: date) -> _Place:
+    """The component's place in the areas of ``today``, not in a change scheduled for later."""
+    located = get_locator(session, today).locate_many(np.array([lon]), np.array([lat]), cells=(10,))
     if not bool(located.inside[0]):
         raise InvalidInput.one(
             "lon", "inside_city", f"point ({lon}, {lat}) lies outside the city's areas"
@@ -287,7 +289,7 @@ def create_component(
     """Record one component: checked like an imported row, located, and numbered with the next
     free sequence when it has no ID."""
     draft = _checked_draft(session, draft, clock, timezone)
-    place = _locate(session, draft.lon, draft.lat)
+    place = _locate(session, draft.lon, draft.lat, city_today(clock, timezone))
     if by is not None:
         chain = tuple(
             c for c in (place.district, place.subdistrict, place.community, place.unit_grid) if c
@@ -407,9 +409,11 @@ def update_component(
     clock: Clock,
     *,
     by: Principal | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> Component:
-    """Change names, departments, position or notes. A move is located again; it may not
-    leave the district the ID was numbered in (retire and record a new one instead)."""
+    """Change names, departments, position or notes. A move is located again (in the areas of
+    the city's today); it may not leave the district the ID was numbered in (retire and record
+    a new one instead)."""
     problems = _change_problems(change)
     departments = {
         k: str(v) if v else None
@@ -425,7 +429,8 @@ def update_component(
     before = _snapshot(row)
     values = dict(change.values)
     if "lon" in values:
-        _move(session, row, float(values.pop("lon")), float(values.pop("lat")), by)  # type: ignore[arg-type]
+        lon, lat = float(values.pop("lon")), float(values.pop("lat"))  # type: ignore[arg-type]
+        _move(session, row, lon, lat, city_today(clock, timezone), by)
     for name, value in values.items():
         text = str(value).strip() if value is not None else ""
         setattr(row, name, text or None if name not in ("name", "owner") else text)
@@ -436,9 +441,9 @@ def update_component(
 
 
 def _move(
-    session: Session, row: ComponentRow, lon: float, lat: float, by: Principal | None
+    session: Session, row: ComponentRow, lon: float, lat: float, today: date, by: Principal | None
 ) -> None:
-    place = _locate(session, lon, lat)
+    place = _locate(session, lon, lat, today)
     problem = admin_code_problem(row.admin_code, place.district)
     if problem:
         raise InvalidInput.one(

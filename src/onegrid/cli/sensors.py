@@ -298,6 +298,7 @@ def bikes_watch(
             timeout_s=sensing.http_timeout_s,
             after=after,
             rounds=rounds,
+            timezone=settings.timezone,
         )
     except KeyboardInterrupt:
         console.print("stopped")

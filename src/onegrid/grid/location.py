@@ -4,9 +4,15 @@ A ``Locator`` (``grid.locator``) is built from the areas and unit grids valid on
 keyed by the newest grid change token and the day: any import or generation writes a new token,
 so a stale locator is never used, and an unchanged grid is never rebuilt.
 
-``on=None`` means the latest version of every area that is not retired (including a version
-that takes effect on a future date); pass ``on`` to ask about a given day, e.g. the day a case
-was reported.
+An import may schedule a boundary change for a future date, so "the latest grid" and "the grid
+today" differ until that date. Whatever locates something happening now (a case reported, a
+device registered, an alert raised) passes the city's today as ``on``. ``on=None`` means the
+latest version of every area that is not retired, including one that takes effect later: it
+is for admin views of the newest boundaries, never for placing a report.
+
+The grid's *horizon* is the last day on which any version starts or ends; from it on, every day
+has the latest grid. A day at or after the horizon (the usual case: today, with no change
+scheduled) shares the ``on=None`` locator, so asking for today builds nothing extra.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from datetime import date
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from onegrid.core.errors import InvalidInput
@@ -31,6 +37,7 @@ from onegrid.grid.storage import current_token, valid_on_clause
 
 _CACHE_SIZE = 8
 _cache: OrderedDict[tuple[str, date | None], Locator] = OrderedDict()
+_horizons: OrderedDict[str, date] = OrderedDict()
 _lock = threading.Lock()
 _build_lock = threading.Lock()
 
@@ -59,9 +66,39 @@ def _shapes(session: Session, on: date | None) -> list[Shape]:
     return shapes
 
 
+# The last day on which a version of an area or unit grid starts, or ends.
+_LAST_CHANGES = select(
+    select(func.max(AreaRow.valid_from)).scalar_subquery(),
+    select(func.max(AreaRow.valid_to)).scalar_subquery(),
+    select(func.max(UnitGridRow.valid_from)).scalar_subquery(),
+    select(func.max(UnitGridRow.valid_to)).scalar_subquery(),
+)
+
+
+def _horizon(session: Session, token: str) -> date:
+    """The first day from which the grid stays as its latest version (read once per token)."""
+    with _lock:
+        found = _horizons.get(token)
+    if found is not None:
+        return found
+    days = [d for d in session.execute(_LAST_CHANGES).one() if d is not None]
+    horizon = max(days, default=date.min)
+    with _lock:
+        _horizons[token] = horizon
+        while len(_horizons) > _CACHE_SIZE:
+            _horizons.popitem(last=False)
+    return horizon
+
+
 def get_locator(session: Session, on: date | None = None) -> Locator:
-    """The locator for the grid as it stands on ``on`` (cached until the grid changes)."""
-    key = (current_token(session), on)
+    """The locator for the grid as it stands on ``on`` (cached until the grid changes).
+
+    On a day at or after the grid's horizon nothing starts or ends any more, so that day's grid
+    is the latest one: it gets the very locator of ``on=None`` instead of a second build."""
+    token = current_token(session)
+    if on is not None and on >= _horizon(session, token):
+        on = None
+    key = (token, on)
     with _lock:
         found = _cache.get(key)
         if found is not None:
@@ -89,6 +126,7 @@ def get_locator(session: Session, on: date | None = None) -> Locator:
 def clear_locator_cache() -> None:
     with _lock:
         _cache.clear()
+        _horizons.clear()
 
 
 def _check_point(lon: float, lat: float, record: str | None = None) -> None:
@@ -103,7 +141,10 @@ def _check_point(lon: float, lat: float, record: str | None = None) -> None:
 
 
 def locate(session: Session, lon: float, lat: float, on: date | None = None) -> Location | None:
-    """Where a WGS84 point lies; None outside every area of the city."""
+    """Where a WGS84 point lies on ``on``; None outside every area of the city.
+
+    Pass the city's today for anything happening now: ``on=None`` is the latest grid, which
+    includes boundaries that take effect only later."""
     _check_point(lon, lat)
     return get_locator(session, on).locate(lon, lat)
 
@@ -116,8 +157,9 @@ def locate_many(
     *,
     cells: Collection[int] = OUTPUT_RES,
 ) -> LocatedBatch:
-    """Many WGS84 points at once; the result's arrays line up with the input. ``cells`` are
-    the H3 resolutions wanted (each costs about as much as the rest of the location)."""
+    """Many WGS84 points at once, on ``on`` (as in ``locate``: the city's today for anything
+    happening now); the result's arrays line up with the input. ``cells`` are the H3
+    resolutions wanted (each costs about as much as the rest of the location)."""
     x = np.asarray(lon, dtype=np.float64)
     y = np.asarray(lat, dtype=np.float64)
     if x.shape != y.shape or x.ndim != 1:

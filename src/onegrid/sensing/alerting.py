@@ -83,11 +83,11 @@ def _route(session: Session, alert: AlertRow, location: Location, on: date) -> R
     return Routing(None, "no department is responsible for this class and place")
 
 
-def _place(session: Session, alert: AlertRow) -> tuple[float, float] | None:
+def _place(session: Session, alert: AlertRow, today: date) -> tuple[float, float] | None:
     if alert.lon is not None and alert.lat is not None:
         return alert.lon, alert.lat
     if alert.subject_kind == "area":
-        point = get_area(session, alert.subject).geometry.representative_point()
+        point = get_area(session, alert.subject, today).geometry.representative_point()
         return float(point.x), float(point.y)
     return None
 
@@ -103,13 +103,14 @@ def _description(alert: AlertRow, routing: Routing) -> str:
 def _open(
     session: Session, alert: AlertRow, principal: Principal, clock: Clock, rules: CaseRules
 ) -> None:
-    place = _place(session, alert)
+    today = city_today(clock, rules.timezone)
+    place = _place(session, alert, today)
     if place is None or alert.category_code is None:
         raise DomainError("the alert has no place or no case class")
-    location = locate(session, place[0], place[1])
+    location = locate(session, place[0], place[1], today)
     if location is None:
         raise DomainError(f"the point {place} lies outside the city")
-    routing = _route(session, alert, location, city_today(clock, rules.timezone))
+    routing = _route(session, alert, location, today)
     component = alert.component_id if alert.category_code.startswith("C") else None
     new = NewCase(
         category_code=alert.category_code,

@@ -16,7 +16,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -30,9 +30,10 @@ import shapely.affinity
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from onegrid.core.clock import Clock
+from onegrid.core.clock import Clock, city_today
 from onegrid.core.errors import InvalidInput, NotFound
 from onegrid.core.logging import get_logger
+from onegrid.core.settings import get_settings
 from onegrid.db.session import Database
 from onegrid.grid.locator_h3 import points_to_cells
 from onegrid.grid.queries import locate
@@ -346,9 +347,10 @@ def _alert_values(
     op: Operator | None,
     areas: Mapping[str, ParkingArea],
     now: datetime,
+    today: date,
 ) -> dict[str, Any]:
     lon, lat = area_point(event.area, areas)
-    located = locate(session, lon, lat)
+    located = locate(session, lon, lat, today)
     name = areas[event.area].name if event.area in areas else f"H3 cell {event.area}"
     description = (
         f"{event.total} shared bikes parked in {name}, capacity {event.capacity}; "
@@ -394,12 +396,13 @@ def _write_events(
     ops: Mapping[str, Operator],
     areas: Mapping[str, ParkingArea],
     now: datetime,
+    today: date,
 ) -> Written:
     written = Written()
     for event in events:
         key = f"{RULE}|{event.operator}@{event.area}"
         if event.change is BikeChange.RAISED:
-            values = _alert_values(session, event, ops.get(event.operator), areas, now)
+            values = _alert_values(session, event, ops.get(event.operator), areas, now, today)
             new_id = session.execute(
                 insert(AlertRow).values(values).returning(AlertRow.id)
             ).scalar_one()
@@ -447,10 +450,14 @@ def watch_once(
     grace_s: float,
     readings: Sequence[FeedReading] | None = None,
     client: httpx.Client | None = None,
+    timezone: str | None = None,
 ) -> WatchReport:
     """Read every operator's feed (or take ``readings``), count, judge and store. A round in
-    which any feed failed changes nothing: a missing feed is not an empty one."""
+    which any feed failed changes nothing: a missing feed is not an empty one. An alert is
+    placed in the areas of the city's today (``timezone``: the city's; default the configured
+    one)."""
     now = clock.now()
+    today = city_today(clock, timezone or get_settings().timezone)
     report = WatchReport(now)
     with db.reader() as session:
         ops = {op.code: op for op in operators(session)}
@@ -483,7 +490,7 @@ def watch_once(
     with db.unit_of_work() as session:
         _snapshot(session, counts, set(watches) | set(following), now)
         _store_watches(session, following, now)
-        report.written = _write_events(session, events, ops, by_code, now)
+        report.written = _write_events(session, events, ops, by_code, now, today)
     return report
 
 
@@ -497,6 +504,7 @@ def run_watch(
     timeout_s: float,
     after: Any = None,
     rounds: int | None = None,
+    timezone: str | None = None,
 ) -> None:
     """``watch_once`` every ``interval_s`` seconds (``rounds`` times, or until interrupted);
     ``after(report)`` runs after each round (the CLI opens cases there)."""
@@ -505,7 +513,12 @@ def run_watch(
         while rounds is None or done < rounds:
             started = time.monotonic()
             report = watch_once(
-                db, clock, cell_capacity=cell_capacity, grace_s=grace_s, client=client
+                db,
+                clock,
+                cell_capacity=cell_capacity,
+                grace_s=grace_s,
+                client=client,
+                timezone=timezone,
             )
             if after is not None:
                 after(report)

@@ -58,7 +58,7 @@ def _components(session: Session, class_code: str) -> Iterator[Component]:
 
 
 def _owner(session: Session, class_code: str, lon: float, lat: float, on: date) -> str | None:
-    where = locate(session, lon, lat)
+    where = locate(session, lon, lat, on)
     duty = responsible_department(session, class_code, where, on=on) if where else None
     return duty.department_code if duty else None
 

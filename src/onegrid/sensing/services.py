@@ -14,8 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onegrid.assets.queries import find_component
-from onegrid.core.clock import Clock
+from onegrid.core.clock import Clock, city_today
 from onegrid.core.errors import FieldProblem, InvalidInput, NotFound
+from onegrid.core.settings import get_settings
 from onegrid.grid.queries import locate
 from onegrid.people.domain import Principal
 from onegrid.people.policy import require
@@ -67,11 +68,14 @@ def register_device(
     *,
     by: Principal | None = None,
     kinds: Mapping[str, DeviceKind] | None = None,
+    timezone: str | None = None,
 ) -> DeviceView:
-    """Add a device, or change the one with this id: checked, located in the grid."""
+    """Add a device, or change the one with this id: checked, located in the grid of the city's
+    today (``timezone``: the city's; default the configured one)."""
     draft = check_device(draft, kinds if kinds is not None else device_kinds())
     _check_references(session, draft)
-    where = locate(session, draft.lon, draft.lat)
+    today = city_today(clock, timezone or get_settings().timezone)
+    where = locate(session, draft.lon, draft.lat, today)
     if where is None:
         raise InvalidInput.one(
             "lon", "inside_city", f"the point ({draft.lon}, {draft.lat}) lies outside the city"

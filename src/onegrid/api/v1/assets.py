@@ -256,11 +256,14 @@ def create_component(
 def update_component(
     session: DbSession,
     clock: AppClock,
+    settings: AppSettings,
     principal: Admin,
     component_id: ComponentId,
     body: ComponentPatch,
 ) -> ComponentOut:
-    component = services.update_component(session, component_id, body.change(), clock, by=principal)
+    component = services.update_component(
+        session, component_id, body.change(), clock, by=principal, timezone=settings.timezone
+    )
     return ComponentOut.of(component)
 
 

@@ -337,13 +337,12 @@ def explain_route(
         raise InvalidInput.one(
             "category", "known-category", f"no category {code!r} in the taxonomy in use"
         )
-    # Without a day the latest areas are the ones in force: the shared locator serves them.
-    location = queries.locate(db, lon, lat) if on is None else queries.locate(db, lon, lat, on)
+    day = on or today(clock, settings)
+    location = queries.locate(db, lon, lat, day)
     if location is None:
         return RouteExplainOut(
             category=code, location=LocationOut.of(lon, lat, None), route=None, rules_here=[]
         )
-    day = on or today(clock, settings)
     route = route_for(db, code, location, component_id or None, on=day)
     chain = list(location.area_chain)
     rules = [

@@ -206,7 +206,12 @@ def get_device(session: DbSession, _who: Reader, device_id: DeviceId) -> DeviceO
     responses=_ERRORS,
 )
 def put_device(
-    session: DbSession, clock: AppClock, principal: Admin, device_id: DeviceId, body: DeviceIn
+    session: DbSession,
+    clock: AppClock,
+    settings: AppSettings,
+    principal: Admin,
+    device_id: DeviceId,
+    body: DeviceIn,
 ) -> DeviceOut:
     draft = DeviceDraft(
         device_id,
@@ -220,7 +225,10 @@ def put_device(
         body.owner,
         body.note,
     )
-    return DeviceOut.of(services.register_device(session, draft, clock, by=principal))
+    device = services.register_device(
+        session, draft, clock, by=principal, timezone=settings.timezone
+    )
+    return DeviceOut.of(device)
 
 
 @router.delete(

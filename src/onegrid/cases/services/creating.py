@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Table, select, update
@@ -104,10 +104,11 @@ class _Checked:
     location: Location
 
 
-def _check(session: Session, principal: Principal, new: NewCase) -> _Checked:
+def _check(session: Session, principal: Principal, new: NewCase, today: date) -> _Checked:
     """Every rule a report must meet, answered together: who may use the channel, the
-    category, each field, the component and the place; one ``InvalidInput`` lists them all,
-    so the caller fixes everything in one go."""
+    category, each field, the component and the place (in the areas of ``today``, not a
+    boundary change scheduled for later); one ``InvalidInput`` lists them all, so the caller
+    fixes everything in one go."""
     problems = _channel_problems(principal, new)
     category = find_category(session, new.category_code)
     if category is None:
@@ -134,7 +135,7 @@ def _check(session: Session, principal: Principal, new: NewCase) -> _Checked:
         )
     location = None
     if not bad & {"lon", "lat"}:
-        location = locate(session, new.lon, new.lat)
+        location = locate(session, new.lon, new.lat, today)
         if location is None:
             problems.append(
                 FieldProblem(
@@ -279,13 +280,13 @@ def create_case_in(
     if key is not None and len(key) > KEY_MAX:
         raise InvalidInput.one("Idempotency-Key", "max_length", f"at most {KEY_MAX} characters")
     fingerprint = body_fingerprint(new) if key else ""
+    now = clock.now()
     # Every read first: on SQLite the write lock is taken at the first write and held to the
     # commit, so the writing part is kept to four short statements.
-    checked = _check(session, principal, new)
+    checked = _check(session, principal, new, local_day(rules.calendar, now))
     new = checked.new
     if Role.CITIZEN in principal.roles and new.reporter.user_id is None:
         new = replace(new, reporter=replace(new.reporter, user_id=principal.user_id))
-    now = clock.now()
     if key is not None:
         earlier = _existing(session, principal.actor, key, fingerprint)
         if earlier is not None:

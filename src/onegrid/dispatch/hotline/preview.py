@@ -75,12 +75,12 @@ def preview_call(
     if found is None:
         out.notes.append(f"{category} is not a category of the taxonomy in use")
         return out
-    location = locate(session, draft.lon, draft.lat)
+    today = local_day(rules.cases.calendar, now)
+    location = locate(session, draft.lon, draft.lat, today)
     if location is None:
         raise InvalidInput.one(
             "lon", "inside_city", f"({draft.lon}, {draft.lat}) lies outside every area of the city"
         )
-    today = local_day(rules.cases.calendar, now)
     out.route = route_for(session, category, location, draft.component_id, on=today)
     if out.route is None:
         out.notes.append("no rule names a unit here: the operator names one")
