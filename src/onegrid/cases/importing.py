@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 import h3
@@ -36,7 +36,8 @@ from onegrid.cases.records import CASES, clock_values, state_values
 from onegrid.cases.services.common import local_day, reserve_numbers
 from onegrid.core.errors import FieldProblem, ImportReport, InvalidInput
 from onegrid.db.session import Database
-from onegrid.grid.location import locate_many
+from onegrid.grid.domain import Location
+from onegrid.grid.location import change_days, grid_day, locate_many
 
 BATCH = 5000
 
@@ -96,15 +97,34 @@ class _Place:
     h3_10: str
 
 
+def _days(
+    session: Session, batch: Sequence[HistoricalCase], tz: tzinfo
+) -> dict[date | None, list[int]]:
+    """The batch's cases by the grid they were reported in: each on its own day, and a case
+    older than the first recorded grid in that first grid (an import of old cases usually
+    comes after the boundaries, recorded from their import day)."""
+    days = change_days(session)
+    groups: dict[date | None, list[int]] = defaultdict(list)
+    for i, c in enumerate(batch):
+        day = max(c.created_at.astimezone(tz).date(), days[0]) if days else None
+        groups[grid_day(session, day)].append(i)
+    return groups
+
+
 def _places(
-    session: Session, batch: Sequence[HistoricalCase], use_grid: bool
+    session: Session, batch: Sequence[HistoricalCase], use_grid: bool, tz: tzinfo
 ) -> list[_Place | None]:
     if not use_grid:
         return [_Place({}, h3.latlng_to_cell(c.lat, c.lon, 10)) for c in batch]
-    located = locate_many(session, [c.lon for c in batch], [c.lat for c in batch])
+    found: list[Location | None] = [None] * len(batch)
+    for day, rows in _days(session, batch, tz).items():
+        located = locate_many(
+            session, [batch[i].lon for i in rows], [batch[i].lat for i in rows], day
+        )
+        for k, i in enumerate(rows):
+            found[i] = located.location(k)
     out: list[_Place | None] = []
-    for i in range(len(batch)):
-        loc = located.location(i)
+    for loc in found:
         if loc is None:
             out.append(None)
             continue
@@ -331,7 +351,7 @@ def _load_batch(
     offset: int,
 ) -> None:
     keep = _admit(session, batch, categories, report, offset)
-    places = _places(session, [c for _, c, _ in keep], use_grid)
+    places = _places(session, [c for _, c, _ in keep], use_grid, rules.calendar.tz)
     located: list[_Located] = []
     for (record, c, category), place in zip(keep, places, strict=True):
         if place is None:

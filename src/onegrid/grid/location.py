@@ -10,13 +10,14 @@ device registered, an alert raised) passes the city's today as ``on``. ``on=None
 latest version of every area that is not retired, including one that takes effect later: it
 is for admin views of the newest boundaries, never for placing a report.
 
-The grid's *horizon* is the last day on which any version starts or ends; from it on, every day
-has the latest grid. A day at or after the horizon (the usual case: today, with no change
-scheduled) shares the ``on=None`` locator, so asking for today builds nothing extra.
+The grid only changes on the days a version starts or ends, so a locator is built per stretch
+between change days, not per day; from the last change day on, every day has the latest grid
+and shares the ``on=None`` locator (the usual case: today, with no change scheduled).
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 import threading
 from collections import OrderedDict
@@ -26,7 +27,7 @@ from datetime import date
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike
-from sqlalchemy import func, select
+from sqlalchemy import CompoundSelect, select, union
 from sqlalchemy.orm import Session
 
 from onegrid.core.errors import InvalidInput
@@ -37,7 +38,7 @@ from onegrid.grid.storage import current_token, valid_on_clause
 
 _CACHE_SIZE = 8
 _cache: OrderedDict[tuple[str, date | None], Locator] = OrderedDict()
-_horizons: OrderedDict[str, date] = OrderedDict()
+_changes: OrderedDict[str, tuple[date, ...]] = OrderedDict()
 _lock = threading.Lock()
 _build_lock = threading.Lock()
 
@@ -66,39 +67,55 @@ def _shapes(session: Session, on: date | None) -> list[Shape]:
     return shapes
 
 
-# The last day on which a version of an area or unit grid starts, or ends.
-_LAST_CHANGES = select(
-    select(func.max(AreaRow.valid_from)).scalar_subquery(),
-    select(func.max(AreaRow.valid_to)).scalar_subquery(),
-    select(func.max(UnitGridRow.valid_from)).scalar_subquery(),
-    select(func.max(UnitGridRow.valid_to)).scalar_subquery(),
+# Every day on which a version of an area or unit grid starts or ends: between two of them
+# the grid stays the same.
+_CHANGE_DAYS: CompoundSelect[tuple[date]] = union(
+    select(AreaRow.valid_from),
+    select(AreaRow.valid_to).where(AreaRow.valid_to.is_not(None)),
+    select(UnitGridRow.valid_from),
+    select(UnitGridRow.valid_to).where(UnitGridRow.valid_to.is_not(None)),
 )
 
 
-def _horizon(session: Session, token: str) -> date:
-    """The first day from which the grid stays as its latest version (read once per token)."""
+def _change_days(session: Session, token: str) -> tuple[date, ...]:
     with _lock:
-        found = _horizons.get(token)
+        found = _changes.get(token)
     if found is not None:
         return found
-    days = [d for d in session.execute(_LAST_CHANGES).one() if d is not None]
-    horizon = max(days, default=date.min)
+    days = tuple(sorted(session.scalars(select(_CHANGE_DAYS.subquery().c[0])).all()))
     with _lock:
-        _horizons[token] = horizon
-        while len(_horizons) > _CACHE_SIZE:
-            _horizons.popitem(last=False)
-    return horizon
+        _changes[token] = days
+        while len(_changes) > _CACHE_SIZE:
+            _changes.popitem(last=False)
+    return days
+
+
+def change_days(session: Session) -> tuple[date, ...]:
+    """The days on which a version of an area or unit grid starts or ends, oldest first (read
+    once per grid change token)."""
+    return _change_days(session, current_token(session))
+
+
+def grid_day(session: Session, on: date | None) -> date | None:
+    """The day that stands for ``on`` in the locator cache: the last change day on or before
+    it, since the grid does not change between change days; None (the latest grid) from the
+    last change day on. Days with the same grid share one locator."""
+    if on is None:
+        return None
+    days = change_days(session)
+    if not days or on >= days[-1]:
+        return None
+    i = bisect.bisect_right(days, on)
+    return days[i - 1] if i else date.min
 
 
 def get_locator(session: Session, on: date | None = None) -> Locator:
     """The locator for the grid as it stands on ``on`` (cached until the grid changes).
 
-    On a day at or after the grid's horizon nothing starts or ends any more, so that day's grid
-    is the latest one: it gets the very locator of ``on=None`` instead of a second build."""
-    token = current_token(session)
-    if on is not None and on >= _horizon(session, token):
-        on = None
-    key = (token, on)
+    Days between two change days share a locator, and days from the last one on share the
+    ``on=None`` locator: asking for today builds nothing extra when no change is scheduled."""
+    on = grid_day(session, on)
+    key = (current_token(session), on)
     with _lock:
         found = _cache.get(key)
         if found is not None:
@@ -126,7 +143,7 @@ def get_locator(session: Session, on: date | None = None) -> Locator:
 def clear_locator_cache() -> None:
     with _lock:
         _cache.clear()
-        _horizons.clear()
+        _changes.clear()
 
 
 def _check_point(lon: float, lat: float, record: str | None = None) -> None:

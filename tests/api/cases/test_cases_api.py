@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import io
-import json
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import shapely
 from fastapi.testclient import TestClient
 from PIL import Image
 
@@ -18,22 +16,15 @@ from onegrid.cases.config import CasesSettings
 from onegrid.core.clock import FixedClock
 from onegrid.db.session import Database
 from onegrid.grid import services as grid
-from onegrid.grid.domain import Level
-from onegrid.grid.importing.areas import AreaImportOptions
-from onegrid.grid.importing.reading import read_features
 from tests.api.cases.conftest import Headers
 from tests.api.signins import sign_in
 from tests.integration.cases.city import (
     CITY,
     CORE_SUB,
-    EAST,
     IN_CORE,
     IN_SUBURB,
-    NORTH,
     OUTSIDE,
-    SOUTH,
-    SUBURB_SUB,
-    WEST,
+    split_core_community,
 )
 
 pytestmark = pytest.mark.postgres
@@ -268,36 +259,6 @@ def test_a_case_of_today_follows_todays_rule_not_one_scheduled_ahead(
     assert later["department_code"] == "sanitation"  # dispatched cases stay where they went
 
 
-def _split_the_core_community(db: Database, clock: FixedClock, tmp: Path, on: date) -> None:
-    """From ``on`` the core subdistrict has two communities: IN_CORE falls in the new, east one."""
-    split = IN_CORE[0] - 0.001
-    layout = [
-        (f"{CORE_SUB}001", CORE_SUB, shapely.box(WEST, SOUTH, split, NORTH)),
-        (f"{CORE_SUB}002", CORE_SUB, shapely.box(split, SOUTH, IN_SUBURB[0] - 0.005, NORTH)),
-        (f"{SUBURB_SUB}001", SUBURB_SUB, shapely.box(IN_SUBURB[0] - 0.005, SOUTH, EAST, NORTH)),
-    ]
-    features = [
-        {
-            "type": "Feature",
-            "properties": {"code": code, "parent": parent, "name": f"区域{code}"},
-            "geometry": shapely.geometry.mapping(shape),
-        }
-        for code, parent, shape in layout
-    ]
-    path = tmp / "communities-next-month.geojson"
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
-    options = AreaImportOptions(
-        level=Level.COMMUNITY,
-        code_field="code",
-        valid_from=on,
-        name_field="name",
-        parent_field="parent",
-    )
-    with db.unit_of_work() as s:
-        grid.import_areas(s, read_features(path), options, clock)
-        grid.generate_unit_grids(s, clock, valid_from=on)
-
-
 def test_a_case_of_today_lies_in_todays_community_not_one_scheduled_ahead(
     client: TestClient,
     as_: dict[str, Headers],
@@ -306,7 +267,8 @@ def test_a_case_of_today_lies_in_todays_community_not_one_scheduled_ahead(
     tmp_path: Path,
 ) -> None:
     # The fixed clock's day is 2026-03-02 in Beijing; the new layout takes effect 2026-04-01.
-    _split_the_core_community(city, clock, tmp_path, date(2026, 4, 1))
+    with city.unit_of_work() as s:
+        split_core_community(s, clock, tmp_path, date(2026, 4, 1))
     located = client.get(
         "/api/v1/locate", params={"lon": IN_CORE[0], "lat": IN_CORE[1], "on": "2026-04-01"}
     ).json()

@@ -109,3 +109,33 @@ ROADS = principal(Role.DEPARTMENT_HANDLER, Scope.department("roads"), user_id=15
 REGISTRAR = principal(Role.REGISTRAR, user_id=16)
 HOTLINE = principal(Role.HOTLINE_OPERATOR, user_id=17)
 CITIZEN = principal(Role.CITIZEN, user_id=18)
+
+
+def split_core_community(session: Session, clock: Clock, tmp: Path, on: date) -> None:
+    """From ``on`` the core subdistrict has two communities: IN_CORE falls in the new, east one
+    (unit grids generated again for the new layout)."""
+    split = IN_CORE[0] - 0.001
+    layout = [
+        (f"{CORE_SUB}001", CORE_SUB, shapely.box(WEST, SOUTH, split, NORTH)),
+        (f"{CORE_SUB}002", CORE_SUB, shapely.box(split, SOUTH, IN_SUBURB[0] - 0.005, NORTH)),
+        (f"{SUBURB_SUB}001", SUBURB_SUB, shapely.box(IN_SUBURB[0] - 0.005, SOUTH, EAST, NORTH)),
+    ]
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"code": code, "parent": parent, "name": f"区域{code}"},
+            "geometry": shapely.geometry.mapping(shape),
+        }
+        for code, parent, shape in layout
+    ]
+    path = tmp / f"communities-from-{on}.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    options = AreaImportOptions(
+        level=Level.COMMUNITY,
+        code_field="code",
+        valid_from=on,
+        name_field="name",
+        parent_field="parent",
+    )
+    grid.import_areas(session, read_features(path), options, clock)
+    grid.generate_unit_grids(session, clock, valid_from=on)

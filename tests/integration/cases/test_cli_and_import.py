@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from onegrid.cases.queries import get_case_by_number
 from onegrid.cli import app
 from onegrid.core.clock import FixedClock
 from onegrid.db.session import Database
-from tests.integration.cases.city import IN_CORE, OUTSIDE
+from tests.integration.cases.city import CORE_SUB, IN_CORE, OUTSIDE, split_core_community
 
 pytestmark = pytest.mark.postgres
 LEADER = Actor("user:12", "leader", "shift_leader")
@@ -101,3 +101,26 @@ def test_the_cli_imports_a_csv_and_runs_the_job(
     result = runner.invoke(app, ["jobs", "run-once"])
     assert result.exit_code == 0, result.output
     assert "overdue job:" in result.output
+
+
+def test_old_cases_lie_in_the_grid_of_their_own_day(
+    city: Database, clock: FixedClock, rules: CaseRules, tmp_path: Path
+) -> None:
+    with city.unit_of_work() as s:
+        split_core_community(s, clock, tmp_path, date(2026, 1, 1))
+    cases = [
+        HistoricalCase("E0102", datetime(2025, 6, 2, 1, tzinfo=UTC), *IN_CORE, "before"),
+        HistoricalCase("E0102", datetime(2026, 2, 2, 1, tzinfo=UTC), *IN_CORE, "after"),
+        # 07:00 on 1 January in Beijing is still 31 December in UTC: the city's day counts.
+        HistoricalCase("E0102", datetime(2025, 12, 31, 23, tzinfo=UTC), *IN_CORE, "first day"),
+    ]
+    report = load_historical(city, cases, rules=rules)
+    assert report.accepted == 3
+    with city.reader() as s:
+        before = get_case_by_number(s, "E0102202506020001")
+        after = get_case_by_number(s, "E0102202602020001")
+        first = get_case_by_number(s, "E0102202601010001")
+    assert before.community_code == f"{CORE_SUB}001"
+    assert after.community_code == f"{CORE_SUB}002"
+    assert first.community_code == f"{CORE_SUB}002"
+    assert after.unit_grid_code is not None and after.unit_grid_code.startswith(f"{CORE_SUB}002")

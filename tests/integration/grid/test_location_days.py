@@ -92,4 +92,7 @@ def test_a_day_after_every_change_shares_the_latest_locator(
         assert queries.get_locator(s, next_month - timedelta(days=1)) is not latest
         assert queries.get_locator(s, next_month) is latest
         assert queries.get_locator(s, next_month + timedelta(days=400)) is latest
-        assert queries.get_locator(s, today) is queries.get_locator(s, today)
+        # The grid stays the same between change days: one locator for the whole stretch.
+        assert queries.get_locator(s, today) is queries.get_locator(
+            s, next_month - timedelta(days=1)
+        )
