@@ -37,7 +37,7 @@ from onegrid.cases.services.common import local_day, reserve_numbers
 from onegrid.core.errors import FieldProblem, ImportReport, InvalidInput
 from onegrid.db.session import Database
 from onegrid.grid.domain import Location
-from onegrid.grid.location import change_days, grid_day, locate_many
+from onegrid.grid.location import change_days, locate_many, stretch_start
 
 BATCH = 5000
 
@@ -106,8 +106,8 @@ def _days(
     days = change_days(session)
     groups: dict[date | None, list[int]] = defaultdict(list)
     for i, c in enumerate(batch):
-        day = max(c.created_at.astimezone(tz).date(), days[0]) if days else None
-        groups[grid_day(session, day)].append(i)
+        day = c.created_at.astimezone(tz).date()
+        groups[stretch_start(days, max(day, days[0])) if days else None].append(i)
     return groups
 
 

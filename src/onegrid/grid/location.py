@@ -21,7 +21,7 @@ import bisect
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import date
 
 import numpy as np
@@ -97,12 +97,14 @@ def change_days(session: Session) -> tuple[date, ...]:
 
 
 def grid_day(session: Session, on: date | None) -> date | None:
-    """The day that stands for ``on`` in the locator cache: the last change day on or before
-    it, since the grid does not change between change days; None (the latest grid) from the
-    last change day on. Days with the same grid share one locator."""
-    if on is None:
-        return None
-    days = change_days(session)
+    """The day that stands for ``on`` in the locator cache (see ``stretch_start``)."""
+    return None if on is None else stretch_start(change_days(session), on)
+
+
+def stretch_start(days: Sequence[date], on: date) -> date | None:
+    """The last of the change ``days`` on or before ``on``, since the grid does not change
+    between change days; None (the latest grid) from the last change day on. Days with the
+    same grid share one locator."""
     if not days or on >= days[-1]:
         return None
     i = bisect.bisect_right(days, on)
