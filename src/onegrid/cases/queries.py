@@ -259,7 +259,7 @@ class CaseParties:
 
 def case_parties(session: Session, rec: CaseRecord, *, on: date) -> CaseParties:
     """Where the case lies and who answers for it there under the duty rules of the day ``on``."""
-    inspectors = inspectors_for(session, rec.unit_grid_code) if rec.unit_grid_code else []
+    inspectors = inspectors_for(session, rec.unit_grid_code, on) if rec.unit_grid_code else []
     explanation = None
     suggested = rec.suggested_department_code
     if rec.h3_10 is not None:

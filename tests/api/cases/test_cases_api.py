@@ -245,18 +245,29 @@ def test_a_case_of_today_follows_todays_rule_not_one_scheduled_ahead(
             valid_from=date(2026, 4, 1),
         )
     case = create(client, as_["insp"])
+    # An inspector who patrols the case's grid only from next month is not one of its parties yet.
+    with city.unit_of_work() as s:
+        grid.assign_inspector(
+            s,
+            clock,
+            user_id=777,
+            unit_grid_code=case["location"]["unit_grid"],
+            valid_from=date(2026, 4, 1),
+        )
     case = post(client, case, "file", as_["leader"]).json()
     resp = post(client, case, "dispatch", as_["disp"])
     assert resp.status_code == 200, resp.text
     assert resp.json()["department_code"] == "sanitation"
     parties = client.get(f"{BASE}/{case['id']}/parties", headers=as_["leader"]).json()
     assert parties["suggested_department_code"] == "sanitation"
+    assert 777 not in parties["inspector_user_ids"]
 
     clock.set(datetime(2026, 4, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
     leader = sign_in(client, "leader")  # the morning's sign-in has long expired
     later = client.get(f"{BASE}/{case['id']}/parties", headers=leader).json()
     assert later["suggested_department_code"] == "roads"
     assert later["department_code"] == "sanitation"  # dispatched cases stay where they went
+    assert 777 in later["inspector_user_ids"]
 
 
 def test_a_case_of_today_lies_in_todays_community_not_one_scheduled_ahead(
