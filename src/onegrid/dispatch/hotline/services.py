@@ -8,7 +8,7 @@ cases context, routed, checked for duplicates and, when the desk may, dispatched
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import structlog
@@ -152,8 +152,8 @@ def _new_case(draft: CallDraft, principal: Principal) -> NewCase:
     )
 
 
-def _route(session: Session, draft: CallDraft, rec: CaseRecord, by: str, on: date) -> Route:
-    suggested = route_of_case(session, rec, on=on)
+def _route(session: Session, draft: CallDraft, by: str, suggested: Route | None) -> Route:
+    """The unit the case goes to: the operator's choice, else the rules' ``suggested`` one."""
     if draft.department_code:
         if find_department(session, draft.department_code) is None:
             raise InvalidInput.one(
@@ -187,8 +187,9 @@ def _as_case(
     rec = created.case
     now = clock.now()
     today = local_day(rules.cases.calendar, now)
-    route = _route(session, draft, rec, principal.actor, today)
-    store_route(session, rec.id, route, route_of_case(session, rec, on=today), principal.actor, now)
+    suggested = route_of_case(session, rec, on=today)
+    route = _route(session, draft, principal.actor, suggested)
+    store_route(session, rec.id, route, suggested, principal.actor, now)
     limit = rules.hotline.limit_class(
         rec.urgency, rec.category_code, rec.nature, complex_=draft.complex_
     )
