@@ -72,6 +72,18 @@ def test_an_admin_adds_a_holiday_and_sees_it_in_the_history(
     saved_hours = admin.locator(f"#hours-table tr[data-from='{year}-05-01']")
     assert "08:00–12:00, 14:00–18:00" in saved_hours.inner_text()
     assert saved_hours.get_by_role("button", name=f"Remove {year}-05-01").count() == 1
+    # A change that would start in the past is refused beside it, and can be taken out again.
+    hours = admin.locator("#new-hours")
+    hours.get_by_label("From").fill("2020-05-01")
+    hours.get_by_label("Working periods").fill("09:00-17:00")
+    hours.get_by_role("button", name="Add the change of hours").click()
+    save = admin.locator("form[data-form=save-calendar]")
+    save.get_by_label("Note").fill("a change in the past")
+    save.locator("button[type=submit]").click()
+    past = admin.locator("#hours-table tr[data-from='2020-05-01']")
+    past.locator("[data-path-error]").filter(has_text="after today").wait_for()
+    past.get_by_role("button", name="Remove 2020-05-01").click()
+    past.wait_for(state="detached")
     j.snap(admin, "21-admin-calendar-saved")
 
     # The time limits: a new version from the one in force, checked, then saved.

@@ -331,7 +331,7 @@ function parsePeriods(text: string): string[][] | null {
 }
 
 /** The changes of the daily periods: each from its date on; those in force already stay. */
-function periodChanges(draft: CalendarOut["document"], redraw: () => void): HTMLElement {
+function periodChanges(draft: CalendarOut["document"], saved: Set<string>, redraw: () => void): HTMLElement {
   const changes = (draft.working_period_changes ??= []);
   const today = cityToday();
   const box = h("section", { id: "hours-changes", "aria-labelledby": "hours-h", "data-path": "working_period_changes" },
@@ -343,7 +343,8 @@ function periodChanges(draft: CalendarOut["document"], redraw: () => void): HTML
         h("thead", {}, h("tr", {}, [w("hours_from"), w("hours_name"), w("hours_periods"), "", ""].map((x) => h("th", { scope: "col" }, x)))),
         h("tbody", {}, rows.map(({ c, i }) => h("tr", { "data-path": `working_period_changes[${i}]`, "data-from": String(c.from) },
           h("td", {}, String(c.from)), h("td", {}, c.name ?? ""), h("td", {}, c.periods.map((p) => p.join("–")).join(", ")),
-          h("td", {}, String(c.from) <= today
+          // A saved change already in force stays; one added in this draft can still go.
+          h("td", {}, String(c.from) <= today && saved.has(String(c.from))
             ? w("hours_in_force")
             : h("button", { type: "button", class: "link", "aria-label": `${w("remove")} ${String(c.from)}`, onclick: () => { changes.splice(i, 1); redraw(); } }, w("remove"))),
           h("td", {}, errorSlot(`working_period_changes[${i}]`))))))
@@ -402,9 +403,10 @@ export async function calendarTab(box: HTMLElement): Promise<void> {
   });
 
   const hours = h("div", { id: "hours-editor" });
+  const savedFrom = new Set(cal.working_period_changes.map((c) => c.first));
   const drawHours = (): void => {
     clear(hours);
-    hours.append(periodChanges(draft, drawHours));
+    hours.append(periodChanges(draft, savedFrom, drawHours));
   };
   const drawYear = (): void => {
     clear(editor);
