@@ -96,11 +96,6 @@ def change_days(session: Session) -> tuple[date, ...]:
     return _change_days(session, current_token(session))
 
 
-def grid_day(session: Session, on: date | None) -> date | None:
-    """The day that stands for ``on`` in the locator cache (see ``stretch_start``)."""
-    return None if on is None else stretch_start(change_days(session), on)
-
-
 def stretch_start(days: Sequence[date], on: date) -> date | None:
     """The last of the change ``days`` on or before ``on``, since the grid does not change
     between change days; None (the latest grid) from the last change day on. Days with the
@@ -116,8 +111,10 @@ def get_locator(session: Session, on: date | None = None) -> Locator:
 
     Days between two change days share a locator, and days from the last one on share the
     ``on=None`` locator: asking for today builds nothing extra when no change is scheduled."""
-    on = grid_day(session, on)
-    key = (current_token(session), on)
+    token = current_token(session)  # one read of it per request: a create locates once
+    if on is not None:
+        on = stretch_start(_change_days(session, token), on)
+    key = (token, on)
     with _lock:
         found = _cache.get(key)
         if found is not None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
 
 from onegrid.core.clock import FixedClock, city_today
 from onegrid.db.session import Database
@@ -96,3 +99,27 @@ def test_a_day_after_every_change_shares_the_latest_locator(
         assert queries.get_locator(s, today) is queries.get_locator(
             s, next_month - timedelta(days=1)
         )
+
+
+def test_locating_on_a_day_reads_the_grid_token_once(
+    db: Database, clock: FixedClock, tmp_path: Path
+) -> None:
+    today = _today(clock)
+    with db.unit_of_work() as s:
+        build_tiny_city(s, clock, tmp_path)
+    _move_the_split(db, clock, tmp_path, today + timedelta(days=30))
+    with db.reader() as s:
+        queries.get_locator(s, today)  # built, and the change days read, once
+    reads: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        reads.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        assert _community(db, today) == WEST_COMMUNITY
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    # The point is located with one look at the grid's change token, nothing more.
+    assert len([r for r in reads if "grid_versions" in r]) == 1
+    assert not [r for r in reads if "areas" in r or "unit_grids" in r]
