@@ -1,7 +1,8 @@
 """The grid's read side: areas, unit grids, coverage, responsibility, and point location.
 
 Every query takes ``on``: the day to answer for (areas change; an old case resolves to the area of
-its day). ``on=None`` means the current, latest version.
+its day). ``on=None`` means the latest version, including one scheduled to start later: for admin
+views; whatever happens now passes the city's today.
 """
 
 from __future__ import annotations
