@@ -37,7 +37,7 @@ def _report_in_browser(page: Any, server: Server, category: str, text: str) -> A
         lambda r: r.url.endswith("/api/v1/cases") and r.request.method == "POST"
     ) as reply:
         page.locator("form.report button[type=submit]").click()
-    page.locator("#case-number").wait_for(timeout=15_000)
+    page.locator("#case-number").wait_for()
     return reply.value
 
 

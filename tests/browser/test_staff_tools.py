@@ -302,7 +302,7 @@ def test_a_citizen_is_told_of_a_similar_report(
     citizen.locator("input[name=lon]").fill(f"{lon:.6f}")
     citizen.locator("input[name=lat]").fill(f"{lat:.6f}")
     citizen.locator("form.report button[type=submit]").click()
-    citizen.locator("#case-number").wait_for(timeout=15_000)
+    citizen.locator("#case-number").wait_for()
     notice = citizen.locator("#possible-duplicate")
     assert "similar open report exists nearby" in notice.inner_text()
     assert "merged" in notice.inner_text()
