@@ -9,12 +9,11 @@ categories and API keys have their own endpoints in their contexts.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, FastAPI, Path
+from fastapi import APIRouter, Body, Depends, Path
 from pydantic import BaseModel, Field
 
 from onegrid.api.auth import requires
@@ -22,8 +21,6 @@ from onegrid.api.deps import AppClock, AppSettings, get_database
 from onegrid.cases.config import (
     build_calendar,
     document_in_force,
-    release_rule_store,
-    use_rule_store,
 )
 from onegrid.cases.domain.rule_changes import RuleKind, parse_time_limits
 from onegrid.cases.rulestore import SavedRevision, history, revision
@@ -34,19 +31,7 @@ from onegrid.core.settings import Settings
 from onegrid.db.session import Database
 from onegrid.people.domain import Principal
 
-
-@contextlib.asynccontextmanager
-async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """While the app serves, the case rules follow the revisions saved in its database."""
-    db: Database = app.state.db
-    use_rule_store(db)
-    try:
-        yield
-    finally:
-        release_rule_store(db)
-
-
-router = APIRouter(prefix="/admin", tags=["admin"], lifespan=_lifespan)
+router = APIRouter(prefix="/admin", tags=["admin"])
 ConfigAdmin = Annotated[Principal, requires("config.admin")]
 Db = Annotated[Database, Depends(get_database)]
 

@@ -28,7 +28,13 @@ from onegrid.cases.attachments import (
     attachments_of,
     get_attachment,
 )
-from onegrid.cases.config import CaseRules, case_rules, cases_settings
+from onegrid.cases.config import (
+    CaseRules,
+    case_rules,
+    cases_settings,
+    release_rule_store,
+    use_rule_store,
+)
 from onegrid.cases.domain.aggregate import Command
 from onegrid.cases.domain.lights import Light
 from onegrid.cases.domain.states import Channel, Status, Urgency
@@ -77,7 +83,11 @@ from onegrid.people.policy import (
 
 @contextlib.asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Run the overdue job every minute while the app serves."""
+    """While the app serves, the case rules follow the revisions saved in its database (the
+    cases context's own store, whichever routers serve beside it), and the overdue job runs
+    every minute."""
+    db: Database = app.state.db
+    use_rule_store(db)
     settings = cases_settings()
     task = None
     if settings.scheduler_enabled:
@@ -92,6 +102,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        release_rule_store(db)
 
 
 router = APIRouter(prefix="/cases", tags=["cases"], lifespan=_lifespan)
