@@ -9,6 +9,7 @@ Lists need ``grid.read`` and show only what the caller's grants reach; writes ne
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import date
 from typing import Annotated, TypeVar
 
@@ -171,22 +172,12 @@ def end_assignment(
     current = coverage.find_assignments(
         db, user_id=body.user_id, unit_grid_code=body.unit_grid_code
     )
+    valid_to = body.valid_to or today(clock, settings)
     services.end_inspector_assignment(
-        db,
-        user_id=body.user_id,
-        unit_grid_code=body.unit_grid_code,
-        valid_to=body.valid_to or today(clock, settings),
+        db, user_id=body.user_id, unit_grid_code=body.unit_grid_code, valid_to=valid_to
     )
-    [ended] = _assignments_out(
-        db,
-        [
-            v
-            for v in coverage.find_assignments(
-                db, user_id=body.user_id, unit_grid_code=body.unit_grid_code, include_ended=True
-            )
-            if v.id in {c.id for c in current}
-        ],
-    )
+    # The open assignment the service has just ended (it refuses when there is none).
+    [ended] = _assignments_out(db, [replace(v, valid_to=valid_to) for v in current])
     return ended
 
 
