@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from onegrid.core.errors import InvalidInput
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -42,3 +45,17 @@ def shared_file(name: str) -> Path:
     path = shared_data_dir() / name
     need(path.exists(), f"shared data file {name}", f"set ONEGRID_SHARED_DATA (looked in {path})")
     return path
+
+
+def assert_yaml_refused(
+    read: Callable[[Path], object], path: Path, text: str | None, field: str, rule: str, says: str
+) -> None:
+    """``read`` refuses the YAML file ``path`` holding ``text`` (no file when None) with one
+    problem on ``field`` under ``rule`` whose message names the file and says ``says``."""
+    if text is not None:
+        path.write_text(text)
+    with pytest.raises(InvalidInput) as caught:
+        read(path)
+    (problem,) = caught.value.problems
+    assert (problem.field, problem.rule) == (field, rule)
+    assert str(path) in problem.message and says in problem.message

@@ -13,7 +13,6 @@ without, they are a test city's letters (T1, T1A…), which component IDs cannot
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 
@@ -23,10 +22,8 @@ from sqlalchemy.orm import Session
 from onegrid.assets import services as assets
 from onegrid.core.clock import Clock
 from onegrid.grid import services as grid
-from onegrid.grid.domain import Level
-from onegrid.grid.importing.areas import AreaImportOptions
-from onegrid.grid.importing.reading import read_features
 from onegrid.people import services as people
+from tests.area_layout import import_layout
 
 WEST, MID, EAST = 116.30, 116.31, 116.32
 SOUTH, NORTH = 39.90, 39.92
@@ -58,24 +55,7 @@ def build_city(
 ) -> None:
     """Areas (and, with ``grids``, H3 unit grids), departments and the shipped taxonomy."""
     for level, areas in _codes(admin_codes).items():
-        features = [
-            {
-                "type": "Feature",
-                "properties": {"code": code, "parent": parent, "name": f"区域{code}"},
-                "geometry": shapely.geometry.mapping(shape),
-            }
-            for code, parent, shape in areas
-        ]
-        path = tmp / f"{level}.geojson"
-        path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
-        options = AreaImportOptions(
-            level=Level(level),
-            code_field="code",
-            valid_from=START,
-            name_field="name",
-            parent_field="parent" if level != "city" else None,
-        )
-        grid.import_areas(session, read_features(path), options, clock)
+        import_layout(session, clock, tmp / f"{level}.geojson", level, areas, START)
     if grids:
         grid.generate_unit_grids(session, clock, valid_from=START)
     for code in DEPARTMENTS:

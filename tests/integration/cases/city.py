@@ -12,7 +12,6 @@ shipped taxonomy, departments and duty rules. 110101 is a core district, 110112 
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 
@@ -22,11 +21,9 @@ from sqlalchemy.orm import Session
 from onegrid.assets import services as assets
 from onegrid.core.clock import Clock
 from onegrid.grid import services as grid
-from onegrid.grid.domain import Level
-from onegrid.grid.importing.areas import AreaImportOptions
-from onegrid.grid.importing.reading import read_features
 from onegrid.people import services as people
 from onegrid.people.domain import Grant, Principal, PrincipalKind, Role, Scope
+from tests.area_layout import import_layout
 
 WEST, MID, EAST = 116.30, 116.31, 116.32
 SOUTH, NORTH = 39.90, 39.92
@@ -51,24 +48,7 @@ def _areas() -> dict[str, list[tuple[str, str | None, shapely.Polygon]]]:
 
 def build_city(session: Session, clock: Clock, tmp: Path) -> None:
     for level, areas in _areas().items():
-        features = [
-            {
-                "type": "Feature",
-                "properties": {"code": code, "parent": parent, "name": f"区域{code}"},
-                "geometry": shapely.geometry.mapping(shape),
-            }
-            for code, parent, shape in areas
-        ]
-        path = tmp / f"{level}.geojson"
-        path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
-        options = AreaImportOptions(
-            level=Level(level),
-            code_field="code",
-            valid_from=START,
-            name_field="name",
-            parent_field="parent" if level != "city" else None,
-        )
-        grid.import_areas(session, read_features(path), options, clock)
+        import_layout(session, clock, tmp / f"{level}.geojson", level, areas, START)
     grid.generate_unit_grids(session, clock, valid_from=START)
     for code in DEPARTMENTS:
         people.create_department(session, code, f"部门{code}", clock)
@@ -120,22 +100,5 @@ def split_core_community(session: Session, clock: Clock, tmp: Path, on: date) ->
         (f"{CORE_SUB}002", CORE_SUB, shapely.box(split, SOUTH, IN_SUBURB[0] - 0.005, NORTH)),
         (f"{SUBURB_SUB}001", SUBURB_SUB, shapely.box(IN_SUBURB[0] - 0.005, SOUTH, EAST, NORTH)),
     ]
-    features = [
-        {
-            "type": "Feature",
-            "properties": {"code": code, "parent": parent, "name": f"区域{code}"},
-            "geometry": shapely.geometry.mapping(shape),
-        }
-        for code, parent, shape in layout
-    ]
-    path = tmp / f"communities-from-{on}.geojson"
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
-    options = AreaImportOptions(
-        level=Level.COMMUNITY,
-        code_field="code",
-        valid_from=on,
-        name_field="name",
-        parent_field="parent",
-    )
-    grid.import_areas(session, read_features(path), options, clock)
+    import_layout(session, clock, tmp / f"communities-from-{on}.geojson", "community", layout, on)
     grid.generate_unit_grids(session, clock, valid_from=on)

@@ -52,6 +52,14 @@ def _move_the_split(db: Database, clock: FixedClock, tmp: Path, on: date) -> Non
     assert report.versioned == 2
 
 
+def _tiny_city(db: Database, clock: FixedClock, tmp: Path) -> tuple[date, date]:
+    """The tiny city built; the city's today, and the day a month later."""
+    with db.unit_of_work() as s:
+        build_tiny_city(s, clock, tmp)
+    today = _today(clock)
+    return today, today + timedelta(days=30)
+
+
 def _community(db: Database, on: date | None) -> str | None:
     with db.reader() as s:
         where = queries.locate(s, *MOVED_POINT, on=on)
@@ -62,10 +70,7 @@ def _community(db: Database, on: date | None) -> str | None:
 def test_a_change_scheduled_ahead_does_not_move_todays_points(
     db: Database, clock: FixedClock, tmp_path: Path
 ) -> None:
-    today = _today(clock)
-    next_month = today + timedelta(days=30)
-    with db.unit_of_work() as s:
-        build_tiny_city(s, clock, tmp_path)
+    today, next_month = _tiny_city(db, clock, tmp_path)
     _move_the_split(db, clock, tmp_path, next_month)
 
     assert _community(db, today) == WEST_COMMUNITY
@@ -80,10 +85,7 @@ def test_a_change_scheduled_ahead_does_not_move_todays_points(
 def test_a_day_after_every_change_shares_the_latest_locator(
     db: Database, clock: FixedClock, tmp_path: Path
 ) -> None:
-    today = _today(clock)
-    next_month = today + timedelta(days=30)
-    with db.unit_of_work() as s:
-        build_tiny_city(s, clock, tmp_path)
+    today, next_month = _tiny_city(db, clock, tmp_path)
     with db.reader() as s:
         # Nothing starts or ends after today: today's grid is the latest one, built once.
         assert queries.get_locator(s, today) is queries.get_locator(s)
@@ -104,10 +106,8 @@ def test_a_day_after_every_change_shares_the_latest_locator(
 def test_locating_on_a_day_reads_the_grid_token_once(
     db: Database, clock: FixedClock, tmp_path: Path
 ) -> None:
-    today = _today(clock)
-    with db.unit_of_work() as s:
-        build_tiny_city(s, clock, tmp_path)
-    _move_the_split(db, clock, tmp_path, today + timedelta(days=30))
+    today, next_month = _tiny_city(db, clock, tmp_path)
+    _move_the_split(db, clock, tmp_path, next_month)
     with db.reader() as s:
         queries.get_locator(s, today)  # built, and the change days read, once
     reads: list[str] = []

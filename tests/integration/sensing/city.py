@@ -10,7 +10,6 @@ taxonomy, departments with duty rules, and a few components to mount devices on.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -22,12 +21,10 @@ from onegrid.assets import services as assets
 from onegrid.assets.domain import ComponentDraft
 from onegrid.core.clock import Clock
 from onegrid.grid import services as grid
-from onegrid.grid.domain import Level
-from onegrid.grid.importing.areas import AreaImportOptions
-from onegrid.grid.importing.reading import read_features
 from onegrid.people import services as people
 from onegrid.sensing import services as sensing
 from onegrid.sensing.domain.devices import DeviceDraft
+from tests.area_layout import import_layout
 
 WEST, MID, EAST = 116.30, 116.31, 116.32
 SOUTH, NORTH = 39.90, 39.92
@@ -61,24 +58,7 @@ def _areas() -> dict[str, list[tuple[str, str | None, shapely.Polygon]]]:
 
 def build_city(session: Session, clock: Clock, tmp: Path) -> City:
     for level, areas in _areas().items():
-        features = [
-            {
-                "type": "Feature",
-                "properties": {"code": code, "parent": parent, "name": f"区域{code}"},
-                "geometry": shapely.geometry.mapping(shape),
-            }
-            for code, parent, shape in areas
-        ]
-        path = tmp / f"{level}.geojson"
-        path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
-        options = AreaImportOptions(
-            level=Level(level),
-            code_field="code",
-            valid_from=START,
-            name_field="name",
-            parent_field="parent" if level != "city" else None,
-        )
-        grid.import_areas(session, read_features(path), options, clock)
+        import_layout(session, clock, tmp / f"{level}.geojson", level, areas, START)
     grid.generate_unit_grids(session, clock, valid_from=START)
     assets.ensure_taxonomy(session, clock)
     for code, prefix in DEPARTMENTS.items():

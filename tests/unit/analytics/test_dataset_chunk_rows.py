@@ -12,6 +12,7 @@ import pytest
 
 from onegrid.analytics.datasets import iter_geojson, iter_parquet, load_spec, parse_spec
 from onegrid.core.errors import InvalidInput
+from tests.support import assert_yaml_refused
 
 ROWS = 2_500
 SPEC = parse_spec(
@@ -90,14 +91,7 @@ def test_a_bad_value_in_a_later_chunk_names_its_row_in_the_whole_file(tmp_path: 
 def test_a_spec_file_that_cannot_be_used_is_refused_naming_it(
     tmp_path: Path, text: str | None, rule: str, says: str
 ) -> None:
-    path = tmp_path / "spec.yaml"
-    if text is not None:
-        path.write_text(text)
-    with pytest.raises(InvalidInput) as caught:
-        load_spec(path)
-    (problem,) = caught.value.problems
-    assert (problem.field, problem.rule) == ("spec", rule)
-    assert str(path) in problem.message and says in problem.message
+    assert_yaml_refused(load_spec, tmp_path / "spec.yaml", text, "spec", rule, says)
 
 
 def test_a_spec_file_is_read(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 import onegrid.cases
 from onegrid.cases.csvmapping import read_mapping
-from onegrid.core.errors import InvalidInput
+from tests.support import assert_yaml_refused
 
 SHIPPED = Path(onegrid.cases.__file__).parent / "data" / "nyc311_mapping.yaml"
 
@@ -29,11 +29,4 @@ def test_the_shipped_nyc311_mapping_reads() -> None:
 def test_a_mapping_file_that_cannot_be_used_is_refused_naming_it(
     tmp_path: Path, text: str | None, rule: str, says: str
 ) -> None:
-    path = tmp_path / "mapping.yaml"
-    if text is not None:
-        path.write_text(text)
-    with pytest.raises(InvalidInput) as caught:
-        read_mapping(path)
-    (problem,) = caught.value.problems
-    assert (problem.field, problem.rule) == ("mapping", rule)
-    assert str(path) in problem.message and says in problem.message
+    assert_yaml_refused(read_mapping, tmp_path / "mapping.yaml", text, "mapping", rule, says)
