@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
-from onegrid.analytics.evaluation import department_indicators, ranking
+from onegrid.analytics.evaluation import on_time_close, ranking
 from onegrid.analytics.hotspots import hotspots
 from onegrid.analytics.period import Period
 
@@ -77,7 +77,7 @@ def questions(con: Any, parquet: Callable[[str], str]) -> list[Question]:
         ),
         (
             "on-time close rate (dept x month, year)",
-            lambda: department_indicators(con, year, "month"),
+            lambda: on_time_close(con, year, "month"),
             lambda: con.execute(
                 RAW_ONTIME.format(**sources), {"s": year.start, "e": year.end}
             ).fetchall(),

@@ -121,6 +121,26 @@ const zh = {
   basically_satisfied: "基本满意",
   dissatisfied: "不满意",
   rates_table: "三率排名",
+  rates_title: "考评：三率与按期办结",
+  rates_none: "该月暂无数据（分析库按计划从业务库更新）",
+  rates_chart: "得分最高的 {n} 个单位的得分条形图，数据见下表",
+  on_time_title: "各部门按期办结率",
+  on_time_chart: "{n} 个部门的按期办结率条形图，数据见下表",
+  unit_district: "区",
+  unit_subdistrict: "街道（乡镇）",
+  unit_department: "部门",
+  rank: "排名",
+  rank_unit: "考评单位",
+  response_rate: "响应率",
+  resolution_rate: "解决率",
+  satisfaction_rate: "满意率",
+  score: "得分",
+  band: "等级",
+  dispatched_n: "应办结（不含挂起）",
+  closed_on_time: "按期办结",
+  on_time_close_rate: "按期办结率",
+  change_points: "比上月（百分点）",
+  month: "月份",
   nav_hotline: "12345 受理",
   hotline_title: "12345 来电受理",
   desk: "受理辅助",
@@ -496,6 +516,26 @@ const en: Dict = {
   basically_satisfied: "Basically satisfied",
   dissatisfied: "Dissatisfied",
   rates_table: "Three rates",
+  rates_title: "Evaluation: the three rates and on-time closing",
+  rates_none: "No figures for this month (the analytics lake is refreshed from the database on a schedule)",
+  rates_chart: "Bar chart of the scores of the {n} best-scored units; the table below holds the figures",
+  on_time_title: "On-time close rate by department",
+  on_time_chart: "Bar chart of the on-time close rate of {n} departments; the table below holds the figures",
+  unit_district: "District",
+  unit_subdistrict: "Subdistrict",
+  unit_department: "Department",
+  rank: "Rank",
+  rank_unit: "Ranked unit",
+  response_rate: "Response",
+  resolution_rate: "Resolution",
+  satisfaction_rate: "Satisfaction",
+  score: "Score",
+  band: "Band",
+  dispatched_n: "Due (not on hold)",
+  closed_on_time: "Closed on time",
+  on_time_close_rate: "On-time close rate",
+  change_points: "Change (points)",
+  month: "Month",
   nav_hotline: "12345 desk",
   hotline_title: "12345 call desk",
   desk: "Desk help",
@@ -812,6 +852,10 @@ export function fmtDate(iso: string | null | undefined): string {
 
 export function fmtNumber(n: number): string {
   return new Intl.NumberFormat(locale()).format(n);
+}
+
+export function fmtPercent(share: number): string {
+  return new Intl.NumberFormat(locale(), { style: "percent", maximumFractionDigits: 1 }).format(share);
 }
 
 export function fmtBytes(n: number): string {

@@ -6,6 +6,7 @@ import type maplibregl from "maplibre-gl";
 import { areaDoc, boundsOf, drawAreas, loaded, newCityMap, setVisible, type Map } from "../map";
 import { caseView } from "./case";
 import { categoryLabel, lightBadge, loadCategoryNames } from "./parts";
+import { endRates, loadRates } from "./rates";
 
 interface DistrictTally {
   district: string;
@@ -164,15 +165,15 @@ export async function commandPage(main: HTMLElement): Promise<void> {
   const spikeList = h("div", { id: "spikes" });
   const feedList = h("ol", { class: "feed", id: "feed", "aria-live": "polite" });
   const table = h("div", { id: "district-table" });
-  const ranking = h("div", { id: "ranking" });
+  const rates = h("section", { id: "rates", class: "rates", "aria-labelledby": "rates-h" },
+    h("h2", { id: "rates-h" }, t("rates_title")));
   main.append(
     h("h1", {}, t("command_title")),
     h("div", { class: "command" }, mapBox,
       h("aside", { "aria-label": t("command_title") }, layers, drill, busyBox,
         h("section", { "aria-labelledby": "feed-h" }, h("h2", { id: "feed-h" }, t("live_feed")), feedList),
         h("section", { "aria-labelledby": "table-h" }, h("h2", { id: "table-h" }, t("districts_table")), table),
-        h("section", { "aria-labelledby": "spikes-h" }, h("h2", { id: "spikes-h" }, t("spikes_title")), spikeList),
-        h("section", { "aria-labelledby": "rank-h" }, h("h2", { id: "rank-h" }, t("rates_table")), ranking))),
+        h("section", { "aria-labelledby": "spikes-h" }, h("h2", { id: "spikes-h" }, t("spikes_title")), spikeList))),
   );
 
   const districts = await districtsAsked;
@@ -186,6 +187,7 @@ export async function commandPage(main: HTMLElement): Promise<void> {
   // Leaving the page ends its feed and its map (a WebGL context each: browsers keep only a few).
   window.addEventListener("hashchange", () => {
     feed?.close();
+    endRates();
     map.remove();
     document.body.classList.remove("wide");
     delete document.body.dataset.view;
@@ -343,7 +345,10 @@ export async function commandPage(main: HTMLElement): Promise<void> {
     spikeList.append(h("p", {}, t("none")));
   }
 
-  void loadRanking(ranking, user.actions.includes("analytics.read"));
+  if (user.actions.includes("analytics.read")) {
+    main.append(rates);
+    loadRates(rates, areaDoc);
+  }
 
   feed = new EventSource("/api/v1/map/feed");
   // Marks the stream as connected, so a slow page and a stream that misses a case tell apart.
@@ -503,26 +508,5 @@ function centreOf(items: CaseBrief[]): [number, number] {
   const lng = items.reduce((a, c) => a + c.lon, 0) / items.length;
   const lat = items.reduce((a, c) => a + c.lat, 0) / items.length;
   return [lng, lat];
-}
-
-/** The analytics issue's monthly three-rate ranking, shown as the API gives it. */
-async function loadRanking(box: HTMLElement, allowed: boolean): Promise<void> {
-  const month = cityToday().slice(0, 7);
-  const r = allowed
-    ? await get<{ rows: Record<string, unknown>[] }>(`/api/v1/analytics/ranking?month=${month}&unit=district`).catch(() => null)
-    : null;
-  const rows = r?.rows ?? [];
-  if (!rows.length) {
-    box.append(h("p", {}, t("none")));
-    return;
-  }
-  const cols = Object.keys(rows[0]).slice(0, 6);
-  const cell = (v: unknown): string => (typeof v === "number" ? fmtNumber(Math.round(v * 1000) / 1000) : String(v ?? ""));
-  box.append(
-    h("table", {},
-      h("caption", { class: "visually-hidden" }, t("rates_table")),
-      h("thead", {}, h("tr", {}, cols.map((c) => h("th", { scope: "col" }, c)))),
-      h("tbody", {}, rows.slice(0, 20).map((row) => h("tr", {}, cols.map((c) => h("td", {}, cell(row[c]))))))),
-  );
 }
 

@@ -63,6 +63,14 @@ def department_indicators(
     return _period_start(table, period, grain)
 
 
+def on_time_close(
+    con: duckdb.DuckDBPyConnection, period: Period, grain: str = "period"
+) -> pa.Table:
+    """Each department's on-time close rate and the counts it is made of, per bucket."""
+    table = con.sql(sql("on_time_close"), params=_params(period, grain)).to_arrow_table()
+    return _period_start(table, period, grain)
+
+
 def area_indicators(
     con: duckdb.DuckDBPyConnection, period: Period, level: str, grain: str = "period"
 ) -> pa.Table:

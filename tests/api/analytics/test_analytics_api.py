@@ -106,6 +106,21 @@ def test_ranking_reports_and_errors_over_http(lake_city: Database, client: TestC
         headers=h,
     )
     assert [(d["department_code"], d["dispatched"]) for d in deps.json()] == [("sanitation", 7)]
+    on_time = client.get(
+        "/api/v1/analytics/departments/on-time",
+        params={"start": "2026-02-01", "end": "2026-02-28", "grain": "month"},
+        headers=h,
+    )
+    assert [
+        (d["department_code"], d["period_start"], d["dispatched"], d["held"])
+        for d in on_time.json()
+    ] == [("sanitation", "2026-02-01", 7, 0)]
+    backwards = client.get(
+        "/api/v1/analytics/departments/on-time",
+        params={"start": "2026-02-10", "end": "2026-02-01"},
+        headers=h,
+    )
+    assert backwards.status_code == 422 and "end_not_before_start" in backwards.text
     page = client.get("/api/v1/analytics/report", params={"month": "2026-02"}, headers=h)
     assert (
         page.status_code == 200

@@ -11,7 +11,12 @@ import pytest
 
 from onegrid.analytics import tables as t
 from onegrid.analytics.composite import department_composite, load_composite_rules
-from onegrid.analytics.evaluation import area_indicators, department_indicators, ranking
+from onegrid.analytics.evaluation import (
+    area_indicators,
+    department_indicators,
+    on_time_close,
+    ranking,
+)
 from onegrid.analytics.period import Period
 from onegrid.analytics.ranking import load_ranking_rules
 from onegrid.core.errors import InvalidInput, NotFound
@@ -129,6 +134,22 @@ def test_department_indicators_follow_the_definitions(con: duckdb.DuckDBPyConnec
     assert roads["period_start"] == date(2026, 3, 1)
     by_day = department_indicators(con, Period.month("2026-03"), "day").to_pylist()
     assert {r["period_start"] for r in by_day} == {date(2026, 3, 10)}
+
+
+@pytest.mark.parametrize("grain", ["period", "day", "month"])
+def test_the_on_time_close_rate_alone_agrees_with_the_department_indicators(
+    con: duckdb.DuckDBPyConnection, grain: str
+) -> None:
+    period = Period.month("2026-03")
+    keys = ("department_code", "period_start", "dispatched", "held", "closed_on_time")
+    whole = [
+        {k: r[k] for k in (*keys, "on_time_close_rate")}
+        for r in department_indicators(con, period, grain).to_pylist()
+    ]
+    alone = on_time_close(con, period, grain).to_pylist()
+    assert alone == whole
+    roads = next(r for r in alone if r["department_code"] == "roads")
+    assert roads["on_time_close_rate"] == pytest.approx(1 / 2)
 
 
 def test_area_indicators_per_10k_residents_and_public_share(con: duckdb.DuckDBPyConnection) -> None:

@@ -6,11 +6,13 @@ import asyncio
 import contextlib
 import shutil
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
+import duckdb
+import pyarrow as pa
 from fastapi import APIRouter, Depends, FastAPI, Query
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel
@@ -88,6 +90,18 @@ def _rows(table: Any) -> list[dict[str, Any]]:
     return rows
 
 
+def _per_period(
+    indicators: Callable[[duckdb.DuckDBPyConnection, Period, str], pa.Table],
+    settings: AppSettings,
+    start: date,
+    end: date,
+    grain: str,
+) -> list[dict[str, Any]]:
+    return _rows(
+        indicators(_lake(settings).connect(), Period(start, end, settings.timezone), grain)
+    )
+
+
 @router.get("/ranking", summary="The monthly three-rate ranking")
 def get_ranking(
     principal: Reader,
@@ -111,8 +125,14 @@ def get_ranking(
 def get_departments(
     principal: Reader, settings: AppSettings, start: date, end: date, grain: Grain = "period"
 ) -> list[dict[str, Any]]:
-    period = Period(start, end, settings.timezone)
-    return _rows(evaluation.department_indicators(_lake(settings).connect(), period, grain))
+    return _per_period(evaluation.department_indicators, settings, start, end, grain)
+
+
+@router.get("/departments/on-time", summary="Each department's on-time close rate per period")
+def get_department_on_time(
+    principal: Reader, settings: AppSettings, start: date, end: date, grain: Grain = "period"
+) -> list[dict[str, Any]]:
+    return _per_period(evaluation.on_time_close, settings, start, end, grain)
 
 
 @router.get("/departments/composite", summary="The monthly department composite score and band")
@@ -146,8 +166,7 @@ def get_areas(
 def get_posts(
     principal: Reader, settings: AppSettings, start: date, end: date, grain: Grain = "period"
 ) -> list[dict[str, Any]]:
-    period = Period(start, end, settings.timezone)
-    return _rows(evaluation.post_indicators(_lake(settings).connect(), period, grain))
+    return _per_period(evaluation.post_indicators, settings, start, end, grain)
 
 
 @router.get("/hotspots", summary="Significant hot H3 cells (Gi*, BH-corrected)")
