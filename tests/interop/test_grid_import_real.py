@@ -76,7 +76,9 @@ def _nyc311_sample(n: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
     return lon, lat, [rows[i][2] for i in picked]
 
 
-def test_nyc_boroughs_districts_grids_and_311(db: Database, clock: FixedClock) -> None:
+def _nyc_grid(db: Database, clock: FixedClock) -> None:
+    """NYC's boroughs (districts) and community districts (subdistricts), with unit grids in
+    ``SAMPLE_DISTRICTS``."""
     boroughs = _import(
         db,
         clock,
@@ -99,6 +101,10 @@ def test_nyc_boroughs_districts_grids_and_311(db: Database, clock: FixedClock) -
             s, clock, valid_from=START, res=10, within=SAMPLE_DISTRICTS
         )
     assert report.areas == len(SAMPLE_DISTRICTS)
+
+
+def test_nyc_boroughs_districts_grids_and_311(db: Database, clock: FixedClock) -> None:
+    _nyc_grid(db, clock)
     with db.reader() as s:
         for code in SAMPLE_DISTRICTS:
             grids = queries.list_unit_grids(s, community=code)
@@ -119,6 +125,112 @@ def test_nyc_boroughs_districts_grids_and_311(db: Database, clock: FixedClock) -
         for grid, sd in zip(where.unit_grid[in_sample], where.subdistrict[in_sample], strict=True)
     )
     assert not any(where.unit_grid[~in_sample])
+
+
+def _nyc311_near(box: tuple[float, float, float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Every located 311 request in ``box`` (whatever its borough column says)."""
+    west, south, east, north = box
+    lon, lat = [], []
+    with gzip.open(shared_file("nyc311_2026-04to06_100k.csv.gz"), "rt", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            if row["latitude"] and row["longitude"]:
+                x, y = float(row["longitude"]), float(row["latitude"])
+                if west <= x <= east and south <= y <= north:
+                    lon.append(x)
+                    lat.append(y)
+    return np.array(lon), np.array(lat)
+
+
+def _finest_covering(
+    codes: list[str], geoms: list[shapely.Geometry], x: np.ndarray, y: np.ndarray
+) -> list[str]:
+    """Brute force: the smallest code (string order) of the polygons covering each point, ""
+    where none does; a point on a shared border is covered by both sides."""
+    best = [""] * len(x)
+    for code, geom in sorted(zip(codes, geoms, strict=True), reverse=True):
+        west, south, east, north = geom.bounds
+        near = np.flatnonzero((x >= west) & (x <= east) & (y >= south) & (y <= north))
+        shapely.prepare(geom)
+        for i in near[shapely.intersects_xy(geom, x[near], y[near])]:
+            best[i] = code  # codes come largest first: the smallest covering one stays
+    return best
+
+
+def test_nyc_311_located_as_brute_force_containment_says(db: Database, clock: FixedClock) -> None:
+    """Around the sampled districts, the locator answers every 311 request as a plain polygon
+    test over the stored polygons does: the finest tier that covers the point gives the code
+    (the smallest one on a border), coarser tiers follow the parents, and a point that no
+    polygon covers is outside."""
+    _nyc_grid(db, clock)
+    with db.reader() as s:
+        areas = {
+            a.code: queries.get_area(s, a.code)
+            for level in ("district", "subdistrict", "community")
+            for a in queries.list_areas(s, level=level)
+        }
+        grids = [
+            g
+            for code in SAMPLE_DISTRICTS
+            for g in queries.list_unit_grids(s, community=code, with_geometry=True)
+        ]
+        sampled = shapely.union_all([areas[c].geometry for c in SAMPLE_DISTRICTS])
+        lon, lat = _nyc311_near(sampled.bounds)
+        # Points no polygon covers (New York Harbor, Jersey City, the Atlantic), and the corners
+        # of unit grids, which lie on the borders between grids.
+        corners = np.concatenate([shapely.get_coordinates(g.geometry)[:3] for g in grids[::25]])
+        lon = np.concatenate([lon, [-74.03, -74.07, -73.70], corners[:, 0]])
+        lat = np.concatenate([lat, [40.66, 40.72, 40.40], corners[:, 1]])
+        where = queries.locate_many(s, lon, lat)
+
+    in_sampled = shapely.contains_xy(sampled, lon, lat)
+    assert in_sampled.sum() > 1000, "enough real requests fall in the sampled districts"
+    by_level: dict[str, tuple[list[str], list[shapely.Geometry]]] = {}
+    for a in areas.values():
+        codes, geoms = by_level.setdefault(a.level, ([], []))
+        codes.append(a.code)
+        geoms.append(a.geometry)
+    covering = {
+        Level.UNIT_GRID: _finest_covering(
+            [g.code for g in grids], [g.geometry for g in grids], lon, lat
+        ),
+        **{
+            Level(level): _finest_covering(codes, geoms, lon, lat)
+            for level, (codes, geoms) in by_level.items()
+        },
+    }
+    parent = {a.code: a.parent_code for a in areas.values()} | {
+        g.code: g.community_code for g in grids
+    }
+    level_of = {a.code: Level(a.level) for a in areas.values()}
+    tiers = [Level.UNIT_GRID, Level.COMMUNITY, Level.SUBDISTRICT, Level.DISTRICT]
+    answered = {
+        Level.UNIT_GRID: where.unit_grid,
+        Level.COMMUNITY: where.community,
+        Level.SUBDISTRICT: where.subdistrict,
+        Level.DISTRICT: where.district,
+    }
+    mismatches = []
+    for i in range(len(lon)):
+        expected = dict.fromkeys(tiers, "")
+        finest = next((t for t in tiers if covering.get(t, [""] * len(lon))[i]), None)
+        if finest is not None:
+            code: str | None = covering[finest][i]
+            expected[finest] = code or ""
+            code = parent.get(code or "")
+            while code and code in level_of:
+                expected[level_of[code]] = code
+                code = parent.get(code)
+        got = {t: str(answered[t][i]) for t in tiers}
+        if got != expected or bool(where.inside[i]) != (finest is not None):
+            mismatches.append((float(lon[i]), float(lat[i]), got, expected))
+    assert not mismatches, f"{len(mismatches)} of {len(lon)} points, e.g. {mismatches[:3]}"
+    # Every request inside a sampled district has a unit grid; some points are outside.
+    assert all(where.unit_grid[in_sampled])
+    assert (~where.inside).sum() >= 3
+    # The area answered covers the point itself, not just by the parent chain.
+    for t in (Level.SUBDISTRICT, Level.DISTRICT):
+        for i in np.flatnonzero(in_sampled):
+            assert shapely.intersects_xy(areas[answered[t][i]].geometry, lon[i], lat[i]), (t, i)
 
 
 def test_beijing_gcj02_districts_hold_their_air_quality_stations(

@@ -9,6 +9,7 @@ from onegrid import __version__
 from onegrid.api import health, ngsi_ld, open311
 from onegrid.api.problems import install_problem_handlers
 from onegrid.core.clock import Clock, SystemClock
+from onegrid.core.logging import configure_logging
 from onegrid.core.settings import Settings, get_settings
 from onegrid.db.engine import make_engine
 from onegrid.db.session import Database
@@ -50,7 +51,11 @@ class OneGridApp(FastAPI):
 def create_app(
     settings: Settings | None = None, db: Database | None = None, clock: Clock | None = None
 ) -> FastAPI:
-    settings = settings or get_settings()
+    if settings is None:
+        # Served as a factory (`uvicorn --factory onegrid.api.app:create_app`), no CLI callback
+        # has set the logs up; `onegrid run` has, and tests pass their own settings.
+        settings = get_settings()
+        configure_logging(settings.log_level, settings.log_format)
     app = OneGridApp(
         title="OneGrid",
         version=__version__,

@@ -1,0 +1,156 @@
+"""``onegrid migrate`` and ``onegrid run`` as an operator starts them: the installed console
+script in a subprocess over an empty data directory, then a second start over the same one."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, inspect, text
+
+from onegrid.schema import alembic_config
+from tests.support import need
+
+ONEGRID = Path(sys.executable).parent / "onegrid"
+PASSWORD_LINE = re.compile(r"password of every demo user: (\S+)")
+
+
+def _env(data: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "ONEGRID_DATA_DIR": str(data),
+        "ONEGRID_DATABASE_URL": "",
+        "ONEGRID_LOG_LEVEL": "WARNING",
+        "COLUMNS": "200",  # rich wraps at 80 columns when stdout is no terminal
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _script() -> Path:
+    need(ONEGRID.is_file(), "the onegrid console script", f"pip install -e . (no {ONEGRID})")
+    return ONEGRID
+
+
+@contextmanager
+def _running(data: Path, log: Path) -> Iterator[str]:
+    """``onegrid run`` over ``data`` until /readyz answers 200; terminated on exit."""
+    port = _free_port()
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [str(_script()), "run", "--host", "127.0.0.1", "--port", str(port)],
+            env=_env(data),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(url + "/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None:
+                pytest.fail(f"onegrid run exited with {proc.returncode}:\n{log.read_text()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"onegrid run not ready within 120 s:\n{log.read_text()}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _districts(url: str) -> list[str]:
+    r = httpx.get(url + "/api/v1/areas.geojson", params={"level": "district"}, timeout=30)
+    assert r.status_code == 200, r.text
+    return sorted(f["properties"]["code"] for f in r.json()["features"])
+
+
+def _signs_in(url: str, password: str) -> bool:
+    r = httpx.post(
+        url + "/api/v1/auth/token", data={"username": "admin", "password": password}, timeout=30
+    )
+    return r.status_code == 200 and bool(r.json().get("access_token"))
+
+
+def test_migrate_creates_the_schema_in_an_empty_data_dir(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    done = subprocess.run(
+        [str(_script()), "migrate"],
+        env=_env(data),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "migrated sqlite:///" in done.stdout
+    db_file = data / "onegrid.sqlite3"
+    assert db_file.is_file()
+    url = f"sqlite:///{db_file.as_posix()}"
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            versions = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+            tables = set(inspect(conn).get_table_names())
+    finally:
+        engine.dispose()
+    # Every context's branch is at its head, and no demo was loaded by a bare migrate.
+    assert versions == set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+    assert {"areas", "unit_grids", "users", "components"} <= tables
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM areas")).scalar_one() == 0
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.slow
+def test_run_loads_the_demo_once_and_serves_it(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    first_log = tmp_path / "first.log"
+    with _running(data, first_log) as url:
+        districts = _districts(url)
+        first = first_log.read_text()
+        assert "empty database: building the demo city" in first
+        found = PASSWORD_LINE.search(first)
+        assert found, first
+        password = found.group(1)
+        assert districts, "the demo city has districts"
+        assert f"districts: {len(districts)}\n" in first
+        assert _signs_in(url, password), "the printed password signs the demo admin in"
+        assert not _signs_in(url, password + "x")
+
+    second_log = tmp_path / "second.log"
+    with _running(data, second_log) as url:
+        assert _districts(url) == districts
+        second = second_log.read_text()
+        # Not rebuilt: nothing announced, no new password, and the first one still works.
+        assert "building the demo city" not in second
+        assert "password" not in second
+        assert "OneGrid serving on http://127.0.0.1:" in second
+        assert _signs_in(url, password)
