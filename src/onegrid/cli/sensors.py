@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from onegrid.cli.root import app, console, err, open_database, settings_or_exit
-from onegrid.core.errors import DomainError
+from onegrid.core.errors import DomainError, InvalidInput
 
 sensors_app = typer.Typer(
     help="Sensors: MQTT ingest, simulation, replay, rules, the lake and shared bikes.",
@@ -21,6 +21,8 @@ rules_app = typer.Typer(help="Alert rules.", no_args_is_help=True)
 sensors_app.add_typer(rules_app, name="rules")
 bikes_app = typer.Typer(help="Shared bikes: operators, parking areas, the GBFS watch.")
 sensors_app.add_typer(bikes_app, name="bikes")
+areas_app = typer.Typer(help="Parking areas for shared bikes, with their capacity.")
+bikes_app.add_typer(areas_app, name="areas")
 
 
 def _fail(exc: DomainError) -> typer.Exit:
@@ -191,16 +193,19 @@ def roll() -> None:
     """Move readings older than the kept days into the Parquet lake."""
     from onegrid.core.clock import SystemClock
     from onegrid.schema import migrate
-    from onegrid.sensing.lake import cutoff, roll_to_lake
+    from onegrid.sensing.scheduler import roll_once
     from onegrid.sensing.settings import sensing_settings
 
     settings = settings_or_exit()
     sensing = sensing_settings()
     db = open_database(settings)
     migrate(db.engine)
-    before = cutoff(SystemClock().now(), sensing.keep_days)
-    report = roll_to_lake(db, sensing.lake_root(settings.data_dir), before)
-    console.print(f"rolled {report.rows:,} readings into {report.files:,} files (before {before})")
+    lake = sensing.lake_root(settings.data_dir)
+    report = roll_once(db, lake, SystemClock(), sensing.keep_days)
+    console.print(
+        f"rolled {report.rows:,} readings into {report.files:,} files "
+        f"(before {report.horizon}) under {lake}"
+    )
 
 
 @rules_app.command("load")
@@ -256,6 +261,62 @@ def bikes_operator(
     console.print(f"operator {code}: cases to {department}, feed {feed or '-'}")
 
 
+@areas_app.command("load")
+def bikes_areas_load(
+    file: Annotated[
+        Path,
+        typer.Argument(help="GeoJSON FeatureCollection, or YAML with a list 'areas'", exists=True),
+    ],
+    replace: Annotated[
+        bool, typer.Option(help="Deactivate stored areas the file leaves out")
+    ] = False,
+) -> None:
+    """Store parking areas (all checked first: one bad area stores none)."""
+    from onegrid.core.clock import SystemClock
+    from onegrid.schema import migrate
+    from onegrid.sensing import bikewatch
+
+    settings = settings_or_exit()
+    db = open_database(settings)
+    migrate(db.engine)
+    try:
+        drafts, key = bikewatch.read_areas_file(file)
+        with db.unit_of_work() as s:
+            loaded = bikewatch.load_areas(
+                s, drafts, SystemClock(), replace=replace, timezone=settings.timezone, key=key
+            )
+    except InvalidInput as exc:
+        for p in exc.problems:
+            err.print(f"[red]{p.field}: {p.message}[/red]")
+        err.print(f"nothing stored ({len(exc.problems)} problems)")
+        raise typer.Exit(1) from None
+    except DomainError as exc:
+        raise _fail(exc) from None
+    console.print(
+        f"{len(drafts)} parking areas: {len(loaded.added)} added, {len(loaded.changed)} changed, "
+        f"{len(loaded.deactivated)} deactivated"
+    )
+
+
+@areas_app.command("list")
+def bikes_areas_list(
+    inactive: Annotated[bool, typer.Option(help="Show deactivated areas too")] = False,
+) -> None:
+    """The parking areas and their capacity."""
+    from onegrid.sensing import bikewatch
+
+    settings = settings_or_exit()
+    db = open_database(settings)
+    with db.reader() as s:
+        areas = bikewatch.list_areas(s, include_inactive=inactive)
+    for a in areas:
+        state = "" if a.active else " (inactive)"
+        console.print(
+            f"{a.code:<31} {a.capacity:>5}  {a.lon:.6f},{a.lat:.6f}  {a.name}{state}", markup=False
+        )
+    console.print(f"{len(areas)} parking areas")
+
+
 @bikes_app.command("watch")
 def bikes_watch(
     interval: Annotated[float | None, typer.Option(min=1, help="Seconds between rounds")] = None,
@@ -282,10 +343,12 @@ def bikes_watch(
         for alert_id in report.written.cleared:
             alerting.after_clear(db, alert_id, clock, rules)
         failed = f", failed feeds: {report.failed}" if report.failed else ""
+        quota = ", ".join(f"{op} {n}/{q}" for op, n, q in report.over_quota)
         console.print(
             f"{report.at:%H:%M:%S} {report.bikes:,} bikes of {report.operators} operators in "
-            f"{report.areas:,} areas, {report.over} over capacity; alerts raised "
-            f"{len(report.written.raised)}, cleared {len(report.written.cleared)}{failed}"
+            f"{report.areas:,} areas, {report.over} over capacity; over fleet quota: "
+            f"{quota or 'none'}; alerts raised {len(report.written.raised)}, cleared "
+            f"{len(report.written.cleared)}{failed}"
         )
 
     try:

@@ -44,6 +44,7 @@ from onegrid.db.session import Database
 from onegrid.grid.domain import Location
 from onegrid.grid.queries import get_area, locate, responsible_department
 from onegrid.people.domain import Grant, Principal, PrincipalKind, Role, Scope
+from onegrid.sensing.bikewatch import FLEET_RULE
 from onegrid.sensing.bikewatch import RULE as BIKE_RULE
 from onegrid.sensing.models import AlertRow, DeviceRow
 from onegrid.sensing.store import CASE_FAILED, CASE_OPENED, CASE_PENDING, CLEARED, Written
@@ -54,9 +55,10 @@ SYSTEM_PRINCIPAL = Principal(
     None, "sensing ingester", PrincipalKind.SYSTEM, (Grant(Role.SENSOR_GATEWAY, Scope.city()),)
 )
 """The server itself: opens the MQTT ingester's cases and closes the cases that clear."""
-CLOSES_ON_CLEAR = frozenset({BIKE_RULE})
-"""Rules whose cases the system closes when the condition ends: bikes moved away need no one
-on site, while a cover that closed again still wants an inspector to look."""
+CLOSES_ON_CLEAR = frozenset({BIKE_RULE, FLEET_RULE})
+"""Rules whose cases the system closes when the condition ends: bikes moved away (or a fleet
+back within its quota, read from the same feed) need no one on site, while a cover that closed
+again still wants an inspector to look."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,9 @@ class Routing:
 
 
 def _route(session: Session, alert: AlertRow, location: Location, on: date) -> Routing:
-    if alert.department_code:  # set when raised: the operator whose bikes are parked there
+    if alert.department_code:  # set when raised: the bike operator concerned
+        if alert.rule_code == FLEET_RULE:
+            return Routing(alert.department_code, "the operator whose fleet is over its quota")
         return Routing(alert.department_code, "the operator whose bikes are parked there")
     if alert.component_id:
         component = find_component(session, alert.component_id)
@@ -246,9 +250,10 @@ def after_clear(db: Database, alert_id: int, clock: Clock, rules: CaseRules) -> 
             return  # its case is not open yet; ``settle`` comes back to it
         if alert.case_id is not None and alert.case_state == CASE_OPENED:
             when = alert.cleared_at or clock.now()
-            if alert.rule_code == BIKE_RULE:
+            if alert.rule_code in (BIKE_RULE, FLEET_RULE):
+                what = "fleet" if alert.rule_code == FLEET_RULE else "count"
                 ended = (
-                    f"the count fell back to {alert.last_value:.0f} (peak {alert.peak_value:.0f})"
+                    f"the {what} fell back to {alert.last_value:.0f} (peak {alert.peak_value:.0f})"
                 )
             else:
                 ended = f"the condition ended (last value {alert.last_value})"

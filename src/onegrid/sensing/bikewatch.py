@@ -7,7 +7,9 @@ a bike in none of them counts in its H3 res-10 cell, whose capacity is the confi
 
 Alerts are rows of ``sensing_alerts`` with rule ``bikes.oversaturated`` and subject
 ``<operator>@<area>``: one per operator and area, routed to the operator's department, category
-E0506 (shared-bike disorder).
+E0506 (shared-bike disorder). An operator whose feed shows more bikes than its fleet quota has
+one alert of rule ``bikes.fleet_over_quota`` (subject: the operator), placed in the city's area
+and routed the same way: the operator is the one who must take bikes off the street.
 """
 
 from __future__ import annotations
@@ -26,25 +28,32 @@ import httpx
 import numpy as np
 import orjson
 import shapely
-import shapely.affinity
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import case, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from onegrid.core.clock import Clock, city_today
-from onegrid.core.errors import InvalidInput, NotFound
+from onegrid.core.errors import FieldProblem, InvalidInput, NotFound
 from onegrid.core.logging import get_logger
 from onegrid.core.settings import get_settings
+from onegrid.core.yamlfile import read_yaml
 from onegrid.db.session import Database
 from onegrid.grid.locator_h3 import points_to_cells
+from onegrid.grid.queries import get_area as grid_area
+from onegrid.grid.queries import list_areas as grid_areas
 from onegrid.grid.queries import locate
+from onegrid.people.domain import Principal
+from onegrid.people.policy import require
 from onegrid.people.queries import find_department
 from onegrid.sensing.domain.bikes import (
     AreaCount,
     AreaWatch,
     BikeChange,
     BikeEvent,
+    FleetEvent,
     ParkedGroup,
+    fleets_over_quota,
     judge,
+    judge_fleets,
     parked_groups,
 )
 from onegrid.sensing.domain.gbfs import (
@@ -59,6 +68,9 @@ from onegrid.sensing.domain.gbfs import (
     parse_station_status,
     parse_vehicles,
 )
+from onegrid.sensing.domain.parking import AREA_CODE_MAX as AREA_CODE_MAX
+from onegrid.sensing.domain.parking import AreaDraft, check_code, parse_areas
+from onegrid.sensing.domain.parking import buffer as buffer
 from onegrid.sensing.models import (
     AlertRow,
     BikeAreaRow,
@@ -70,10 +82,10 @@ from onegrid.sensing.store import ACTIVE, CASE_PENDING, CLEARED, Written, utc
 
 log = get_logger("onegrid.sensing.bikes")
 RULE = "bikes.oversaturated"
+FLEET_RULE = "bikes.fleet_over_quota"
 CATEGORY = "E0506"
 CELL_RES = 10
-AREA_CODE_MAX = 31
-_M_PER_DEG = 111_320.0
+ADMIN = "sensing.admin"
 
 
 # --- configuration ----------------------------------------------------------------------------
@@ -106,15 +118,6 @@ def set_operator(
     session.flush()
 
 
-def buffer(lon: float, lat: float, radius_m: float) -> shapely.Geometry:
-    """A circle of ``radius_m`` metres around a point, in degrees (fine at parking-area scale)."""
-    circle = shapely.Point(0, 0).buffer(radius_m / _M_PER_DEG, quad_segs=16)
-    stretched = shapely.affinity.scale(
-        circle, xfact=1 / float(np.cos(np.radians(lat))), yfact=1.0, origin=(0, 0)
-    )
-    return shapely.affinity.translate(stretched, lon, lat)
-
-
 def set_area(
     session: Session,
     code: str,
@@ -122,25 +125,136 @@ def set_area(
     geometry: shapely.Geometry,
     capacity: int,
     clock: Clock,
-) -> None:
+    *,
+    by: Principal | None = None,
+    timezone: str | None = None,
+) -> ParkingArea:
     """Add or change a parking area with its capacity (bikes it holds)."""
-    if not code or len(code) > AREA_CODE_MAX or "@" in code:
-        raise InvalidInput.one(
-            "code", "area_code", f"a parking-area code is 1–{AREA_CODE_MAX} chars, no '@'"
-        )
+    problems = check_code(code)
     if capacity < 0:
-        raise InvalidInput.one("capacity", "min", "a capacity is not negative")
+        problems.append(FieldProblem("capacity", "min", "a capacity is not negative"))
     if not isinstance(geometry, shapely.Polygon | shapely.MultiPolygon) or not geometry.is_valid:
-        raise InvalidInput.one("geometry", "polygon", "a parking area is a valid polygon")
-    point = geometry.representative_point()
-    row = session.get(BikeAreaRow, code) or BikeAreaRow(code=code)
-    row.name, row.capacity = name, capacity
-    row.geometry = shapely.to_wkb(geometry)
-    row.lon, row.lat = float(point.x), float(point.y)
+        problems.append(FieldProblem("geometry", "polygon", "a parking area is a valid polygon"))
+    if problems:
+        raise InvalidInput(problems)
+    return save_area(
+        session, AreaDraft(code, name, capacity, geometry), clock, by=by, timezone=timezone
+    )
+
+
+def save_area(
+    session: Session,
+    draft: AreaDraft,
+    clock: Clock,
+    *,
+    by: Principal | None = None,
+    timezone: str | None = None,
+    at: str = "",
+) -> ParkingArea:
+    """The one write path of parking areas (code, the CLI's file, HTTP): the area must lie in
+    the city of its today (``timezone``: the city's), and ``by`` may manage sensing there.
+    ``at`` prefixes the field a refusal names (``features[3].``)."""
+    point = draft.geometry.representative_point()
+    lon, lat = float(point.x), float(point.y)
+    where = locate(session, lon, lat, city_today(clock, timezone or get_settings().timezone))
+    if where is None:
+        raise InvalidInput.one(
+            f"{at}geometry",
+            "inside_city",
+            f"the area at ({lon:.6f}, {lat:.6f}) lies outside the city",
+        )
+    if by is not None:
+        require(by, ADMIN, area_chain=where.area_chain)
+    row = session.get(BikeAreaRow, draft.code, with_for_update=True) or BikeAreaRow(code=draft.code)
+    row.name, row.capacity = draft.name, draft.capacity
+    row.geometry = shapely.to_wkb(draft.geometry)
+    row.lon, row.lat = lon, lat
     row.active = True
     row.updated_at = clock.now()
     session.add(row)
     session.flush()
+    return _area_of(row)
+
+
+def read_areas_file(path: Path) -> tuple[list[AreaDraft], str]:
+    """The checked areas of a GeoJSON (``.geojson``, ``.json``) or YAML file, and the name of its
+    list (``features`` or ``areas``, for the fields a later refusal names)."""
+    doc: Any
+    if path.suffix.lower() in (".geojson", ".json"):
+        try:
+            doc = orjson.loads(path.read_bytes())
+        except OSError as exc:
+            raise InvalidInput.one(
+                "file", "readable", f"cannot read {path}: {exc.strerror}"
+            ) from None
+        except orjson.JSONDecodeError as exc:
+            raise InvalidInput.one("file", "json", f"{path} is not valid JSON: {exc}") from None
+    else:
+        doc = read_yaml(path)
+    drafts = parse_areas(doc)
+    return drafts, "features" if doc.get("type") == "FeatureCollection" else "areas"
+
+
+def load_areas(
+    session: Session,
+    drafts: Sequence[AreaDraft],
+    clock: Clock,
+    *,
+    by: Principal | None = None,
+    replace: bool = False,
+    timezone: str | None = None,
+    key: str = "areas",
+) -> AreasLoaded:
+    """Store a file's areas, in the caller's transaction: a refusal of any (outside the city,
+    not allowed) raises, and the caller's rollback stores none. ``replace`` deactivates the
+    stored areas the file leaves out (so a district's admin may load the district's areas, but
+    not replace the city's). ``key`` is the file's list (``features``), for refusals."""
+    out = AreasLoaded()
+    before = {a.code: a for a in list_areas(session, include_inactive=True)}
+    for i, draft in enumerate(drafts):
+        old = before.get(draft.code)
+        area = save_area(session, draft, clock, by=by, timezone=timezone, at=f"{key}[{i}].")
+        if old is None:
+            out.added.append(draft.code)
+        elif not _same(old, area):
+            out.changed.append(draft.code)
+    if replace:
+        named = {d.code for d in drafts}
+        for code, old in before.items():
+            if code not in named and old.active:
+                deactivate_area(session, code, clock, by=by)
+                out.deactivated.append(code)
+    return out
+
+
+def _same(old: ParkingArea, new: ParkingArea) -> bool:
+    return (old.name, old.capacity, old.active) == (new.name, new.capacity, new.active) and bool(
+        old.geometry.equals_exact(new.geometry, 1e-12)
+    )
+
+
+def deactivate_area(
+    session: Session, code: str, clock: Clock, *, by: Principal | None = None
+) -> ParkingArea:
+    """An inactive area counts no bikes (they fall back to their cells, and its open alerts
+    clear at the next round); it stays on record and a later load brings it back."""
+    row = session.get(BikeAreaRow, code, with_for_update=True)
+    if row is None:
+        raise NotFound(f"no parking area {code!r}")
+    if by is not None:
+        where = locate(session, row.lon, row.lat, city_today(clock, get_settings().timezone))
+        require(by, ADMIN, area_chain=where.area_chain if where else ())
+    row.active = False
+    row.updated_at = clock.now()
+    session.flush()
+    return _area_of(row)
+
+
+@dataclass
+class AreasLoaded:
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    deactivated: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -169,16 +283,40 @@ class ParkingArea:
     geometry: Any
     lon: float
     lat: float
+    active: bool = True
+    updated_at: datetime | None = None
+
+
+def _area_of(row: BikeAreaRow) -> ParkingArea:
+    return ParkingArea(
+        row.code,
+        row.name,
+        row.capacity,
+        shapely.from_wkb(row.geometry),
+        row.lon,
+        row.lat,
+        row.active,
+        row.updated_at,
+    )
+
+
+def list_areas(session: Session, *, include_inactive: bool = False) -> list[ParkingArea]:
+    query = select(BikeAreaRow).order_by(BikeAreaRow.code)
+    if not include_inactive:
+        query = query.where(BikeAreaRow.active.is_(True))
+    return [_area_of(r) for r in session.scalars(query)]
 
 
 def parking_areas(session: Session) -> list[ParkingArea]:
-    rows = session.scalars(
-        select(BikeAreaRow).where(BikeAreaRow.active.is_(True)).order_by(BikeAreaRow.code)
-    )
-    return [
-        ParkingArea(r.code, r.name, r.capacity, shapely.from_wkb(r.geometry), r.lon, r.lat)
-        for r in rows
-    ]
+    """The active areas: those the watch counts in."""
+    return list_areas(session)
+
+
+def get_area(session: Session, code: str) -> ParkingArea:
+    row = session.get(BikeAreaRow, code)
+    if row is None:
+        raise NotFound(f"no parking area {code!r}")
+    return _area_of(row)
 
 
 # --- reading feeds ----------------------------------------------------------------------------
@@ -311,7 +449,9 @@ class WatchReport:
     problems: dict[str, list[str]] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)  # operator → why its feed failed
     fleets: dict[str, int] = field(default_factory=dict)
+    over_quota: list[tuple[str, int, int]] = field(default_factory=list)  # (op, fleet, quota)
     events: list[BikeEvent] = field(default_factory=list)
+    fleet_events: list[FleetEvent] = field(default_factory=list)
     written: Written = field(default_factory=Written)
 
 
@@ -408,15 +548,116 @@ def _write_events(
             ).scalar_one()
             written.raised.append(int(new_id))
             continue
-        values = {
-            "last_fired_at": now,
-            "last_value": float(event.count),
-            "fire_count": AlertRow.fire_count + 1,
-        }
+        values = _fired_again(now, float(event.count))
         if event.change is BikeChange.CLEARED:
             values.update(status=CLEARED, open_key=None, cleared_at=now)
         found = session.execute(
             update(AlertRow).where(AlertRow.open_key == key).values(values).returning(AlertRow.id)
+        ).scalar()
+        if found is not None and event.change is BikeChange.CLEARED:
+            written.cleared.append(int(found))
+    return written
+
+
+def _fired_again(now: datetime, value: float | None) -> dict[str, Any]:
+    values: dict[str, Any] = {"last_fired_at": now, "fire_count": AlertRow.fire_count + 1}
+    if value is not None:
+        values["last_value"] = value
+        values["peak_value"] = case(
+            (AlertRow.peak_value.is_(None), value),
+            (AlertRow.peak_value < value, value),
+            else_=AlertRow.peak_value,
+        )
+    return values
+
+
+def _city_point(session: Session, today: date) -> tuple[str, float, float] | None:
+    """Where a city-wide alert (a fleet) is placed: a point inside the city's area."""
+    cities = grid_areas(session, level="city", on=today, limit=1)
+    if not cities:
+        return None
+    point = grid_area(session, cities[0].code, today).geometry.representative_point()
+    return cities[0].code, float(point.x), float(point.y)
+
+
+def _fleet_alert_values(
+    session: Session, event: FleetEvent, op: Operator | None, now: datetime, today: date
+) -> dict[str, Any]:
+    assert event.fleet is not None and event.quota is not None
+    place = _city_point(session, today)
+    name = op.name if op else event.operator
+    description = (
+        f"{name}'s feed shows {event.fleet} shared bikes in the city, above its fleet quota of "
+        f"{event.quota} ({event.fleet - event.quota} too many)."
+    )
+    return {
+        "rule_code": FLEET_RULE,
+        "subject_kind": "bike_operator",
+        "subject": event.operator,
+        "open_key": f"{FLEET_RULE}|{event.operator}",
+        "status": ACTIVE,
+        "description": description,
+        "started_at": now,
+        "raised_at": now,
+        "last_fired_at": now,
+        "cleared_at": None,
+        "fire_count": 1,
+        "episodes": 1,
+        "first_value": float(event.fleet),
+        "last_value": float(event.fleet),
+        "peak_value": float(event.fleet),
+        "unit": "count",
+        "lon": place[1] if place else None,
+        "lat": place[2] if place else None,
+        "area_code": place[0] if place else None,
+        "component_id": None,
+        "category_code": CATEGORY,
+        "urgency": None,
+        "department_code": op.department_code if op else None,
+        "case_state": CASE_PENDING if place else "none",
+        "case_id": None,
+        "case_number": None,
+        "case_note": None if place else "no city area to place the case in",
+        "clear_noted": False,
+    }
+
+
+def _open_fleet_alerts(session: Session) -> set[str]:
+    return set(
+        session.scalars(
+            select(AlertRow.subject).where(
+                AlertRow.rule_code == FLEET_RULE, AlertRow.open_key.is_not(None)
+            )
+        )
+    )
+
+
+def _write_fleet_events(
+    session: Session,
+    events: Iterable[FleetEvent],
+    ops: Mapping[str, Operator],
+    now: datetime,
+    today: date,
+) -> Written:
+    """One open alert per operator over quota: raised once, then updated each round (fire
+    count, last and peak fleet), cleared when the fleet is back within the quota."""
+    written = Written()
+    for event in events:
+        if event.change is BikeChange.RAISED:
+            values = _fleet_alert_values(session, event, ops.get(event.operator), now, today)
+            new_id = session.execute(
+                insert(AlertRow).values(values).returning(AlertRow.id)
+            ).scalar_one()
+            written.raised.append(int(new_id))
+            continue
+        values = _fired_again(now, None if event.fleet is None else float(event.fleet))
+        if event.change is BikeChange.CLEARED:
+            values.update(status=CLEARED, open_key=None, cleared_at=now)
+        found = session.execute(
+            update(AlertRow)
+            .where(AlertRow.open_key == f"{FLEET_RULE}|{event.operator}")
+            .values(values)
+            .returning(AlertRow.id)
         ).scalar()
         if found is not None and event.change is BikeChange.CLEARED:
             written.cleared.append(int(found))
@@ -463,6 +704,7 @@ def watch_once(
         ops = {op.code: op for op in operators(session)}
         areas = parking_areas(session)
         watches = _load_watches(session)
+        fleet_alerts = _open_fleet_alerts(session)
     if readings is None:
         readings = []
         for op in ops.values():
@@ -486,11 +728,20 @@ def watch_once(
     quotas = {code: op.fleet_quota for code, op in ops.items() if op.fleet_quota}
     following, events = judge(counts, watches, now=now.timestamp(), grace_s=grace_s, quotas=quotas)
     report.events = events
+    # Quota 0 is a quota (no bike allowed); the shares above treat it as none.
+    fleet_quotas = {code: op.fleet_quota for code, op in ops.items() if op.fleet_quota is not None}
+    report.over_quota = list(fleets_over_quota(report.fleets, fleet_quotas))
+    report.fleet_events = judge_fleets(report.fleets, fleet_quotas, fleet_alerts)
     by_code = {a.code: a for a in areas}
     with db.unit_of_work() as session:
         _snapshot(session, counts, set(watches) | set(following), now)
         _store_watches(session, following, now)
         report.written = _write_events(session, events, ops, by_code, now, today)
+        fleet_written = _write_fleet_events(session, report.fleet_events, ops, now, today)
+    report.written.raised += fleet_written.raised
+    report.written.cleared += fleet_written.cleared
+    for op_code, fleet, quota in report.over_quota:
+        log.warning("sensing.fleet_over_quota", operator=op_code, fleet=fleet, quota=quota)
     return report
 
 

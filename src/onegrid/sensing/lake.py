@@ -12,15 +12,20 @@ Layout: ``<lake>/sensing_readings/quantity=<q>/date=<YYYY-MM-DD>/part-<first dev
 3. deletes the group's rolled rows, in one transaction;
 4. when every group is done, moves the *horizon*: queries read the lake before it and the
    database after it, so a roll that stops half-way shows no reading twice and loses none.
+
+Rolls are serialised by a file lock in the lake (``.roll.lock``): the server's scheduled roll and
+``onegrid sensors roll`` never merge into the same part at once (one would drop the other's rows).
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,6 +41,7 @@ from onegrid.sensing.models import DeviceRow, ReadingRow
 
 TABLE_DIR = "sensing_readings"
 HORIZON = "_horizon.json"
+LOCK = ".roll.lock"  # a leading dot: the dataset reader skips it
 SCHEMA = pa.schema(
     [
         ("device_id", pa.string()),
@@ -155,8 +161,25 @@ def _roll_group(
     return count, len(parts)
 
 
+@contextmanager
+def _roll_lock(lake: Path) -> Iterator[None]:
+    root = table_root(lake)
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / LOCK).open("a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def roll_to_lake(db: Database, lake: Path, before: datetime) -> RollReport:
     """Move every reading older than ``before`` into the lake (see the module docstring)."""
+    with _roll_lock(lake):
+        return _roll(db, lake, before)
+
+
+def _roll(db: Database, lake: Path, before: datetime) -> RollReport:
     report = RollReport()
     current = horizon(lake)
     for group in _groups(db):

@@ -6,8 +6,10 @@ import base64
 from datetime import datetime
 from typing import Any
 
+import shapely.geometry
 from pydantic import BaseModel, ConfigDict, Field
 
+from onegrid.sensing.bikewatch import AreasLoaded, ParkingArea
 from onegrid.sensing.domain.devices import DeviceKind
 from onegrid.sensing.domain.units import QUANTITIES
 from onegrid.sensing.queries import AlertView, DeadLetterView, DeviceView, IngestStats
@@ -288,3 +290,51 @@ class RulesIn(BaseModel):
 
 class RulesChangedOut(BaseModel):
     changed: list[str]
+
+
+class BikeAreaIn(BaseModel):
+    """A parking area: a GeoJSON ``Polygon``/``MultiPolygon``, or a ``Point`` (or ``lon`` and
+    ``lat``) with ``radius_m``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(default="", max_length=200, description="Default: the code")
+    capacity: int = Field(ge=0, description="Bikes the area holds")
+    geometry: dict[str, Any] | None = Field(default=None, description="GeoJSON geometry, WGS84")
+    lon: float | None = None
+    lat: float | None = None
+    radius_m: float | None = Field(default=None, description="For a point: metres around it")
+
+
+class BikeAreaOut(BaseModel):
+    code: str
+    name: str
+    capacity: int
+    lon: float = Field(description="A point inside the area")
+    lat: float
+    active: bool
+    updated_at: datetime | None
+    geometry: dict[str, Any] = Field(description="GeoJSON, WGS84")
+
+    @classmethod
+    def of(cls, a: ParkingArea) -> BikeAreaOut:
+        return cls(
+            code=a.code,
+            name=a.name,
+            capacity=a.capacity,
+            lon=a.lon,
+            lat=a.lat,
+            active=a.active,
+            updated_at=a.updated_at,
+            geometry=dict(shapely.geometry.mapping(a.geometry)),
+        )
+
+
+class BikeAreasLoadedOut(BaseModel):
+    added: list[str]
+    changed: list[str]
+    deactivated: list[str]
+
+    @classmethod
+    def of(cls, loaded: AreasLoaded) -> BikeAreasLoadedOut:
+        return cls(added=loaded.added, changed=loaded.changed, deactivated=loaded.deactivated)

@@ -50,6 +50,17 @@ class SensingSettings(BaseSettings):
     keep_days: int = Field(
         default=30, ge=1, description="Readings older than this are rolled into the lake."
     )
+    roll_enabled: bool = Field(
+        default=True,
+        description="Roll older readings into the lake inside the server (embedded SQLite only).",
+    )
+    roll_interval_s: float = Field(
+        default=3600.0,
+        ge=60,
+        le=7 * 86400,
+        description="Seconds between two scheduled rolls (the lake takes whole days; a roll with "
+        "nothing to move only reads).",
+    )
     api_key: str = Field(
         default="",
         description="A sensor_gateway API key the MQTT ingester opens cases with (for the audit "

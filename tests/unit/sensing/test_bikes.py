@@ -4,8 +4,10 @@ from onegrid.sensing.domain.bikes import (
     AreaCount,
     AreaWatch,
     BikeChange,
+    FleetEvent,
     fleets_over_quota,
     judge,
+    judge_fleets,
     parked_groups,
     shares,
 )
@@ -80,3 +82,21 @@ def test_an_emptied_area_clears_its_alerts() -> None:
 
 def test_fleets_over_quota() -> None:
     assert fleets_over_quota({"a": 101, "b": 50, "c": 10}, {"a": 100, "b": 50}) == [("a", 101, 100)]
+
+
+def test_judge_fleets_raises_updates_and_clears_one_alert_per_operator() -> None:
+    quotas = {"a": 100, "b": 50, "c": 0}
+    first = judge_fleets({"a": 101, "b": 50, "c": 1}, quotas, alerted=())
+    assert first == [
+        FleetEvent(BikeChange.RAISED, "a", 101, 100),
+        FleetEvent(BikeChange.RAISED, "c", 1, 0),  # quota 0: no bike allowed
+    ]
+    again = judge_fleets({"a": 120, "b": 51, "c": 0}, quotas, alerted={"a", "c"})
+    assert again == [
+        FleetEvent(BikeChange.UPDATED, "a", 120, 100),
+        FleetEvent(BikeChange.RAISED, "b", 51, 50),
+        FleetEvent(BikeChange.CLEARED, "c", 0, 0),
+    ]
+    # a's feed was not read: its alert stays; b lost its quota: its alert clears.
+    later = judge_fleets({"b": 60}, {"a": 100}, alerted={"a", "b"})
+    assert later == [FleetEvent(BikeChange.CLEARED, "b", 60, None)]

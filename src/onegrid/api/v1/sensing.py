@@ -1,17 +1,24 @@
-"""Sensing over HTTP: batch ingest, devices, time series, alerts, rules, ingest statistics.
+"""Sensing over HTTP: batch ingest, devices, time series, alerts, rules, ingest statistics,
+parking areas for shared bikes.
 
-Posting readings needs ``sensing.ingest`` (the sensor_gateway role); registering devices and
-rules ``sensing.admin``. Reading devices, series and alerts is for staff (``assets.read``) and
-for sensor gateways.
+Posting readings needs ``sensing.ingest`` (the sensor_gateway role); registering devices, rules
+and parking areas ``sensing.admin``. Reading devices, series, alerts and parking areas is for
+staff (``assets.read``) and for sensor gateways.
+
+While the app serves on the embedded default (SQLite), it rolls older readings into the lake on
+a schedule (``sensing.scheduler``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
+from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Body, Depends, FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -23,15 +30,20 @@ from onegrid.core.errors import InvalidInput, NotAuthenticated, PermissionDenied
 from onegrid.db.session import Database
 from onegrid.people.domain import Principal
 from onegrid.people.policy import can_somewhere
-from onegrid.sensing import alerting, queries, services
+from onegrid.sensing import alerting, bikewatch, queries, services
 from onegrid.sensing.config import device_kinds
 from onegrid.sensing.domain.devices import DeviceDraft
+from onegrid.sensing.domain.parking import check_area, parse_areas
 from onegrid.sensing.domain.units import QUANTITIES
 from onegrid.sensing.ingest.http import ingest_batch
 from onegrid.sensing.ingest.pipeline import Pipeline, StoreUnavailable
+from onegrid.sensing.scheduler import roll_forever, roll_scheduled
 from onegrid.sensing.schemas import (
     READINGS_BATCH_SCHEMA,
     AlertOut,
+    BikeAreaIn,
+    BikeAreaOut,
+    BikeAreasLoadedOut,
     DeadLetterOut,
     DeviceIn,
     DeviceKindOut,
@@ -46,7 +58,34 @@ from onegrid.sensing.schemas import (
 from onegrid.sensing.series import period, series
 from onegrid.sensing.settings import sensing_settings
 
-router = APIRouter(prefix="/sensing", tags=["sensing"])
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Roll older readings into the lake on the configured interval while the app serves (the
+    embedded default only: see ``sensing.scheduler``)."""
+    config = sensing_settings()
+    db: Database = app.state.db
+    task = None
+    if roll_scheduled(db, config):
+        task = asyncio.create_task(
+            roll_forever(
+                db,
+                config.lake_root(app.state.settings.data_dir),
+                app.state.clock,
+                config.keep_days,
+                config.roll_interval_s,
+            )
+        )
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+router = APIRouter(prefix="/sensing", tags=["sensing"], lifespan=_lifespan)
 READ_ACTIONS = ("assets.read", "sensing.ingest", "sensing.admin")
 _pipeline_lock = threading.Lock()
 
@@ -64,6 +103,7 @@ Reader = Annotated[Principal, Depends(reader)]
 Admin = Annotated[Principal, requires("sensing.admin")]
 Gateway = Annotated[Principal, requires("sensing.ingest")]
 DeviceId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")]
+AreaCode = Annotated[str, Path(min_length=1, max_length=31, pattern=r"^[^@/]+$")]
 _ERRORS: dict[int | str, dict[str, str]] = {
     401: {"description": "No or bad credentials"},
     403: {"description": "Not allowed"},
@@ -333,3 +373,86 @@ def put_rules(
 ) -> RulesChangedOut:
     changed = services.load_rules(session, body.rules, clock, by=principal, replace=body.replace)
     return RulesChangedOut(changed=changed)
+
+
+@router.get(
+    "/bikes/areas",
+    summary="Parking areas for shared bikes, with their capacity, in code order",
+    response_model=list[BikeAreaOut],
+    responses=_ERRORS,
+)
+def list_bike_areas(
+    session: DbSession,
+    _who: Reader,
+    inactive: Annotated[bool, Query(description="Deactivated areas too")] = False,
+) -> list[BikeAreaOut]:
+    return [BikeAreaOut.of(a) for a in bikewatch.list_areas(session, include_inactive=inactive)]
+
+
+@router.get(
+    "/bikes/areas/{code}",
+    summary="One parking area",
+    response_model=BikeAreaOut,
+    responses=_ERRORS,
+)
+def get_bike_area(session: DbSession, _who: Reader, code: AreaCode) -> BikeAreaOut:
+    return BikeAreaOut.of(bikewatch.get_area(session, code))
+
+
+@router.put(
+    "/bikes/areas/{code}",
+    summary="Add a parking area, or change it (a deactivated one comes back)",
+    response_model=BikeAreaOut,
+    responses=_ERRORS,
+)
+def put_bike_area(
+    session: DbSession,
+    clock: AppClock,
+    settings: AppSettings,
+    principal: Admin,
+    code: AreaCode,
+    body: BikeAreaIn,
+) -> BikeAreaOut:
+    geometry: Any = body.geometry
+    if geometry is None and body.lon is not None and body.lat is not None:
+        geometry = {"type": "Point", "coordinates": [body.lon, body.lat]}
+    draft, problems = check_area(code, body.name, body.capacity, geometry, radius_m=body.radius_m)
+    if draft is None:
+        raise InvalidInput(problems)
+    area = bikewatch.save_area(session, draft, clock, by=principal, timezone=settings.timezone)
+    return BikeAreaOut.of(area)
+
+
+@router.put(
+    "/bikes/areas",
+    summary="Load parking areas: a GeoJSON FeatureCollection, or {areas: [...]} (checked all "
+    "together; a bad one stores none)",
+    response_model=BikeAreasLoadedOut,
+    responses=_ERRORS,
+)
+def put_bike_areas(
+    session: DbSession,
+    clock: AppClock,
+    settings: AppSettings,
+    principal: Admin,
+    body: Annotated[dict[str, Any], Body(description="The same document as a parking-area file")],
+    replace: Annotated[bool, Query(description="Deactivate stored areas it leaves out")] = False,
+) -> BikeAreasLoadedOut:
+    drafts = parse_areas(body)
+    key = "features" if body.get("type") == "FeatureCollection" else "areas"
+    loaded = bikewatch.load_areas(
+        session, drafts, clock, by=principal, replace=replace, timezone=settings.timezone, key=key
+    )
+    return BikeAreasLoadedOut.of(loaded)
+
+
+@router.delete(
+    "/bikes/areas/{code}",
+    summary="Deactivate a parking area: its bikes count in their cells again, its alerts clear",
+    response_model=BikeAreaOut,
+    responses=_ERRORS,
+)
+def delete_bike_area(
+    session: DbSession, clock: AppClock, principal: Admin, code: AreaCode
+) -> BikeAreaOut:
+    return BikeAreaOut.of(bikewatch.deactivate_area(session, code, clock, by=principal))

@@ -9,7 +9,8 @@ An area is *over* when its bikes of all operators exceed its capacity. Over for 
 grace period, it raises one alert per operator whose bikes there exceed that operator's share of
 the capacity: the capacity split in proportion to the fleet quotas of the operators present (equal
 shares without quotas). An operator's alert clears when the area is no longer over, or its own
-count falls back within its share. Fleets above their quota are reported separately.
+count falls back within its share. Fleets above their quota raise an alert of their own
+(``judge_fleets``).
 """
 
 from __future__ import annotations
@@ -163,3 +164,33 @@ def fleets_over_quota(
         for op, n in sorted(fleets.items())
         if quotas.get(op) is not None and n > quotas[op]
     ]
+
+
+@dataclass(frozen=True)
+class FleetEvent:
+    change: BikeChange
+    operator: str
+    fleet: int | None  # None: not read this round (the alert clears because the quota went)
+    quota: int | None
+
+
+def judge_fleets(
+    fleets: Mapping[str, int], quotas: Mapping[str, int], alerted: Iterable[str]
+) -> list[FleetEvent]:
+    """Alert changes for fleets above their quota, for one reading of every feed: raised when
+    an operator's feed first shows more vehicles than its quota, updated while it still does,
+    cleared when it no longer does or the operator has no quota any more. No grace period: a
+    quota is a count of vehicles licensed for the city, not a place that fills up for a while.
+    An operator whose feed was not read keeps its alert as it is: a missing fleet is not a
+    small one."""
+    over = {op: (n, q) for op, n, q in fleets_over_quota(fleets, quotas)}
+    open_ = set(alerted)
+    events: list[FleetEvent] = []
+    for op in sorted(set(over) | open_):
+        if op in over:
+            n, q = over[op]
+            change = BikeChange.UPDATED if op in open_ else BikeChange.RAISED
+            events.append(FleetEvent(change, op, n, q))
+        elif op in fleets or op not in quotas:
+            events.append(FleetEvent(BikeChange.CLEARED, op, fleets.get(op), quotas.get(op)))
+    return events

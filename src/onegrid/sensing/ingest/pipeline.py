@@ -89,16 +89,21 @@ class Outcome:
 class _RateLimitedLog:
     """At most ``burst`` lines per reason per ``window`` seconds; the rest are counted."""
 
-    def __init__(self, burst: int = 10, window: float = 10.0) -> None:
+    def __init__(
+        self, burst: int = 10, window: float = 10.0, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
         self.burst, self.window = burst, window
+        self._monotonic = monotonic  # a test's own, to cross the window without waiting
         self._seen: dict[str, tuple[float, int, int]] = {}
 
     def rejected(self, rejection: Rejection, topic: str | None) -> None:
-        now = time.monotonic()
+        now = self._monotonic()
         start, shown, hidden = self._seen.get(rejection.reason, (now, 0, 0))
         if now - start > self.window:
             if hidden:
-                log.warning("sensing.rejected.suppressed", reason=rejection.reason, count=hidden)
+                log.warning(
+                    "sensing.rejected.suppressed", reason=rejection.reason.value, count=hidden
+                )
             start, shown, hidden = now, 0, 0
         if shown < self.burst:
             log.warning(
