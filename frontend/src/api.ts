@@ -106,7 +106,7 @@ export async function call<T>(
   method: string,
   path: string,
   body?: unknown,
-  opts: { quiet401?: boolean } = {},
+  opts: { quiet401?: boolean; headers?: Record<string, string> } = {},
 ): Promise<T> {
   return (await callFull<T>(method, path, body, opts)).body;
 }
@@ -116,9 +116,9 @@ export async function callFull<T>(
   method: string,
   path: string,
   body?: unknown,
-  opts: { quiet401?: boolean } = {},
+  opts: { quiet401?: boolean; headers?: Record<string, string> } = {},
 ): Promise<{ body: T; headers: Headers }> {
-  const init: RequestInit = { method, credentials: "same-origin", headers: {} };
+  const init: RequestInit = { method, credentials: "same-origin", headers: { ...opts.headers } };
   if (body instanceof FormData || body instanceof URLSearchParams) {
     init.body = body;
   } else if (body !== undefined) {
@@ -178,9 +178,10 @@ export function may(user: Me | null, action: string): boolean {
 let categoryList: Promise<Category[]> | null = null;
 
 /** Every class of the taxonomy in use, fetched once per page load: staff read a case's
- * category by its name, and the list is small and changes only when the taxonomy does. */
+ * category by its name, and the list is small and changes only when the taxonomy does. The
+ * deactivated classes come too: cases filed under them keep their names. */
 export function categories(): Promise<Category[]> {
-  categoryList ??= get<Category[]>("/api/v1/categories").catch(() => {
+  categoryList ??= get<Category[]>("/api/v1/categories?include_inactive=true").catch(() => {
     categoryList = null; // not cached: the next page asks again
     return [] as Category[];
   });

@@ -25,6 +25,7 @@ const PAGES: [RegExp, Loader][] = [
   [/^\/$/, ready(homePage)],
   [/^\/login$/, ready(loginPage)],
   [/^\/report$/, () => import("./pages/report").then((m) => m.reportPage)],
+  [/^\/map$/, () => import("./pages/publicmap").then((m) => m.publicMapPage)],
   [/^\/mine$/, ready(minePage)],
   [/^\/case\/\d+$/, ready(casePage)],
   [/^\/work$/, ready(workbenchPage)],
@@ -58,6 +59,7 @@ async function header(): Promise<void> {
   const links: [string, Key][] = [
     ["#/", "nav_home"],
     ["#/report", "nav_report"],
+    ["#/map", "nav_map"],
   ];
   if (user) links.push(["#/mine", "nav_mine"]);
   const staff = !!user && user.grants.some((g) => g.role !== "citizen");
@@ -154,6 +156,12 @@ whenSessionExpires(() => {
   go(`#/login?next=${encodeURIComponent("#" + route.path + (route.params.size ? "?" + route.params : ""))}`);
 });
 
+// The hash is the route: the skip link's own "#main" would load the home page, so it moves
+// focus to the page's main region and leaves the address (and the page) as they are.
+document.getElementById("skip-link")!.addEventListener("click", (ev) => {
+  ev.preventDefault();
+  document.getElementById("main")!.focus();
+});
 window.addEventListener("hashchange", () => void render());
 void webConfig()
   .then((c) => setZone(c.timezone))

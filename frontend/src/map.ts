@@ -134,3 +134,43 @@ export function setVisible(map: Map, layerIds: string[], visible: boolean): void
     if (map.getLayer(id)) map.setLayoutProperty(id, "visibility", visible ? "visible" : "none");
   }
 }
+
+// Open cases as H3 cells: the command centre's layer and the public map's.
+export type Cells = GeoJSON.FeatureCollection & { total: number; resolution: number };
+export const EMPTY: GeoJSON.FeatureCollection = { type: "FeatureCollection", features: [] };
+/** A cell's colour: its worst light. */
+export const CELL_COLOUR: maplibregl.ExpressionSpecification = ["match", ["get", "light"], "red", "#c62828", "yellow", "#f9a825", "#2e7d32"];
+
+/** Finer cells as the map zooms in (H3 5 for the whole city … 10 for a street). */
+export function resolutionFor(zoom: number): number {
+  return Math.max(5, Math.min(10, Math.round(zoom * 0.75 - 1)));
+}
+
+export function bboxOf(map: Map): string {
+  const b = map.getBounds();
+  return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(5)).join(",");
+}
+
+export function setData(map: Map, id: string, doc: unknown): void {
+  (map.getSource(id) as { setData?: (d: unknown) => void } | undefined)?.setData?.(doc);
+}
+
+/** The open cells in the map's view at its zoom's resolution; ``extra`` adds query parameters. */
+export function askCells(map: Map, extra = ""): Promise<Cells> {
+  return get<Cells>(`/api/v1/map/cells?resolution=${resolutionFor(map.getZoom())}&bbox=${bboxOf(map)}${extra}`);
+}
+
+/** The "cells" source and its flat layer, empty until ``setData``. */
+export function addCellsLayer(map: Map): void {
+  map.addSource("cells", { type: "geojson", data: EMPTY });
+  map.addLayer({
+    id: "cells",
+    type: "fill",
+    source: "cells",
+    paint: {
+      "fill-color": CELL_COLOUR,
+      "fill-opacity": ["interpolate", ["linear"], ["get", "total"], 1, 0.45, 50, 0.85],
+      "fill-outline-color": "#333333",
+    },
+  });
+}

@@ -1,7 +1,7 @@
 """The staff's newer tools in a real browser: the command centre's heat, hotspot and spike layers,
-the drill-down from a cell to one case and an action taken there, the 3-D view; bulk actions in
-the workbench with a partial failure named; an inspector's own grids; the admin pages. Each page
-is screenshotted and checked with axe-core.
+the drill-down from a cell (or a subdistrict and its unit grids) to one case and an action taken
+there, the 3-D view; bulk actions in the workbench with a partial failure named; an inspector's
+own grids; the admin pages. Each page is screenshotted and checked with axe-core.
 
 The cases are seeded over HTTP on the shared server (a cluster of street-rubbish reports around
 one cell and scattered other reports, plus one from a year ago written in process) and the
@@ -142,6 +142,30 @@ def test_command_centre_layers_drill_down_and_3d(
     drill.locator("#panel-case-number").wait_for()
     drill.locator("#drill-back").click()
     leader.locator(f"#drill[data-grid='{grid}']").wait_for()
+
+    # City → district → its subdistricts → one subdistrict (the map fits it) → its unit grids
+    # with open cases, the cluster's first → a grid's open cases → one case.
+    leader.locator("button[data-district='110101']").click()
+    leader.locator("#drill[data-district='110101'] button[data-subdistrict]").first.wait_for()
+    assert drill.locator("button[data-subdistrict]").count() == 1  # the east's is not offered
+    drill.locator("button[data-subdistrict='110101001']").click()
+    grids = leader.locator("#drill[data-subdistrict='110101001'] #drill-grids button[data-grid]")
+    grids.first.wait_for()
+    counts = [
+        int(re.findall(r"\d+", li.inner_text())[-2])
+        for li in drill.locator("#drill-grids li").all()
+    ]
+    assert counts[0] >= 2 and sum(counts) >= 14  # the cluster's fourteen lie in this subdistrict
+    grid = grids.first.get_attribute("data-grid") or ""
+    assert grid.startswith("110101001")
+    grids.first.click()
+    leader.locator(f"#drill[data-grid='{grid}'] button[data-case]").first.wait_for()
+    drill.locator("button[data-case]").first.click()
+    drill.locator("#panel-case-number").wait_for()
+    drill.locator("#drill-back").click()
+    drill.locator("#drill-up").click()
+    leader.locator("#drill[data-subdistrict='110101001'] #drill-grids").wait_for()
+    j.snap(leader, "14b-command-subdistrict")
 
     # The 3-D view: the cells raised by their counts, the map tilted.
     leader.locator("#view-3d").click()

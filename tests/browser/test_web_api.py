@@ -20,7 +20,7 @@ from onegrid.db.session import Database
 from onegrid.grid import services as grid_services
 from onegrid.grid.models import UnitGridRow
 from onegrid.people.domain import Grant, Principal, PrincipalKind, Role, Scope
-from onegrid.people.queries import user_by_username
+from onegrid.people.queries import principal_of, user_by_username
 from onegrid.web import session as web_session
 from tests.browser.city import PASSWORD, build_browser_city
 
@@ -101,6 +101,39 @@ def test_cells_tallies_and_the_session_cookie(
     client.cookies.set(SESSION_COOKIE, token)
     tallies = client.get("/api/v1/map/districts").json()
     assert sum(t["open"] for t in tallies) == 6
+
+
+def test_the_public_map_counts_the_whole_city_for_a_signed_in_citizen(
+    client: TestClient, db: Database, clock: FixedClock, tmp_path: Path
+) -> None:
+    with db.unit_of_work() as session:
+        build_browser_city(session, clock, tmp_path, users=("citizen",))
+        citizen = user_by_username(session, "citizen")
+        assert citizen is not None
+        own = principal_of(citizen)
+    staff = Principal(1, "test", PrincipalKind.USER, (Grant(Role.INSPECTOR, Scope.city()),))
+    rules = case_rules("Asia/Shanghai")
+    with db.unit_of_work() as session:
+        report = NewCase(
+            category_code="E0102",
+            channel=Channel.WEB_APP,
+            description="垃圾堆放",
+            lon=116.301,
+            lat=39.91,
+        )
+        services.create_case_in(session, own, report, clock=clock, rules=rules)
+        for lon in (116.304, 116.307):
+            _report(session, staff, clock, rules, lon)
+    token = client.post(
+        "/api/v1/auth/token", data={"username": "citizen", "password": PASSWORD}
+    ).json()["access_token"]
+    signed_in = {"Authorization": f"Bearer {token}"}
+    mine = client.get("/api/v1/map/cells", params={"resolution": 10}, headers=signed_in).json()
+    assert mine["total"] == 1  # the citizen's own reach: their report
+    public = {"resolution": 10, "public": "true"}
+    city = client.get("/api/v1/map/cells", params=public, headers=signed_in).json()
+    assert city["total"] == 3  # the public map: every open case, as a visitor counts them
+    assert client.get("/api/v1/map/cells", params=public).json()["total"] == 3
 
 
 def test_a_bad_bbox_is_a_422_naming_the_field(client: TestClient) -> None:

@@ -1,12 +1,13 @@
 // The city's configuration for city and district admins: users and their roles (within the
 // admin's own scope: the API decides), departments, categories, time limits, the working
 // calendar and API keys. Every write goes through the same v1 endpoint the CLI's peers use.
-import { ApiError, call, currentUser, get, post, type Category } from "../api";
+import { ApiError, call, currentUser, get, post } from "../api";
 import { clear, h, nextId } from "../dom";
-import { currentLang, fmtDate, fmtNumber, t, type Key } from "../i18n";
+import { fmtDate, fmtNumber, t, type Key } from "../i18n";
 import { go, type Route } from "../main";
 import { isAdmin } from "../roles";
 import { calendarTab, timeLimitsTab } from "./admin_rules";
+import { categoriesTab } from "./admin_taxonomy";
 import { gridTab } from "./admin_grid";
 import { choices, clearProblems, field, generalErrors, required, showProblems, type Field } from "./admin_forms";
 import { routingTab } from "./admin_routing";
@@ -247,35 +248,7 @@ async function departmentsTab(box: HTMLElement): Promise<void> {
   await load();
 }
 
-// --- categories -----------------------------------------------------------------------------------
-
-async function categoriesTab(box: HTMLElement): Promise<void> {
-  const cats = await get<(Category & { urgency: string; emergency: boolean })[]>("/api/v1/categories");
-  const filter = h("input", { type: "search", id: "category-filter", name: "filter" });
-  const tbody = h("tbody", {});
-  const draw = (): void => {
-    const q = filter.value.trim().toLowerCase();
-    clear(tbody);
-    for (const c of cats) {
-      const name = currentLang() === "zh" ? c.name_zh : c.name_en || c.name_zh;
-      const major = currentLang() === "zh" ? c.major_name_zh : c.major_name_en || c.major_name_zh;
-      const words = [...c.keywords.zh, ...c.keywords.en].join(", ");
-      if (q && ![c.code, name, major, words].some((s) => s.toLowerCase().includes(q))) continue;
-      tbody.append(h("tr", {}, h("td", {}, c.code), h("td", {}, c.kind), h("td", {}, major), h("td", {}, name),
-        h("td", {}, c.urgency), h("td", {}, c.emergency ? t("yes") : ""), h("td", {}, words)));
-    }
-  };
-  filter.addEventListener("input", draw);
-  box.append(
-    h("p", { class: "hint" }, t("categories_hint", { n: fmtNumber(cats.length) })),
-    h("div", { class: "field" }, h("label", { for: filter.id }, t("category_search")), filter),
-    h("table", { class: "cases", id: "category-table" },
-      h("caption", { class: "visually-hidden" }, t("adm_categories")),
-      h("thead", {}, h("tr", {}, [t("code"), t("kind"), t("major"), t("category"), t("urgency"), t("emergency"), t("keywords")].map((x) => h("th", { scope: "col" }, x)))),
-      tbody),
-  );
-  draw();
-}
+// The categories (the taxonomy's classes) are edited in ./admin_taxonomy.ts.
 
 // The time limits and the working calendar are edited in ./admin_rules.ts.
 

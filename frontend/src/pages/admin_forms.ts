@@ -3,6 +3,7 @@
 import { ApiError } from "../api";
 import { h, nextId } from "../dom";
 import { t } from "../i18n";
+import { problemText } from "./parts";
 
 export type Control = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
 
@@ -46,10 +47,11 @@ export function showProblems(
     // A field also takes the problems of its parts (``grants.0.role`` → ``grants``).
     const target = fields.find((f) => f.name === name || name.startsWith(`${f.name}.`));
     const where = (p as { record?: string }).record;
+    const text = problemText(p);
     if (target && !where) {
-      target.error.textContent = target.error.textContent ? `${target.error.textContent} ${p.message}` : p.message;
+      target.error.textContent = target.error.textContent ? `${target.error.textContent} ${text}` : text;
       target.el.setAttribute("aria-invalid", "true");
-    } else rest.push(`${where ? `${where} · ` : ""}${p.field}: ${p.message}`);
+    } else rest.push(`${where ? `${where} · ` : ""}${p.field}: ${text}`);
   }
   if (!err.problems.length) general.textContent = err.detail || err.title;
   else if (rest.length) {

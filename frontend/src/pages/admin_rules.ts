@@ -4,6 +4,7 @@
 import { ApiError, call, get, post, type FieldProblem } from "../api";
 import { clear, h, nextId } from "../dom";
 import { cityToday, currentLang, fmtDate, fmtNumber, t, type Key } from "../i18n";
+import { problemText as sharedProblemText } from "./parts";
 
 type Doc = Record<string, unknown>;
 
@@ -162,13 +163,14 @@ function w(key: Word, vars: Record<string, string> = {}): string {
   return s;
 }
 
-/** A server problem in the user's language: the rule's own words, and the dates it names. */
+/** A server problem in the user's language: these tabs' own words for their rules (the shared
+ * words for the common ones), and the dates it names. */
 export function problemText(p: FieldProblem): string {
   const key = `r_${p.rule}` as Word;
-  if (!(key in WORDS.en)) return p.message;
+  const text = sharedProblemText(p, key in WORDS.en ? w(key) : undefined);
   const dates = p.message.match(/\d{4}-\d{2}-\d{2}/g) ?? [];
   const named = p.rule === "past_days_unchanged" || p.rule === "holiday_or_make_up" ? dates.filter((d) => d !== cityToday()) : [];
-  return named.length ? `${w(key)}: ${named.join(", ")}` : w(key);
+  return named.length ? `${text}: ${named.join(", ")}` : text;
 }
 
 // --- shared parts ---------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
-import { ApiError, call, currentUser, get, post, type CaseOut, type HistoryOut, type Me } from "../api";
+import { ApiError, call, currentUser, get, post, webConfig, type CaseOut, type HistoryOut, type Me } from "../api";
 import { h, nextId } from "../dom";
 import { fmtDate, t, word, type Key } from "../i18n";
 import { go, type Route } from "../main";
-import { categoryLabel, lightBadge, loadCategoryNames } from "./parts";
+import { categoryLabel, IMAGE_TYPES, lightBadge, loadCategoryNames, photoProblem } from "./parts";
 
 interface AttachmentOut {
   id: number;
@@ -30,10 +30,11 @@ export async function casePage(main: HTMLElement, route: Route): Promise<void> {
  * (``level`` 1) or in the command centre's side panel (``level`` 2); ``after`` runs once an
  * action has been taken, to draw it again. */
 export async function caseView(main: HTMLElement, id: number, user: Me, level: 1 | 2, after: () => void): Promise<void> {
-  const [c, history, files] = await Promise.all([
+  const [c, history, files, cfg] = await Promise.all([
     get<CaseOut>(`/api/v1/cases/${id}`),
     get<HistoryOut[]>(`/api/v1/cases/${id}/history`),
     get<AttachmentOut[]>(`/api/v1/cases/${id}/attachments`),
+    webConfig(),
     loadCategoryNames(),
   ]);
   const H = level === 1 ? "h2" : "h3";
@@ -71,7 +72,7 @@ export async function caseView(main: HTMLElement, id: number, user: Me, level: 1
   const actions = actionsFor(c, user);
   if (actions.length) {
     const aid = nextId("actions-h");
-    main.append(h("section", { "aria-labelledby": aid }, h(H, { id: aid }, t("actions")), ...actions.map((a) => actionForm(c, a, sub, after))));
+    main.append(h("section", { "aria-labelledby": aid }, h(H, { id: aid }, t("actions")), ...actions.map((a) => actionForm(c, a, sub, cfg.max_upload_bytes, after))));
   }
   if (user.actions.includes("hotline.callback") && CALLBACK_STATUSES.has(c.status)) {
     main.append(callbackForm(c, sub));
@@ -170,7 +171,16 @@ export function actionsFor(c: CaseOut, user: Me): string[] {
   return OFFERED.filter((a) => c.allowed_actions.includes(a) && user.actions.includes(PERMISSION[a] ?? `case.${a}`));
 }
 
-function actionForm(c: CaseOut, action: string, sub: "h3" | "h4", after: () => void): HTMLElement {
+/** Shows why the chosen photo would be refused next to its input; true when it may be sent. */
+function checkPhoto(input: HTMLInputElement, error: HTMLElement, maxBytes: number): boolean {
+  const problem = photoProblem(input, maxBytes);
+  error.textContent = problem;
+  if (problem) input.setAttribute("aria-invalid", "true");
+  else input.removeAttribute("aria-invalid");
+  return !problem;
+}
+
+function actionForm(c: CaseOut, action: string, sub: "h3" | "h4", maxBytes: number, after: () => void): HTMLElement {
   const reasonId = nextId("reason");
   const errId = nextId("err");
   const error = h("p", { id: errId, class: "field-error", "aria-live": "polite" });
@@ -179,6 +189,7 @@ function actionForm(c: CaseOut, action: string, sub: "h3" | "h4", after: () => v
   let dept: HTMLInputElement | null = null;
   let passed: HTMLInputElement | null = null;
   let photo: HTMLInputElement | null = null;
+  let photoError: HTMLElement | null = null;
   let amount: HTMLInputElement | null = null;
   if (action === "dispatch") {
     dept = h("input", { id: nextId("dept"), name: "department_code", value: c.suggested_department_code ?? "" });
@@ -193,8 +204,13 @@ function actionForm(c: CaseOut, action: string, sub: "h3" | "h4", after: () => v
     parts.push(h("label", { for: amount.id }, t("working_days")), amount);
   }
   if (WITH_PHOTO.has(action)) {
-    photo = h("input", { id: nextId("photo"), type: "file", accept: "image/jpeg,image/png,image/webp,image/gif", name: "photo" });
-    parts.push(h("label", { for: photo.id }, t("photos")), photo);
+    photoError = h("p", { id: nextId("photo-err"), class: "field-error", "aria-live": "polite" });
+    photo = h("input", { id: nextId("photo"), type: "file", accept: IMAGE_TYPES.join(","), name: "photo", "aria-describedby": photoError.id });
+    const input = photo;
+    const shown = photoError;
+    // As the report form: a file the server would refuse is named at once, and never sent.
+    photo.addEventListener("change", () => checkPhoto(input, shown, maxBytes));
+    parts.push(h("label", { for: photo.id }, t("photos")), photo, photoError);
   }
   const button = h("button", { type: "submit", "data-action": action }, word("", action));
   const form = h("form", { class: "action", "data-action": action, novalidate: true }, h(sub, {}, word("", action)), ...parts, error, button);
@@ -205,6 +221,10 @@ function actionForm(c: CaseOut, action: string, sub: "h3" | "h4", after: () => v
       error.textContent = t("reason_required");
       reason.setAttribute("aria-invalid", "true");
       reason.focus();
+      return;
+    }
+    if (photo && photoError && !checkPhoto(photo, photoError, maxBytes)) {
+      photo.focus();
       return;
     }
     if (action === "report_back" && !photo?.files?.length) {

@@ -3,7 +3,10 @@ import { clear, h } from "../dom";
 import { cityToday, currentLang, fmtDate, fmtNumber, t, word, type Key } from "../i18n";
 import { go } from "../main";
 import type maplibregl from "maplibre-gl";
-import { areaDoc, boundsOf, drawAreas, loaded, newCityMap, setVisible, type Map } from "../map";
+import {
+  addCellsLayer, areaDoc, askCells, bboxOf, boundsOf, CELL_COLOUR, drawAreas, EMPTY, loaded, newCityMap,
+  resolutionFor, setData, setVisible, type Cells, type Map,
+} from "../map";
 import { caseView } from "./case";
 import { categoryLabel, lightBadge, loadCategoryNames } from "./parts";
 import { endRates, loadRates } from "./rates";
@@ -47,23 +50,7 @@ interface Spike {
   high: number;
 }
 
-type Source = { setData?: (d: unknown) => void } | undefined;
-const EMPTY: GeoJSON.FeatureCollection = { type: "FeatureCollection", features: [] };
-
 let feed: EventSource | null = null;
-
-function resolutionFor(zoom: number): number {
-  return Math.max(5, Math.min(10, Math.round(zoom * 0.75 - 1)));
-}
-
-function bboxOf(map: Map): string {
-  const b = map.getBounds();
-  return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(5)).join(",");
-}
-
-function setData(map: Map, id: string, doc: unknown): void {
-  (map.getSource(id) as Source)?.setData?.(doc);
-}
 
 /** Communities are many and hidden at first: their boundaries are fetched and drawn when
  * first shown, not before the first render. */
@@ -95,8 +82,6 @@ function listBusiest(doc: GeoJSON.FeatureCollection, box: HTMLElement, open: (ce
 let busyBox: HTMLElement | null = null;
 let openCell: (cell: string) => void = () => undefined;
 
-type Cells = GeoJSON.FeatureCollection & { total: number; resolution: number };
-
 /** The zoom at which ``fitBounds`` shows ``b`` in a box of ``w`` × ``h`` pixels (Web
  * Mercator, 512-pixel tiles): the first view's cells can be asked for before the map exists. */
 function fitZoom(b: maplibregl.LngLatBounds, w: number, h: number, pad: number): number {
@@ -104,10 +89,6 @@ function fitZoom(b: maplibregl.LngLatBounds, w: number, h: number, pad: number):
   const across = (b.getEast() - b.getWest()) / 360;
   const high = y(b.getNorth()) - y(b.getSouth());
   return Math.min(Math.log2((w - 2 * pad) / (512 * across)), Math.log2((h - 2 * pad) / (512 * high)));
-}
-
-function askCells(map: Map): Promise<Cells> {
-  return get<Cells>(`/api/v1/map/cells?resolution=${resolutionFor(map.getZoom())}&bbox=${bboxOf(map)}`);
 }
 
 async function loadCells(map: Map, asked?: Promise<Cells>): Promise<void> {
@@ -197,7 +178,8 @@ export async function commandPage(main: HTMLElement): Promise<void> {
   await Promise.all([loaded(map), namesLoaded]);
   performance.mark("command:map-loaded");
   drawAreas(map, "district", districts);
-  drawAreas(map, "subdistrict", await subdistrictsAsked);
+  const subdistricts = await subdistrictsAsked;
+  drawAreas(map, "subdistrict", subdistricts);
   map.addSource("heat", { type: "geojson", data: EMPTY });
   map.addLayer({
     id: "heat",
@@ -217,17 +199,7 @@ export async function commandPage(main: HTMLElement): Promise<void> {
     source: "spikes",
     paint: { "fill-color": "#6a1b9a", "fill-opacity": 0.3, "fill-outline-color": "#4a148c" },
   });
-  map.addSource("cells", { type: "geojson", data: EMPTY });
-  map.addLayer({
-    id: "cells",
-    type: "fill",
-    source: "cells",
-    paint: {
-      "fill-color": ["match", ["get", "light"], "red", "#c62828", "yellow", "#f9a825", "#2e7d32"],
-      "fill-opacity": ["interpolate", ["linear"], ["get", "total"], 1, 0.45, 50, 0.85],
-      "fill-outline-color": "#333333",
-    },
-  });
+  addCellsLayer(map);
   // The 3-D view: the same cells raised by how many cases are open in each.
   map.addLayer({
     id: "cells-3d",
@@ -235,7 +207,7 @@ export async function commandPage(main: HTMLElement): Promise<void> {
     source: "cells",
     layout: { visibility: "none" },
     paint: {
-      "fill-extrusion-color": ["match", ["get", "light"], "red", "#c62828", "yellow", "#f9a825", "#2e7d32"],
+      "fill-extrusion-color": CELL_COLOUR,
       "fill-extrusion-height": 0,
       "fill-extrusion-opacity": 0.85,
     },
@@ -330,7 +302,8 @@ export async function commandPage(main: HTMLElement): Promise<void> {
   });
   map.triggerRepaint();
   const here = location.hash;
-  renderDistricts(table, map, districts, await talliesAsked);
+  renderDistricts(table, map, districts, await talliesAsked,
+    (code) => void drillDistrict(map, drill, user, code, districts, subdistricts));
   await firstRender;
   if (location.hash !== here) return; // left before the map settled
   void loadGrids(map);
@@ -366,13 +339,19 @@ export async function commandPage(main: HTMLElement): Promise<void> {
   });
 }
 
-/** The districts' open, red and yellow counts; a district's name fits the map to it. */
-function renderDistricts(table: HTMLElement, map: Map, districts: GeoJSON.FeatureCollection, tallies: DistrictTally[]): void {
+/** An area's name in the current language (its code when it has none). */
+function areaName(f: GeoJSON.Feature | undefined, code: string): string {
+  const p = f?.properties ?? {};
+  return String((currentLang() === "zh" ? p.name_zh : p.name_en || p.name_zh) ?? code);
+}
+
+/** The districts' open, red and yellow counts; a district's name fits the map to it and offers
+ * its subdistricts (``choose``). */
+function renderDistricts(
+  table: HTMLElement, map: Map, districts: GeoJSON.FeatureCollection, tallies: DistrictTally[], choose: (code: string) => void,
+): void {
   const names = new globalThis.Map<string, string>();
-  for (const f of districts.features) {
-    const p = f.properties ?? {};
-    names.set(String(p.code), String((currentLang() === "zh" ? p.name_zh : p.name_en || p.name_zh) ?? p.code));
-  }
+  for (const f of districts.features) names.set(String(f.properties?.code), areaName(f, String(f.properties?.code)));
   const sum = (k: keyof Omit<DistrictTally, "district">): number => tallies.reduce((a, r) => a + r[k], 0);
   const cols: (keyof Omit<DistrictTally, "district">)[] = ["open", "red", "yellow"];
   table.append(
@@ -388,6 +367,7 @@ function renderDistricts(table: HTMLElement, map: Map, districts: GeoJSON.Featur
                 // City → district: fit the map to it; finer cells and then grids follow the zoom.
                 const f = districts.features.find((x) => x.properties?.code === r.district);
                 if (f) map.fitBounds(boundsOf([f]), { padding: 20, duration: 0 });
+                choose(r.district);
               },
             }, names.get(r.district) ?? r.district)),
           cols.map((c) => h("td", {}, fmtNumber(r[c])))))),
@@ -441,6 +421,75 @@ async function loadSpikes(map: Map, box: HTMLElement, level: string): Promise<vo
   );
 }
 
+/** District → its subdistricts, in the side panel (the map already fits the district). */
+function drillDistrict(
+  map: Map, panel: HTMLElement, user: Me, code: string, districts: GeoJSON.FeatureCollection, subdistricts: GeoJSON.FeatureCollection,
+): void {
+  const mine = subdistricts.features
+    .filter((f) => String(f.properties?.parent_code) === code)
+    .sort((a, b) => String(a.properties?.code).localeCompare(String(b.properties?.code)));
+  const name = areaName(districts.features.find((f) => String(f.properties?.code) === code), code);
+  clear(panel);
+  panel.dataset.district = code;
+  for (const k of ["subdistrict", "cell", "grid"]) delete panel.dataset[k];
+  panel.append(
+    h("h2", { id: "drill-h" }, t("drill_district", { name })),
+    h("p", { class: "hint" }, t("drill_district_hint")),
+    mine.length
+      ? h("ul", { class: "drill-list", id: "drill-subdistricts" }, mine.map((f) => {
+          const sub = String(f.properties?.code);
+          return h("li", {}, h("button", {
+            type: "button", class: "link", "data-subdistrict": sub,
+            onclick: () => void drillSubdistrict(map, panel, user, f, () => drillDistrict(map, panel, user, code, districts, subdistricts)),
+          }, areaName(f, sub)), " ", h("small", { class: "code" }, sub));
+        }))
+      : h("p", {}, t("none")),
+  );
+  panel.focus();
+}
+
+/** Cases read for a subdistrict's grid list: one page of the cases API (its largest). */
+const SUBDISTRICT_CASES = 200;
+
+/** Subdistrict → the map fits it (the busiest cells in view follow) → its unit grids with open
+ * cases, most red first → a grid's cases (``drillGrid``). The counts come from the cases API's
+ * area filter: the map API tallies districts only. */
+async function drillSubdistrict(map: Map, panel: HTMLElement, user: Me, f: GeoJSON.Feature, back: () => void): Promise<void> {
+  const code = String(f.properties?.code);
+  map.fitBounds(boundsOf([f]), { padding: 20, duration: 0 });
+  const query = OPEN_STATUSES.map((s) => `status=${s}`).join("&");
+  const page = await get<{ items: CaseOut[]; next_cursor: string | null }>(
+    `/api/v1/cases?area=${encodeURIComponent(code)}&${query}&limit=${SUBDISTRICT_CASES}`,
+  );
+  const grids = new globalThis.Map<string, { open: number; red: number }>();
+  for (const c of page.items) {
+    if (!c.location.unit_grid) continue;
+    const g = grids.get(c.location.unit_grid) ?? { open: 0, red: 0 };
+    g.open += 1;
+    if (c.clock?.light === "red") g.red += 1;
+    grids.set(c.location.unit_grid, g);
+  }
+  const rows = [...grids].sort(([, a], [, b]) => b.red - a.red || b.open - a.open);
+  const again = (): void => void drillSubdistrict(map, panel, user, f, back);
+  clear(panel);
+  panel.dataset.subdistrict = code;
+  for (const k of ["cell", "grid"]) delete panel.dataset[k];
+  panel.append(
+    h("p", {}, h("button", { type: "button", class: "secondary", id: "drill-up", onclick: back }, t("back_to_district"))),
+    h("h2", { id: "drill-h" }, t("drill_subdistrict", { name: areaName(f, code), n: fmtNumber(page.items.length) })),
+    ...(page.next_cursor ? [h("p", { class: "hint" }, t("drill_subdistrict_more", { n: fmtNumber(SUBDISTRICT_CASES) }))] : []),
+    h("h3", {}, t("drill_grids")),
+    rows.length
+      ? h("ol", { class: "drill-list", id: "drill-grids" }, rows.map(([grid, n]) =>
+          h("li", {}, h("button", {
+            type: "button", class: "link", "data-grid": grid, "aria-label": `${t("unit_grid")} ${grid}`,
+            onclick: () => void drillGrid(panel, user, grid, again),
+          }, grid), " ", t("cell_label", { n: fmtNumber(n.open), red: fmtNumber(n.red) }))))
+      : h("p", {}, t("none")),
+  );
+  panel.focus();
+}
+
 /** A cell → its open cases → one case, in the side panel; the map zooms in on the cell. */
 async function drillCell(map: Map, panel: HTMLElement, user: Me, cell: string): Promise<void> {
   const page = await get<{ cell: string; resolution: number; total: number; items: CaseBrief[] }>(
@@ -472,15 +521,17 @@ async function drillCell(map: Map, panel: HTMLElement, user: Me, cell: string): 
 
 const OPEN_STATUSES = ["to_verify", "to_file", "to_dispatch", "dispatched", "handling", "on_hold", "to_check", "to_close"];
 
-/** A unit grid → its open cases (the cases API's area filter takes a grid code) → one case. */
-async function drillGrid(panel: HTMLElement, user: Me, code: string): Promise<void> {
+/** A unit grid → its open cases (the cases API's area filter takes a grid code) → one case;
+ * ``up`` goes back to the list the grid was chosen from (a subdistrict's). */
+async function drillGrid(panel: HTMLElement, user: Me, code: string, up?: () => void): Promise<void> {
   const query = OPEN_STATUSES.map((s) => `status=${s}`).join("&");
   const page = await get<{ items: CaseOut[] }>(`/api/v1/cases?area=${encodeURIComponent(code)}&${query}&limit=100&sort=created_at`);
-  const again = (): void => void drillGrid(panel, user, code);
+  const again = (): void => void drillGrid(panel, user, code, up);
   clear(panel);
   panel.dataset.grid = code;
   delete panel.dataset.cell;
   panel.append(
+    ...(up ? [h("p", {}, h("button", { type: "button", class: "secondary", id: "drill-up", onclick: up }, t("back_to_list")))] : []),
     h("h2", { id: "drill-h" }, t("drill_grid", { code, n: fmtNumber(page.items.length) })),
     page.items.length
       ? h("ul", { class: "drill-list" }, page.items.map((c) =>

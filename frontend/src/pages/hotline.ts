@@ -1,9 +1,10 @@
 // The 12345 operator's call form: the desk previews category, unit, answers and duplicates.
-import { ApiError, currentUser, post } from "../api";
+import { currentUser, post } from "../api";
 import { h, nextId } from "../dom";
 import { t, word, type Key } from "../i18n";
 import { go } from "../main";
 import { addAreas, cityMap, Marker } from "../map";
+import { clearProblems, field, generalErrors, showProblems } from "./admin_forms";
 
 interface Preview {
   model_available: boolean;
@@ -23,10 +24,6 @@ interface CallResult {
 }
 
 const NATURES: Key[] = ["n_complaint", "n_report", "n_help", "n_consultation", "n_suggestion", "n_thanks"];
-
-function labelled(label: string, control: HTMLElement): HTMLElement {
-  return h("div", { class: "field" }, h("label", { for: control.id }, label), control);
-}
 
 export async function hotlinePage(main: HTMLElement): Promise<void> {
   const user = await currentUser();
@@ -48,7 +45,30 @@ export async function hotlinePage(main: HTMLElement): Promise<void> {
   const mapBox = h("div", { class: "map small", id: "hotline-map" });
   const desk = h("section", { "aria-labelledby": "desk-h", id: "desk", "aria-live": "polite" }, h("h2", { id: "desk-h" }, t("desk")));
   const status = h("div", { role: "status", class: "result" });
-  const error = h("p", { class: "field-error", role: "alert" });
+  const error = generalErrors("hotline-errors");
+  // Each field with its error line: the server's problems are shown next to what they name.
+  const fields = [
+    field("nature", t("nature"), nature),
+    field("text", t("call_text"), text),
+    field("caller_name", t("caller_name"), name),
+    field("caller_phone", t("caller_phone"), phone),
+    field("address", t("address"), address),
+    field("lon", t("lon"), lon),
+    field("lat", t("lat"), lat),
+    field("category_code", t("category"), category),
+    field("department_code", t("department"), department),
+  ];
+  const row = (n: string): HTMLElement => fields.find((f) => f.name === n)!.row;
+  const fText = fields[1];
+  /** The call's text is the one thing the desk needs: said at once, next to it. */
+  const needText = (): boolean => {
+    clearProblems(fields, error);
+    if (text.value.trim()) return true;
+    fText.error.textContent = t("description_required");
+    text.setAttribute("aria-invalid", "true");
+    text.focus();
+    return false;
+  };
   let answerId: number | null = null;
 
   const body = (): Record<string, unknown> => {
@@ -64,11 +84,7 @@ export async function hotlinePage(main: HTMLElement): Promise<void> {
 
   const previewBtn = h("button", { type: "button", class: "secondary", id: "preview" }, t("preview"));
   previewBtn.addEventListener("click", async () => {
-    error.textContent = "";
-    if (!text.value.trim()) {
-      error.textContent = t("description_required");
-      return;
-    }
+    if (!needText()) return;
     try {
       const p = await post<Preview>("/api/v1/hotline/preview", body());
       if (p.category_code && !category.value) category.value = p.category_code;
@@ -97,25 +113,21 @@ export async function hotlinePage(main: HTMLElement): Promise<void> {
         ...p.notes.map((n) => h("p", { class: "hint" }, n)),
       );
     } catch (err) {
-      error.textContent = err instanceof ApiError ? err.message : String(err);
+      showProblems(err, fields, error);
     }
   });
 
   const form = h("form", { novalidate: true, class: "report" },
-    labelled(t("nature"), nature), labelled(t("call_text"), text),
-    h("div", { class: "row" }, labelled(t("caller_name"), name), labelled(t("caller_phone"), phone)),
-    labelled(t("address"), address), mapBox,
-    h("div", { class: "row" }, labelled(t("lon"), lon), labelled(t("lat"), lat)),
-    h("div", { class: "row" }, labelled(t("category"), category), labelled(t("department"), department)),
+    row("nature"), row("text"),
+    h("div", { class: "row" }, row("caller_name"), row("caller_phone")),
+    row("address"), mapBox,
+    h("div", { class: "row" }, row("lon"), row("lat")),
+    h("div", { class: "row" }, row("category_code"), row("department_code")),
     h("div", { class: "row" }, previewBtn, h("button", { type: "submit" }, t("record_call"))),
     error, status);
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    error.textContent = "";
-    if (!text.value.trim()) {
-      error.textContent = t("description_required");
-      return;
-    }
+    if (!needText()) return;
     try {
       const r = await post<CallResult>("/api/v1/hotline/calls", body());
       status.replaceChildren(
@@ -124,7 +136,7 @@ export async function hotlinePage(main: HTMLElement): Promise<void> {
           r.case_status ? ` · ${word("s_", r.case_status)}` : ""),
       );
     } catch (err) {
-      error.textContent = err instanceof ApiError ? err.message : String(err);
+      showProblems(err, fields, error);
     }
   });
   main.append(h("h1", {}, t("hotline_title")), h("div", { class: "hotline" }, form, desk));

@@ -1,10 +1,10 @@
 import { ApiError, call, callFull, currentUser, get, webConfig, type CaseOut, type Category } from "../api";
 import { h, nextId } from "../dom";
-import { currentLang, fmtBytes, t, type Key } from "../i18n";
+import { currentLang, t, type Key } from "../i18n";
 import { addAreas, cityMap, Marker } from "../map";
+import { IMAGE_TYPES, photoProblem, problemText } from "./parts";
 
 const DRAFT = "onegrid.draft.report";
-const IMAGE_TYPES = ["image/jpeg", "image/png", "image/webp", "image/gif"];
 
 interface Draft {
   category: string;
@@ -183,11 +183,9 @@ export async function reportPage(main: HTMLElement): Promise<void> {
 
   photos.addEventListener("change", () => checkPhotos());
   function checkPhotos(): boolean {
-    for (const f of Array.from(photos.files ?? [])) {
-      if (f.size > cfg.max_upload_bytes) return mark(fPhotos, photos, t("photo_too_large", { max: fmtBytes(cfg.max_upload_bytes) }));
-      if (!IMAGE_TYPES.includes(f.type)) return mark(fPhotos, photos, t("photo_type"));
-    }
-    return mark(fPhotos, photos, "");
+    // A reporter without an account sends photos under the create reply's grant, which takes five.
+    const tooMany = !user && (photos.files?.length ?? 0) > GRANT_PHOTOS ? t("photo_count", { n: String(GRANT_PHOTOS) }) : "";
+    return mark(fPhotos, photos, photoProblem(photos, cfg.max_upload_bytes) || tooMany);
   }
 
   form.addEventListener("submit", async (ev) => {
@@ -206,31 +204,37 @@ export async function reportPage(main: HTMLElement): Promise<void> {
     }
     submit.disabled = true;
     status.textContent = t("submitting");
+    const files = Array.from(photos.files ?? []);
     try {
-      const reply = await callFull<CaseOut>("POST", "/api/v1/cases", {
+      const payload = {
         category_code: picked,
         channel: "web_app",
         description: description.value.trim(),
         lon: Number(lon.value),
         lat: Number(lat.value),
         address: address.value.trim(),
+      };
+      const reply = await callFull<CaseOut>("POST", "/api/v1/cases", payload, {
+        headers: { "Idempotency-Key": retryKey(payload) },
       });
       const created = reply.body;
       // The server screens a web report against open cases nearby; the numbers it names are
       // other reporters' cases, so the citizen is told only that one exists.
       const similar = (reply.headers.get("Possible-Duplicate-Of") ?? "").split(",").map((n) => n.trim()).filter(Boolean);
-      for (const file of Array.from(photos.files ?? [])) {
-        const body = new FormData();
-        body.append("file", file);
-        await call("POST", `/api/v1/cases/${created.id}/attachments`, body);
-      }
+      // The case exists from here on: its number is shown whatever becomes of the photos, and
+      // the form is closed, so that sending it again cannot report the problem twice.
       localStorage.removeItem(DRAFT);
+      form.querySelectorAll("input, textarea, select").forEach((el) => ((el as HTMLInputElement).disabled = true));
       status.replaceChildren(
         h("p", {}, t("report_done"), " ", h("strong", { id: "case-number" }, created.number)),
         ...(similar.length ? [h("p", { class: "notice", id: "possible-duplicate" }, t("report_similar"))] : []),
         h("a", { href: `#/case/${created.id}` }, t("follow_case")),
       );
-      form.querySelectorAll("input, textarea, select").forEach((el) => ((el as HTMLInputElement).disabled = true));
+      const failed = await sendPhotos(created.id, files, reply.headers.get("Upload-Token"));
+      if (failed.length) {
+        status.append(h("p", { class: "error", role: "alert", id: "photos-failed" }, t("photos_failed", { n: String(failed.length) }), " ", failed.join(" ")));
+      }
+      status.dataset.photos = failed.length ? "failed" : "sent";
     } catch (err) {
       submit.disabled = false;
       status.textContent = "";
@@ -245,14 +249,45 @@ export async function reportPage(main: HTMLElement): Promise<void> {
         };
         for (const p of err.problems) {
           const target = byField[p.field.replace(/^body\./, "")] ?? null;
-          if (target) mark(target[0], target[1], p.message);
-          else status.append(h("p", { class: "error" }, p.message));
+          if (target) mark(target[0], target[1], problemText(p));
+          else status.append(h("p", { class: "error" }, problemText(p)));
         }
       } else if (!(err instanceof ApiError && err.status === 401)) {
         status.append(h("p", { class: "error", role: "alert" }, String(err)));
       }
     }
   });
+}
+
+const GRANT_PHOTOS = 5;
+
+// One key per report as sent: a retry after a lost reply returns the case already made instead
+// of a second one, and a report changed since is a new one.
+let attempt: { body: string; key: string } | null = null;
+
+function retryKey(payload: unknown): string {
+  const body = JSON.stringify(payload);
+  if (attempt?.body !== body) {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    attempt = { body, key: Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("") };
+  }
+  return attempt.key;
+}
+
+/** Each photo in its own request; the messages of those refused (the case stands either way).
+ * ``grant`` is the create reply's Upload-Token, sent by a reporter who is not signed in. */
+async function sendPhotos(caseId: number, files: File[], grant: string | null): Promise<string[]> {
+  const failed: string[] = [];
+  for (const file of files) {
+    const body = new FormData();
+    body.append("file", file);
+    try {
+      await call("POST", `/api/v1/cases/${caseId}/attachments`, body, { headers: grant ? { "Upload-Token": grant } : {} });
+    } catch (err) {
+      failed.push(`${file.name}: ${err instanceof ApiError && err.problems.length ? problemText(err.problems[0]) : String(err)}`);
+    }
+  }
+  return failed;
 }
 
 function mark(f: { error: HTMLElement }, control: HTMLElement, message: string): boolean {

@@ -58,6 +58,9 @@ class Category:
     keywords_en: tuple[str, ...] = ()
     urgency: Urgency = Urgency.NORMAL
     emergency: bool = False
+    # A deactivated class stays in its taxonomy, so the cases and components filed under it
+    # keep their names and rules; no form offers it, and no new report may choose it.
+    active: bool = True
 
     def search_score(self, text: str) -> int:
         """How well ``text`` names this category: 0 means not at all.

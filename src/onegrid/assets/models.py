@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -59,6 +60,7 @@ class CategoryRow(Base):
     keywords: Mapped[dict[str, Any]] = mapped_column(JSON)
     urgency: Mapped[str] = mapped_column(String(16))
     emergency: Mapped[bool] = mapped_column(Boolean)
+    active: Mapped[bool] = mapped_column(Boolean, server_default=true())
 
 
 class ComponentRow(Base):

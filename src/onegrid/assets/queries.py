@@ -77,6 +77,7 @@ def _category(row: CategoryRow) -> Category:
         keywords_en=tuple(keywords.get("en", ())),
         urgency=Urgency(row.urgency),
         emergency=row.emergency,
+        active=row.active,
     )
 
 
@@ -153,8 +154,9 @@ def get_category(session: Session, code: str) -> Category:
 def search_categories(
     session: Session, text: str, kind: Kind | None = None, limit: int = 20
 ) -> list[Category]:
-    """Classes whose code, names or keywords match ``text`` (Chinese or English), best first."""
-    scored = [(c.search_score(text), c) for c in current_categories(session, kind)]
+    """Active classes whose code, names or keywords match ``text`` (Chinese or English), best
+    first: what a form may offer."""
+    scored = [(c.search_score(text), c) for c in current_categories(session, kind) if c.active]
     hits = [(s, c) for s, c in scored if s > 0]
     hits.sort(key=lambda sc: (-sc[0], sc[1].code))
     return [c for _, c in hits[:limit]]

@@ -38,6 +38,9 @@ class CategoryOut(BaseModel):
     keywords: Keywords
     urgency: Urgency
     emergency: bool
+    active: bool = Field(
+        description="False: deactivated, kept for the cases and components filed under it"
+    )
 
     @classmethod
     def of(cls, c: Category) -> CategoryOut:
@@ -53,6 +56,7 @@ class CategoryOut(BaseModel):
             keywords=Keywords(zh=list(c.keywords_zh), en=list(c.keywords_en)),
             urgency=c.urgency,
             emergency=c.emergency,
+            active=c.active,
         )
 
 

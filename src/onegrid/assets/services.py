@@ -125,6 +125,7 @@ def load_taxonomy(
 def _category_values(version_id: int, category: Category) -> dict[str, object]:
     values = category_as_dict(category)
     values["version_id"] = version_id
+    values["active"] = category.active  # every row names it: one shape for the bulk insert
     return values
 
 

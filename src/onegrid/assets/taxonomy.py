@@ -15,9 +15,12 @@ The file (YAML or JSON, the same shape) lists major classes, each with its minor
             keywords: {zh: [供水井盖], en: [water cover]}
             urgency: normal
             emergency: false
+            active: true      # false: kept for the records that name it, offered for none
     events: [...]
 
-Every broken rule is reported at once, each naming its record, so a city fixes its file in one go.
+Every broken rule is reported at once, each naming its record (the class code, when it has one)
+and the path of its field in the document (``components[0].classes[3].name_en``), so a city fixes
+its file, or an admin the row of the editor, in one go.
 """
 
 from __future__ import annotations
@@ -44,7 +47,9 @@ DEFAULT_TAXONOMY = Path(__file__).resolve().parent / "data" / "taxonomy.yaml"
 
 _TOP_KEYS = frozenset({"name", "version", "note", "components", "events"})
 _MAJOR_KEYS = frozenset({"major", "name_zh", "name_en", "classes"})
-_CLASS_KEYS = frozenset({"minor", "name_zh", "name_en", "keywords", "urgency", "emergency"})
+_CLASS_KEYS = frozenset(
+    {"minor", "name_zh", "name_en", "keywords", "urgency", "emergency", "active"}
+)
 _SECTIONS = (("components", Kind.COMPONENT), ("events", Kind.EVENT))
 
 
@@ -92,22 +97,23 @@ def parse_taxonomy(data: Any) -> TaxonomyDocument:
     if not isinstance(data, Mapping):
         raise InvalidInput.one("file", "mapping", "a taxonomy file must be a mapping at the top")
     problems: list[FieldProblem] = []
-    problems += _unknown_keys(data, _TOP_KEYS, "taxonomy")
+    problems += _unknown_keys(data, _TOP_KEYS, "", "taxonomy")
     name = _text(data.get("name")) or "unnamed taxonomy"
     label = _text(data.get("version"))
     if not label:
         problems.append(FieldProblem("version", "required", "the taxonomy needs a version label"))
-    categories: list[Category] = []
+    found: list[tuple[Category, str]] = []
     for section, kind in _SECTIONS:
         majors = data.get(section) or []
         if not isinstance(majors, list):
             problems.append(FieldProblem(section, "list", f"{section} must be a list of majors"))
             continue
         for index, major in enumerate(majors):
-            categories += _read_major(major, kind, f"{section}[{index}]", problems)
-    if not categories and not problems:
+            found += _read_major(major, kind, f"{section}[{index}]", problems)
+    if not found and not problems:
         problems.append(FieldProblem("components", "required", "the taxonomy has no classes"))
-    problems += _duplicates(categories)
+    problems += _duplicates(found)
+    categories = [c for c, _ in found]
     if problems:
         raise InvalidInput(problems)
     return TaxonomyDocument(
@@ -119,63 +125,74 @@ def parse_taxonomy(data: Any) -> TaxonomyDocument:
     )
 
 
-def _read_major(item: Any, kind: Kind, where: str, problems: list[FieldProblem]) -> list[Category]:
+def _read_major(
+    item: Any, kind: Kind, path: str, problems: list[FieldProblem]
+) -> list[tuple[Category, str]]:
+    """The major's classes, each with its path in the document."""
     if not isinstance(item, Mapping):
-        problems.append(FieldProblem("major", "mapping", "a major class must be a mapping", where))
+        problems.append(
+            FieldProblem(f"{path}.major", "mapping", "a major class must be a mapping", path)
+        )
         return []
-    problems += _unknown_keys(item, _MAJOR_KEYS, where)
+    problems += _unknown_keys(item, _MAJOR_KEYS, path, path)
     major = _two_digits(item.get("major"))
     if major is None:
         problems.append(
             FieldProblem(
-                "major",
+                f"{path}.major",
                 "two_digits",
                 f'major must be two digits such as "01" (got {item.get("major")!r})',
-                where,
+                path,
             )
         )
         return []
     record = f"{kind.prefix}{major}"
     major_zh, major_en = _text(item.get("name_zh")), _text(item.get("name_en"))
-    problems += _names_present(major_zh, major_en, record)
+    problems += _names_present(major_zh, major_en, path, record)
     classes = item.get("classes") or []
     if not isinstance(classes, list) or not classes:
-        problems.append(FieldProblem("classes", "required", "a major needs classes", record))
+        problems.append(
+            FieldProblem(f"{path}.classes", "required", "a major needs classes", record)
+        )
         return []
-    out: list[Category] = []
+    out: list[tuple[Category, str]] = []
     for index, cls in enumerate(classes):
-        category = _read_class(cls, kind, major, (major_zh, major_en), f"{record}[{index}]")
+        at = f"{path}.classes[{index}]"
+        category = _read_class(cls, kind, major, (major_zh, major_en), (at, f"{record}[{index}]"))
         if isinstance(category, Category):
-            out.append(category)
+            out.append((category, at))
         else:
             problems += category
     return out
 
 
 def _read_class(
-    item: Any, kind: Kind, major: str, major_names: tuple[str, str], where: str
+    item: Any, kind: Kind, major: str, major_names: tuple[str, str], where: tuple[str, str]
 ) -> Category | list[FieldProblem]:
+    """One class; ``where`` is its path in the document and its record until it has a code."""
+    path, record = where
     if not isinstance(item, Mapping):
-        return [FieldProblem("minor", "mapping", "a class must be a mapping", where)]
-    problems = _unknown_keys(item, _CLASS_KEYS, where)
+        return [FieldProblem(f"{path}.minor", "mapping", "a class must be a mapping", record)]
     minor = _two_digits(item.get("minor"))
     if minor is None:
         return [
-            *problems,
+            *_unknown_keys(item, _CLASS_KEYS, path, record),
             FieldProblem(
-                "minor",
+                f"{path}.minor",
                 "two_digits",
                 f'minor must be two digits such as "01" (got {item.get("minor")!r})',
-                where,
+                record,
             ),
         ]
     code = category_code(kind, major, minor)
-    problems = [FieldProblem(p.field, p.rule, p.message, code) for p in problems]
+    problems = _unknown_keys(item, _CLASS_KEYS, path, code)
     if major == "00" or minor == "00":
-        problems.append(FieldProblem("minor", "not_zero", "classes are numbered from 01", code))
+        problems.append(
+            FieldProblem(f"{path}.minor", "not_zero", "classes are numbered from 01", code)
+        )
     name_zh, name_en = _text(item.get("name_zh")), _text(item.get("name_en"))
-    problems += _names_present(name_zh, name_en, code)
-    keywords_zh, keywords_en = _keywords(item.get("keywords"), code, problems)
+    problems += _names_present(name_zh, name_en, path, code)
+    keywords_zh, keywords_en = _keywords(item.get("keywords"), path, code, problems)
     urgency_text = _text(item.get("urgency")) or Urgency.NORMAL.value
     try:
         urgency = Urgency(urgency_text)
@@ -183,15 +200,21 @@ def _read_class(
         known = ", ".join(u.value for u in Urgency)
         problems.append(
             FieldProblem(
-                "urgency", "known_urgency", f"urgency {urgency_text!r} is not one of {known}", code
+                f"{path}.urgency",
+                "known_urgency",
+                f"urgency {urgency_text!r} is not one of {known}",
+                code,
             )
         )
         urgency = Urgency.NORMAL
-    emergency = item.get("emergency", False)
-    if not isinstance(emergency, bool):
-        problems.append(
-            FieldProblem("emergency", "boolean", "emergency must be true or false", code)
-        )
+    flags = {
+        name: item.get(name, default) for name, default in (("emergency", False), ("active", True))
+    }
+    problems += [
+        FieldProblem(f"{path}.{name}", "boolean", f"{name} must be true or false", code)
+        for name, value in flags.items()
+        if not isinstance(value, bool)
+    ]
     if problems:
         return problems
     return Category(
@@ -206,19 +229,23 @@ def _read_class(
         keywords_zh=keywords_zh,
         keywords_en=keywords_en,
         urgency=urgency,
-        emergency=bool(emergency),
+        emergency=bool(flags["emergency"]),
+        active=bool(flags["active"]),
     )
 
 
 def _keywords(
-    value: Any, code: str, problems: list[FieldProblem]
+    value: Any, path: str, code: str, problems: list[FieldProblem]
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if value is None:
         return (), ()
     if not isinstance(value, Mapping) or set(value) - {"zh", "en"}:
         problems.append(
             FieldProblem(
-                "keywords", "keywords_shape", "keywords must be {zh: [...], en: [...]}", code
+                f"{path}.keywords",
+                "keywords_shape",
+                "keywords must be {zh: [...], en: [...]}",
+                code,
             )
         )
         return (), ()
@@ -228,7 +255,10 @@ def _keywords(
         if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
             problems.append(
                 FieldProblem(
-                    "keywords", "keywords_shape", f"keywords.{lang} must be a list of words", code
+                    f"{path}.keywords.{lang}",
+                    "keywords_shape",
+                    f"keywords.{lang} must be a list of words",
+                    code,
                 )
             )
             out.append(())
@@ -237,35 +267,40 @@ def _keywords(
     return out[0], out[1]
 
 
-def _names_present(name_zh: str, name_en: str, record: str) -> list[FieldProblem]:
+def _names_present(name_zh: str, name_en: str, path: str, record: str) -> list[FieldProblem]:
     return [
-        FieldProblem(name, "required", f"{name} must not be empty", record)
+        FieldProblem(f"{path}.{name}", "required", f"{name} must not be empty", record)
         for name, value in (("name_zh", name_zh), ("name_en", name_en))
         if not value
     ]
 
 
-def _duplicates(categories: Sequence[Category]) -> list[FieldProblem]:
+def _duplicates(categories: Sequence[tuple[Category, str]]) -> list[FieldProblem]:
     seen: set[str] = set()
     out: list[FieldProblem] = []
-    for category in categories:
+    for category, path in categories:
         if category.code in seen:
             out.append(
                 FieldProblem(
-                    "minor", "unique_code", f"class {category.code} is listed twice", category.code
+                    f"{path}.minor",
+                    "unique_code",
+                    f"class {category.code} is listed twice",
+                    category.code,
                 )
             )
         seen.add(category.code)
     return out
 
 
-def _unknown_keys(item: Mapping[Any, Any], known: frozenset[str], where: str) -> list[FieldProblem]:
+def _unknown_keys(
+    item: Mapping[Any, Any], known: frozenset[str], path: str, record: str
+) -> list[FieldProblem]:
     return [
         FieldProblem(
-            str(key),
+            f"{path}.{key}" if path else str(key),
             "known_field",
             f"unknown field {key!r}; known: {', '.join(sorted(known))}",
-            where,
+            record,
         )
         for key in item
         if key not in known
@@ -296,7 +331,10 @@ def _checksum(name: str, label: str, categories: Sequence[Category]) -> str:
 
 
 def category_as_dict(category: Category) -> dict[str, Any]:
-    return {
+    """A class as stored and checksummed. ``active`` appears only when false, so a taxonomy
+    without deactivated classes keeps the checksum it had before classes could be deactivated
+    (loading the same file again still changes nothing)."""
+    out = {
         "code": category.code,
         "kind": category.kind.value,
         "major": category.major,
@@ -309,6 +347,9 @@ def category_as_dict(category: Category) -> dict[str, Any]:
         "urgency": category.urgency.value,
         "emergency": category.emergency,
     }
+    if not category.active:
+        out["active"] = False
+    return out
 
 
 def taxonomy_as_document(

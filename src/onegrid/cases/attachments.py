@@ -18,15 +18,18 @@ from datetime import datetime
 from pathlib import Path, PurePath
 
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
+from onegrid.cases.history import Actor
 from onegrid.cases.models import CaseAttachmentRow
+from onegrid.cases.records import CaseRecord
 from onegrid.cases.services.common import authorize, load_case, one_writer
 from onegrid.core.clock import Clock
-from onegrid.core.errors import InvalidInput, NotFound
+from onegrid.core.errors import InvalidInput, NotFound, PermissionDenied
 from onegrid.db.session import Database
 from onegrid.people.domain import Principal
+from onegrid.people.tokens import UPLOAD_GRANT_TTL, UploadGrant
 
 ATTACHMENTS: Table = CaseAttachmentRow.__table__  # type: ignore[assignment]
 FILENAME_MAX = 255
@@ -41,6 +44,9 @@ _PDF = ("application/pdf", (".pdf",))
 ALLOWED_EXTENSIONS = tuple(
     sorted({e for _, exts in (*_IMAGE_FORMATS.values(), _PDF) for e in exts})
 )
+# What an upload grant allows: photos, as Open311 takes with a request, and as many as it takes.
+GRANT_FILES_MAX = 5
+GRANT_MEDIA_TYPES = frozenset(t for t, _ in _IMAGE_FORMATS.values())
 
 
 @dataclass(frozen=True)
@@ -178,12 +184,21 @@ def add_attachment_in(
     clock: Clock,
     store: AttachmentStore,
     max_bytes: int,
+    grant: UploadGrant | None = None,
 ) -> Attachment:
+    """Attach a file as ``principal`` may (``case.comment``), or under an upload grant for
+    this case (its reporter's photos, sent after the create reply that carried the grant)."""
     check_size(len(data), max_bytes)
     name = _clean_name(filename)
-    rec = load_case(session, case_id)
-    actor = authorize(principal, "case.comment", rec)
+    # Under a grant the case row is locked, so that concurrent uploads count each other.
+    rec = load_case(session, case_id, lock=grant is not None)
+    if grant is None:
+        actor = authorize(principal, "case.comment", rec)
+    else:
+        actor = _granted(session, principal, rec, grant, clock)
     media_type = sniff(data, name)
+    if grant is not None and media_type not in GRANT_MEDIA_TYPES:
+        raise _refuse("upload_grant_photos", f"{name!r}: an upload grant is for photos only")
     sha = store.put(data)
     values = {
         "case_id": case_id,
@@ -198,6 +213,29 @@ def add_attachment_in(
         insert(ATTACHMENTS).values(values).returning(ATTACHMENTS.c.id)
     ).scalar_one()
     return Attachment(id=int(new_id), **values)  # type: ignore[arg-type]
+
+
+def _granted(
+    session: Session, principal: Principal, rec: CaseRecord, grant: UploadGrant, clock: Clock
+) -> Actor:
+    if grant.case_id != rec.id:
+        raise PermissionDenied(
+            f"Upload-Token refused (upload_grant_case): it is for another case, not case {rec.id}"
+        )
+    if clock.now() >= grant.expires_at:
+        raise PermissionDenied(
+            f"Upload-Token refused (upload_grant_expired): it ended at "
+            f"{grant.expires_at:%Y-%m-%d %H:%M:%S} UTC "
+            f"(a grant lasts {UPLOAD_GRANT_TTL.seconds // 60} minutes from the report)"
+        )
+    a = ATTACHMENTS.c
+    sent = select(func.count()).where(a.case_id == rec.id, a.uploaded_by == principal.actor)
+    if session.execute(sent).scalar_one() >= GRANT_FILES_MAX:
+        raise _refuse(
+            "upload_grant_files",
+            f"an upload grant adds at most {GRANT_FILES_MAX} photos to a case",
+        )
+    return Actor(principal.actor, principal.name, None)
 
 
 def attachments_of(session: Session, case_id: int) -> list[Attachment]:

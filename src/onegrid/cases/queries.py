@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -28,6 +29,7 @@ __all__ = [
     "CasePage",
     "CaseParties",
     "case_parties",
+    "categories_in_use",
     "get_case",
     "get_case_by_number",
     "list_cases",
@@ -291,3 +293,14 @@ def case_parties(session: Session, rec: CaseRecord, *, on: date) -> CaseParties:
         explanation,
         rec.escalated_to,
     )
+
+
+def categories_in_use(session: Session, codes: Collection[str]) -> set[str]:
+    """Which of ``codes`` some case was filed under (what a taxonomy may not drop)."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return set()
+    found = session.execute(
+        select(C.category_code).where(C.category_code.in_(wanted)).distinct()
+    ).scalars()
+    return set(found)

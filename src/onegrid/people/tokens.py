@@ -69,3 +69,55 @@ def decode_token(token: str, secret_key: str, now: datetime) -> TokenClaims | No
     if now >= expires:
         return None
     return TokenClaims(user_id, token_id, issued, expires)
+
+
+# --- Upload grants ----------------------------------------------------------------------------
+# A reporter who may not otherwise attach files to their case (an anonymous citizen) gets, with
+# the create reply, a grant to add photos to that one case for a short while: long enough to
+# send them from a phone on a slow network, short enough that a leaked grant is soon worthless.
+UPLOAD_GRANT_TTL = timedelta(minutes=30)
+_UPLOAD_AUDIENCE = "onegrid.case-upload"
+
+
+@dataclass(frozen=True)
+class UploadGrant:
+    """A well-signed grant to attach files to case ``case_id`` until ``expires_at`` (whether
+    it is still in force, and for which case it is used, is the attachments' check)."""
+
+    case_id: int
+    expires_at: datetime
+
+
+def _upload_key(secret_key: str) -> bytes:
+    # Its own key, as bearer tokens have theirs: neither can pass for the other.
+    return hashlib.sha256(b"onegrid.upload-grant\x00" + secret_key.encode()).digest()
+
+
+def encode_upload_grant(
+    case_id: int, now: datetime, secret_key: str, ttl: timedelta = UPLOAD_GRANT_TTL
+) -> tuple[str, datetime]:
+    expires = now.astimezone(UTC).replace(microsecond=0) + ttl
+    claims = {
+        "iss": ISSUER,
+        "aud": _UPLOAD_AUDIENCE,
+        "sub": str(case_id),
+        "exp": int(expires.timestamp()),
+    }
+    return jwt.encode(claims, _upload_key(secret_key), algorithm=ALGORITHM), expires
+
+
+def decode_upload_grant(token: str, secret_key: str) -> UploadGrant | None:
+    """The grant behind a token we signed, expired or not; ``None`` for anything else."""
+    try:
+        claims = jwt.decode(
+            token,
+            _upload_key(secret_key),
+            algorithms=[ALGORITHM],
+            issuer=ISSUER,
+            audience=_UPLOAD_AUDIENCE,
+            # Expiry is the caller's check, against the injected clock, so that it can say so.
+            options={"verify_exp": False, "require": ["iss", "aud", "sub", "exp"]},
+        )
+        return UploadGrant(int(claims["sub"]), datetime.fromtimestamp(int(claims["exp"]), UTC))
+    except (jwt.InvalidTokenError, ValueError, TypeError, OverflowError):
+        return None

@@ -98,7 +98,8 @@ def test_a_bad_file_stores_nothing(db: Database, clock: FixedClock, tmp_path: Pa
     )
     with db.unit_of_work() as s, pytest.raises(InvalidInput) as exc:
         services.load_taxonomy_file(s, bad, clock)
-    assert (exc.value.problems[0].field, exc.value.problems[0].rule) == ("major", "two_digits")
+    problem = exc.value.problems[0]
+    assert (problem.field, problem.rule) == ("components[0].major", "two_digits")
     with db.reader() as s:
         assert queries.current_version(s) is None
 

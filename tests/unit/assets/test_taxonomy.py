@@ -1,4 +1,5 @@
-"""The taxonomy file: the shipped one is valid; every broken rule is named with its record."""
+"""The taxonomy file: the shipped one is valid; every broken rule is named with its record and
+the path of its field in the document."""
 
 from __future__ import annotations
 
@@ -101,26 +102,26 @@ def test_a_good_document_parses() -> None:
 def test_a_duplicate_code_is_refused_naming_it() -> None:
     data = _doc()
     data["components"][0]["classes"][1]["minor"] = "01"
-    assert ("C0101", "minor", "unique_code") in _problems(data)
+    assert ("C0101", "components[0].classes[1].minor", "unique_code") in _problems(data)
 
 
 @pytest.mark.parametrize("major", ["1", "001", "A1", None, 100])
 def test_a_bad_major_is_refused_naming_the_record(major: Any) -> None:
     data = _doc()
     data["components"][0]["major"] = major
-    assert ("components[0]", "major", "two_digits") in _problems(data)
+    assert ("components[0]", "components[0].major", "two_digits") in _problems(data)
 
 
 def test_a_bad_minor_is_refused_naming_the_record() -> None:
     data = _doc()
     data["events"][0]["classes"][0]["minor"] = "1a"
-    assert ("E04[0]", "minor", "two_digits") in _problems(data)
+    assert ("E04[0]", "events[0].classes[0].minor", "two_digits") in _problems(data)
 
 
 def test_names_must_be_present() -> None:
     data = _doc()
     data["components"][0]["classes"][0]["name_en"] = "  "
-    assert ("C0101", "name_en", "required") in _problems(data)
+    assert ("C0101", "components[0].classes[0].name_en", "required") in _problems(data)
 
 
 def test_unknown_fields_and_values_are_refused_all_at_once() -> None:
@@ -129,8 +130,8 @@ def test_unknown_fields_and_values_are_refused_all_at_once() -> None:
     cls["emergancy"] = True
     cls["urgency"] = "asap"
     found = _problems(data)
-    assert ("E0401", "emergancy", "known_field") in found
-    assert ("E0401", "urgency", "known_urgency") in found
+    assert ("E0401", "events[0].classes[0].emergancy", "known_field") in found
+    assert ("E0401", "events[0].classes[0].urgency", "known_urgency") in found
 
 
 def test_a_version_label_is_required() -> None:
@@ -177,3 +178,19 @@ def test_the_checksum_changes_with_the_content() -> None:
     data = _doc()
     data["components"][0]["classes"][0]["name_en"] = "Water-supply cover"
     assert parse_taxonomy(data).checksum != a.checksum
+
+
+def test_a_deactivated_class_is_kept_and_changes_the_checksum_only_then() -> None:
+    data = _doc()
+    data["components"][0]["classes"][1]["active"] = False
+    doc = parse_taxonomy(data)
+    assert [c.active for c in doc.categories] == [True, False, True]
+    assert doc.checksum != parse_taxonomy(_doc()).checksum
+    data["components"][0]["classes"][1]["active"] = True
+    assert parse_taxonomy(data).checksum == parse_taxonomy(_doc()).checksum
+    exported = taxonomy_as_document(doc.name, doc.label, doc.note, doc.categories)
+    assert exported["components"][0]["classes"][1]["active"] is False
+    assert "active" not in exported["components"][0]["classes"][0]
+    assert parse_taxonomy(exported).checksum == doc.checksum
+    data["components"][0]["classes"][1]["active"] = "no"
+    assert ("C0102", "components[0].classes[1].active", "boolean") in _problems(data)

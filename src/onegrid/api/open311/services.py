@@ -61,14 +61,14 @@ def discovery(fmt: str, request: Request, db: Db, settings: AppSettings) -> Resp
 
 @router.get(
     "/services.{fmt}",
-    summary="Open311 service list: the classes of the taxonomy in use",
+    summary="Open311 service list: the active classes of the taxonomy in use",
     response_class=Response,
     responses=RESPONSES,
 )
 def services(fmt: str, request: Request, db: Db, settings: AppSettings) -> Response:
     def body() -> list[dict[str, Any]]:
         with db.reader() as session:
-            return [service_of(c) for c in current_categories(session)]
+            return [service_of(c) for c in current_categories(session) if c.active]
 
     return reply(fmt, request.query_params, settings, body, "services", "service")
 

@@ -96,11 +96,17 @@ def list_categories(
         str | None,
         Query(min_length=1, max_length=200, description="Search codes, names and keywords."),
     ] = None,
+    include_inactive: Annotated[
+        bool,
+        Query(description="Also the deactivated classes (kept for the records filed under them)"),
+    ] = False,
 ) -> list[CategoryOut]:
     if q:
         found = queries.search_categories(session, q, kind, limit=50)
     else:
-        found = queries.current_categories(session, kind)
+        found = [
+            c for c in queries.current_categories(session, kind) if c.active or include_inactive
+        ]
     return [CategoryOut.of(c) for c in found]
 
 

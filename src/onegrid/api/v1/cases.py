@@ -64,7 +64,7 @@ from onegrid.cases.schemas import (
 )
 from onegrid.cases.services.common import one_writer
 from onegrid.core.clock import Clock, city_today
-from onegrid.core.errors import InvalidInput, NotAuthenticated
+from onegrid.core.errors import InvalidInput, NotAuthenticated, PermissionDenied
 from onegrid.core.masking import mask_name
 from onegrid.core.settings import Settings
 from onegrid.db.session import Database
@@ -74,11 +74,13 @@ from onegrid.dispatch.hotline.domain import Satisfaction
 from onegrid.dispatch.hotline.services import rate_case_in
 from onegrid.people.domain import ANONYMOUS, Principal, Role
 from onegrid.people.policy import (
+    can,
     can_see_personal_data,
     reach,
     require,
     require_somewhere,
 )
+from onegrid.people.tokens import UploadGrant, decode_upload_grant, encode_upload_grant
 
 
 @contextlib.asynccontextmanager
@@ -249,7 +251,8 @@ def _readable(session: Session, principal: Principal, case_id: int) -> CaseRecor
     status_code=201,
     summary=(
         "Report a problem (any channel); 200 when an Idempotency-Key retry returns it. "
-        "A web report's Possible-Duplicate-Of names open cases it may repeat"
+        "A web report's Possible-Duplicate-Of names open cases it may repeat; a reporter who "
+        "may not otherwise attach files gets an Upload-Token for this case's photos (30 min)"
     ),
     response_model=CaseOut,
     responses={
@@ -263,6 +266,7 @@ def create_case(
     caller: CaseCaller,
     clock: CaseClock,
     rules: Rules,
+    settings: CaseSettings,
     idempotency_key: Annotated[
         str | None, Header(description="Retry safely: same key and body → same case")
     ] = None,
@@ -295,9 +299,21 @@ def create_case(
         headers["Possible-Duplicate-Of"] = ", ".join(duplicate_of)
     if not created.created:
         headers["Idempotent-Replayed"] = "true"
-    headers["ETag"] = f'"{created.case.version}"'
-    headers["Location"] = f"/api/v1/cases/{created.case.id}"
-    out = _out(created.case, principal, rules, clock)
+    rec = created.case
+    if not can(
+        principal,
+        "case.comment",
+        area_chain=rec.area_chain,
+        department_code=rec.department_code,
+        owner_id=rec.reporter_user_id,
+    ):
+        # The reporter's photos follow the report, one request each; without this grant an
+        # anonymous citizen's would be refused after the case exists (a retry, too, gets one:
+        # the first reply may have been lost).
+        headers["Upload-Token"] = encode_upload_grant(rec.id, clock.now(), settings.secret_key)[0]
+    headers["ETag"] = f'"{rec.version}"'
+    headers["Location"] = f"/api/v1/cases/{rec.id}"
+    out = _out(rec, principal, rules, clock)
     return _json(out, 201 if created.created else 200, headers)
 
 
@@ -434,21 +450,39 @@ def _store(settings: Settings) -> AttachmentStore:
     return AttachmentStore(settings.data_dir / "attachments")
 
 
+def _upload_grant(token: str | None, settings: Settings) -> UploadGrant | None:
+    if token is None:
+        return None
+    grant = decode_upload_grant(token.strip(), settings.secret_key)
+    if grant is None:
+        raise PermissionDenied(
+            "Upload-Token refused (upload_grant_invalid): it is not a grant this server signed"
+        )
+    return grant
+
+
 @router.post(
     "/{case_id}/attachments",
     status_code=201,
-    summary="Attach a photo or file (JPEG, PNG, WebP, GIF, PDF; checked by content)",
+    summary=(
+        "Attach a photo or file (JPEG, PNG, WebP, GIF, PDF; checked by content); with the "
+        "create reply's Upload-Token, its reporter's photos (at most 5, within 30 minutes)"
+    ),
     responses=_ERRORS,
 )
 def upload_attachment(
     case_id: int,
     file: UploadFile,
-    request: Request,
     session: CaseSession,
     caller: CaseCaller,
     clock: CaseClock,
     settings: CaseSettings,
+    upload_token: Annotated[
+        str | None,
+        Header(description="The create reply's grant, for a reporter who may not comment"),
+    ] = None,
 ) -> AttachmentOut:
+    grant = _upload_grant(upload_token, settings)
     principal = caller.principal(session)
     limit = cases_settings().attachment_max_bytes
     data = file.file.read(limit + 1)
@@ -462,6 +496,7 @@ def upload_attachment(
             clock=clock,
             store=_store(settings),
             max_bytes=limit,
+            grant=grant,
         )
         session.commit()
     return AttachmentOut.of(attachment)

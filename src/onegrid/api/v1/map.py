@@ -39,7 +39,7 @@ from onegrid.core.errors import InvalidInput, NotAuthenticated
 from onegrid.db.session import Database
 from onegrid.grid.models import UnitGridRow
 from onegrid.grid.storage import valid_on_clause
-from onegrid.people.domain import Principal
+from onegrid.people.domain import ANONYMOUS, Principal
 from onegrid.people.policy import reach, require_somewhere
 from onegrid.web.settings import web_settings
 from onegrid.web.tallies import OPEN, FineCell, in_box, open_cells, reported_cells
@@ -152,8 +152,13 @@ def open_case_cells(
     resolution: Annotated[int, Query(ge=4, le=10, description="H3 resolution asked for")] = 8,
     bbox: Annotated[str | None, Query(description="west,south,east,north (WGS84)")] = None,
     max_cells: Annotated[int, Query(ge=1, le=20_000)] = 5_000,
+    public: Annotated[
+        bool,
+        Query(description="Every open case, as a visitor who is not signed in counts them"),
+    ] = False,
 ) -> Response:
-    principal = caller.principal(session)
+    # The public map shows a signed-in citizen the whole city, not their own reports alone.
+    principal = ANONYMOUS if public else caller.principal(session)
     rows = in_box(_open_cells(session, principal, clock), _box(bbox) if bbox else None)
     res, cells = _coarsen(rows, resolution, max_cells)
     # Written as text, each hexagon's ring kept as JSON, and not validated again (the shapes

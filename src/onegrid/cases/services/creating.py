@@ -119,6 +119,15 @@ def _check(session: Session, principal: Principal, new: NewCase, today: date) ->
                 f"unknown category {new.category_code!r}: not in the taxonomy in use",
             )
         )
+    elif not category.active:
+        # Kept for the cases filed under it, offered for no new one.
+        problems.append(
+            FieldProblem(
+                "category_code",
+                "active_category",
+                f"category {category.code} is deactivated in the taxonomy in use",
+            )
+        )
     component_case = None if category is None else category.kind is Kind.COMPONENT
     bad: set[str] = set()
     try:
