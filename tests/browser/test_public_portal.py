@@ -99,3 +99,30 @@ def test_a_visitor_browses_open_and_recent_cases_on_the_map(
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     j.snap(page, "42-public-map-phone")
     page.context.close()
+
+
+def test_an_inspector_reports_from_the_street_as_the_grid_s_own_case(
+    browser: Any, city: Server, shots: Path
+) -> None:
+    j = Journey(browser, city, shots)
+    page = j.page_for("inspector", lang="en")
+    page.goto(f"{city.url}/#/report")
+    page.locator("#report-map canvas").wait_for()
+    page.get_by_label("Description").fill("Manhole cover cracked beside the bus stop")
+    page.locator("select[name=category]").select_option("E0102")
+    box = page.locator("#report-map canvas").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.46, box["y"] + box["height"] * 0.5)
+    page.locator("input[name=photos]").set_input_files(PHOTO)
+    with page.expect_response(
+        lambda r: r.url.endswith("/api/v1/cases") and r.request.method == "POST"
+    ) as reply:
+        page.locator("form.report button[type=submit]").click()
+    created = reply.value.json()
+    # The inspector's own report needs no verification on site: it waits to be filed.
+    assert (created["channel"], created["status"]) == ("inspector", "to_file")
+    page.locator(".result[data-photos=sent]").wait_for()
+    photos = httpx.get(
+        f"{city.url}/api/v1/cases/{created['id']}/attachments", headers=bearer(city, "leader")
+    )
+    assert [a["filename"] for a in photos.json()] == ["street.png"]
+    page.context.close()

@@ -208,7 +208,8 @@ export async function reportPage(main: HTMLElement): Promise<void> {
     try {
       const payload = {
         category_code: picked,
-        channel: "web_app",
+        // An inspector's report from the street is the grid's own (巡查上报), not a citizen's.
+        channel: user?.grants.some((g) => g.role === "inspector") ? "inspector" : "web_app",
         description: description.value.trim(),
         lon: Number(lon.value),
         lat: Number(lat.value),
