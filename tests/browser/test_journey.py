@@ -53,9 +53,18 @@ class Journey:
         self.server = server
         self.shots = shots
         self.audited: list[str] = []
+        # City networks are often air-gapped: no page may ask anything of another server.
+        self.outside: list[str] = []
+
+    def watch(self, context: Any) -> None:
+        local = (self.server.url, "data:", "blob:")
+        context.on(
+            "request", lambda r: None if r.url.startswith(local) else self.outside.append(r.url)
+        )
 
     def page_for(self, username: str, lang: str = "zh") -> Any:
         context = self.browser.new_context(viewport={"width": 1280, "height": 900})
+        self.watch(context)
         context.set_default_timeout(WAIT_MS)
         context.add_init_script(f"localStorage.setItem('onegrid.lang', '{lang}')")
         page = context.new_page()
@@ -70,6 +79,7 @@ class Journey:
         page.wait_for_load_state("load")
         page.screenshot(path=str(self.shots / f"{name}.png"), full_page=True)
         self.audit(page, name)
+        assert not self.outside, f"requests to other servers by {name}: {self.outside[:5]}"
 
     def audit(self, page: Any, name: str) -> None:
         """No serious or critical axe-core violation on this page."""

@@ -24,8 +24,9 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield server
 
 
-def _visitor(browser: Any, server: Server, lang: str = "en") -> Any:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+def _visitor(j: Journey, server: Server, lang: str = "en") -> Any:
+    context = j.browser.new_context(viewport={"width": 1280, "height": 900})
+    j.watch(context)  # the public pages, too, ask nothing of another server
     context.set_default_timeout(WAIT_MS)
     context.add_init_script(f"localStorage.setItem('onegrid.lang', '{lang}')")
     page = context.new_page()
@@ -39,7 +40,7 @@ def test_a_visitor_without_an_account_reports_with_a_photo_and_a_pin(
     browser: Any, city: Server, shots: Path
 ) -> None:
     j = Journey(browser, city, shots)
-    page = _visitor(browser, city)
+    page = _visitor(j, city)
     page.goto(f"{city.url}/#/report")
     page.locator("#report-map canvas").wait_for()
     page.get_by_label("Description").fill("Rubbish piled at the east gate for three days")
@@ -81,7 +82,7 @@ def test_a_visitor_browses_open_and_recent_cases_on_the_map(
         lon=116.305,
     )
     j = Journey(browser, city, shots)
-    page = _visitor(browser, city)
+    page = _visitor(j, city)
     page.get_by_role("link", name="Cases map").click()
     page.wait_for_function("Number(document.body.dataset.cells) >= 1")
     item = page.locator(f"#recent li[data-request='{seeded['number']}']")
