@@ -69,6 +69,7 @@ export interface Category {
   major_name_zh: string;
   major_name_en: string;
   keywords: { zh: string[]; en: string[] };
+  active?: boolean; // false: a deactivated class, kept for the cases filed under it
 }
 
 export interface WebConfig {

@@ -144,6 +144,12 @@ def test_run_loads_the_demo_once_and_serves_it(tmp_path: Path) -> None:
         assert f"districts: {len(districts)}\n" in first
         assert _signs_in(url, password), "the printed password signs the demo admin in"
         assert not _signs_in(url, password + "x")
+        # The analytics lake is built beside the first start, not 15 minutes later.
+        deadline = time.monotonic() + 120
+        while not (data / "lake" / "CURRENT").exists() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert (data / "lake" / "CURRENT").exists()
+        assert "analytics lake built: " in first_log.read_text()
 
     second_log = tmp_path / "second.log"
     with _running(data, second_log) as url:

@@ -37,7 +37,8 @@ interface Assignment {
 }
 
 export async function routingTab(box: HTMLElement): Promise<void> {
-  const cats = await categories();
+  // New rules are for classes in use; a deactivated class keeps its name elsewhere only.
+  const cats = (await categories()).filter((c) => c.active !== false);
   const depts = await get<{ code: string; name_zh: string; name_en: string }[]>("/api/v1/departments").catch(() => []);
   const deptList = h("datalist", { id: "ar-departments" }, depts.map((d) => h("option", { value: d.code }, currentLang() === "zh" ? d.name_zh : d.name_en || d.name_zh)));
   const catList = h("datalist", { id: "ar-categories" }, cats.map((c: Category) => h("option", { value: c.code }, currentLang() === "zh" ? c.name_zh : c.name_en)));
