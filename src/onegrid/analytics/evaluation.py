@@ -131,6 +131,9 @@ def ranking(
         "w_response": rules.weights["response"],
         "w_resolution": rules.weights["resolution"],
         "w_satisfaction": rules.weights["satisfaction"],
+        "t_response": rules.targets.get("response"),
+        "t_resolution": rules.targets.get("resolution"),
+        "t_satisfaction": rules.targets.get("satisfaction"),
     }
     if area is not None:
         _known_area(con, area, unit)

@@ -1,14 +1,15 @@
-"""Finding problems in the data: spikes against the seasonal baseline, one topic a month and
-its tracking, and the seasonal forecast (未诉先办) with its backtest.
+"""Finding problems in the data: spikes against the seasonal baseline (in a week or on a day),
+one topic a month and its tracking, and the seasonal forecast (未诉先办, by month or ISO week)
+with its backtest.
 
 Aggregates and models are SQL in ``sql/``; Python computes the Poisson interval (scipy) and
-the calendar arithmetic of the baseline weeks.
+the calendar arithmetic of the baseline weeks. The chosen topics are kept by ``topics``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 import numpy as np
@@ -21,6 +22,7 @@ from onegrid.analytics.period import Period
 from onegrid.core.errors import FieldProblem, InvalidInput
 
 LEVEL = 0.99  # the interval shown beside the expected count
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # a forecast learns from all the history before it
 
 
 def _area_sql(name: str, level: str) -> str:
@@ -41,6 +43,19 @@ def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def _baseline(bucket: date, years: int, data_start: date) -> list[date]:
+    """The seasonal baseline of a week or a day: the same bucket and the buckets a week either
+    side, 52 weeks back per year, in the years the data covers. 52 weeks keeps the weekday, so
+    a day is compared with the same weekday (calls follow the working week more than the
+    date) in the same weeks of the season; the weeks either side steady a small mean."""
+    return [
+        bucket - timedelta(weeks=52 * y + d)
+        for y in range(1, years + 1)
+        for d in (-1, 0, 1)
+        if bucket - timedelta(weeks=52 * y + 1) >= data_start
+    ]
+
+
 def spikes(
     con: duckdb.DuckDBPyConnection,
     week_of: date,
@@ -53,27 +68,60 @@ def spikes(
     """Categories in areas whose count in the week of ``week_of`` lies above the upper bound
     of the Poisson interval around their seasonal baseline (same week ± 1, earlier years)."""
     week = _monday(week_of)
+    return _spikes(
+        con,
+        "weekly_counts",
+        week,
+        week + timedelta(days=6),
+        level,
+        tz=tz,
+        years=years,
+        min_observed=min_observed,
+    )
+
+
+def daily_spikes(
+    con: duckdb.DuckDBPyConnection,
+    day: date,
+    level: str = "subdistrict",
+    *,
+    tz: str = "Asia/Shanghai",
+    years: int = 3,
+    min_observed: int = 5,
+) -> list[Spike]:
+    """Categories in areas whose count on ``day`` lies above the upper bound of the Poisson
+    interval around their seasonal baseline (the same weekday, same week ± 1, earlier years)."""
+    return _spikes(
+        con, "daily_counts", day, day, level, tz=tz, years=years, min_observed=min_observed
+    )
+
+
+def _spikes(
+    con: duckdb.DuckDBPyConnection,
+    counts_sql: str,
+    bucket: date,
+    last_day: date,
+    level: str,
+    *,
+    tz: str,
+    years: int,
+    min_observed: int,
+) -> list[Spike]:
     (first,) = con.execute("SELECT min(created_at) FROM cases").fetchall()[0]
     if first is None:
         return []
-    data_start = first.date()
-    baseline = [
-        week - timedelta(weeks=52 * y + d)
-        for y in range(1, years + 1)
-        for d in (-1, 0, 1)
-        if week - timedelta(weeks=52 * y + 1) >= data_start
-    ]
+    baseline = _baseline(bucket, years, first.date())
     if not baseline:
         return []
-    span = Period(min(baseline), week + timedelta(days=6), tz)
+    span = Period(min(baseline), last_day, tz)
     counts = con.sql(
-        _area_sql("weekly_counts", level),
+        _area_sql(counts_sql, level),
         params={"start": span.start, "end": span.end, "tz": tz},
     ).to_arrow_table()
-    with registered(con, weekly_counts=counts):
+    with registered(con, counts=counts):
         table = con.sql(
             sql("spikes"),
-            params={"week": week, "baseline": baseline, "baseline_weeks": len(baseline)},
+            params={"bucket": bucket, "baseline": baseline, "baseline_buckets": len(baseline)},
         ).to_arrow_table()
     expected = table["expected"].to_numpy(zero_copy_only=False)
     observed = table["observed"].to_numpy(zero_copy_only=False)
@@ -102,9 +150,50 @@ def topic_candidates(
     return con.sql(sql("topics"), params=params).to_arrow_table()
 
 
-def topic_tracking(con: duckdb.DuckDBPyConnection, category: str, period: Period) -> pa.Table:
-    params = {"category": category, "start": period.start, "end": period.end, "tz": period.tz}
+def topic_tracking(
+    con: duckdb.DuckDBPyConnection, category: str, period: Period, area: str | None = None
+) -> pa.Table:
+    params = {
+        "category": category,
+        "start": period.start,
+        "end": period.end,
+        "tz": period.tz,
+        "area": area,
+    }
     return con.sql(sql("topic_tracking"), params=params).to_arrow_table()
+
+
+GRAINS = ("month", "week")
+
+
+@dataclass(frozen=True)
+class _Calendar:
+    """How one forecast grain steps through time; the SQL placeholders of sql/forecast.sql."""
+
+    counts: str
+    step: str
+    recent: str
+    season: str
+    year: str
+
+
+_CALENDARS = {
+    "month": _Calendar(
+        "monthly_counts", "INTERVAL 1 MONTH", "INTERVAL 3 MONTH", "month", "INTERVAL 12 MONTH"
+    ),
+    # Thirteen weeks: the three months of the monthly level. ISO week of year is the season.
+    "week": _Calendar(
+        "weekly_counts", "INTERVAL 1 WEEK", "INTERVAL 13 WEEK", "weekofyear", "INTERVAL 52 WEEK"
+    ),
+}
+
+
+def check_forecast_grain(grain: str) -> str:
+    if grain not in GRAINS:
+        raise InvalidInput(
+            FieldProblem("grain", "known_grain", f"grain must be one of {', '.join(GRAINS)}")
+        )
+    return grain
 
 
 def _first_of_month(day: date) -> date:
@@ -115,32 +204,61 @@ def _first_of_month(day: date) -> date:
     return day
 
 
+def _a_monday(day: date) -> date:
+    if day.weekday() != 0:
+        raise InvalidInput(
+            FieldProblem("origin", "monday", f"{day} is not a Monday (an ISO week's first day)")
+        )
+    return day
+
+
+def _buckets(origin: date, periods: int, grain: str) -> tuple[list[date], date]:
+    """The first days of ``periods`` buckets from ``origin``, and the day after the last."""
+    out = []
+    day = origin
+    for _ in range(periods):
+        out.append(day)
+        if grain == "week":
+            day += timedelta(weeks=1)
+        else:
+            day = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return out, day
+
+
 def forecast(
     con: duckdb.DuckDBPyConnection,
     origin: date,
-    months: int = 3,
+    periods: int = 3,
     level: str = "district",
     *,
     tz: str = "Asia/Shanghai",
     rise: float = 1.2,
+    grain: str = "month",
 ) -> pa.Table:
-    """Forecast ``months`` months from ``origin`` (a month's first day) using only data before
-    it, per category and area, with the seasonal-naive figure beside each forecast."""
-    origin = _first_of_month(origin)
-    targets = []
-    day = origin
-    for _ in range(months):
-        targets.append(day)
-        day = date(day.year + day.month // 12, day.month % 12 + 1, 1)
-    end = Period(origin, day - timedelta(days=1), tz).end
+    """Forecast ``periods`` months (or ISO weeks) from ``origin`` (a month's first day, or a
+    Monday) using only data before it, per category and area, with the seasonal-naive figure
+    beside each forecast. The bucket column is named after the grain: ``month`` or ``week``."""
+    calendar = _CALENDARS[check_forecast_grain(grain)]
+    origin = _a_monday(origin) if grain == "week" else _first_of_month(origin)
+    targets, after = _buckets(origin, periods, grain)
+    end = Period(origin, after - timedelta(days=1), tz).end
     counts = con.sql(
-        _area_sql("monthly_counts", level), params={"end": end, "tz": tz}
+        _area_sql(calendar.counts, level), params={"start": _EPOCH, "end": end, "tz": tz}
     ).to_arrow_table()
-    with registered(con, monthly_counts=counts):
-        out = con.sql(sql("forecast"), params={"origin": origin, "months": targets, "rise": rise})
+    model = (
+        sql("forecast")
+        .replace("{step}", calendar.step)
+        .replace("{recent}", calendar.recent)
+        .replace("{season}", calendar.season)
+        .replace("{year}", calendar.year)
+    )
+    with registered(con, counts=counts):
+        out = con.sql(model, params={"origin": origin, "buckets": targets, "rise": rise})
         out = out.to_arrow_table()
-    actual = counts.rename_columns(["category_code", "area_code", "month", "actual"])
-    return out.join(actual, ["category_code", "area_code", "month"], join_type="left outer")
+    keys = ["category_code", "area_code", "bucket"]
+    actual = counts.rename_columns([*keys, "actual"])
+    out = out.join(actual, keys, join_type="left outer")
+    return out.rename_columns([grain if c == "bucket" else c for c in out.column_names])
 
 
 @dataclass(frozen=True)
@@ -157,12 +275,21 @@ class Backtest:
 
 
 def backtest(
-    con: duckdb.DuckDBPyConnection, year: int, level: str = "district", *, tz: str = "Asia/Shanghai"
+    con: duckdb.DuckDBPyConnection,
+    year: int,
+    level: str = "district",
+    *,
+    tz: str = "Asia/Shanghai",
+    grain: str = "month",
 ) -> Backtest:
-    """Forecast every month of ``year`` from the years before it; mean absolute error of the
-    forecast and of seasonal-naive over every category, area and month."""
-    origin = date(year, 1, 1)
-    table = forecast(con, origin, 12, level, tz=tz)
+    """Forecast every month (or ISO week) of ``year`` from the years before it; mean absolute
+    error of the forecast and of seasonal-naive over every category, area and bucket."""
+    if check_forecast_grain(grain) == "week":
+        origin = date.fromisocalendar(year, 1, 1)
+        periods = date(year, 12, 28).isocalendar().week  # 52 or 53 ISO weeks
+    else:
+        origin, periods = date(year, 1, 1), 12
+    table = forecast(con, origin, periods, level, tz=tz, grain=grain)
     actual = pc.fill_null(table["actual"], 0).to_numpy(zero_copy_only=False).astype(float)
     fc = pc.fill_null(table["forecast"], 0.0).to_numpy(zero_copy_only=False)
     naive = table["seasonal_naive"].to_numpy(zero_copy_only=False).astype(float)

@@ -79,4 +79,5 @@ def rules_for(versions: list[RankingRules], month_start: date) -> RankingRules:
     chosen = [v for v in versions if v.valid_from <= month_start]
     if not chosen:
         raise _bad("month", "configured", f"no ranking configuration applies to {month_start}")
-    return chosen[-1]
+    # The latest that applies, whatever order the caller's list is in.
+    return max(chosen, key=lambda v: v.valid_from)

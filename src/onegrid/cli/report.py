@@ -124,37 +124,119 @@ def hotspots_cmd(category: str, start: str, end: str, csv: Csv = None) -> None:
 
 
 @report_app.command("spikes")
-def spikes_cmd(week_of: str, level: str = "subdistrict", csv: Csv = None) -> None:
-    """Categories in areas far above their seasonal baseline in the week of WEEK_OF."""
-    from onegrid.analytics.findings import spikes
+def spikes_cmd(
+    week_of: Annotated[str | None, typer.Argument(help="A day of the week to scan.")] = None,
+    day: Annotated[str | None, typer.Option(help="Scan this one day instead of a week.")] = None,
+    level: str = "subdistrict",
+    csv: Csv = None,
+) -> None:
+    """Categories in areas far above their seasonal baseline in the week of WEEK_OF, or on the
+    day given with --day."""
+    from onegrid.analytics.findings import daily_spikes, spikes
 
+    if (week_of is None) == (day is None):
+        err.print("[red]give exactly one of WEEK_OF and --day[/red]")
+        raise typer.Exit(2)
     con, tz = _connect()
-    found = _run(spikes, con, date.fromisoformat(week_of), level, tz=tz)
-    _show(pa.Table.from_pylist([s.__dict__ for s in found]), f"spikes week of {week_of}", csv)
+    if day is not None:
+        found = _run(daily_spikes, con, _day(day, "--day"), level, tz=tz)
+        title = f"spikes on {day}"
+    else:
+        assert week_of is not None
+        found = _run(spikes, con, _day(week_of, "WEEK_OF"), level, tz=tz)
+        title = f"spikes week of {week_of}"
+    if not found:
+        console.print(f"{title}: none above the seasonal baseline")
+    _show(pa.Table.from_pylist([s.__dict__ for s in found]), title, csv)
+
+
+def _day(text: str, name: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        err.print(f"[red]{name}: not a date YYYY-MM-DD: {text!r}[/red]")
+        raise typer.Exit(2) from None
 
 
 @report_app.command("topics")
-def topics_cmd(month: str, csv: Csv = None) -> None:
-    """One topic a month: candidates by volume, growth, departments and repeat calls."""
+def topics_cmd(
+    month: str,
+    choose: Annotated[
+        str | None, typer.Option(help="Record this category as MONTH's topic (每月一题).")
+    ] = None,
+    area: Annotated[str | None, typer.Option(help="With --choose: the topic's area.")] = None,
+    note: Annotated[str, typer.Option(help="With --choose: why this topic.")] = "",
+    csv: Csv = None,
+) -> None:
+    """One topic a month: candidates by volume, growth, departments and repeat calls; with
+    --choose, record the month's chosen topic and show its tracking since."""
     from onegrid.analytics.findings import topic_candidates
 
     con, tz = _connect()
-    _show(_run(topic_candidates, con, month, tz=tz), f"topic candidates {month}", csv)
+    if choose is None:
+        _show(_run(topic_candidates, con, month, tz=tz), f"topic candidates {month}", csv)
+        return
+    from onegrid.analytics.topics import TopicChoices, tracked
+    from onegrid.assets.queries import find_category
+    from onegrid.cli.root import open_database
+    from onegrid.core.clock import SystemClock, city_today
+    from onegrid.core.errors import NotFound
+    from onegrid.grid.queries import get_area
+
+    settings = settings_or_exit()
+    db = open_database(settings)
+
+    def known_category(code: str) -> bool:
+        with db.reader() as s:
+            return find_category(s, code) is not None
+
+    def known_area(code: str) -> bool:
+        with db.reader() as s:
+            try:
+                get_area(s, code)
+            except NotFound:
+                return False
+            return True
+
+    clock = SystemClock()
+    choice = _run(
+        TopicChoices.under(settings.data_dir).choose,
+        month,
+        choose,
+        known_category=known_category,
+        known_area=known_area,
+        area_code=area,
+        note=note,
+        chosen_by="console",
+        clock=clock,
+    )
+    where = f" in {choice.area_code}" if choice.area_code else ""
+    console.print(f"topic of {choice.month}: {choice.category_code}{where}")
+    _show(tracked(con, choice, city_today(clock, tz), tz), f"{choice.category_code} since", csv)
 
 
 @report_app.command("forecast")
 def forecast_cmd(
-    origin: str, months: int = 3, level: str = "district", backtest_year: int = 0, csv: Csv = None
+    origin: str,
+    months: int = 3,
+    weeks: int = 8,
+    grain: Annotated[str, typer.Option(help="month, or week (ISO weeks from a Monday)")] = "month",
+    level: str = "district",
+    backtest_year: int = 0,
+    csv: Csv = None,
 ) -> None:
-    """Seasonal forecast from ORIGIN (a month's first day); with --backtest-year, its error
-    against seasonal-naive on that year."""
+    """Seasonal forecast from ORIGIN (a month's first day, or a Monday with --grain week); with
+    --backtest-year, its error against seasonal-naive on that year."""
     from onegrid.analytics.findings import backtest, forecast
 
     con, tz = _connect()
-    _show(_run(forecast, con, date.fromisoformat(origin), months, level, tz=tz), "forecast", csv)
+    periods = weeks if grain == "week" else months
+    table = _run(forecast, con, _day(origin, "ORIGIN"), periods, level, tz=tz, grain=grain)
+    _show(table, f"forecast by {grain}", csv)
     if backtest_year:
-        b = _run(backtest, con, backtest_year, level, tz=tz)
+        b = _run(backtest, con, backtest_year, level, tz=tz, grain=grain)
         console.print(
             f"backtest {backtest_year}: MAE {b.mae_forecast:.2f} vs seasonal-naive "
-            f"{b.mae_seasonal_naive:.2f} over {b.cells} category-area-months (skill {b.skill:.2f})"
+            f"{b.mae_seasonal_naive:.2f} over {b.cells} category-area-{grain}s "
+            f"(skill {b.skill:.2f})"
         )

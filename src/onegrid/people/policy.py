@@ -130,6 +130,8 @@ ACTIONS: Mapping[str, Rule] = {
         R.DEPARTMENT_HANDLER,
     ),
     "analytics.publish": _rule("publish open data from the lake"),
+    # The month's topic is the city's choice: checked with no area, so only city-wide grants.
+    "analytics.choose_topic": _rule("choose the month's topic (每月一题)"),
     "sensing.ingest": _rule("post sensor readings and alerts", R.SENSOR_GATEWAY),
     "sensing.admin": _rule("register devices and alert rules"),
     "open311.post": _rule("post service requests through Open311", R.OPEN311_CLIENT),

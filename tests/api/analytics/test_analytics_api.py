@@ -89,6 +89,9 @@ def test_ranking_reports_and_errors_over_http(lake_city: Database, client: TestC
     rows = {x["unit"]: x for x in r.json()["rows"]}
     assert rows[CORE_SUB]["response_rate"] == 1.0 and rows[CORE_SUB]["rank"] == 1
     assert rows["110112001"]["response_rate"] == 0.0
+    # Against ranking.yaml's targets (response 0.95); no callbacks, so nothing to judge there.
+    assert (rows[CORE_SUB]["response_met"], rows["110112001"]["response_met"]) == (True, False)
+    assert rows[CORE_SUB]["resolution_met"] is None
     assert client.get("/api/v1/analytics/ranking", params={"month": "2026-02"}).status_code == 401
     missing = client.get(
         "/api/v1/analytics/ranking", params={"month": "2026-02", "area": "110199001"}, headers=h
@@ -169,6 +172,11 @@ def test_report_cli_prints_and_writes_csv(
     assert result.exit_code == 0, result.output
     assert "subdistrict ranking 2026-02" in result.output and CORE_SUB in out.read_text()
     assert out.read_text().splitlines()[0].startswith('"rank","unit"')
+    written = {r["unit"]: r for r in csv.DictReader(out.read_text().splitlines())}
+    assert (written[CORE_SUB]["response_met"], written["110112001"]["response_met"]) == (
+        "true",
+        "false",
+    )
     result = CliRunner().invoke(app, ["report", "departments", "2026-02-10", "2026-02-01"])
     assert result.exit_code == 2 and "before it starts" in result.output
     scores = tmp_path / "composite.csv"
@@ -226,3 +234,98 @@ def test_the_case_extract_is_published_without_personal_data(
     assert sum(int(r["requests"]) for r in rows) == 7 and {r["month"] for r in rows} == {"2026-02"}
     manifest = client.get("/api/v1/analytics/open-data/cases/manifest.json").json()
     assert manifest["rows"] == 7 and "reporter_key" in manifest["personal_data_removed"]
+
+
+def test_daily_spikes_and_the_weekly_forecast_over_http(
+    lake_city: Database, client: TestClient
+) -> None:
+    h = _auth(client)
+    day = client.get("/api/v1/analytics/spikes", params={"day": "2026-02-12"}, headers=h)
+    assert day.status_code == 200 and day.json() == []  # no earlier year to compare with
+    for params in ({"day": "2026-02-12", "week_of": "2026-02-12"}, {}):
+        both = client.get("/api/v1/analytics/spikes", params=params, headers=h)
+        assert both.status_code == 422, both.text
+        problems = both.json()["errors"]
+        assert {(p["field"], p["rule"]) for p in problems} == {
+            ("week_of", "exactly_one_of"),
+            ("day", "exactly_one_of"),
+        }
+    weekly = client.get(
+        "/api/v1/analytics/forecast",
+        params={"origin": "2026-03-02", "grain": "week", "weeks": 3, "level": "subdistrict"},
+        headers=h,
+    )
+    assert weekly.status_code == 200, weekly.text
+    assert sorted({r["week"] for r in weekly.json()}) == ["2026-03-02", "2026-03-09", "2026-03-16"]
+    not_monday = client.get(
+        "/api/v1/analytics/forecast", params={"origin": "2026-03-01", "grain": "week"}, headers=h
+    )
+    assert not_monday.status_code == 422 and '"monday"' in not_monday.text
+    bad_grain = client.get(
+        "/api/v1/analytics/forecast", params={"origin": "2026-03-01", "grain": "day"}, headers=h
+    )
+    assert bad_grain.status_code == 422 and "known_grain" in bad_grain.text
+    back = client.get(
+        "/api/v1/analytics/forecast/backtest", params={"year": 2027, "grain": "week"}, headers=h
+    )
+    assert back.status_code == 200 and back.json()["cells"] == 2 * 52  # two districts
+
+
+def test_the_month_topic_is_chosen_replaced_and_tracked(
+    lake_city: Database, client: TestClient, clock: FixedClock, settings: Settings
+) -> None:
+    with lake_city.unit_of_work() as s:
+        people.create_user(
+            s,
+            "boss",
+            "correct horse battery",
+            clock,
+            grants=(Grant(Role.CITY_ADMIN, Scope.city()),),
+        )
+    url = "/api/v1/analytics/topics/2026-02/choice"
+    body = {"category_code": "E0102", "note": "rubbish on the street"}
+    denied = client.post(url, json=body, headers=_auth(client))
+    assert denied.status_code == 403 and "analytics.choose_topic" in denied.text
+    boss = _auth(client, "boss")
+    for bad_url, bad_body, field in (
+        ("/api/v1/analytics/topics/2026-13/choice", body, "month"),
+        (url, {"category_code": "X9999"}, "category_code"),
+        (url, {"category_code": "E0102", "area_code": "110199999"}, "area_code"),
+    ):
+        r = client.post(bad_url, json=bad_body, headers=boss)
+        assert r.status_code == 422 and [p["field"] for p in r.json()["errors"]] == [field]
+    first = client.post(url, json={"category_code": "E0405"}, headers=boss)
+    assert first.status_code == 200, first.text
+    chosen = client.post(url, json={**body, "area_code": CORE_SUB}, headers=boss)
+    assert chosen.status_code == 200, chosen.text
+    assert chosen.json()["chosen_by"] == "boss" and chosen.json()["chosen_at"].startswith(
+        "2026-03-02"
+    )
+    listed = client.get("/api/v1/analytics/topics/chosen", headers=_auth(client))
+    assert listed.status_code == 200, listed.text
+    [one] = listed.json()
+    assert (one["month"], one["category_code"], one["area_code"]) == ("2026-02", "E0102", CORE_SUB)
+    assert [(r["month"], r["n"]) for r in one["tracking"]] == [("2026-02-01", 4)]
+    raw = (settings.data_dir / "lake" / "topics" / "chosen.json").read_text()
+    assert '"E0405"' in raw  # the replaced choice stays in the file's history
+
+
+def test_report_cli_day_spikes_weekly_forecast_and_topic_choice(
+    lake_city: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ONEGRID_DATA_DIR", str(settings.data_dir))
+    url = lake_city.engine.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("ONEGRID_DATABASE_URL", url)
+    run = CliRunner().invoke
+    result = run(app, ["report", "spikes", "--day", "2026-02-12"])
+    assert result.exit_code == 0 and "spikes on 2026-02-12" in result.output, result.output
+    result = run(app, ["report", "spikes", "2026-02-12", "--day", "2026-02-12"])
+    assert result.exit_code == 2 and "exactly one" in result.output
+    result = run(app, ["report", "forecast", "2026-03-02", "--grain", "week", "--weeks", "2"])
+    assert result.exit_code == 0 and "forecast by week" in result.output, result.output
+    result = run(app, ["report", "topics", "2026-02", "--choose", "E0102"])
+    assert result.exit_code == 0 and "topic of 2026-02: E0102" in result.output, result.output
+    result = run(app, ["report", "topics", "2026-02", "--choose", "X9999"])
+    assert result.exit_code == 2 and "category_code" in result.output
+    chosen = (settings.data_dir / "lake" / "topics" / "chosen.json").read_text()
+    assert '"chosen_by": "console"' in chosen

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -61,6 +62,9 @@ def con() -> duckdb.DuckDBPyConnection:
         {"id": 3, "case_id": 4, "at": D + timedelta(hours=2), "action": "accept"},
         {"id": 4, "case_id": 1, "at": D + timedelta(hours=5), "action": "report_back"},
         {"id": 5, "case_id": 2, "at": D + timedelta(hours=50), "action": "report_back"},
+        {"id": 6, "case_id": 4, "at": D + timedelta(hours=1), "action": "return"},
+        # Case 1 returned after March settled: still dispatched directly for March.
+        {"id": 7, "case_id": 1, "at": D + timedelta(days=45), "action": "return"},
     ]
     for row in accept:
         row["step_ended_late"] = row["id"] == 5
@@ -177,11 +181,73 @@ def test_the_monthly_ranking_scores_with_the_configured_weights(
     assert a["score"] == pytest.approx(expected)
     b = rows["110102001"]
     assert b["score"] == pytest.approx(100 * (w["response"] + w["resolution"]))
-    assert b["direct_share"] == 0.0
+    assert b["direct_share"] == 0.0 and a["direct_share"] == 1.0
     assert [x["rank"] for x in r.table.to_pylist()] == [1, 2]
     assert a["band"] == "D" and a["requests_per_10k_residents"] == pytest.approx(1.5)
+    assert (a["population"], b["population"]) == (20_000, None)
     # Reproducible: the same month gives the same table.
     assert ranking(con, "2026-03", "subdistrict").table.equals(r.table)
+
+
+def test_each_rate_is_set_against_its_target(con: duckdb.DuckDBPyConnection) -> None:
+    """Targets between the two units' rates: 甲 responds 1/3, resolves 1/2, satisfies 0.9; 乙
+    responds 1/1, resolves 1/1, satisfies 0. A rate equal to its target meets it."""
+    rules = replace(
+        load_ranking_rules()[0], targets={"response": 0.5, "resolution": 0.5, "satisfaction": 0.9}
+    )
+    rows = {x["unit"]: x for x in ranking(con, "2026-03", versions=[rules]).table.to_pylist()}
+    met = ("response_met", "resolution_met", "satisfaction_met")
+    assert [rows["110101001"][k] for k in met] == [False, True, True]
+    assert [rows["110102001"][k] for k in met] == [True, True, False]
+    no_targets = replace(rules, targets={})
+    rows = {x["unit"]: x for x in ranking(con, "2026-03", versions=[no_targets]).table.to_pylist()}
+    assert [rows["110101001"][k] for k in met] == [None, None, None]
+
+
+def test_a_rate_without_data_meets_no_target(con: duckdb.DuckDBPyConnection) -> None:
+    con.unregister("callbacks")
+    con.register("callbacks", _table(t.CALLBACKS.schema, []))
+    row = ranking(con, "2026-03").table.to_pylist()[0]
+    assert row["resolution_rate"] is None and row["resolution_met"] is None
+    assert row["satisfaction_met"] is None and row["response_met"] is not None
+
+
+def test_each_month_is_scored_with_its_own_configuration_version(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """March's facts repeated 31 days later in April; version 2, valid from April, weighs
+    response only. Ranked from one versions list, each month uses its own version's weights."""
+    shift = "INTERVAL 31 DAY"
+    moved = {
+        "cases": f"id + 100 AS id, created_at + {shift} AS created_at, "
+        f"dispatched_at + {shift} AS dispatched_at",
+        "case_history": f'id + 100 AS id, case_id + 100 AS case_id, "at" + {shift} AS "at"',
+        "callbacks": f'id + 100 AS id, case_id + 100 AS case_id, "at" + {shift} AS "at"',
+    }
+    for name, columns in moved.items():
+        both = con.sql(f"SELECT * REPLACE ({columns}) FROM {name} UNION ALL SELECT * FROM {name}")
+        table = both.to_arrow_table()
+        con.unregister(name)
+        con.register(name, table)
+    v1 = replace(load_ranking_rules()[0], version="v1", valid_from=date(2024, 1, 1))
+    v2 = replace(
+        v1,
+        version="v2",
+        valid_from=date(2026, 4, 1),
+        weights={"response": 1.0, "resolution": 0.0, "satisfaction": 0.0},
+    )
+    march = ranking(con, "2026-03", versions=[v2, v1])
+    april = ranking(con, "2026-04", versions=[v2, v1])
+    assert (march.rules.version, april.rules.version) == ("v1", "v2")
+    m = {x["unit"]: x for x in march.table.to_pylist()}["110101001"]
+    a = {x["unit"]: x for x in april.table.to_pylist()}["110101001"]
+    rates = ("response_rate", "resolution_rate", "satisfaction_rate")
+    assert [a[k] for k in rates] == pytest.approx([m[k] for k in rates])
+    w = v1.weights
+    assert m["score"] == pytest.approx(
+        100 * (w["response"] / 3 + w["resolution"] * 0.5 + w["satisfaction"] * 0.9)
+    )
+    assert a["score"] == pytest.approx(100 / 3)
 
 
 def test_a_recorded_contact_time_replaces_the_accept_proxy(

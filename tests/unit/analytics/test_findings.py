@@ -11,7 +11,14 @@ import pyarrow as pa
 import pytest
 
 from onegrid.analytics import tables as t
-from onegrid.analytics.findings import backtest, forecast, spikes, topic_candidates, topic_tracking
+from onegrid.analytics.findings import (
+    backtest,
+    daily_spikes,
+    forecast,
+    spikes,
+    topic_candidates,
+    topic_tracking,
+)
 from onegrid.analytics.period import Period
 from onegrid.core.errors import InvalidInput
 
@@ -99,3 +106,68 @@ def test_topic_candidates_and_tracking() -> None:
     track = topic_tracking(con, "E0405", Period(date(2025, 1, 1), date(2025, 4, 30))).to_pylist()
     assert [r["month"] for r in track] == [date(2025, m, 1) for m in (1, 2, 3, 4)]
     assert track[3]["change"] < 0  # heating falls in April
+
+
+def _daily_rows(spike_day: date | None = None, seed: int = 5) -> list[dict[str, object]]:
+    """Three years of daily pothole calls in two subdistricts: many on Mondays (the weekend's
+    damage reported), few on other days."""
+    rng = np.random.default_rng(seed)
+    rows: list[dict[str, object]] = []
+    for offset in range(3 * 364):
+        at = START + timedelta(days=offset)
+        for sub in ("110101001", "110101002"):
+            n = int(rng.poisson(25 if at.weekday() == 0 else 4))
+            if spike_day is not None and sub == "110101001" and at.date() == spike_day:
+                n += 20
+            rows += [
+                {
+                    "id": len(rows) + k,
+                    "number": f"D{len(rows) + k}",
+                    "category_code": "E0101",
+                    "subdistrict_code": sub,
+                    "district_code": sub[:6],
+                    "created_at": at + timedelta(minutes=k),
+                }
+                for k in range(n)
+            ]
+    return rows
+
+
+def test_a_planted_day_stands_out_against_the_same_weekday_of_earlier_years() -> None:
+    tuesday = date(2025, 9, 16)
+    con = _lake(_daily_rows(spike_day=tuesday))
+    found = daily_spikes(con, tuesday)
+    assert [(s.category_code, s.area_code) for s in found] == [("E0101", "110101001")]
+    s = found[0]
+    assert 2 <= s.expected <= 7  # a Tuesday's mean, not the week's
+    assert s.low <= s.expected <= s.high < s.observed
+    # Its neighbours do not stand out, nor does the week as a whole against its Mondays.
+    assert daily_spikes(con, tuesday - timedelta(days=1)) == []
+    assert daily_spikes(con, tuesday + timedelta(days=1)) == []
+    # A Monday is busy every week: compared with Mondays, not with the days around it.
+    monday = daily_spikes(_lake(_daily_rows()), date(2025, 9, 15))
+    assert monday == []
+    with pytest.raises(InvalidInput):
+        daily_spikes(con, tuesday, "street")
+
+
+def test_the_weekly_forecast_names_the_weeks_of_the_rise() -> None:
+    con = _lake(_seasonal_rows())
+    # Heating complaints rise in November: forecast eight weeks from a Monday in October.
+    ahead = forecast(con, date(2025, 10, 13), 8, "subdistrict", grain="week").to_pylist()
+    assert {r["week"] for r in ahead} == {date(2025, 10, 13) + timedelta(weeks=k) for k in range(8)}
+    rising = {r["week"] for r in ahead if r["rising"] and r["area_code"] == "110101001"}
+    assert date(2025, 11, 10) in rising and date(2025, 10, 13) not in rising
+    november = next(
+        r for r in ahead if r["week"] == date(2025, 11, 17) and r["area_code"] == "110101001"
+    )
+    assert 12 <= november["forecast"] <= 30 and november["actual"] is not None
+    result = backtest(con, 2025, "subdistrict", grain="week")
+    assert result.cells == 2 * 52
+    assert result.mae_forecast < result.mae_seasonal_naive
+    with pytest.raises(InvalidInput) as tuesday:
+        forecast(con, date(2025, 10, 14), grain="week")
+    assert [(p.field, p.rule) for p in tuesday.value.problems] == [("origin", "monday")]
+    with pytest.raises(InvalidInput) as daily:
+        forecast(con, date(2025, 10, 13), grain="day")
+    assert [(p.field, p.rule) for p in daily.value.problems] == [("grain", "known_grain")]

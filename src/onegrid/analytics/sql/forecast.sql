@@ -1,49 +1,55 @@
--- A seasonal forecast per category and area from the months before $origin:
---   forecast = level(area) x index(category, calendar month)
--- index: the category's month-of-year profile pooled over every area (robust where one area's
--- counts are small), as the month's mean over the mean month; level: the area's last three
--- months before the origin, de-seasonalised. Seasonal-naive (the same month a year before) is
--- returned beside it for comparison. $months: the first days of the months to forecast.
-WITH m AS (SELECT * FROM monthly_counts WHERE month < $origin),
-grid AS (  -- every category-area-month since the first month, zeros included
-    SELECT ca.category_code, ca.area_code, s.month
+-- A seasonal forecast per category and area from the buckets (months or ISO weeks) before
+-- $origin:
+--   forecast = level(area) x index(category, bucket of the year)
+-- index: the category's profile over the year (month of year, or ISO week of year) pooled over
+-- every area (robust where one area's counts are small), as the bucket's mean over the mean
+-- bucket; level: the area's recent buckets before the origin (three months, or thirteen weeks),
+-- de-seasonalised. Seasonal-naive (the same bucket a year before: twelve months, or 52 weeks,
+-- the same ISO week but after a 53-week year) is returned beside it for comparison.
+-- $buckets: the first days of the buckets to forecast. The grain's calendar comes from the
+-- placeholders: {step} one bucket, {recent} the level's window, {season} the bucket of the
+-- year, {year} a year back.
+WITH m AS (SELECT * FROM counts WHERE bucket < $origin),
+grid AS (  -- every category-area-bucket since the first bucket, zeros included
+    SELECT ca.category_code, ca.area_code, s.bucket
     FROM (SELECT DISTINCT category_code, area_code FROM m) ca
     CROSS JOIN (
-        SELECT CAST(unnest(generate_series(min(month), CAST($origin AS DATE) - INTERVAL 1 MONTH,
-                                            INTERVAL 1 MONTH)) AS DATE) AS month
+        SELECT CAST(unnest(generate_series(min(bucket), CAST($origin AS DATE) - {step},
+                                            {step})) AS DATE) AS bucket
         FROM m
     ) s
 ),
 full_m AS (
     SELECT g.*, coalesce(m.n, 0) AS n
-    FROM grid g LEFT JOIN m USING (category_code, area_code, month)
+    FROM grid g LEFT JOIN m USING (category_code, area_code, bucket)
 ),
 profile AS (
-    SELECT category_code, month(month) AS moy, avg(total) AS mean_n
-    FROM (SELECT category_code, month, sum(n) AS total FROM full_m GROUP BY ALL)
+    SELECT category_code, {season}(bucket) AS boy, avg(total) AS mean_n
+    FROM (SELECT category_code, bucket, sum(n) AS total FROM full_m GROUP BY ALL)
     GROUP BY ALL
 ),
 idx AS (
-    SELECT category_code, moy,
+    SELECT category_code, boy,
            mean_n / nullif(avg(mean_n) OVER (PARTITION BY category_code), 0) AS seasonal
     FROM profile
 ),
 level AS (
     SELECT f.category_code, f.area_code,
            sum(f.n) / nullif(sum(coalesce(i.seasonal, 1)), 0) AS level
-    FROM full_m f LEFT JOIN idx i ON i.category_code = f.category_code AND i.moy = month(f.month)
-    WHERE f.month >= CAST($origin AS DATE) - INTERVAL 3 MONTH
+    FROM full_m f
+    LEFT JOIN idx i ON i.category_code = f.category_code AND i.boy = {season}(f.bucket)
+    WHERE f.bucket >= CAST($origin AS DATE) - {recent}
     GROUP BY ALL
 ),
-targets AS (SELECT CAST(unnest($months) AS DATE) AS month)
-SELECT l.category_code, l.area_code, t.month,
+targets AS (SELECT CAST(unnest($buckets) AS DATE) AS bucket)
+SELECT l.category_code, l.area_code, t.bucket,
        l.level * coalesce(i.seasonal, 1) AS forecast,
        coalesce(last_year.n, 0) AS seasonal_naive,
        l.level AS recent_level,
-       -- a rise worth acting on before the calls come: well above the area's recent months
+       -- a rise worth acting on before the calls come: well above the area's recent level
        l.level * coalesce(i.seasonal, 1) >= $rise * l.level AND l.level > 0 AS rising
 FROM level l CROSS JOIN targets t
-LEFT JOIN idx i ON i.category_code = l.category_code AND i.moy = month(t.month)
+LEFT JOIN idx i ON i.category_code = l.category_code AND i.boy = {season}(t.bucket)
 LEFT JOIN full_m last_year ON last_year.category_code = l.category_code
     AND last_year.area_code = l.area_code
-    AND last_year.month = CAST(t.month - INTERVAL 12 MONTH AS DATE)
+    AND last_year.bucket = CAST(t.bucket - {year} AS DATE)

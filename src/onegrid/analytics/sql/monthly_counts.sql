@@ -1,7 +1,7 @@
 -- Cases per category, area and local month.
 SELECT category_code, {area} AS area_code,
-       CAST(date_trunc('month', timezone($tz, created_at)) AS DATE) AS month,
+       CAST(date_trunc('month', timezone($tz, created_at)) AS DATE) AS bucket,
        count(*) AS n
 FROM cases
-WHERE created_at < $end AND {area} IS NOT NULL
+WHERE created_at >= $start AND created_at < $end AND {area} IS NOT NULL
 GROUP BY ALL

@@ -1,12 +1,14 @@
--- Each category and area this week against its seasonal baseline: the mean count of the same
--- week and the weeks either side in earlier years ($baseline: the list of those weeks).
-WITH w AS (SELECT * FROM weekly_counts),
-now AS (SELECT category_code, area_code, n FROM w WHERE week = $week),
+-- Each category and area in one bucket (a week or a day) against its seasonal baseline: the
+-- mean count of the buckets of earlier years that match it ($baseline: the same week and the
+-- weeks either side, or the same weekday of those weeks). `counts` has one row per category,
+-- area and bucket.
+WITH c AS (SELECT * FROM counts),
+now AS (SELECT category_code, area_code, n FROM c WHERE bucket = $bucket),
 base AS (
     SELECT category_code, area_code, sum(n) AS past
-    FROM w WHERE list_contains($baseline, week)
+    FROM c WHERE list_contains($baseline, bucket)
     GROUP BY ALL
 )
 SELECT now.category_code, now.area_code, now.n AS observed,
-       coalesce(base.past, 0) / $baseline_weeks AS expected
+       coalesce(base.past, 0) / $baseline_buckets AS expected
 FROM now LEFT JOIN base USING (category_code, area_code)

@@ -6,7 +6,11 @@
 -- to its unit's first accept (签收) within $response_hours, and `contacts_recorded` says how many
 -- cases used the recorded time. resolution and satisfaction: callbacks in the month about the
 -- unit's cases. Beside them: requests per 10,000 residents, repeat callers and the share
--- dispatched directly (never returned).
+-- dispatched directly (no return recorded before $cutoff: the case's `returns` counter would
+-- let a later return rewrite a published month). Areas carry one population, corrected in
+-- place rather than dated, so the rate per 10,000 uses today's figure and the row records it
+-- (`population`) to show what a republished month was divided by. Each rate is set against
+-- its target ($t_*): `*_met` is null when the rate is (nothing to judge) or no target is set.
 -- Each part reads the cases it needs with its own filter, so nothing scans all of history.
 WITH dispatched AS (
     SELECT c.{unit} AS unit, count(*) AS dispatched,
@@ -18,8 +22,14 @@ WITH dispatched AS (
                                   END)
                AS responded,
            count(r.case_id) AS contacts_recorded,
-           count(*) FILTER (WHERE c.returns = 0) AS direct
+           count(*) FILTER (WHERE ret.case_id IS NULL) AS direct
     FROM cases c
+    LEFT JOIN (
+        -- Every return before the cutoff, even before $start: the month's dispatch may be a
+        -- re-dispatch after an earlier return. The one part that reads history back to the
+        -- start, but only its 'return' rows.
+        SELECT DISTINCT case_id FROM case_history WHERE action = 'return' AND "at" < $cutoff
+    ) ret ON ret.case_id = c.id
     LEFT JOIN (
         SELECT case_id, min("at") AS first_accept FROM case_history
         WHERE action = 'accept' AND "at" >= $start AND "at" < $cutoff GROUP BY case_id
@@ -82,7 +92,11 @@ rates AS (
 SELECT
     rates.*,
     any_value(a.name_zh) OVER (PARTITION BY rates.unit) AS name,
+    a.population,
     rates.requests * 10000.0 / nullif(a.population, 0) AS requests_per_10k_residents,
     100 * ($w_response * response_rate + $w_resolution * resolution_rate
-           + $w_satisfaction * satisfaction_rate) AS score
+           + $w_satisfaction * satisfaction_rate) AS score,
+    response_rate >= CAST($t_response AS DOUBLE) AS response_met,
+    resolution_rate >= CAST($t_resolution AS DOUBLE) AS resolution_met,
+    satisfaction_rate >= CAST($t_satisfaction AS DOUBLE) AS satisfaction_met
 FROM rates LEFT JOIN areas a ON a.code = rates.unit

@@ -23,6 +23,7 @@ from onegrid.analytics.composite import department_composite
 from onegrid.analytics.datasets import Catalogue, CatalogueRow, require_read
 from onegrid.analytics.findings import (
     backtest,
+    daily_spikes,
     forecast,
     spikes,
     topic_candidates,
@@ -42,10 +43,16 @@ from onegrid.analytics.proactive import AcceptedForecast, open_proactive_cases
 from onegrid.analytics.report import monthly_report
 from onegrid.analytics.scheduler import refresh_forever
 from onegrid.analytics.settings import analytics_settings
+from onegrid.analytics.topics import TopicChoice, TopicChoices, tracked
 from onegrid.api.auth import AnyPrincipal, CurrentPrincipal, requires
 from onegrid.api.deps import AppClock, AppSettings, get_database
+from onegrid.assets.queries import find_category
 from onegrid.cases.config import case_rules
+from onegrid.core.clock import city_today
+from onegrid.core.errors import FieldProblem, InvalidInput, NotFound
 from onegrid.db.session import Database
+from onegrid.grid.queries import get_area
+from onegrid.people import policy
 from onegrid.people.domain import Principal
 
 
@@ -77,6 +84,7 @@ router = APIRouter(prefix="/analytics", tags=["analytics"], lifespan=_lifespan)
 Reader = Annotated[Principal, requires("analytics.read")]
 Creator = Annotated[Principal, requires("case.create")]
 Publisher = Annotated[Principal, requires("analytics.publish")]
+TopicChooser = Annotated[Principal, requires("analytics.choose_topic")]
 Month = Annotated[str, Query(description="YYYY-MM", examples=["2026-03"])]
 Grain = Annotated[str, Query(description="day, week, month or period")]
 
@@ -183,11 +191,27 @@ def get_report(principal: Reader, settings: AppSettings, month: Month) -> HTMLRe
     return HTMLResponse(monthly_report(_lake(settings).connect(), month, settings.timezone))
 
 
-@router.get("/spikes", summary="Categories far above their seasonal baseline this week")
+@router.get("/spikes", summary="Categories far above their seasonal baseline this week or today")
 def get_spikes(
-    principal: Reader, settings: AppSettings, week_of: date, level: str = "subdistrict"
+    principal: Reader,
+    settings: AppSettings,
+    week_of: Annotated[date | None, Query(description="a day of the week to scan")] = None,
+    day: Annotated[date | None, Query(description="the one day to scan")] = None,
+    level: str = "subdistrict",
 ) -> list[dict[str, Any]]:
-    found = spikes(_lake(settings).connect(), week_of, level, tz=settings.timezone)
+    if (week_of is None) == (day is None):
+        raise InvalidInput(
+            [
+                FieldProblem(name, "exactly_one_of", "give exactly one of week_of and day")
+                for name in ("week_of", "day")
+            ]
+        )
+    con = _lake(settings).connect()
+    if day is not None:
+        found = daily_spikes(con, day, level, tz=settings.timezone)
+    else:
+        assert week_of is not None
+        found = spikes(con, week_of, level, tz=settings.timezone)
     return [s.__dict__ for s in found]
 
 
@@ -196,31 +220,103 @@ def get_topics(principal: Reader, settings: AppSettings, month: Month) -> list[d
     return _rows(topic_candidates(_lake(settings).connect(), month, tz=settings.timezone))
 
 
-@router.get("/topics/{category}", summary="A chosen topic's month-on-month tracking")
+class ChoiceIn(BaseModel):
+    category_code: str
+    area_code: str | None = None
+    note: str = ""
+
+
+def _choice_out(
+    choice: TopicChoice, con: duckdb.DuckDBPyConnection, clock: AppClock, tz: str
+) -> dict[str, Any]:
+    return {
+        **choice.as_dict(),
+        "tracking": _rows(tracked(con, choice, city_today(clock, tz), tz)),
+    }
+
+
+@router.get("/topics/chosen", summary="The chosen topics, each tracked month on month since")
+def get_chosen_topics(
+    principal: Reader, settings: AppSettings, clock: AppClock
+) -> list[dict[str, Any]]:
+    con = _lake(settings).connect()
+    chosen = TopicChoices.under(settings.data_dir).chosen()
+    return [_choice_out(c, con, clock, settings.timezone) for c in chosen]
+
+
+@router.post("/topics/{month}/choice", summary="Choose the month's topic (每月一题)")
+def post_topic_choice(
+    principal: TopicChooser,
+    db: Annotated[Database, Depends(get_database)],
+    settings: AppSettings,
+    clock: AppClock,
+    month: str,
+    body: ChoiceIn,
+) -> dict[str, Any]:
+    policy.require(principal, "analytics.choose_topic")  # no area: city-wide grants only
+
+    def known_category(code: str) -> bool:
+        with db.reader() as s:
+            return find_category(s, code) is not None
+
+    def known_area(code: str) -> bool:
+        with db.reader() as s:
+            try:
+                get_area(s, code)
+            except NotFound:
+                return False
+            return True
+
+    choice = TopicChoices.under(settings.data_dir).choose(
+        month,
+        body.category_code,
+        known_category=known_category,
+        known_area=known_area,
+        area_code=body.area_code,
+        note=body.note,
+        chosen_by=principal.name,
+        clock=clock,
+    )
+    return _choice_out(choice, _lake(settings).connect(), clock, settings.timezone)
+
+
+@router.get("/topics/{category}", summary="A topic's month-on-month tracking")
 def get_topic_tracking(
-    principal: Reader, settings: AppSettings, category: str, start: date, end: date
+    principal: Reader,
+    settings: AppSettings,
+    category: str,
+    start: date,
+    end: date,
+    area: str | None = None,
 ) -> list[dict[str, Any]]:
     period = Period(start, end, settings.timezone)
-    return _rows(topic_tracking(_lake(settings).connect(), category, period))
+    return _rows(topic_tracking(_lake(settings).connect(), category, period, area))
 
 
 @router.get("/forecast", summary="Seasonal forecast per category and area (未诉先办)")
 def get_forecast(
     principal: Reader,
     settings: AppSettings,
-    origin: date,
+    origin: Annotated[date, Query(description="a month's first day, or a Monday for weeks")],
     months: Annotated[int, Query(ge=1, le=24)] = 3,
+    weeks: Annotated[int, Query(ge=1, le=104, description="with grain=week")] = 8,
     level: str = "district",
+    grain: Annotated[str, Query(description="month or week (ISO weeks)")] = "month",
 ) -> list[dict[str, Any]]:
     con = _lake(settings).connect()
-    return _rows(forecast(con, origin, months, level, tz=settings.timezone))
+    periods = weeks if grain == "week" else months
+    return _rows(forecast(con, origin, periods, level, tz=settings.timezone, grain=grain))
 
 
 @router.get("/forecast/backtest", summary="A year forecast from the years before it")
 def get_backtest(
-    principal: Reader, settings: AppSettings, year: int, level: str = "district"
+    principal: Reader,
+    settings: AppSettings,
+    year: int,
+    level: str = "district",
+    grain: Annotated[str, Query(description="month or week (ISO weeks)")] = "month",
 ) -> dict[str, Any]:
-    result = backtest(_lake(settings).connect(), year, level, tz=settings.timezone)
+    result = backtest(_lake(settings).connect(), year, level, tz=settings.timezone, grain=grain)
     return {**result.__dict__, "skill": result.skill}
 
 
