@@ -16,6 +16,7 @@ from onegrid.analytics.evaluation import (
     area_indicators,
     department_indicators,
     on_time_close,
+    post_indicators,
     ranking,
 )
 from onegrid.analytics.period import Period
@@ -334,3 +335,60 @@ def test_bad_input_is_named(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> N
     with pytest.raises(InvalidInput) as e:
         ranking(con, "2026-13")
     assert e.value.problems[0].rule == "year_month"
+
+
+def test_area_indicators_at_district_level_by_week(con: duckdb.DuckDBPyConnection) -> None:
+    rows = area_indicators(con, Period.month("2026-03"), "district", "week").to_pylist()
+    got = {(r["area_code"], r["period_start"]): (r["cases"], r["public_reports"]) for r in rows}
+    # 10 March 2026 is a Tuesday: its week starts on Monday the 9th. Case 5 is an inspector's.
+    assert got == {("110101", date(2026, 3, 9)): (3, 3), ("110102", date(2026, 3, 9)): (2, 1)}
+
+
+@pytest.mark.parametrize(
+    ("unit", "first", "second"),
+    [("district", "110101", "110102"), ("department", "roads", "gardens")],
+)
+def test_the_ranking_by_district_and_by_department_counts_the_same_cases(
+    con: duckdb.DuckDBPyConnection, unit: str, first: str, second: str
+) -> None:
+    """One subdistrict per district and per department here: every rate equals the
+    subdistrict ranking's for the same cases."""
+    by_sub = {x["unit"]: x for x in ranking(con, "2026-03").table.to_pylist()}
+    rows = {x["unit"]: x for x in ranking(con, "2026-03", unit).table.to_pylist()}
+    assert set(rows) == {first, second}
+    for code, sub in ((first, "110101001"), (second, "110102001")):
+        keys = ("rank", "dispatched", "responded", "callbacks", "response_rate", "score")
+        assert [rows[code][k] for k in keys] == [by_sub[sub][k] for k in keys], code
+    assert rows[first]["rank"] == 1 and rows[second]["rank"] == 2
+
+
+def test_post_indicators_count_each_person_s_steps(con: duckdb.DuckDBPyConnection) -> None:
+    def step(
+        i: int, case_id: int, action: str, actor: str, role: str, late: bool
+    ) -> dict[str, object]:
+        return {
+            "id": i,
+            "case_id": case_id,
+            "at": D + timedelta(minutes=i),
+            "action": action,
+            "actor": actor,
+            "role": role,
+            "step_ended_late": late,
+        }
+
+    history = [
+        step(1, 1, "file", "user:8", "shift_leader", False),
+        step(2, 3, "file", "user:8", "shift_leader", True),
+        step(3, 1, "dispatch", "user:7", "dispatcher", False),
+        step(4, 4, "dispatch", "user:7", "dispatcher", False),  # case 4 came back (returns 1)
+        step(5, 5, "create", "user:9", "inspector", False),
+        step(6, 2, "accept", "system:clock", "system", False),  # not a person's step
+    ]
+    con.register("case_history", _table(t.CASE_HISTORY.schema, history))
+    rows = {r["actor"]: r for r in post_indicators(con, Period.month("2026-03")).to_pylist()}
+    assert set(rows) == {"user:7", "user:8", "user:9"}
+    assert (rows["user:8"]["filed"], rows["user:8"]["on_time_rate"]) == (2, 0.5)
+    assert rows["user:8"]["accurate_filing_rate"] == 1.0  # case 3 is held, not cancelled
+    assert (rows["user:7"]["dispatched"], rows["user:7"]["accurate_dispatch_rate"]) == (2, 0.5)
+    assert (rows["user:9"]["reports"], rows["user:9"]["valid_report_rate"]) == (1, 1.0)
+    assert rows["user:7"]["role"] == "dispatcher"
