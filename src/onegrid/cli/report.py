@@ -20,12 +20,16 @@ Csv = Annotated[Path | None, typer.Option("--csv", help="Also write the table to
 
 
 def _show(table: pa.Table, title: str, csv: Path | None) -> None:
+    if table.num_rows == 0:
+        # A table without rows (nor, for a list of findings, columns) prints nothing at all.
+        console.print(f"{title}: none")
     out = Table(title=title)
     for name in table.column_names:
         out.add_column(name)
     for row in table.to_pylist():
         out.add_row(*(_cell(v) for v in row.values()))
-    console.print(out)
+    if table.num_rows:
+        console.print(out)
     if csv is not None:
         pacsv.write_csv(table, csv)
         console.print(f"wrote {csv}")

@@ -186,6 +186,20 @@ def test_report_cli_prints_and_writes_csv(
     html = tmp_path / "m.html"
     result = CliRunner().invoke(app, ["report", "monthly", "2026-02", str(html)])
     assert result.exit_code == 0 and "<svg" in html.read_text()
+    areas = tmp_path / "areas.csv"
+    result = CliRunner().invoke(
+        app,
+        ["report", "areas", "2026-02-01", "2026-02-28", "--level", "district", "--csv", str(areas)],
+    )
+    assert result.exit_code == 0, result.output
+    counted = {r["area_code"]: r["cases"] for r in csv.DictReader(areas.read_text().splitlines())}
+    assert counted == {"110101": "4", "110112": "3"}
+    result = CliRunner().invoke(
+        app, ["report", "areas", "2026-02-01", "2026-02-28", "--level", "x"]
+    )
+    assert result.exit_code == 2 and "level must be one of" in result.output
+    result = CliRunner().invoke(app, ["report", "hotspots", "E0102", "2026-02-01", "2026-02-28"])
+    assert result.exit_code == 0 and "hotspots E0102: none" in result.output, result.output
 
 
 def test_an_accepted_forecast_opens_a_proactive_case(
