@@ -19,11 +19,14 @@ RAW_RANKING = """
 WITH d AS (
   SELECT c.subdistrict_code u, count(*) n,
          sum(CASE WHEN a.t <= c.dispatched_at + INTERVAL 24 HOUR THEN 1 ELSE 0 END) ok,
-         sum(CASE WHEN c.returns = 0 THEN 1 ELSE 0 END) direct
+         sum(CASE WHEN r.case_id IS NULL THEN 1 ELSE 0 END) direct
   FROM read_parquet('{cases}') c
   LEFT JOIN (SELECT case_id, min("at") t FROM read_parquet('{case_history}')
              WHERE action = 'accept' AND "at" >= $s AND "at" < $cut GROUP BY 1) a
     ON a.case_id = c.id
+  LEFT JOIN (SELECT DISTINCT case_id FROM read_parquet('{case_history}')
+             WHERE action = 'return' AND "at" < $cut) r
+    ON r.case_id = c.id
   WHERE c.channel = 'hotline' AND c.dispatched_at >= $s AND c.dispatched_at < $e
   GROUP BY 1),
 b AS (
