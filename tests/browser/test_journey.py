@@ -119,7 +119,7 @@ def test_one_case_through_every_role(browser: Any, web_server: Server, shots: Pa
     citizen = j.page_for("citizen")
     j.snap(citizen, "01-home-citizen")
     citizen.goto(f"{web_server.url}/#/report")
-    citizen.locator("#report-map canvas").wait_for()
+    citizen.locator("#report-map[data-ready] canvas").wait_for()
     j.snap(citizen, "02-report-empty")
     citizen.locator("form.report button[type=submit]").click()
     assert citizen.locator("[aria-invalid=true]").count() >= 3  # told next to each field
@@ -228,7 +228,7 @@ def test_one_case_through_every_role(browser: Any, web_server: Server, shots: Pa
     phone = j.page_for("citizen", lang="en")
     phone.set_viewport_size({"width": 390, "height": 844})
     phone.goto(f"{web_server.url}/#/report")
-    phone.locator("#report-map canvas").wait_for()
+    phone.locator("#report-map[data-ready] canvas").wait_for()
     j.snap(phone, "11-report-phone")
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     assert len(j.audited) == 12

@@ -172,6 +172,8 @@ export async function reportPage(main: HTMLElement): Promise<void> {
   };
   lon.addEventListener("change", fromInputs);
   lat.addEventListener("change", fromInputs);
+  // Fitted to the city and listening for a pin: what a test (or a slow phone) waits for.
+  mapBox.dataset.ready = "true";
   locate.addEventListener("click", () => {
     navigator.geolocation?.getCurrentPosition((p) => {
       lon.value = p.coords.longitude.toFixed(6);
