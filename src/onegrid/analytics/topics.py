@@ -25,8 +25,11 @@ import pyarrow as pa
 
 from onegrid.analytics.findings import topic_tracking
 from onegrid.analytics.period import Period
+from onegrid.assets.queries import find_category
 from onegrid.core.clock import Clock
-from onegrid.core.errors import FieldProblem, InvalidInput
+from onegrid.core.errors import FieldProblem, InvalidInput, NotFound
+from onegrid.db.session import Database
+from onegrid.grid.queries import get_area
 
 FORMAT = 1
 NOTE_MAX = 2000
@@ -171,3 +174,23 @@ def tracked(con: duckdb.DuckDBPyConnection, choice: TopicChoice, today: date, tz
     if first > today:
         return topic_tracking(con, choice.category_code, Period(first, first, tz)).slice(0, 0)
     return topic_tracking(con, choice.category_code, Period(first, today, tz), choice.area_code)
+
+
+@dataclass(frozen=True)
+class CityNames:
+    """Whether a category and an area are the city's, as a choice is checked (each asked in a
+    short read of its own: the choice is written to the lake, not the database)."""
+
+    db: Database
+
+    def category(self, code: str) -> bool:
+        with self.db.reader() as s:
+            return find_category(s, code) is not None
+
+    def area(self, code: str) -> bool:
+        with self.db.reader() as s:
+            try:
+                get_area(s, code)
+            except NotFound:
+                return False
+            return True

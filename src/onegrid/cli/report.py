@@ -180,35 +180,21 @@ def topics_cmd(
     if choose is None:
         _show(_run(topic_candidates, con, month, tz=tz), f"topic candidates {month}", csv)
         return
-    from onegrid.analytics.topics import TopicChoices, tracked
-    from onegrid.assets.queries import find_category
+    from onegrid.analytics.topics import CityNames, TopicChoices, tracked
     from onegrid.cli.root import open_database
     from onegrid.core.clock import SystemClock, city_today
-    from onegrid.core.errors import NotFound
-    from onegrid.grid.queries import get_area
 
     settings = settings_or_exit()
     db = open_database(settings)
 
-    def known_category(code: str) -> bool:
-        with db.reader() as s:
-            return find_category(s, code) is not None
-
-    def known_area(code: str) -> bool:
-        with db.reader() as s:
-            try:
-                get_area(s, code)
-            except NotFound:
-                return False
-            return True
-
+    names = CityNames(db)
     clock = SystemClock()
     choice = _run(
         TopicChoices.under(settings.data_dir).choose,
         month,
         choose,
-        known_category=known_category,
-        known_area=known_area,
+        known_category=names.category,
+        known_area=names.area,
         area_code=area,
         note=note,
         chosen_by="console",

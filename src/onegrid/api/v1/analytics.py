@@ -43,15 +43,13 @@ from onegrid.analytics.proactive import AcceptedForecast, open_proactive_cases
 from onegrid.analytics.report import monthly_report
 from onegrid.analytics.scheduler import refresh_forever
 from onegrid.analytics.settings import analytics_settings
-from onegrid.analytics.topics import TopicChoice, TopicChoices, tracked
+from onegrid.analytics.topics import CityNames, TopicChoice, TopicChoices, tracked
 from onegrid.api.auth import AnyPrincipal, CurrentPrincipal, requires
 from onegrid.api.deps import AppClock, AppSettings, get_database
-from onegrid.assets.queries import find_category
 from onegrid.cases.config import case_rules
 from onegrid.core.clock import city_today
-from onegrid.core.errors import FieldProblem, InvalidInput, NotFound
+from onegrid.core.errors import FieldProblem, InvalidInput
 from onegrid.db.session import Database
-from onegrid.grid.queries import get_area
 from onegrid.people import policy
 from onegrid.people.domain import Principal
 
@@ -255,23 +253,12 @@ def post_topic_choice(
 ) -> dict[str, Any]:
     policy.require(principal, "analytics.choose_topic")  # no area: city-wide grants only
 
-    def known_category(code: str) -> bool:
-        with db.reader() as s:
-            return find_category(s, code) is not None
-
-    def known_area(code: str) -> bool:
-        with db.reader() as s:
-            try:
-                get_area(s, code)
-            except NotFound:
-                return False
-            return True
-
+    names = CityNames(db)
     choice = TopicChoices.under(settings.data_dir).choose(
         month,
         body.category_code,
-        known_category=known_category,
-        known_area=known_area,
+        known_category=names.category,
+        known_area=names.area,
         area_code=body.area_code,
         note=body.note,
         chosen_by=principal.name,
