@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import shutil
 import tempfile
@@ -45,6 +44,7 @@ from onegrid.analytics.scheduler import refresh_forever
 from onegrid.analytics.settings import analytics_settings
 from onegrid.analytics.topics import CityNames, TopicChoice, TopicChoices, tracked
 from onegrid.api.auth import AnyPrincipal, CurrentPrincipal, requires
+from onegrid.api.background import running
 from onegrid.api.deps import AppClock, AppSettings, get_database
 from onegrid.cases.config import case_rules
 from onegrid.core.clock import city_today
@@ -58,24 +58,19 @@ from onegrid.people.domain import Principal
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Refresh the lake on the configured interval while the app serves."""
     config = analytics_settings()
-    task = None
-    if config.refresh_enabled:
-        settings = app.state.settings
-        task = asyncio.create_task(
-            refresh_forever(
-                app.state.db,
-                settings.data_dir,
-                settings.secret_key.encode(),
-                config.refresh_interval_seconds,
-            )
+    settings = app.state.settings
+    job = (
+        refresh_forever(
+            app.state.db,
+            settings.data_dir,
+            settings.secret_key.encode(),
+            config.refresh_interval_seconds,
         )
-    try:
+        if config.refresh_enabled
+        else None
+    )
+    async with running(job):
         yield
-    finally:
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
 
 router = APIRouter(prefix="/analytics", tags=["analytics"], lifespan=_lifespan)

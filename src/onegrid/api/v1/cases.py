@@ -7,7 +7,6 @@ is masked for callers who may not see it.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from onegrid.api.auth import SESSION_COOKIE, TOKEN_URL, principal_in
+from onegrid.api.background import running
 from onegrid.cases import services
 from onegrid.cases.attachments import (
     AttachmentStore,
@@ -91,19 +91,20 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     db: Database = app.state.db
     use_rule_store(db)
     settings = cases_settings()
-    task = None
-    if settings.scheduler_enabled:
-        rules = case_rules(app.state.settings.timezone)
-        task = asyncio.create_task(
-            run_forever(app.state.db, app.state.clock, rules, settings.scheduler_interval_seconds)
+    job = (
+        run_forever(
+            db,
+            app.state.clock,
+            case_rules(app.state.settings.timezone),
+            settings.scheduler_interval_seconds,
         )
+        if settings.scheduler_enabled
+        else None
+    )
     try:
-        yield
+        async with running(job):
+            yield
     finally:
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
         release_rule_store(db)
 
 

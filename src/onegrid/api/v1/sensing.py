@@ -11,7 +11,6 @@ a schedule (``sensing.scheduler``).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import threading
 from collections.abc import AsyncIterator
@@ -23,6 +22,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from onegrid.api.auth import AnyPrincipal, requires
+from onegrid.api.background import running
 from onegrid.api.deps import AppClock, AppSettings, DbSession
 from onegrid.api.problems import problem
 from onegrid.cases.config import case_rules
@@ -65,24 +65,19 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     embedded default only: see ``sensing.scheduler``)."""
     config = sensing_settings()
     db: Database = app.state.db
-    task = None
-    if roll_scheduled(db, config):
-        task = asyncio.create_task(
-            roll_forever(
-                db,
-                config.lake_root(app.state.settings.data_dir),
-                app.state.clock,
-                config.keep_days,
-                config.roll_interval_s,
-            )
+    job = (
+        roll_forever(
+            db,
+            config.lake_root(app.state.settings.data_dir),
+            app.state.clock,
+            config.keep_days,
+            config.roll_interval_s,
         )
-    try:
+        if roll_scheduled(db, config)
+        else None
+    )
+    async with running(job):
         yield
-    finally:
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
 
 router = APIRouter(prefix="/sensing", tags=["sensing"], lifespan=_lifespan)
