@@ -337,6 +337,29 @@ def test_bad_input_is_named(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> N
     assert e.value.problems[0].rule == "year_month"
 
 
+@pytest.mark.parametrize(
+    ("level", "codes"),
+    [
+        ("community", {"110101001001": 3, "110102001001": 2}),
+        ("unit_grid", {"110101001001001": 2, "110101001001002": 1, "110102001001001": 2}),
+    ],
+)
+def test_area_indicators_at_the_finest_levels(
+    con: duckdb.DuckDBPyConnection, level: str, codes: dict[str, int]
+) -> None:
+    """Five cases placed in three unit grids of two communities, counted at each level."""
+    grids = ["110101001001001", "110101001001001", "110101001001002"] + ["110102001001001"] * 2
+    cases = con.sql("SELECT * FROM cases ORDER BY id").to_arrow_table()
+    placed = cases.set_column(
+        cases.schema.get_field_index("community_code"),
+        "community_code",
+        pa.array([g[:12] for g in grids]),
+    ).set_column(cases.schema.get_field_index("unit_grid_code"), "unit_grid_code", pa.array(grids))
+    con.register("cases", placed)
+    rows = area_indicators(con, Period.month("2026-03"), level).to_pylist()
+    assert {r["area_code"]: r["cases"] for r in rows} == codes
+
+
 def test_area_indicators_at_district_level_by_week(con: duckdb.DuckDBPyConnection) -> None:
     rows = area_indicators(con, Period.month("2026-03"), "district", "week").to_pylist()
     got = {(r["area_code"], r["period_start"]): (r["cases"], r["public_reports"]) for r in rows}
