@@ -1,0 +1,54 @@
+"""The demo city's history is there for the analyses to show something: on a few months of it,
+the ranking scores units from callbacks, the hot places come out as significant hot cells, the
+month has topic candidates and the slow departments close fewer cases on time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from onegrid.analytics.evaluation import on_time_close, ranking
+from onegrid.analytics.findings import topic_candidates
+from onegrid.analytics.hotspots import hotspots
+from onegrid.analytics.lake import Lake
+from onegrid.analytics.period import Period
+from onegrid.core.clock import FixedClock
+from onegrid.db.session import Database
+from onegrid.demo import build_demo_city
+from onegrid.demo.history import SLOW, load_demo_history
+
+MONTH = "2026-02"  # the last whole month before the test clock's 2 March 2026
+
+
+@pytest.fixture
+def lake(db: Database, clock: FixedClock, tmp_path: Path) -> Lake:
+    build_demo_city(db, seed=11, clock=clock, components_per_grid=1)
+    report = load_demo_history(db, 11, clock, days=75)
+    assert report.accepted > 500, report.render()
+    lake = Lake.under(tmp_path)
+    lake.refresh(db)
+    return lake
+
+
+def test_every_analysis_finds_something_in_the_demo_history(lake: Lake) -> None:
+    con = lake.connect()
+    ranked = ranking(con, MONTH).table.to_pylist()
+    scored = [r for r in ranked if r["score"] is not None]
+    assert scored and all(r["callbacks"] > 0 for r in scored), ranked[:3]
+    assert len({round(r["score"], 6) for r in scored}) > 1  # the units differ
+
+    hot = hotspots(con, "E0102", Period.month(MONTH))  # rubbish gathers at a few hot places
+    assert hot and all(h.q < 0.05 for h in hot)
+
+    topics = topic_candidates(con, MONTH).to_pylist()
+    assert topics and topics[0]["volume"] > 0
+
+    rates = {
+        r["department_code"]: r["on_time_close_rate"]
+        for r in on_time_close(con, Period.month(MONTH)).to_pylist()
+        if r["on_time_close_rate"] is not None
+    }
+    slow = [rates[d] for d in SLOW if d in rates]
+    others = [v for d, v in rates.items() if d not in SLOW]
+    assert slow and others and max(slow) < sum(others) / len(others), rates
