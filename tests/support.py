@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
 from onegrid.core.errors import InvalidInput
@@ -59,3 +62,26 @@ def assert_yaml_refused(
     (problem,) = caught.value.problems
     assert (problem.field, problem.rule) == (field, rule)
     assert str(path) in problem.message and says in problem.message
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path, what: str) -> None:
+    """Poll ``url``'s /readyz until 200; fail with the server's log if it exits or takes more
+    than 120 s."""
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if httpx.get(url + "/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            pytest.fail(f"{what} exited with {proc.returncode}:\n{log.read_text()}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} not ready within 120 s:\n{log.read_text()}")
+        time.sleep(0.2)

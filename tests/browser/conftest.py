@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from onegrid.db.session import Database
 from onegrid.schema import migrate
 from onegrid.web.settings import BUILT
 from tests.browser.city import PASSWORD, build_browser_city
-from tests.support import REPO, need
+from tests.support import REPO, free_port, need, wait_ready
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -39,14 +38,6 @@ CHROMIUM_ARGS = [
 ]
 AXE = REPO / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = REPO / "var" / "screenshots"
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -111,7 +102,7 @@ def serve_city(data: Path) -> Iterator[Server]:
     with db.unit_of_work() as session:
         build_browser_city(session, SystemClock(), data)
     db.engine.dispose()
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "ONEGRID_DATA_DIR": str(data),
@@ -142,18 +133,7 @@ def serve_city(data: Path) -> Iterator[Server]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    "the server did not start:\n" + (data / "server.log").read_text()
-                )
-            time.sleep(0.2)
+        wait_ready(url, proc, data / "server.log", "the server")
         yield Server(url, data)
     finally:
         proc.terminate()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 
 from onegrid.schema import alembic_config
-from tests.support import need
+from tests.support import free_port, need, wait_ready
 
 ONEGRID = Path(sys.executable).parent / "onegrid"
 PASSWORD_LINE = re.compile(r"password of every demo user: (\S+)")
@@ -35,12 +34,6 @@ def _env(data: Path) -> dict[str, str]:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _script() -> Path:
     need(ONEGRID.is_file(), "the onegrid console script", f"pip install -e . (no {ONEGRID})")
     return ONEGRID
@@ -49,7 +42,7 @@ def _script() -> Path:
 @contextmanager
 def _running(data: Path, log: Path) -> Iterator[str]:
     """``onegrid run`` over ``data`` until /readyz answers 200; terminated on exit."""
-    port = _free_port()
+    port = free_port()
     with log.open("w") as out:
         proc = subprocess.Popen(
             [str(_script()), "run", "--host", "127.0.0.1", "--port", str(port)],
@@ -59,18 +52,7 @@ def _running(data: Path, log: Path) -> Iterator[str]:
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None:
-                pytest.fail(f"onegrid run exited with {proc.returncode}:\n{log.read_text()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"onegrid run not ready within 120 s:\n{log.read_text()}")
-            time.sleep(0.3)
+        wait_ready(url, proc, log, "onegrid run")
         yield url
     finally:
         proc.terminate()

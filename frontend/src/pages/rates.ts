@@ -163,6 +163,12 @@ export function loadRates(box: HTMLElement, areas: (level: string) => Promise<Ge
     (["district", "subdistrict", "department"] as const).map((u) => h("option", { value: u }, t(`unit_${u}`))));
   const ranking = h("div", { id: "rates-ranking", class: "rates-part" });
   const onTime = h("div", { id: "on-time", class: "rates-part" });
+  // Names are asked for once per level while the panel lives, not at every redraw.
+  const named = new Map<Unit, Promise<Names>>();
+  const namesOf = (level: Unit): Promise<Names> => {
+    if (!named.has(level)) named.set(level, areaNames(level, areas));
+    return named.get(level)!;
+  };
   // A later choice overtakes an earlier one still loading: only the latest draw shows.
   let latest = 0;
   const draw = async (): Promise<void> => {
@@ -170,7 +176,7 @@ export function loadRates(box: HTMLElement, areas: (level: string) => Promise<Ge
     const mine = ++latest;
     const current = (): boolean => mine === latest;
     const level = unit.value as Unit;
-    const [unitNames, departments] = await Promise.all([areaNames(level, areas), areaNames("department", areas)]);
+    const [unitNames, departments] = await Promise.all([namesOf(level), namesOf("department")]);
     if (!current()) return;
     endRates();
     for (const part of [ranking, onTime]) {

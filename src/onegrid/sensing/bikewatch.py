@@ -69,7 +69,7 @@ from onegrid.sensing.domain.gbfs import (
     parse_vehicles,
 )
 from onegrid.sensing.domain.parking import AREA_CODE_MAX as AREA_CODE_MAX
-from onegrid.sensing.domain.parking import AreaDraft, check_code, parse_areas
+from onegrid.sensing.domain.parking import AreaDraft, check_code, list_key, parse_areas
 from onegrid.sensing.domain.parking import buffer as buffer
 from onegrid.sensing.models import (
     AlertRow,
@@ -192,7 +192,7 @@ def read_areas_file(path: Path) -> tuple[list[AreaDraft], str]:
     else:
         doc = read_yaml(path)
     drafts = parse_areas(doc)
-    return drafts, "features" if doc.get("type") == "FeatureCollection" else "areas"
+    return drafts, list_key(doc)
 
 
 def load_areas(

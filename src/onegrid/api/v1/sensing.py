@@ -33,7 +33,7 @@ from onegrid.people.policy import can_somewhere
 from onegrid.sensing import alerting, bikewatch, queries, services
 from onegrid.sensing.config import device_kinds
 from onegrid.sensing.domain.devices import DeviceDraft
-from onegrid.sensing.domain.parking import check_area, parse_areas
+from onegrid.sensing.domain.parking import check_area, list_key, parse_areas
 from onegrid.sensing.domain.units import QUANTITIES
 from onegrid.sensing.ingest.http import ingest_batch
 from onegrid.sensing.ingest.pipeline import Pipeline, StoreUnavailable
@@ -434,9 +434,14 @@ def put_bike_areas(
     replace: Annotated[bool, Query(description="Deactivate stored areas it leaves out")] = False,
 ) -> BikeAreasLoadedOut:
     drafts = parse_areas(body)
-    key = "features" if body.get("type") == "FeatureCollection" else "areas"
     loaded = bikewatch.load_areas(
-        session, drafts, clock, by=principal, replace=replace, timezone=settings.timezone, key=key
+        session,
+        drafts,
+        clock,
+        by=principal,
+        replace=replace,
+        timezone=settings.timezone,
+        key=list_key(body),
     )
     return BikeAreasLoadedOut.of(loaded)
 

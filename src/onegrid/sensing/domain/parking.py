@@ -172,14 +172,20 @@ def _entry(
     return item, geometry, ""
 
 
+def list_key(doc: object) -> str:
+    """The name of a document's list of areas (``features`` or ``areas``): what the fields a
+    refusal names start with."""
+    is_geojson = isinstance(doc, Mapping) and doc.get("type") == "FeatureCollection"
+    return "features" if is_geojson else "areas"
+
+
 def parse_areas(doc: object) -> list[AreaDraft]:
     """Every area of a file's document, or ``InvalidInput`` naming every problem."""
     problems: list[FieldProblem] = []
     drafts: list[AreaDraft] = []
-    if isinstance(doc, Mapping) and doc.get("type") == "FeatureCollection":
-        items, key = doc.get("features"), "features"
-    elif isinstance(doc, Mapping) and "areas" in doc:
-        items, key = doc.get("areas"), "areas"
+    key = list_key(doc)
+    if isinstance(doc, Mapping) and (key == "features" or "areas" in doc):
+        items = doc.get(key)
     else:
         raise InvalidInput.one(
             "file", "areas_file", "a GeoJSON FeatureCollection or a mapping with a list 'areas'"
