@@ -2,7 +2,8 @@
 open-data publications.
 
 The console is the trusted operator for imports and publications; reading a dataset out of the
-catalogue is done ``--as`` a user, whose permissions are checked as the API checks them.
+catalogue is done ``--as`` a user, whose permissions are checked as the API checks them, and so
+is an export of cases (``onegrid analytics export cases``) when ``--as`` is given.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ analytics_app = typer.Typer(help="The analytics lake.", no_args_is_help=True)
 app.add_typer(analytics_app, name="analytics")
 datasets_app = typer.Typer(help="Departments' datasets in the lake.", no_args_is_help=True)
 analytics_app.add_typer(datasets_app, name="datasets")
+exports_app = typer.Typer(help="Exports out of the lake, limited by grants.", no_args_is_help=True)
+analytics_app.add_typer(exports_app, name="export")
 
 Formats = Annotated[str, typer.Option("--formats", help="Comma-separated: csv, parquet, geojson.")]
 
@@ -121,6 +124,15 @@ def _principal(settings: Any, username: str) -> Any:
         return principal_of(get_user_by_username(s, username))
 
 
+def _console() -> Any:
+    """The trusted operator at the shell, as every ``onegrid import`` and publication runs."""
+    from onegrid.people.domain import Grant, Principal, PrincipalKind, Role, Scope
+
+    return Principal(
+        None, "console", PrincipalKind.USER, grants=(Grant(Role.CITY_ADMIN, Scope.city()),)
+    )
+
+
 @datasets_app.command("export")
 def export_cmd(
     name: str,
@@ -142,6 +154,40 @@ def export_cmd(
     show_report(f"wrote {out} ({extract.table.num_rows:,} rows)")
 
 
+@exports_app.command("cases")
+def export_cases_cmd(
+    out: Annotated[Path, typer.Argument(help="The file to write; its suffix picks the format.")],
+    start: Annotated[date, typer.Option(help="First local day.")],
+    end: Annotated[date, typer.Option(help="Last local day.")],
+    user: Annotated[
+        str | None,
+        typer.Option("--as", help="Export as this user: their grants limit the cases."),
+    ] = None,
+    area: Annotated[str | None, typer.Option(help="Only this area's cases (any level).")] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="csv, parquet or geojson (default: by name).")
+    ] = None,
+) -> None:
+    """Write the lake's cases in a period to CSV, Parquet or GeoJSON.
+
+    Without --as the console exports as the trusted operator (every case, with the lake's
+    reporter fields), as for ``onegrid analytics publish``."""
+    from onegrid.analytics.datasets import format_of
+    from onegrid.analytics.exports import export_for, write_cases
+    from onegrid.analytics.lake import Lake
+    from onegrid.analytics.period import Period
+
+    settings = settings_or_exit()
+    try:
+        kind = format_of(out, fmt)
+        principal = _principal(settings, user) if user is not None else _console()
+        export = export_for(principal, Period(start, end, settings.timezone), area)
+        rows = write_cases(Lake.under(settings.data_dir).connect(), export, kind, out)
+    except DomainError as exc:
+        raise _fail(exc) from None
+    show_report(f"wrote {out} ({rows:,} cases)")
+
+
 @analytics_app.command("publish")
 def publish_cmd(
     source: Annotated[
@@ -154,14 +200,10 @@ def publish_cmd(
     """Publish open data (no personal data, coarse locations) with a manifest."""
     from onegrid.analytics.opendata import OpenData, extract_for
     from onegrid.core.clock import SystemClock
-    from onegrid.people.domain import Grant, Principal, PrincipalKind, Role, Scope
 
     settings = settings_or_exit()
-    console_principal = Principal(
-        None, "console", PrincipalKind.USER, grants=(Grant(Role.CITY_ADMIN, Scope.city()),)
-    )
     try:
-        extract = extract_for(settings, console_principal, source, start, end)
+        extract = extract_for(settings, _console(), source, start, end)
         manifest = OpenData.under(settings.data_dir).publish(
             extract, [f.strip() for f in formats.split(",") if f.strip()], SystemClock()
         )

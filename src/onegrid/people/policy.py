@@ -129,6 +129,14 @@ ACTIONS: Mapping[str, Rule] = {
         R.DISPATCHER,
         R.DEPARTMENT_HANDLER,
     ),
+    # Case-level rows with exact places: narrowed to the grant's area or department (``reach``).
+    "analytics.export": _rule(
+        "export the lake's cases within one's scope",
+        R.ANALYST,
+        R.SHIFT_LEADER,
+        R.DISPATCHER,
+        R.DEPARTMENT_HANDLER,
+    ),
     "analytics.publish": _rule("publish open data from the lake"),
     # The month's topic is the city's choice: checked with no area, so only city-wide grants.
     "analytics.choose_topic": _rule("choose the month's topic (每月一题)"),

@@ -56,6 +56,7 @@ SPEC: dict[Role, set[str]] = {
         "case.read",
         "case.read_personal_data",
         "analytics.read",
+        "analytics.export",
         *READ_REFERENCE,
     },
     R.DISPATCHER: {
@@ -64,6 +65,7 @@ SPEC: dict[Role, set[str]] = {
         "case.read",
         "case.read_personal_data",
         "analytics.read",
+        "analytics.export",
         *READ_REFERENCE,
     },
     R.DEPARTMENT_HANDLER: {
@@ -77,6 +79,7 @@ SPEC: dict[Role, set[str]] = {
         "case.read",
         "case.read_personal_data",
         "analytics.read",
+        "analytics.export",
         *READ_REFERENCE,
     },
     R.HOTLINE_OPERATOR: {
@@ -92,7 +95,7 @@ SPEC: dict[Role, set[str]] = {
         "hotline.callback",
         *READ_REFERENCE,
     },
-    R.ANALYST: {"analytics.read", "ledger.read", *READ_REFERENCE},
+    R.ANALYST: {"analytics.read", "analytics.export", "ledger.read", *READ_REFERENCE},
     R.OPEN311_CLIENT: {"open311.post"},
     R.SENSOR_GATEWAY: {"sensing.ingest"},
     R.CITIZEN: set(),

@@ -20,6 +20,9 @@ from starlette.background import BackgroundTask
 from onegrid.analytics import evaluation
 from onegrid.analytics.composite import department_composite
 from onegrid.analytics.datasets import Catalogue, CatalogueRow, require_read
+from onegrid.analytics.exports import MEDIA as EXPORT_MEDIA
+from onegrid.analytics.exports import check_format as check_export_format
+from onegrid.analytics.exports import export_for, write_cases
 from onegrid.analytics.findings import (
     backtest,
     daily_spikes,
@@ -77,6 +80,7 @@ router = APIRouter(prefix="/analytics", tags=["analytics"], lifespan=_lifespan)
 Reader = Annotated[Principal, requires("analytics.read")]
 Creator = Annotated[Principal, requires("case.create")]
 Publisher = Annotated[Principal, requires("analytics.publish")]
+Exporter = Annotated[Principal, requires("analytics.export")]
 TopicChooser = Annotated[Principal, requires("analytics.choose_topic")]
 Month = Annotated[str, Query(description="YYYY-MM", examples=["2026-03"])]
 Grain = Annotated[str, Query(description="day, week, month or period")]
@@ -426,6 +430,60 @@ def get_dataset_file(
     return FileResponse(
         path,
         media_type=_MEDIA[fmt],
+        filename=path.name,
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    )
+
+
+@router.get(
+    "/exports/cases",
+    summary="Download the lake's cases in a period, as far as your grants reach",
+    description=(
+        "One row per case created from `start` to `end` (local days, inclusive), not merged: "
+        "every case for a city-wide grant, an area grant's cases (any level of its area chain), "
+        "a department grant's assigned cases; `area` narrows further. Exact places are kept; "
+        "the reporter fields (`reporter_key`, `created_by`) only where `case.read_personal_data` "
+        "reaches, and absent for a reader it reaches nowhere. Needs `analytics.export`."
+    ),
+    response_class=FileResponse,
+    responses={
+        200: {
+            "description": "The file, named `cases_<start>_<end>[_<area>].<format>`",
+            "content": {
+                "text/csv": {
+                    "example": "number,category_code,…,created_at,…\n"
+                    "2026020200001,E0102,…,2026-02-02 01:00:00.000000Z,…\n"
+                },
+                "application/vnd.apache.parquet": {},
+                "application/geo+json": {},
+            },
+        },
+        403: {"description": "No `analytics.export` grant"},
+        422: {"description": "`end` before `start`, an unknown `format` or `area`"},
+    },
+)
+def get_case_export(
+    principal: Exporter,
+    settings: AppSettings,
+    start: Annotated[date, Query(description="First local day", examples=["2026-02-01"])],
+    end: Annotated[date, Query(description="Last local day", examples=["2026-02-28"])],
+    fmt: Annotated[str, Query(alias="format", description="csv, parquet or geojson")] = "csv",
+    area: Annotated[
+        str | None, Query(description="Only this area (any level)", examples=["110101"])
+    ] = None,
+) -> FileResponse:
+    check_export_format(fmt)
+    export = export_for(principal, Period(start, end, settings.timezone), area)
+    folder = Path(tempfile.mkdtemp(prefix="onegrid-export-"))
+    try:
+        path = folder / f"{export.filename_stem}.{fmt}"
+        write_cases(_lake(settings).connect(), export, fmt, path)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return FileResponse(
+        path,
+        media_type=EXPORT_MEDIA[fmt],
         filename=path.name,
         background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
     )
