@@ -2,7 +2,9 @@
 
 The raw SQL names its Parquet sources by placeholder (``{cases}``, ``{case_history}``,
 ``{callbacks}``), so a benchmark over flat files and one over the exported lake's month folders
-ask exactly the same thing.
+ask exactly the same thing. The month of a case's dispatch is that of its latest dispatch recorded
+before the settle cutoff (a case without one in its history: its own ``dispatched_at``), as in
+``three_rates.sql``.
 """
 
 from __future__ import annotations
@@ -16,18 +18,28 @@ from onegrid.analytics.hotspots import hotspots
 from onegrid.analytics.period import Period
 
 RAW_RANKING = """
-WITH d AS (
+WITH x AS (
+  SELECT case_id, max("at") t FROM read_parquet('{case_history}')
+  WHERE action = 'dispatch' AND "at" >= $s AND "at" < $cut GROUP BY 1),
+m AS (
+  SELECT c.id, c.subdistrict_code, x.t dispatched_at
+  FROM x JOIN read_parquet('{cases}') c ON c.id = x.case_id
+  WHERE x.t < $e AND c.channel = 'hotline'
+  UNION ALL
+  SELECT id, subdistrict_code, dispatched_at FROM read_parquet('{cases}')
+  WHERE channel = 'hotline' AND dispatched_at >= $s AND dispatched_at < $e
+    AND id NOT IN (SELECT case_id FROM x)),
+d AS (
   SELECT c.subdistrict_code u, count(*) n,
          sum(CASE WHEN a.t <= c.dispatched_at + INTERVAL 24 HOUR THEN 1 ELSE 0 END) ok,
          sum(CASE WHEN r.case_id IS NULL THEN 1 ELSE 0 END) direct
-  FROM read_parquet('{cases}') c
+  FROM m c
   LEFT JOIN (SELECT case_id, min("at") t FROM read_parquet('{case_history}')
              WHERE action = 'accept' AND "at" >= $s AND "at" < $cut GROUP BY 1) a
     ON a.case_id = c.id
   LEFT JOIN (SELECT DISTINCT case_id FROM read_parquet('{case_history}')
              WHERE action = 'return' AND "at" < $cut) r
     ON r.case_id = c.id
-  WHERE c.channel = 'hotline' AND c.dispatched_at >= $s AND c.dispatched_at < $e
   GROUP BY 1),
 b AS (
   SELECT c.subdistrict_code u, count(*) n, avg(CASE WHEN b.resolved THEN 1 ELSE 0 END) res,
@@ -37,7 +49,7 @@ b AS (
   JOIN read_parquet('{cases}') c ON c.id = b.case_id
   WHERE b."at" >= $s AND b."at" < $e AND c.channel = 'hotline' GROUP BY 1),
 r AS (
-  SELECT u, count(*) n, count(*) FILTER (WHERE k > 1) rep FROM (
+  SELECT u, sum(k) n, count(*) FILTER (WHERE k > 1) rep FROM (
     SELECT subdistrict_code u, reporter_key, count(*) k FROM read_parquet('{cases}')
     WHERE channel = 'hotline' AND created_at >= $s AND created_at < $e GROUP BY 1, 2)
   GROUP BY 1)

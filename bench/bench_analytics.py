@@ -60,6 +60,7 @@ def main(n: int) -> None:
     con.register("components", t.COMPONENTS.schema.empty_table())
     # No routes: every case's response comes from its first accept, as in the raw SQL of _lake_sql.
     con.register("case_routes", t.CASE_ROUTES.schema.empty_table())
+    con.register("area_populations", t.AREA_POPULATIONS.schema.empty_table())
     for label, ours, raw in questions(con, lambda name: f"{root}/{name}.parquet"):
         ours()  # warm the file cache
         a = min(timed(ours) for _ in range(3))

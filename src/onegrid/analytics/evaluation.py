@@ -125,6 +125,7 @@ def ranking(
     params = {
         "start": period.start,
         "end": period.end,
+        "first": period.first,
         "cutoff": period.end + timedelta(days=rules.settle_days),
         "response_hours": rules.response_limit_hours,
         "basically": rules.basically_satisfied_weight,
@@ -166,8 +167,13 @@ def registered(con: duckdb.DuckDBPyConnection, **tables: pa.Table) -> Iterator[N
 
 def _known_area(con: duckdb.DuckDBPyConnection, code: str, unit: str) -> None:
     if unit == "department":
+        # A department a past month holds responsible may hold no case today (it returned
+        # them): its dispatches in the history name it too.
         found = con.execute(
-            "SELECT 1 FROM cases WHERE department_code = $c LIMIT 1", {"c": code}
+            "SELECT 1 FROM cases WHERE department_code = $c UNION ALL "
+            "SELECT 1 FROM case_history WHERE action = 'dispatch' AND department_code = $c "
+            "LIMIT 1",
+            {"c": code},
         ).fetchall()
     else:
         found = con.execute(

@@ -212,16 +212,27 @@ class _Build:
             self.counts["callbacks"] = 0
         else:
             self._incremental(t.CALLBACKS, reader(conn, self._mark("callbacks")))
-        signature = sources.areas_signature(conn)
-        if signature != self.watermarks.get("areas"):
-            areas = sources.read_areas(conn)
-            writer = _PartitionWriter(self, t.AREAS)
-            writer.add("", areas)
-            self._settle(t.AREAS, writer.close(), replace_all=True)
-            self.watermarks["areas"] = signature
-            self.counts["areas"] = areas.num_rows
-        else:
-            self.counts["areas"] = 0
+        self._snapshot(t.AREAS, sources.areas_signature(conn), lambda: sources.read_areas(conn))
+        self._snapshot(
+            t.AREA_POPULATIONS,
+            sources.populations_signature(conn),
+            lambda: sources.read_populations(conn),
+        )
+
+    def _snapshot(self, table: t.LakeTable, signature: str, read: Callable[[], pa.Table]) -> None:
+        """A small reference table, rewritten whole when its signature changes."""
+        if signature == self.watermarks.get(table.name):
+            self.counts[table.name] = 0
+            return
+        rows = read()
+        writer = _PartitionWriter(self, table)
+        writer.add("", rows)
+        written = writer.close()
+        self._settle(table, written, replace_all=True)
+        # Emptied (every row gone) is a change too: the table's old files are no longer listed.
+        self.changed = self.changed or table.name in self.watermarks
+        self.watermarks[table.name] = signature
+        self.counts[table.name] = rows.num_rows
 
     def _mark(self, name: str) -> dict[str, Any]:
         mark: dict[str, Any] = self.watermarks.get(name, {})

@@ -41,7 +41,7 @@ from onegrid.assets.models import ComponentRow
 from onegrid.cases.models import CaseHistoryRow, CaseRow
 from onegrid.db.base import UtcDateTime
 from onegrid.dispatch.models import CaseRouteRow
-from onegrid.grid.models import AreaRow
+from onegrid.grid.models import AreaPopulationRow, AreaRow
 
 BATCH = 100_000
 Watermark = dict[str, Any]
@@ -51,6 +51,7 @@ _CASES: Table = CaseRow.__table__  # type: ignore[assignment]
 _HISTORY: Table = CaseHistoryRow.__table__  # type: ignore[assignment]
 _COMPONENTS: Table = ComponentRow.__table__  # type: ignore[assignment]
 _AREAS: Table = AreaRow.__table__  # type: ignore[assignment]
+_POPULATIONS: Table = AreaPopulationRow.__table__  # type: ignore[assignment]
 _ROUTES: Table = CaseRouteRow.__table__  # type: ignore[assignment]
 _CALLBACK_TABLES = ("hotline_callbacks", "callbacks")
 
@@ -410,6 +411,22 @@ def read_areas(conn: Connection) -> pa.Table:
         .order_by(a.code)
     ).all()
     return _columns(rows, t.AREAS.schema)
+
+
+def populations_signature(conn: Connection) -> str:
+    """Changes whenever a dated population is added or corrected (a correction sets its
+    ``recorded_at`` again)."""
+    p = _POPULATIONS.c
+    row = conn.execute(select(func.count(), func.max(p.id), func.max(p.recorded_at))).one()
+    return "|".join(str(v) for v in row)
+
+
+def read_populations(conn: Connection) -> pa.Table:
+    """Every dated population: a few rows per area, read whole."""
+    p = _POPULATIONS.c
+    names = t.AREA_POPULATIONS.schema.names
+    rows = conn.execute(select(*(p[n] for n in names)).order_by(p.area_code, p.valid_from)).all()
+    return _columns(rows, t.AREA_POPULATIONS.schema)
 
 
 def callbacks_reader(

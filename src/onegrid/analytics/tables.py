@@ -130,6 +130,24 @@ AREAS = LakeTable(
     None,
 )
 
+# Residents of an area from a date on: a month's rate per 10,000 residents divides by the figure
+# in force on its first day (areas.population where an area has none yet).
+AREA_POPULATIONS = LakeTable(
+    "area_populations",
+    pa.schema(
+        [
+            ("id", pa.int64()),
+            ("area_code", pa.string()),
+            ("valid_from", pa.date32()),
+            ("population", pa.int64()),
+            ("source", pa.string()),
+        ]
+    ),
+    "snapshot",
+    "id",
+    None,
+)
+
 # The hotline's callbacks (回访) belong to the hotline desk; until its table exists the lake
 # holds an empty table of this shape, so every query runs and the rates it needs read as null.
 CALLBACKS = LakeTable(
@@ -169,5 +187,5 @@ CASE_ROUTES = LakeTable(
     "decided_at",
 )
 
-TABLES = (CASES, CASE_HISTORY, COMPONENTS, AREAS, CALLBACKS, CASE_ROUTES)
+TABLES = (CASES, CASE_HISTORY, COMPONENTS, AREAS, AREA_POPULATIONS, CALLBACKS, CASE_ROUTES)
 BY_NAME = {t.name: t for t in TABLES}

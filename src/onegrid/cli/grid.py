@@ -167,6 +167,47 @@ def import_areas_cmd(
         )
 
 
+@import_app.command("populations")
+def import_populations_cmd(
+    file: Annotated[
+        Path, typer.Argument(help="CSV (UTF-8) with columns area_code,valid_from,population.")
+    ],
+    source: Annotated[
+        str | None,
+        typer.Option(
+            help="Where the figures come from, for rows without a source column; "
+            "default the file's name."
+        ),
+    ] = None,
+    correct: Annotated[
+        bool,
+        typer.Option(
+            help="Replace a stored figure of the same area and date (it changes "
+            "every ranking divided by it); without it such a row is refused."
+        ),
+    ] = False,
+) -> None:
+    """Load dated populations: each holds from its valid_from until the area's next one, and a
+    month's rate per 10,000 residents uses the one in force on its first day."""
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        _print_problems(
+            [FieldProblem("file", "readable-utf-8", f"cannot read {file}: {exc}")],
+            "refused: nothing was written",
+        )
+        raise typer.Exit(1) from None
+    with _unit_of_work() as session:
+        loaded = services.load_populations(
+            session,
+            text.splitlines(),
+            SystemClock(),
+            source=source or file.name,
+            correct=correct,
+        )
+    show_report(loaded.render())
+
+
 @import_app.command("unitgrids")
 def import_unit_grids_cmd(
     file: Annotated[Path, typer.Argument(help="GeoJSON, Shapefile or GeoPackage.")],

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import shapely
 from argon2 import PasswordHasher
 from sqlalchemy import inspect, text
@@ -39,6 +40,9 @@ from onegrid.people.domain import Grant, Role, Scope
 from onegrid.sensing import services as sensing_services
 
 VALID_FROM = date(2024, 1, 1)
+# The demo's dated populations: the census its areas were imported with, from VALID_FROM, and a
+# yearly estimate a little different from this date, so months on either side divide by each.
+ESTIMATE_FROM = date(2026, 1, 1)
 # Demo users share one random password; a light Argon2id keeps the build quick, and each hash
 # is upgraded to the full parameters at the user's first sign-in.
 _DEMO_HASHER = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
@@ -89,6 +93,7 @@ def build_demo_city(
     with db.unit_of_work() as session:
         asset_services.ensure_taxonomy(session, clock)
         _import_areas(session, areas, clock)
+        report.counts["dated populations"] = _populations(session, areas, seed, clock)
         generated = grid_services.generate_unit_grids(session, clock, valid_from=VALID_FROM)
         report.counts["unit grids"] = generated.grids.accepted
         _departments(session, areas, clock)
@@ -145,6 +150,26 @@ def _import_areas(session: Session, areas: list[SynthArea], clock: Clock) -> Non
                 crs="wgs84",
             )
             grid_services.import_areas(session, read_features(path), options, clock)
+
+
+def _populations(session: Session, areas: list[SynthArea], seed: int, clock: Clock) -> int:
+    """Through the same CSV load a city's statistics office figures take. The estimate moves
+    each community by -2 % to +3 % and the tiers above by the sum of theirs."""
+    rng = np.random.default_rng(seed + 1)
+    estimate: dict[str, int] = {}
+    for a in reversed(areas):  # finest first: a parent adds up its children
+        if a.level == "community":
+            own = round(a.population * (1 + rng.uniform(-0.02, 0.03)))
+        else:
+            own = estimate.get(a.code) or a.population
+        estimate[a.code] = own
+        if a.parent_code:
+            estimate[a.parent_code] = estimate.get(a.parent_code, 0) + own
+    lines = ["area_code,valid_from,population,source"]
+    lines += [f"{a.code},{VALID_FROM},{a.population},demo census" for a in areas]
+    lines += [f"{a.code},{ESTIMATE_FROM},{estimate[a.code]},demo estimate" for a in areas]
+    loaded = grid_services.load_populations(session, lines, clock, source="demo")
+    return loaded.added
 
 
 def _departments(session: Session, areas: list[SynthArea], clock: Clock) -> None:

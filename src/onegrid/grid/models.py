@@ -52,6 +52,23 @@ class AreaRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class AreaPopulationRow(Base):
+    """Residents of an area from a date on (a census or a yearly estimate): a figure holds from
+    its ``valid_from`` until the area's next one, so a past month is divided by the population
+    in force then, not by a later correction of ``AreaRow.population``."""
+
+    __tablename__ = "area_populations"
+    __table_args__ = (UniqueConstraint("area_code", "valid_from"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(32))
+    valid_from: Mapped[date] = mapped_column(Date)
+    population: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(200))
+    # Set again when a figure is corrected, so the lake sees the change.
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class UnitGridRow(Base):
     __tablename__ = "unit_grids"
     __table_args__ = (

@@ -16,6 +16,7 @@ from onegrid.analytics.period import Period
 from onegrid.core.clock import FixedClock
 from onegrid.db.session import Database
 from onegrid.demo import build_demo_city
+from onegrid.demo.city import ESTIMATE_FROM, VALID_FROM
 from onegrid.demo.history import SLOW, load_demo_history
 
 MONTH = "2026-02"  # the last whole month before the test clock's 2 March 2026
@@ -37,6 +38,11 @@ def test_every_analysis_finds_something_in_the_demo_history(lake: Lake) -> None:
     scored = [r for r in ranked if r["score"] is not None]
     assert scored and all(r["callbacks"] > 0 for r in scored), ranked[:3]
     assert len({round(r["score"], 6) for r in scored}) > 1  # the units differ
+    # The demo's dated populations: this year's estimate for February, the census for December.
+    december = {r["unit"]: r for r in ranking(con, "2025-12").table.to_pylist()}
+    assert {r["population_valid_from"] for r in ranked} == {ESTIMATE_FROM}
+    assert {r["population_valid_from"] for r in december.values()} == {VALID_FROM}
+    assert any(r["population"] != december[r["unit"]]["population"] for r in ranked)
 
     hot = hotspots(con, "E0102", Period.month(MONTH))  # rubbish gathers at a few hot places
     assert hot and all(h.q < 0.05 for h in hot)

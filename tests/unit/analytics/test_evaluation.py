@@ -122,6 +122,7 @@ def con() -> duckdb.DuckDBPyConnection:
     c.register("callbacks", _table(t.CALLBACKS.schema, callbacks))
     c.register("areas", _table(t.AREAS.schema, areas))
     c.register("case_routes", _table(t.CASE_ROUTES.schema, []))
+    c.register("area_populations", _table(t.AREA_POPULATIONS.schema, []))
     return c
 
 
@@ -415,3 +416,121 @@ def test_post_indicators_count_each_person_s_steps(con: duckdb.DuckDBPyConnectio
     assert (rows["user:7"]["dispatched"], rows["user:7"]["accurate_dispatch_rate"]) == (2, 0.5)
     assert (rows["user:9"]["reports"], rows["user:9"]["valid_report_rate"]) == (1, 1.0)
     assert rows["user:7"]["role"] == "dispatcher"
+
+
+def _replace(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
+    con.unregister(name)
+    con.register(name, table)
+
+
+def _population(i: int, code: str, valid_from: date, people: int) -> dict[str, object]:
+    return {
+        "id": i,
+        "area_code": code,
+        "valid_from": valid_from,
+        "population": people,
+        "source": "census",
+    }
+
+
+def test_the_rate_per_10k_divides_by_the_population_in_force_on_the_month_s_first_day(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """甲 has 3 requests in March. Its dated figure from 1 March holds for March; one from the
+    2nd does not (a month takes the figure of its first day), nor one from April; 乙 has no
+    dated figure and keeps its area's undated one."""
+    dated = [_population(1, "110101001", date(2026, 3, 1), 30_000)]
+    _replace(con, "area_populations", _table(t.AREA_POPULATIONS.schema, dated))
+    march = ranking(con, "2026-03").table
+    rows = {x["unit"]: x for x in march.to_pylist()}
+    a, b = rows["110101001"], rows["110102001"]
+    assert (a["population"], a["population_valid_from"]) == (30_000, date(2026, 3, 1))
+    assert a["requests_per_10k_residents"] == pytest.approx(3 * 10000 / 30_000)
+    assert (b["population"], b["population_valid_from"]) == (None, None)
+    later = [
+        *dated,
+        _population(2, "110101001", date(2026, 3, 2), 45_000),
+        _population(3, "110101001", date(2026, 4, 1), 60_000),
+    ]
+    _replace(con, "area_populations", _table(t.AREA_POPULATIONS.schema, later))
+    assert ranking(con, "2026-03").table.equals(march)
+    # Without any dated figure, the area's own (undated) population is the divisor.
+    _replace(con, "area_populations", _table(t.AREA_POPULATIONS.schema, []))
+    a = {x["unit"]: x for x in ranking(con, "2026-03").table.to_pylist()}["110101001"]
+    assert (a["population"], a["population_valid_from"]) == (20_000, None)
+
+
+def test_the_month_on_and_after_a_figure_s_valid_from_divides_by_it(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """March's cases again in April (created 31 days later): April divides by the figure that
+    holds from 1 April, March by the one before it."""
+    shift = "INTERVAL 31 DAY"
+    moved = con.sql(
+        f"SELECT * REPLACE (id + 100 AS id, created_at + {shift} AS created_at, "
+        f"dispatched_at + {shift} AS dispatched_at) FROM cases UNION ALL SELECT * FROM cases"
+    ).to_arrow_table()
+    _replace(con, "cases", moved)
+    dated = [
+        _population(1, "110101001", date(2025, 1, 1), 20_000),
+        _population(2, "110101001", date(2026, 4, 1), 25_000),
+    ]
+    _replace(con, "area_populations", _table(t.AREA_POPULATIONS.schema, dated))
+    march = {x["unit"]: x for x in ranking(con, "2026-03").table.to_pylist()}["110101001"]
+    april = {x["unit"]: x for x in ranking(con, "2026-04").table.to_pylist()}["110101001"]
+    assert (march["population"], april["population"]) == (20_000, 25_000)
+    assert april["population_valid_from"] == date(2026, 4, 1)
+    assert march["requests"] == april["requests"] == 3
+    assert april["requests_per_10k_residents"] == pytest.approx(3 * 10000 / 25_000)
+
+
+def _step(i: int, case_id: int, at: datetime, action: str, dept: str | None) -> dict[str, object]:
+    return {
+        "id": i,
+        "case_id": case_id,
+        "at": at,
+        "action": action,
+        "department_code": dept,
+        "step_ended_late": False,
+    }
+
+
+@pytest.mark.parametrize("unit", ["department", "subdistrict", "district"])
+def test_a_return_and_re_dispatch_after_the_cutoff_leave_the_month_as_published(
+    con: duckdb.DuckDBPyConnection, unit: str
+) -> None:
+    """Cases 1–4 dispatched in March as the fixture says. On 25 April (after March settled on
+    10 April) cases 1 (called back in March) and 2 come back from roads and go to gardens: their
+    rows now name gardens and an April dispatch, but March is ranked as it was published."""
+    at = D + timedelta(minutes=5)
+    history = con.sql("SELECT * FROM case_history").to_arrow_table().to_pylist()
+    dispatches = [
+        _step(20 + i, i, at, "dispatch", dept)
+        for i, dept in ((1, "roads"), (2, "roads"), (3, "roads"), (4, "gardens"))
+    ]
+    _replace(con, "case_history", _table(t.CASE_HISTORY.schema, history + dispatches))
+    published = ranking(con, "2026-03", unit).table
+    if unit == "department":
+        rows = {x["unit"]: x for x in published.to_pylist()}
+        assert (rows["roads"]["dispatched"], rows["roads"]["callbacks"]) == (3, 2)
+
+    back, again = D + timedelta(days=46), D + timedelta(days=46, hours=1)
+    later = [
+        _step(30, 2, back, "return", None),
+        _step(31, 2, again, "dispatch", "gardens"),
+        _step(32, 1, again, "dispatch", "gardens"),
+    ]
+    _replace(con, "case_history", _table(t.CASE_HISTORY.schema, history + dispatches + later))
+    cases = con.sql(
+        "SELECT * REPLACE (CASE WHEN id IN (1, 2) THEN 'gardens' ELSE department_code END "
+        "AS department_code, CASE WHEN id IN (1, 2) THEN $again ELSE dispatched_at END "
+        "AS dispatched_at) FROM cases",
+        params={"again": again},
+    ).to_arrow_table()
+    _replace(con, "cases", cases)
+    assert ranking(con, "2026-03", unit).table.equals(published)
+    if unit == "department":
+        # April, whose settle cutoff is after the re-dispatch, sees both cases at gardens.
+        (april,) = ranking(con, "2026-04", unit).table.to_pylist()
+        # Neither is direct: case 1 also came back once before (the fixture's return on day 45).
+        assert (april["unit"], april["dispatched"], april["direct_share"]) == ("gardens", 2, 0.0)

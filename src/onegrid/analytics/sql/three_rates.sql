@@ -7,12 +7,51 @@
 -- cases used the recorded time. resolution and satisfaction: callbacks in the month about the
 -- unit's cases. Beside them: requests per 10,000 residents, repeat callers and the share
 -- dispatched directly (no return recorded before $cutoff: the case's `returns` counter would
--- let a later return rewrite a published month). Areas carry one population, corrected in
--- place rather than dated, so the rate per 10,000 uses today's figure and the row records it
--- (`population`) to show what a republished month was divided by. Each rate is set against
--- its target ($t_*): `*_met` is null when the rate is (nothing to judge) or no target is set.
--- Each part reads the cases it needs with its own filter, so nothing scans all of history.
-WITH dispatched AS (
+-- let a later return rewrite a published month).
+-- A case's month and department come from its history, not from its row: a return and
+-- re-dispatch overwrite cases.dispatched_at and department_code, so a case is dispatched in
+-- the month when its latest dispatch recorded before $cutoff is, and the department ranking
+-- holds responsible the department of that dispatch (even if it returned the case before
+-- $cutoff: it was dispatched there, and counts as not direct). A case loaded without its steps
+-- (no dispatch in its history) keeps its own columns: no recorded step changed them. The area
+-- levels group by where the case is, which no step changes.
+-- The rate per 10,000 divides by the area's dated population in force on the month's first
+-- day ($first; area_populations), or by areas.population (corrected in place, so today's
+-- figure) where the area has none from that day; `population` is the figure used and
+-- `population_valid_from` the day it holds from (null: the undated figure).
+-- Each rate is set against its target ($t_*): `*_met` is null when the rate is null (nothing
+-- to judge) or no target is set. Each part reads the cases it needs with its own filter; the
+-- two that reach back before $start read few rows there (returns, and for the department
+-- ranking the dispatches of the month's called-back cases).
+WITH dispatches AS (
+    -- Each case's latest dispatch recorded in [$start, $cutoff): a later one in that window
+    -- moves the case out of the month; one after $cutoff is not known yet.
+    SELECT case_id, max("at") AS dispatched_at,
+           arg_max(department_code, ("at", id)) AS department_code
+    FROM case_history
+    WHERE action = 'dispatch' AND "at" >= $start AND "at" < $cutoff
+    GROUP BY case_id
+),
+month_dispatched AS (
+    SELECT c.* REPLACE (d.dispatched_at AS dispatched_at, d.department_code AS department_code)
+    FROM dispatches d JOIN cases c ON c.id = d.case_id
+    WHERE d.dispatched_at < $end AND c.channel = 'hotline'
+    UNION ALL
+    SELECT c.* FROM cases c
+    WHERE c.channel = 'hotline' AND c.dispatched_at >= $start AND c.dispatched_at < $end
+      AND NOT EXISTS (SELECT 1 FROM dispatches d WHERE d.case_id = c.id)
+),
+held AS (
+    -- Who held each case called back in the month, at $cutoff: the department of its latest
+    -- dispatch before then, however long ago. Only the department ranking asks: for an area
+    -- level the comparison is false and DuckDB reads no history here.
+    SELECT case_id, arg_max(department_code, ("at", id)) AS department_code
+    FROM case_history
+    WHERE '{unit}' = 'department_code' AND action = 'dispatch' AND "at" < $cutoff
+      AND case_id IN (SELECT case_id FROM callbacks WHERE "at" >= $start AND "at" < $end)
+    GROUP BY case_id
+),
+dispatched AS (
     SELECT c.{unit} AS unit, count(*) AS dispatched,
            count(*) FILTER (WHERE CASE WHEN r.case_id IS NOT NULL
                                        THEN r.contacted_at <= r.response_due_at
@@ -23,7 +62,7 @@ WITH dispatched AS (
                AS responded,
            count(r.case_id) AS contacts_recorded,
            count(*) FILTER (WHERE ret.case_id IS NULL) AS direct
-    FROM cases c
+    FROM month_dispatched c
     LEFT JOIN (
         -- Every return before the cutoff, even before $start: the month's dispatch may be a
         -- re-dispatch after an earlier return. The one part that reads history back to the
@@ -42,31 +81,46 @@ WITH dispatched AS (
         WHERE dispatched_at >= $start AND dispatched_at < $cutoff
         GROUP BY case_id
     ) r ON r.case_id = c.id
-    WHERE c.channel = 'hotline' AND c.{unit} IS NOT NULL
-      AND c.dispatched_at >= $start AND c.dispatched_at < $end
+    WHERE c.{unit} IS NOT NULL
     GROUP BY 1
 ),
 answered AS (
     SELECT c.{unit} AS unit, count(*) AS callbacks,
-           count(*) FILTER (WHERE b.resolved) AS resolved,
-           count(*) FILTER (WHERE b.satisfaction = 'satisfied') AS satisfied,
-           count(*) FILTER (WHERE b.satisfaction = 'basically_satisfied') AS basically_satisfied
-    FROM callbacks b JOIN cases c ON c.id = b.case_id
-    WHERE b."at" >= $start AND b."at" < $end AND b."at" < $cutoff
-      AND c.channel = 'hotline' AND c.{unit} IS NOT NULL
+           count(*) FILTER (WHERE c.resolved) AS resolved,
+           count(*) FILTER (WHERE c.satisfaction = 'satisfied') AS satisfied,
+           count(*) FILTER (WHERE c.satisfaction = 'basically_satisfied') AS basically_satisfied
+    FROM (
+        SELECT b.resolved, b.satisfaction,
+               c.* REPLACE (CASE WHEN h.case_id IS NOT NULL THEN h.department_code
+                                 WHEN c.dispatched_at < $cutoff THEN c.department_code
+                            END AS department_code)
+        FROM callbacks b JOIN cases c ON c.id = b.case_id
+        LEFT JOIN held h ON h.case_id = b.case_id
+        WHERE b."at" >= $start AND b."at" < $end AND b."at" < $cutoff
+          AND c.channel = 'hotline'
+    ) c
+    WHERE c.{unit} IS NOT NULL
     GROUP BY 1
 ),
 requests AS (
     -- Calls per (unit, reporter) first, then per unit: one pass over the month's cases (a
     -- window over the same rows made DuckDB read them twice). Cases without a reporter key
-    -- are requests but never repeat callers (count() skips the null key).
+    -- are requests but never repeat callers (count() skips the null key). A case created in
+    -- the month is dispatched after $start, so `dispatches` knows its department at $cutoff;
+    -- an area level does not ask, and the join is dropped.
     SELECT unit, CAST(sum(calls) AS BIGINT) AS requests,
            count(reporter_key) FILTER (WHERE calls > 1) AS repeat_callers
     FROM (
-        SELECT {unit} AS unit, reporter_key, count(*) AS calls
-        FROM cases
-        WHERE channel = 'hotline' AND {unit} IS NOT NULL
-          AND created_at >= $start AND created_at < $end
+        SELECT c.{unit} AS unit, c.reporter_key, count(*) AS calls
+        FROM (
+            SELECT c.* REPLACE (CASE WHEN d.case_id IS NOT NULL THEN d.department_code
+                                     WHEN c.dispatched_at < $cutoff THEN c.department_code
+                                END AS department_code)
+            FROM cases c
+            LEFT JOIN dispatches d ON d.case_id = c.id AND '{unit}' = 'department_code'
+            WHERE c.channel = 'hotline' AND c.created_at >= $start AND c.created_at < $end
+        ) c
+        WHERE c.{unit} IS NOT NULL
         GROUP BY 1, 2
     )
     GROUP BY unit
@@ -88,15 +142,27 @@ rates AS (
     FROM dispatched d
     FULL JOIN answered b ON b.unit = d.unit
     FULL JOIN requests r ON r.unit = coalesce(d.unit, b.unit)
+),
+dated AS (
+    -- Each area's population in force on the month's first day.
+    SELECT area_code, arg_max(population, valid_from) AS population,
+           max(valid_from) AS valid_from
+    FROM area_populations
+    WHERE valid_from <= $first
+    GROUP BY area_code
 )
 SELECT
     rates.*,
     any_value(a.name_zh) OVER (PARTITION BY rates.unit) AS name,
-    a.population,
-    rates.requests * 10000.0 / nullif(a.population, 0) AS requests_per_10k_residents,
+    coalesce(p.population, a.population) AS population,
+    p.valid_from AS population_valid_from,
+    rates.requests * 10000.0 / nullif(coalesce(p.population, a.population), 0)
+        AS requests_per_10k_residents,
     100 * ($w_response * response_rate + $w_resolution * resolution_rate
            + $w_satisfaction * satisfaction_rate) AS score,
     response_rate >= CAST($t_response AS DOUBLE) AS response_met,
     resolution_rate >= CAST($t_resolution AS DOUBLE) AS resolution_met,
     satisfaction_rate >= CAST($t_satisfaction AS DOUBLE) AS satisfaction_met
-FROM rates LEFT JOIN areas a ON a.code = rates.unit
+FROM rates
+LEFT JOIN areas a ON a.code = rates.unit
+LEFT JOIN dated p ON p.area_code = rates.unit

@@ -18,6 +18,7 @@ from onegrid.grid.services.assignments import (
 )
 from onegrid.grid.services.generation import GenerationReport, generate_unit_grids
 from onegrid.grid.services.history import ImportSummary
+from onegrid.grid.services.populations import PopulationLoad, load_populations
 from onegrid.grid.services.unit_grids import (
     RetiredGrid,
     UnitGridImportPlan,
@@ -30,6 +31,7 @@ __all__ = [
     "AreaImportPlan",
     "GenerationReport",
     "ImportSummary",
+    "PopulationLoad",
     "RetiredGrid",
     "UnitGridImportPlan",
     "apply_area_import",
@@ -41,6 +43,7 @@ __all__ = [
     "generate_unit_grids",
     "import_areas",
     "import_unit_grids",
+    "load_populations",
     "plan_area_import",
     "plan_unit_grid_import",
     "rename_area",
