@@ -33,7 +33,7 @@ from onegrid.db.session import Database
 
 KEEP_VERSIONS = 2
 # The lake's layout and key derivation; a lake written under another one is exported again whole.
-FORMAT = 2
+FORMAT = 3
 ROW_GROUP = 256_000
 
 

@@ -54,6 +54,8 @@ _AREAS: Table = AreaRow.__table__  # type: ignore[assignment]
 _POPULATIONS: Table = AreaPopulationRow.__table__  # type: ignore[assignment]
 _ROUTES: Table = CaseRouteRow.__table__  # type: ignore[assignment]
 _CALLBACK_TABLES = ("hotline_callbacks", "callbacks")
+# Columns a callbacks table loaded from elsewhere may lack: exported as nulls.
+_CALLBACK_OPTIONAL = ("department_code",)
 
 _CASE_COLUMNS = [n for n in t.CASES.schema.names if n != "reporter_key"]
 
@@ -438,7 +440,8 @@ def callbacks_reader(
     if found is None:
         return None
     have = {c["name"] for c in inspect(conn).get_columns(found)}
-    if not set(t.CALLBACKS.schema.names) <= have:
+    names = t.CALLBACKS.schema.names
+    if not set(names) - set(_CALLBACK_OPTIONAL) <= have:
         return None
     kinds: dict[str, Any] = {
         "id": Integer(),
@@ -446,11 +449,14 @@ def callbacks_reader(
         "at": UtcDateTime(),
         "resolved": Boolean(),
     }
-    source = table(found, *(column(n, kinds.get(n, String())) for n in t.CALLBACKS.schema.names))
+    present = [n for n in names if n in have]
+    source = table(found, *(column(n, kinds.get(n, String())) for n in present))
     c = source.c
 
     def read(conn: Connection, mark: Watermark) -> Iterator[tuple[pa.Table, Watermark]]:
-        cols = [_raw(c[n]) for n in t.CALLBACKS.schema.names]
+        cols = [
+            _raw(c[n]) if n in have else literal_column("NULL", String()).label(n) for n in names
+        ]
         where = c.id > mark.get("id", 0)
         yield from _by_id(_tables(conn, cols, where, t.CALLBACKS.schema), mark)
 

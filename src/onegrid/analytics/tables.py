@@ -159,6 +159,9 @@ CALLBACKS = LakeTable(
             ("at", TS),
             ("resolved", pa.bool_()),
             ("satisfaction", pa.string()),
+            # The unit the desk credited the answer to when it recorded it (null where the
+            # source keeps none): the department ranking counts it there, as the desk does.
+            ("department_code", pa.string()),
         ]
     ),
     "append",

@@ -203,3 +203,51 @@ def test_cases_from_other_channels_are_found_once_indexed(
     )
     assert before.case is not None
     assert {p.existing_case_id for p in after.duplicates} == {inspected.id, before.case.id}
+
+
+def get_case_status(city: Database, case_id: int) -> str:
+    with city.reader() as s:
+        return get_case(s, case_id).status
+
+
+def test_the_lake_credits_a_callback_where_the_desk_does(
+    city: Database, clock: FixedClock, desk: DeskRules, rules: CaseRules, tmp_path: Path
+) -> None:
+    """A callback counts for the unit the desk recorded on it, in the desk's rates and in the
+    lake's department ranking alike, even when the case moves on to another unit afterwards."""
+    from onegrid.analytics.evaluation import ranking
+    from onegrid.analytics.lake import Lake
+
+    call = record_call(city, OPERATOR, call_draft(), clock=clock, rules=desk)
+    assert call.case is not None and call.dispatched
+    case_id = call.case.id
+    _walk(city, clock, rules, case_id, tmp_path)
+    clock.advance(timedelta(hours=2))
+    record_callback(
+        city,
+        OPERATOR,
+        case_id,
+        resolved=False,
+        satisfaction=Satisfaction.DISSATISFIED,
+        clock=clock,
+        rules=rules,
+    )
+    if get_case_status(city, case_id) == Status.TO_CHECK.value:  # the operator may not rework
+        cases.rework_case(city, SHIFT, case_id, clock=clock, rules=rules, reason="回访未解决")
+    clock.advance(timedelta(hours=2))
+    cases.return_case(city, SANITATION, case_id, clock=clock, rules=rules, reason="不属本部门")
+    cases.dispatch_case(
+        city, DISPATCHER, case_id, clock=clock, rules=rules, department_code="roads"
+    )
+    with city.reader() as s:
+        live = {
+            r.facts.unit: (r.facts.callbacks, r.resolution_rate)
+            for r in hotline_rates(s, month_period("2026-03", "Asia/Shanghai"), desk.hotline)
+        }
+    assert live["sanitation"] == (1, 0.0) and live.get("roads", (0, None))[0] == 0
+    lake = Lake(tmp_path / "lake")
+    lake.refresh(city)
+    rows = ranking(lake.connect(), "2026-03", "department", tz="Asia/Shanghai").table.to_pylist()
+    in_lake = {r["unit"]: (r["callbacks"], r["resolution_rate"]) for r in rows}
+    assert in_lake["sanitation"] == live["sanitation"]
+    assert in_lake.get("roads", (0, None))[0] == 0

@@ -12,7 +12,9 @@
 -- re-dispatch overwrite cases.dispatched_at and department_code, so a case is dispatched in
 -- the month when its latest dispatch recorded before $cutoff is, and the department ranking
 -- holds responsible the department of that dispatch (even if it returned the case before
--- $cutoff: it was dispatched there, and counts as not direct). A case loaded without its steps
+-- $cutoff: it was dispatched there, and counts as not direct). A callback counts for the unit
+-- the desk recorded on it, as the desk's own rates do (dispatch.hotline.queries); one without
+-- (loaded from elsewhere) for the case's department at $cutoff. A case loaded without its steps
 -- (no dispatch in its history) keeps its own columns: no recorded step changed them. The area
 -- levels group by where the case is, which no step changes.
 -- The rate per 10,000 divides by the area's dated population in force on the month's first
@@ -42,13 +44,15 @@ month_dispatched AS (
       AND NOT EXISTS (SELECT 1 FROM dispatches d WHERE d.case_id = c.id)
 ),
 held AS (
-    -- Who held each case called back in the month, at $cutoff: the department of its latest
-    -- dispatch before then, however long ago. Only the department ranking asks: for an area
-    -- level the comparison is false and DuckDB reads no history here.
+    -- Who held each case called back in the month without a unit recorded on the callback,
+    -- at $cutoff: the department of its latest dispatch before then, however long ago. Only
+    -- the department ranking asks: for an area level the comparison is false and DuckDB reads
+    -- no history here.
     SELECT case_id, arg_max(department_code, ("at", id)) AS department_code
     FROM case_history
     WHERE '{unit}' = 'department_code' AND action = 'dispatch' AND "at" < $cutoff
-      AND case_id IN (SELECT case_id FROM callbacks WHERE "at" >= $start AND "at" < $end)
+      AND case_id IN (SELECT case_id FROM callbacks
+                      WHERE "at" >= $start AND "at" < $end AND department_code IS NULL)
     GROUP BY case_id
 ),
 dispatched AS (
@@ -91,7 +95,8 @@ answered AS (
            count(*) FILTER (WHERE c.satisfaction = 'basically_satisfied') AS basically_satisfied
     FROM (
         SELECT b.resolved, b.satisfaction,
-               c.* REPLACE (CASE WHEN h.case_id IS NOT NULL THEN h.department_code
+               c.* REPLACE (CASE WHEN b.department_code IS NOT NULL THEN b.department_code
+                                 WHEN h.case_id IS NOT NULL THEN h.department_code
                                  WHEN c.dispatched_at < $cutoff THEN c.department_code
                             END AS department_code)
         FROM callbacks b JOIN cases c ON c.id = b.case_id
