@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 import jwt
 
@@ -47,28 +48,39 @@ def encode_token(
 
 def decode_token(token: str, secret_key: str, now: datetime) -> TokenClaims | None:
     """The claims of a well-signed, unexpired token of ours; ``None`` for anything else."""
+    claims = _verified(token, secret_key)
+    if claims is None or now >= claims.expires_at:
+        return None
+    return claims
+
+
+# Every staff request sends its token again, and checking the signature cost more than the
+# session lookup after it. A token's claims never change, so each is checked once; expiry is
+# still judged on every use (above) and the session row still decides whether it counts.
+# Bounded: junk tokens only push others out.
+@lru_cache(maxsize=4096)
+def _verified(token: str, secret_key: str) -> TokenClaims | None:
     try:
         claims = jwt.decode(
             token,
             _key(secret_key),
             algorithms=[ALGORITHM],
             issuer=ISSUER,
-            # Expiry is checked below against the injected clock, not the system time.
+            # Expiry is checked against the injected clock, not the system time.
             options={
                 "verify_exp": False,
                 "verify_iat": False,
                 "require": ["iss", "sub", "jti", "iat", "exp"],
             },
         )
-        user_id = int(claims["sub"])
-        token_id = str(claims["jti"])
-        issued = datetime.fromtimestamp(int(claims["iat"]), UTC)
-        expires = datetime.fromtimestamp(int(claims["exp"]), UTC)
+        return TokenClaims(
+            int(claims["sub"]),
+            str(claims["jti"]),
+            datetime.fromtimestamp(int(claims["iat"]), UTC),
+            datetime.fromtimestamp(int(claims["exp"]), UTC),
+        )
     except (jwt.InvalidTokenError, ValueError, TypeError, OverflowError):
         return None
-    if now >= expires:
-        return None
-    return TokenClaims(user_id, token_id, issued, expires)
 
 
 # --- Upload grants ----------------------------------------------------------------------------
