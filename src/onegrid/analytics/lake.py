@@ -218,6 +218,9 @@ class _Build:
             sources.populations_signature(conn),
             lambda: sources.read_populations(conn),
         )
+        self._snapshot(
+            t.INSPECTOR_GRIDS, sources.patrols_signature(conn), lambda: sources.read_patrols(conn)
+        )
 
     def _snapshot(self, table: t.LakeTable, signature: str, read: Callable[[], pa.Table]) -> None:
         """A small reference table, rewritten whole when its signature changes."""

@@ -41,7 +41,7 @@ from onegrid.assets.models import ComponentRow
 from onegrid.cases.models import CaseHistoryRow, CaseRow
 from onegrid.db.base import UtcDateTime
 from onegrid.dispatch.models import CaseRouteRow
-from onegrid.grid.models import AreaPopulationRow, AreaRow
+from onegrid.grid.models import AreaPopulationRow, AreaRow, InspectorGridRow
 
 BATCH = 100_000
 Watermark = dict[str, Any]
@@ -53,6 +53,7 @@ _COMPONENTS: Table = ComponentRow.__table__  # type: ignore[assignment]
 _AREAS: Table = AreaRow.__table__  # type: ignore[assignment]
 _POPULATIONS: Table = AreaPopulationRow.__table__  # type: ignore[assignment]
 _ROUTES: Table = CaseRouteRow.__table__  # type: ignore[assignment]
+_PATROLS: Table = InspectorGridRow.__table__  # type: ignore[assignment]
 _CALLBACK_TABLES = ("hotline_callbacks", "callbacks")
 # Columns a callbacks table loaded from elsewhere may lack: exported as nulls.
 _CALLBACK_OPTIONAL = ("department_code",)
@@ -429,6 +430,23 @@ def read_populations(conn: Connection) -> pa.Table:
     names = t.AREA_POPULATIONS.schema.names
     rows = conn.execute(select(*(p[n] for n in names)).order_by(p.area_code, p.valid_from)).all()
     return _columns(rows, t.AREA_POPULATIONS.schema)
+
+
+def patrols_signature(conn: Connection) -> str:
+    """Changes whenever an assignment is added or ended (ending one sets its ``valid_to``)."""
+    g = _PATROLS.c
+    row = conn.execute(
+        select(func.count(), func.max(g.id), func.count(g.valid_to), func.max(g.valid_to))
+    ).one()
+    return "|".join(str(v) for v in row)
+
+
+def read_patrols(conn: Connection) -> pa.Table:
+    """Every inspector's assignment to a unit grid, past and present: a few per inspector."""
+    g = _PATROLS.c
+    names = t.INSPECTOR_GRIDS.schema.names
+    rows = conn.execute(select(*(g[n] for n in names)).order_by(g.id)).all()
+    return _columns(rows, t.INSPECTOR_GRIDS.schema)
 
 
 def callbacks_reader(

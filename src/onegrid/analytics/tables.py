@@ -148,6 +148,24 @@ AREA_POPULATIONS = LakeTable(
     None,
 )
 
+# Which inspector patrolled which unit grid, when (valid_to exclusive, null while it lasts):
+# an inspector's missed-report rate counts the public's first reports in their grids.
+INSPECTOR_GRIDS = LakeTable(
+    "inspector_grids",
+    pa.schema(
+        [
+            ("id", pa.int64()),
+            ("user_id", pa.int64()),
+            ("unit_grid_code", pa.string()),
+            ("valid_from", pa.date32()),
+            ("valid_to", pa.date32()),
+        ]
+    ),
+    "snapshot",
+    "id",
+    None,
+)
+
 # The hotline's callbacks (回访) belong to the hotline desk; until its table exists the lake
 # holds an empty table of this shape, so every query runs and the rates it needs read as null.
 CALLBACKS = LakeTable(
@@ -190,5 +208,14 @@ CASE_ROUTES = LakeTable(
     "decided_at",
 )
 
-TABLES = (CASES, CASE_HISTORY, COMPONENTS, AREAS, AREA_POPULATIONS, CALLBACKS, CASE_ROUTES)
+TABLES = (
+    CASES,
+    CASE_HISTORY,
+    COMPONENTS,
+    AREAS,
+    AREA_POPULATIONS,
+    INSPECTOR_GRIDS,
+    CALLBACKS,
+    CASE_ROUTES,
+)
 BY_NAME = {t.name: t for t in TABLES}

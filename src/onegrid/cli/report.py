@@ -105,6 +105,18 @@ def areas_cmd(
     _show(_run(area_indicators, con, period, level, grain), f"{level}s", csv)
 
 
+@report_app.command("posts")
+def posts_cmd(start: str, end: str, grain: str = "period", csv: Csv = None) -> None:
+    """Post indicators per person and role: on-time verification, check, filing and dispatch,
+    accuracy, valid reports and the inspector's missed-report rate."""
+    from onegrid.analytics.evaluation import post_indicators
+    from onegrid.analytics.period import Period
+
+    con, tz = _connect()
+    period = _run(Period, date.fromisoformat(start), date.fromisoformat(end), tz)
+    _show(_run(post_indicators, con, period, grain), "posts", csv)
+
+
 @report_app.command("monthly")
 def monthly_cmd(month: str, out: Path) -> None:
     """Write the monthly evaluation report (HTML with inline SVG charts) to OUT."""

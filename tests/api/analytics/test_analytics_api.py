@@ -343,3 +343,19 @@ def test_report_cli_day_spikes_weekly_forecast_and_topic_choice(
     assert result.exit_code == 2 and "category_code" in result.output
     chosen = (settings.data_dir / "lake" / "topics" / "chosen.json").read_text()
     assert '"chosen_by": "console"' in chosen
+
+
+def test_report_cli_posts(
+    lake_city: Database, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ONEGRID_DATA_DIR", str(settings.data_dir))
+    out = tmp_path / "posts.csv"
+    result = CliRunner().invoke(
+        app, ["report", "posts", "2026-02-01", "2026-02-28", "--csv", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(out.read_text().splitlines()))
+    assert rows and {"on_time_filing_rate", "missed_report_rate"} <= set(rows[0])
+    assert all(r["role"] for r in rows) and all(int(r["steps"]) >= 0 for r in rows)
+    result = CliRunner().invoke(app, ["report", "posts", "2026-02-10", "2026-02-01"])
+    assert result.exit_code == 2 and "before it starts" in result.output

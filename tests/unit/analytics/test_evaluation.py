@@ -123,6 +123,7 @@ def con() -> duckdb.DuckDBPyConnection:
     c.register("areas", _table(t.AREAS.schema, areas))
     c.register("case_routes", _table(t.CASE_ROUTES.schema, []))
     c.register("area_populations", _table(t.AREA_POPULATIONS.schema, []))
+    c.register("inspector_grids", _table(t.INSPECTOR_GRIDS.schema, []))
     return c
 
 
