@@ -136,6 +136,26 @@ export async function callFull<T>(
   return { body: (await res.json()) as T, headers: res.headers };
 }
 
+/** The file a GET replies with, and the name the server gives it (``Content-Disposition``).
+ * Sent with the session cookie, as every call is; refusals come back as ``ApiError``. */
+export async function download(path: string): Promise<{ blob: Blob; filename: string }> {
+  const res = await fetch(path, { credentials: "same-origin" });
+  if (res.status === 401) {
+    clearMe();
+    onExpired();
+  }
+  if (!res.ok) throw await problem(res);
+  return { blob: await res.blob(), filename: attachmentName(res.headers.get("Content-Disposition")) };
+}
+
+/** The name in ``filename*=utf-8''…`` (RFC 6266: a name beyond ASCII), else in ``filename=``. */
+export function attachmentName(header: string | null): string {
+  const star = header?.match(/filename\*\s*=\s*[^']*'[^']*'([^;]+)/i);
+  if (star) return decodeURIComponent(star[1].trim());
+  const plain = header?.match(/filename\s*=\s*"?([^";]+)"?/i);
+  return plain ? plain[1].trim() : "download";
+}
+
 export const get = <T>(path: string, opts?: { quiet401?: boolean }): Promise<T> =>
   call<T>("GET", path, undefined, opts);
 export const post = <T>(path: string, body?: unknown): Promise<T> => call<T>("POST", path, body);

@@ -7,6 +7,9 @@ back through the hotline desk's service, and the analytics lake is refreshed fro
 
 from __future__ import annotations
 
+import calendar
+import csv
+import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -152,3 +155,70 @@ def test_ranking_and_on_time_rates_by_month(
     leader.locator("#rates-ranking[data-month='2001-01'][data-rows='0']").wait_for()
     assert "暂无数据" in leader.locator("#rates-ranking").inner_text()
     leader.context.close()
+
+
+def _download(page: Any) -> tuple[str, str]:
+    """Press the export form's button; the saved file's name and text."""
+    with page.expect_download() as caught:
+        page.locator("#export-cases button[type=submit]").click()
+    saved = caught.value
+    return saved.suggested_filename, Path(saved.path()).read_text(encoding="utf-8")
+
+
+def test_cases_exported_for_the_period_and_refusals_said(
+    browser: Any, shots: Path, rated: tuple[Server, str]
+) -> None:
+    server, last = rated
+    year, month = map(int, last.split("-"))
+    first, final = f"{last}-01", f"{last}-{calendar.monthrange(year, month)[1]:02d}"
+    j = Journey(browser, server, shots)
+    leader = j.page_for("leader")
+    leader.goto(f"{server.url}/#/command")
+    form = leader.locator("#export-cases")
+    # Last full month by default: the month the cases were loaded into.
+    assert form.get_by_label("开始日期").input_value() == first
+    assert form.get_by_label("结束日期").input_value() == final
+    name, text = _download(leader)
+    assert name == f"cases_{first}_{final}.csv"
+    rows = list(csv.DictReader(text.splitlines()))
+    assert rows and {"number", "category_code", "district_code"} <= set(rows[0])
+    assert len(rows) == 6, rows  # last month's six cases, the whole city for a city grant
+    assert leader.locator("#export-done").inner_text() == f"已下载 {name}"
+
+    # The server's refusal next to its field, in Chinese; nothing is saved.
+    form.get_by_label("结束日期").fill(f"{last}-01")
+    form.get_by_label("开始日期").fill(final)
+    form.locator("button[type=submit]").click()
+    refusal = leader.locator("#export-end-err")
+    refusal.wait_for()
+    assert refusal.inner_text() == "结束日期不能早于开始日期。"
+    assert form.get_by_label("结束日期").get_attribute("aria-invalid") == "true"
+    j.snap(leader, "16-command-export")
+    leader.context.close()
+
+    # In English, one district as GeoJSON: its four cases, the area in the file's name.
+    dispatcher = j.page_for("dispatcher", lang="en")
+    dispatcher.goto(f"{server.url}/#/command")
+    form = dispatcher.locator("#export-cases")
+    form.get_by_label("Format").select_option("geojson")
+    form.locator("#export-area option[value='110101']").wait_for(state="attached")
+    form.get_by_label("Area (optional)").select_option("110101")
+    name, text = _download(dispatcher)
+    assert name == f"cases_{first}_{final}_110101.geojson"
+    features = json.loads(text)["features"]
+    assert len(features) == 4 and {f["properties"]["district_code"] for f in features} == {"110101"}
+    # The server's own words for the same refusal in English.
+    form.get_by_label("To").fill(f"{last}-01")
+    form.get_by_label("From").fill(final)
+    form.locator("button[type=submit]").click()
+    dispatcher.locator("#export-end-err").wait_for()
+    assert "before it starts" in dispatcher.locator("#export-end-err").inner_text()
+    dispatcher.context.close()
+
+    # A hotline operator may not export: the command centre shows no such form.
+    operator = j.page_for("operator")
+    operator.goto(f"{server.url}/#/command")
+    operator.locator("#feed[data-state=open]").wait_for(state="attached")
+    assert operator.locator("#export-cases").count() == 0
+    assert operator.locator("#rates").count() == 0
+    operator.context.close()

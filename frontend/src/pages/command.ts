@@ -1,4 +1,4 @@
-import { categories, currentUser, get, type CaseOut, type Me } from "../api";
+import { categories, currentUser, get, may, type CaseOut, type Me } from "../api";
 import { clear, h } from "../dom";
 import { cityToday, currentLang, fmtDate, fmtNumber, t, word, type Key } from "../i18n";
 import { go } from "../main";
@@ -9,6 +9,7 @@ import {
 } from "../map";
 import { caseView } from "./case";
 import { categoryLabel, lightBadge, loadCategoryNames } from "./parts";
+import { exportForm } from "./export";
 import { endRates, loadRates } from "./rates";
 
 interface DistrictTally {
@@ -318,10 +319,10 @@ export async function commandPage(main: HTMLElement): Promise<void> {
     spikeList.append(h("p", {}, t("none")));
   }
 
-  if (user.actions.includes("analytics.read")) {
-    main.append(rates);
-    loadRates(rates, areaDoc);
-  }
+  // The export sits with the evaluation: the same staff read the figures and take the rows.
+  if (may(user, "analytics.read") || may(user, "analytics.export")) main.append(rates);
+  if (may(user, "analytics.read")) loadRates(rates, areaDoc);
+  if (may(user, "analytics.export")) rates.append(exportForm(user, areaDoc));
 
   feed = new EventSource("/api/v1/map/feed");
   // Marks the stream as connected, so a slow page and a stream that misses a case tell apart.
