@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# An Open311 jurisdiction_id is sent in query strings and forms: a web domain or a code.
+_JURISDICTION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+_AREA_CODE = re.compile(r"[0-9]{1,12}")
 
 
 class SettingsError(RuntimeError):
@@ -69,6 +74,15 @@ class Settings(BaseSettings):
     )
     token_ttl_minutes: int = Field(default=12 * 60, ge=1)
     city_code: str = Field(default="110000", pattern=r"^\d{6}$")
+    # Pairs, not a dict, so that the settings stay hashable.
+    open311_jurisdictions: tuple[tuple[str, str], ...] = Field(
+        default=(),
+        description=(
+            "Cities sharing this Open311 server, as a JSON object: jurisdiction_id -> the code "
+            "of the area it covers (a city, district or smaller area of this database). Empty: "
+            "one jurisdiction, city_code. With two or more, every Open311 call must name one."
+        ),
+    )
     timezone: str = "Asia/Shanghai"
     require_services: bool = False
     shared_data: Path = Path("../shared/data")
@@ -80,6 +94,26 @@ class Settings(BaseSettings):
     def _known_dialect(cls, value: str) -> str:
         if value and not value.startswith(("sqlite", "postgresql")):
             raise ValueError("must start with sqlite:// or postgresql+psycopg://")
+        return value
+
+    @field_validator("open311_jurisdictions", mode="before")
+    @classmethod
+    def _jurisdiction_pairs(cls, value: object) -> object:
+        return tuple(value.items()) if isinstance(value, dict) else value
+
+    @field_validator("open311_jurisdictions")
+    @classmethod
+    def _jurisdictions(cls, value: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+        if len({j for j, _ in value}) < len(value):
+            raise ValueError("a jurisdiction_id is named twice")
+        for jurisdiction_id, area_code in value:
+            if not _JURISDICTION_ID.fullmatch(jurisdiction_id):
+                raise ValueError(
+                    f"jurisdiction_id {jurisdiction_id!r}: letters, digits, '.', '-' or '_' "
+                    "(e.g. a web domain such as dongcheng.gov.cn), at most 100 characters"
+                )
+            if not _AREA_CODE.fullmatch(area_code):
+                raise ValueError(f"{jurisdiction_id}: area code {area_code!r} is 1 to 12 digits")
         return value
 
     @property

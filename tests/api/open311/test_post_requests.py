@@ -197,3 +197,48 @@ def test_an_empty_description_takes_the_service_name(
 ) -> None:
     number = create(client, keys.client, description="")
     assert stored(db, number).description
+
+
+MARKUP = [
+    "<script>alert(1)</script>",
+    "垃圾 <img src=x onerror=alert(1)> 堆积",
+    "<b>bold</b> rubbish",
+    "line one\n<a href='https://evil.example'>click</a>",
+    "<!-- hidden --> rubbish",
+    "<!DOCTYPE html>",
+    "rubbish</p>",
+]
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_html_in_the_description_is_refused(
+    client: TestClient, keys: Keys, db: Database, fmt: str
+) -> None:
+    for markup in MARKUP:
+        resp = post(client, keys.client, fmt=fmt, description=markup)
+        if fmt == "json":
+            [error] = errors_json(resp, 400)
+            assert error["code"] == 400
+            description = error["description"]
+        else:
+            [description] = errors_xml(resp, 400)
+        assert description.startswith("description:") and "HTML" in description, markup
+    assert count(db) == 0
+
+
+PLAIN = ["温度 < 5 度", "温度<5度", "a < b > c", "<标题> 路灯不亮", "水深 <0.5 m, 宽 >2 m", "1<2"]
+
+
+def test_a_less_than_sign_in_plain_text_is_kept(
+    client: TestClient, keys: Keys, db: Database
+) -> None:
+    for text in PLAIN:
+        number = create(client, keys.client, description=text)
+        assert stored(db, number).description == text
+        [request] = valid_json(client.get(f"{BASE}/requests/{number}.json"), "requests")
+        assert request["description"] == text
+    resp = post(client, keys.client, fmt="xml", description=PLAIN[0])
+    assert resp.status_code == 200, resp.text
+    number = xml_of(resp).findtext("request/service_request_id", "")
+    root = xml_of(client.get(f"{BASE}/requests/{number}.xml"))
+    assert root.findtext("request/description") == PLAIN[0]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -68,18 +69,42 @@ def flag(params: Mapping[str, str], name: str) -> bool:
     return raw in ("true", "1")
 
 
-def jurisdiction_of(settings: Settings) -> str:
-    """The one jurisdiction this server serves: the city's administrative code."""
-    return settings.city_code
+@dataclass(frozen=True)
+class Jurisdiction:
+    """One of the cities sharing this server: its ``jurisdiction_id`` and the area it owns
+    (a city, district or smaller area of this database)."""
+
+    id: str
+    area_code: str
 
 
-def check_jurisdiction(params: Mapping[str, str], settings: Settings) -> None:
-    """A single-jurisdiction server: absent is fine, anything but our city code is unknown."""
+def jurisdictions(settings: Settings) -> tuple[Jurisdiction, ...]:
+    """The jurisdictions served: those configured, else the one city (``city_code``)."""
+    pairs = settings.open311_jurisdictions or ((settings.city_code, settings.city_code),)
+    return tuple(Jurisdiction(j, area) for j, area in pairs)
+
+
+def check_jurisdiction(
+    params: Mapping[str, str], settings: Settings, *, required: bool = True
+) -> Jurisdiction | None:
+    """The jurisdiction a call is scoped to, or ``None`` for no scope: a one-jurisdiction
+    server owns every request, so there ``jurisdiction_id`` may be left out (OPEN311.md 1.1).
+    Unknown is a 404; on a shared server a missing one is a 400 (OPEN311.md 1.3)."""
+    served = jurisdictions(settings)
     given = (params.get("jurisdiction_id") or "").strip()
-    if given and given != jurisdiction_of(settings):
-        raise not_found(
-            f"unknown jurisdiction_id {given!r}: this server serves {jurisdiction_of(settings)}"
-        )
+    names = ", ".join(j.id for j in served)
+    found = next((j for j in served if j.id == given), None)
+    if given and found is None:
+        raise not_found(f"unknown jurisdiction_id {given!r}: this server serves {names}")
+    if len(served) == 1:
+        return None
+    if found is None and required:
+        raise bad_request(f"jurisdiction_id is required: this server serves {names}")
+    return found
+
+
+def area_of(scope: Jurisdiction | None) -> str | None:
+    return None if scope is None else scope.area_code
 
 
 def text(params: Mapping[str, str], name: str) -> str | None:

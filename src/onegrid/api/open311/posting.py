@@ -1,8 +1,10 @@
 """POST requests: check the form in the order clients expect, then create the case.
 
-Order (OPEN311.md 3.5): api_key (403), service_code missing (400) or unknown (404), location
-(400), attributes (400), description length (400), then the media. Only then is the case
-created, by the case service in one transaction, so a refused request leaves nothing behind.
+Order (OPEN311.md 3.5): api_key (403), jurisdiction (404 unknown, 400 missing on a shared
+server), service_code missing (400) or unknown (404), location (400), attributes (400),
+description length and HTML (400, OPEN311.md 1.5: "HTML is not"), then the media, and on a
+shared server the point's jurisdiction (400). Only then is the case created, by the case
+service in one transaction, so a refused request leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -18,14 +20,20 @@ from starlette.datastructures import FormData, UploadFile
 from onegrid.api.open311.attributes import check_attributes
 from onegrid.api.open311.errors import Open311Error, bad_request, forbidden, not_found
 from onegrid.api.open311.media import check_uploads
+from onegrid.api.open311.params import Jurisdiction
 from onegrid.api.open311.recording import Submission
 from onegrid.assets.domain import Category
 from onegrid.cases.domain.intake import DESCRIPTION_MAX, NewCase, Reporter
 from onegrid.cases.domain.states import Channel, Nature
+from onegrid.grid.domain import Location
 
 _ATTRIBUTE = re.compile(r"^attribute\[([^\]\[]+)\](\[\])?$")
 _UPLOAD = re.compile(r"^(media|photo\d+)$")
 MEDIA_URLS_MAX = 10
+# What an HTML parser reads as markup: a tag (<b>, </p>, <img src=…>), a comment or doctype
+# (<!-- -->, <!DOCTYPE html>) or a processing instruction, closed by ">". A "<" before a space,
+# a digit or a CJK character opens none of them ("温度 < 5 度", "<5 m", "<标题>").
+MARKUP = re.compile(r"<(?:/?[A-Za-z]|[!?])[^<>]*>")
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,16 @@ def _point(form: PostForm) -> tuple[float, float]:
     return lon_value, lat_value
 
 
+def check_in_area(scope: Jurisdiction, new: NewCase, location: Location | None) -> None:
+    """On a shared server a request belongs to the jurisdiction it lies in: a point in another
+    one's area (or in none) is refused, for the client to post it there."""
+    if location is None or scope.area_code not in location.area_chain:
+        raise bad_request(
+            f"lat, long: the point ({new.lat}, {new.lon}) lies outside jurisdiction "
+            f"{scope.id} (area {scope.area_code}); post it to the jurisdiction it lies in"
+        )
+
+
 def _media_urls(urls: Sequence[str]) -> None:
     if len(urls) > MEDIA_URLS_MAX:
         raise bad_request(f"at most {MEDIA_URLS_MAX} media_url values")
@@ -126,6 +144,8 @@ def submission_of(form: PostForm, category: Category, now: datetime, max_bytes: 
     description = (form.values.get("description") or "").strip()
     if len(description) > DESCRIPTION_MAX:
         raise bad_request(f"description is at most {DESCRIPTION_MAX} characters")
+    if MARKUP.search(description):
+        raise bad_request("description: HTML is not allowed (line breaks are): send plain text")
     _media_urls(form.media_urls)
     uploads = check_uploads(form.uploads, max_bytes)
     # Staff read the report as one text: the answers and photo addresses go with it.

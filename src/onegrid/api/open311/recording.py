@@ -145,16 +145,21 @@ def _claim(session: Session, actor: str, update_id: str, body: str, case_id: int
     return session.execute(stmt.returning(KEYS.c.key)).first() is not None
 
 
-def record_update(db: Database, principal: Principal, up: PostedUpdate, *, clock: Clock) -> int:
+def record_update(
+    db: Database, principal: Principal, up: PostedUpdate, *, clock: Clock, area: str | None = None
+) -> int:
     """Append a posted update as a note on its case; the id of the history row.
 
     A replayed ``update_id`` (from the same client) is refused with 400 and writes nothing,
-    as FixMyStreet's receiving end does (OPEN311.md 2.4)."""
+    as FixMyStreet's receiving end does (OPEN311.md 2.4). With ``area`` (a jurisdiction's on a
+    shared server), a request outside it is not found."""
     with one_writer(db.dialect), db.unit_of_work() as session:
         try:
             rec = get_case_by_number(session, up.service_request_id)
         except NotFound:
-            raise not_found(f"no service request {up.service_request_id!r}") from None
+            rec = None
+        if rec is None or (area is not None and area not in rec.area_chain):
+            raise not_found(f"no service request {up.service_request_id!r}")
         now = clock.now()
         body = hashlib.sha256(
             json.dumps([up.description, up.status, up.media_url], ensure_ascii=False).encode()

@@ -33,6 +33,8 @@ from onegrid.api.open311.mapping import (
 )
 from onegrid.api.open311.names import names
 from onegrid.api.open311.params import (
+    Jurisdiction,
+    area_of,
     check_format,
     check_jurisdiction,
     client_of,
@@ -45,6 +47,7 @@ from onegrid.api.open311.params import (
     window,
 )
 from onegrid.api.open311.posting import (
+    check_in_area,
     read_form,
     require_key,
     require_service_code,
@@ -66,11 +69,12 @@ from onegrid.assets.queries import find_category
 from onegrid.cases.attachments import AttachmentStore
 from onegrid.cases.config import case_rules, cases_settings
 from onegrid.cases.domain.states import Channel
-from onegrid.cases.services.common import one_writer
+from onegrid.cases.services.common import local_day, one_writer
 from onegrid.core.clock import Clock
 from onegrid.core.errors import DomainError
 from onegrid.db.session import Database
 from onegrid.dispatch.config import duplicate_rules
+from onegrid.grid.location import locate
 from onegrid.people.credentials import principal_from_api_key
 
 router = APIRouter()
@@ -99,19 +103,24 @@ def post_request(
         # concurrent posts queue in the process instead of spinning on SQLite's busy lock.
         with one_writer(db.dialect), db.unit_of_work() as session:
             principal = client_of(session, raw_key, clock)
-            check_jurisdiction(fields.values, settings)
+            scope = check_jurisdiction(fields.values, settings)
             code = require_service_code(fields)
             category = find_category(session, code)
             if category is None:
                 raise unknown_service(code)
             max_bytes = cases_settings().attachment_max_bytes
             sub = submission_of(fields, category, clock.now(), max_bytes)
+            rules = case_rules(settings.timezone)
+            if scope is not None:
+                # The case service places the point again (from the same cached grid).
+                day = local_day(rules.calendar, clock.now())
+                check_in_area(scope, sub.new, locate(session, sub.new.lon, sub.new.lat, day))
             rec = create_request_in(
                 session,
                 principal,
                 sub,
                 clock=clock,
-                rules=case_rules(settings.timezone),
+                rules=rules,
                 store=AttachmentStore(settings.data_dir / "attachments"),
                 idempotency_key=request.headers.get("Idempotency-Key"),
                 duplicates=duplicate_rules(),
@@ -218,13 +227,15 @@ def _sort(params: Any) -> tuple[str, bool]:
     return key, raw.startswith("-")
 
 
-def query_of(params: Any, now: datetime, groups: frozenset[str] | None = None) -> RequestQuery:
+def query_of(
+    params: Any, now: datetime, groups: frozenset[str] | None = None, area: str | None = None
+) -> RequestQuery:
     """The query behind the parameters; ``groups`` are the departments ``group_filter``
-    limits it to (the caller's, resolved beforehand)."""
+    limits it to (the caller's, resolved beforehand), ``area`` the jurisdiction's."""
     ids = comma_list(params, "service_request_id")
     sort, descending = _sort(params)
     if ids:
-        return RequestQuery(numbers=ids, sort=sort, descending=descending, limit=LIMIT)
+        return RequestQuery(numbers=ids, area=area, sort=sort, descending=descending, limit=LIMIT)
     start, end = window(params, now)
     offset, size = _paging(params)
     return RequestQuery(
@@ -239,6 +250,7 @@ def query_of(params: Any, now: datetime, groups: frozenset[str] | None = None) -
         departments=comma_list(params, "agency_responsible"),
         near=_near(params),
         groups=groups,
+        area=area,
         sort=sort,
         descending=descending,
         offset=offset,
@@ -318,9 +330,9 @@ def get_requests(
 ) -> Response:
     params = request.query_params
 
-    def body() -> list[dict[str, Any]]:
+    def body(scope: Jurisdiction | None) -> list[dict[str, Any]]:
         ext = _extensions(params)
-        query = query_of(params, clock.now(), groups_of(params, db, clock))
+        query = query_of(params, clock.now(), groups_of(params, db, clock), area_of(scope))
         with db.reader() as session:
             records = find_requests(session, query, full=ext)
             return requests_body(session, records, ext, public_base(request))
@@ -339,12 +351,12 @@ def get_request(
 ) -> Response:
     params = request.query_params
 
-    def body() -> list[dict[str, Any]]:
+    def body(scope: Jurisdiction | None) -> list[dict[str, Any]]:
         ext = _extensions(params)
+        # Another jurisdiction's request is not found here: it is not this one's to show.
+        query = RequestQuery(numbers=(service_request_id,), area=area_of(scope), limit=1)
         with db.reader() as session:
-            records = find_requests(
-                session, RequestQuery(numbers=(service_request_id,), limit=1), full=ext
-            )
+            records = find_requests(session, query, full=ext)
             if not records:
                 raise not_found(f"no service request {service_request_id!r}")
             return requests_body(session, records, ext, public_base(request))
@@ -362,9 +374,10 @@ def get_token(token: str, fmt: str, request: Request, db: Db, settings: AppSetti
     """Every service is ``realtime``: a request gets its id at once and the token a client
     may hold is that id, so a token resolves to the request of the same number."""
 
-    def body() -> list[dict[str, Any]]:
+    def body(scope: Jurisdiction | None) -> list[dict[str, Any]]:
+        query = RequestQuery(numbers=(token,), area=area_of(scope), limit=1)
         with db.reader() as session:
-            records = find_requests(session, RequestQuery(numbers=(token,), limit=1))
+            records = find_requests(session, query)
         if not records:
             raise not_found(f"unknown token {token!r}")
         return [{"service_request_id": records[0].number, "token": token}]

@@ -45,6 +45,9 @@ _IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
 @dataclass(frozen=True)
 class RequestQuery:
     numbers: tuple[str, ...] = ()  # service_request_id: overrides every other filter
+    # The area of the jurisdiction asked for on a shared server: not a filter but the scope,
+    # so it holds with ``numbers`` too (None: every request).
+    area: str | None = None
     categories: tuple[str, ...] = ()
     statuses: tuple[str, ...] = ()  # internal statuses
     requested_from: datetime | None = None  # half-open [from, to)
@@ -64,7 +67,20 @@ class RequestQuery:
     limit: int = 1000
 
 
+_AREA_COLUMNS = (C.city_code, C.district_code, C.subdistrict_code, C.community_code)
+
+
+def in_area(code: str) -> ColumnElement[bool]:
+    """Cases located in the area ``code`` (of any tier: area codes are unique across tiers)."""
+    return or_(*(col == code for col in _AREA_COLUMNS))
+
+
 def _clauses(q: RequestQuery) -> list[ColumnElement[bool]]:
+    scope = [] if q.area is None else [in_area(q.area)]
+    return scope + _filters(q)
+
+
+def _filters(q: RequestQuery) -> list[ColumnElement[bool]]:
     if q.numbers:
         return [C.number.in_(q.numbers)]
     lists = (

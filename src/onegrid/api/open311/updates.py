@@ -20,6 +20,8 @@ from onegrid.api.open311.errors import Open311Error, bad_request, error_response
 from onegrid.api.open311.formats import render
 from onegrid.api.open311.mapping import FMS_STATUS, open_or_closed
 from onegrid.api.open311.params import (
+    Jurisdiction,
+    area_of,
     check_format,
     check_jurisdiction,
     client_of,
@@ -31,6 +33,7 @@ from onegrid.api.open311.params import (
 from onegrid.api.open311.posting import read_form, require_key
 from onegrid.api.open311.recording import UPDATE, PostedUpdate, record_update
 from onegrid.api.open311.reply import reply
+from onegrid.api.open311.search import in_area
 from onegrid.api.open311.services import RESPONSES
 from onegrid.cases.domain.intake import DESCRIPTION_MAX
 from onegrid.cases.domain.states import Status
@@ -69,12 +72,19 @@ def _update_of(row: Any) -> dict[str, Any]:
 
 
 def list_updates(
-    session: Session, start: datetime, end: datetime | None, offset: int, limit: int
+    session: Session,
+    start: datetime,
+    end: datetime | None,
+    offset: int,
+    limit: int,
+    area: str | None = None,
 ) -> list[dict[str, Any]]:
+    """``area``: only the updates of requests in the jurisdiction's area (None: all)."""
     stmt = (
         select(H.id, H.at, H.action, H.from_status, H.to_status, H.reason, H.details, C.number)
         .join(CASES, C.id == H.case_id)
         .where(H.at >= start, *([H.at < end] if end is not None else []))
+        .where(*([] if area is None else [in_area(area)]))
         .order_by(H.at, H.id)
         .offset(offset)
         .limit(limit)
@@ -93,12 +103,12 @@ def get_updates(
 ) -> Response:
     params = request.query_params
 
-    def body() -> list[dict[str, Any]]:
+    def body(scope: Jurisdiction | None) -> list[dict[str, Any]]:
         start, end = window(params, clock.now())
         page = positive_int(params, "page", 1, 1_000_000)
         size = positive_int(params, "page_size", LIMIT, LIMIT)
         with db.reader() as session:
-            return list_updates(session, start, end, (page - 1) * size, size)
+            return list_updates(session, start, end, (page - 1) * size, size, area_of(scope))
 
     return reply(fmt, params, settings, body, ROOT, ITEM)
 
@@ -143,9 +153,9 @@ def post_update(
         raw_key = require_key(fields)
         with db.unit_of_work() as session:
             principal = client_of(session, raw_key, clock)
-        check_jurisdiction(fields.values, settings)
+        scope = check_jurisdiction(fields.values, settings)
         update = posted_update(fields.values, fields.media_urls)
-        note_id = record_update(db, principal, update, clock=clock)
+        note_id = record_update(db, principal, update, clock=clock, area=area_of(scope))
         return render(fmt, [{"update_id": str(note_id)}], ROOT, ITEM)
     except Open311Error as exc:
         return error_response(fmt, exc)
