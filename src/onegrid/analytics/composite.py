@@ -12,17 +12,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
-import yaml
 
 from onegrid.analytics.evaluation import department_indicators, registered, sql
 from onegrid.analytics.period import Period
+from onegrid.analytics.settings import analytics_settings
 from onegrid.core.errors import FieldProblem, InvalidInput
+from onegrid.core.yamlfile import read_yaml
 
 INDICATORS = (
     "close_rate",
@@ -109,28 +109,27 @@ def _rules(raw: Any, source: str) -> CompositeRules:
     bands = raw.get("bands") or {}
     if not bands:
         problems.append(FieldProblem("bands", "required", f"{where}: bands are required"))
+    try:
+        valid_from = date.fromisoformat(str(raw["valid_from"]))
+    except ValueError:
+        problems.append(FieldProblem("valid_from", "date", f"{where}: valid_from: YYYY-MM-DD"))
+    try:
+        floors = {str(k): float(v) for k, v in bands.items()} if bands else {}
+    except (AttributeError, TypeError, ValueError):
+        problems.append(FieldProblem("bands", "numbers", f"{where}: bands: name: lowest score"))
     if problems:
         raise InvalidInput(problems)
-    return CompositeRules(
-        version,
-        date.fromisoformat(str(raw["valid_from"])),
-        kept,
-        {str(k): float(v) for k, v in bands.items()},
-    )
+    return CompositeRules(version, valid_from, kept, floors)
 
 
 def load_composite_rules(path: Path | None = None) -> list[CompositeRules]:
-    if path is None:
-        text = (
-            resources.files("onegrid.analytics")
-            .joinpath("data/department_composite.yaml")
-            .read_text("utf-8")
-        )
-        source = "department_composite.yaml"
-    else:
-        text, source = path.read_text(encoding="utf-8"), path.name
-    raw = yaml.safe_load(text) or {}
-    versions = [_rules(v, source) for v in raw.get("versions", [])]
+    """Every version in ``path``, else in the configured file
+    (``ONEGRID_ANALYTICS_COMPOSITE_FILE``, by default the packaged
+    ``data/department_composite.yaml``); a refusal names the file."""
+    path = path or analytics_settings().composite_file
+    source = str(path)
+    raw = read_yaml(path, "composite_file")
+    versions = [_rules(v, source) for v in raw.get("versions") or []]
     if not versions:
         raise InvalidInput(FieldProblem("versions", "required", f"{source}: no versions"))
     return sorted(versions, key=lambda r: r.valid_from)

@@ -19,6 +19,7 @@ import pyarrow as pa
 from onegrid.analytics.period import Period, check_grain
 from onegrid.analytics.ranking import RankingRules, load_ranking_rules, rules_for
 from onegrid.core.errors import FieldProblem, InvalidInput, NotFound
+from onegrid.dispatch.routing.domain import DISTRICT_GOVERNMENT_SUFFIX, RouteRule
 
 AREA_LEVELS = {
     "district": "district_code",
@@ -135,6 +136,10 @@ def ranking(
         "t_response": rules.targets.get("response"),
         "t_resolution": rules.targets.get("resolution"),
         "t_satisfaction": rules.targets.get("satisfaction"),
+        # How a route says the district government took the case as the place's fallback (兜底).
+        "relayed_rule": RouteRule.DISTRICT_FALLBACK.value,
+        "chosen_rule": RouteRule.CHOSEN.value,
+        "government_suffix": DISTRICT_GOVERNMENT_SUFFIX,
     }
     if area is not None:
         _known_area(con, area, unit)

@@ -22,6 +22,9 @@ from onegrid.analytics.period import Period
 from onegrid.core.errors import FieldProblem, InvalidInput
 
 LEVEL = 0.99  # the interval shown beside the expected count
+# The forecast's recent-trend ratio is shrunk toward 1 by this many cases: a trend seen over 20
+# expected cases gets half its weight, since a count of 20 is itself uncertain by about 22%.
+TREND_PRIOR = 20.0
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # a forecast learns from all the history before it
 
 
@@ -153,8 +156,12 @@ def topic_candidates(
 def topic_tracking(
     con: duckdb.DuckDBPyConnection, category: str, period: Period, area: str | None = None
 ) -> pa.Table:
+    """A topic's requests in each month of the period, a month without any as 0, with the change
+    on the month just before (the first month's on the whole month before the period)."""
     params = {
         "category": category,
+        "first": period.first,
+        "last": period.last,
         "start": period.start,
         "end": period.end,
         "tz": period.tz,
@@ -175,15 +182,28 @@ class _Calendar:
     recent: str
     season: str
     year: str
+    weekly: bool = False
+
+    def bucket_of(self, day: date) -> date:
+        return _monday(day) if self.weekly else day.replace(day=1)
+
+    def year_before(self, bucket: date) -> date:
+        """The bucket seasonal-naive compares ``bucket`` with (``{year}`` back)."""
+        return bucket - timedelta(weeks=52) if self.weekly else bucket.replace(year=bucket.year - 1)
 
 
 _CALENDARS = {
     "month": _Calendar(
         "monthly_counts", "INTERVAL 1 MONTH", "INTERVAL 3 MONTH", "month", "INTERVAL 12 MONTH"
     ),
-    # Thirteen weeks: the three months of the monthly level. ISO week of year is the season.
+    # Thirteen weeks: the three months of the monthly recent window. ISO week of year is the season.
     "week": _Calendar(
-        "weekly_counts", "INTERVAL 1 WEEK", "INTERVAL 13 WEEK", "weekofyear", "INTERVAL 52 WEEK"
+        "weekly_counts",
+        "INTERVAL 1 WEEK",
+        "INTERVAL 13 WEEK",
+        "weekofyear",
+        "INTERVAL 52 WEEK",
+        weekly=True,
     ),
 }
 
@@ -253,7 +273,8 @@ def forecast(
         .replace("{year}", calendar.year)
     )
     with registered(con, counts=counts):
-        out = con.sql(model, params={"origin": origin, "buckets": targets, "rise": rise})
+        params = {"origin": origin, "buckets": targets, "rise": rise, "prior": TREND_PRIOR}
+        out = con.sql(model, params=params)
         out = out.to_arrow_table()
     keys = ["category_code", "area_code", "bucket"]
     actual = counts.rename_columns([*keys, "actual"])
@@ -283,12 +304,42 @@ def backtest(
     grain: str = "month",
 ) -> Backtest:
     """Forecast every month (or ISO week) of ``year`` from the years before it; mean absolute
-    error of the forecast and of seasonal-naive over every category, area and bucket."""
-    if check_forecast_grain(grain) == "week":
+    error of the forecast and of seasonal-naive over every category, area and bucket.
+
+    Only buckets before the one holding the newest case are scored: a bucket the data has not
+    reached yet, or has reached only in part, would count as (nearly) no requests. The data must
+    reach back to the first bucket's a year before, which seasonal-naive needs."""
+    calendar = _CALENDARS[check_forecast_grain(grain)]
+    if grain == "week":
         origin = date.fromisocalendar(year, 1, 1)
         periods = date(year, 12, 28).isocalendar().week  # 52 or 53 ISO weeks
     else:
         origin, periods = date(year, 1, 1), 12
+    [(first_day, newest_day)] = con.execute(sql("case_span"), {"tz": tz}).fetchall()
+    unit = "ISO week" if grain == "week" else "month"
+    a_year_before = calendar.year_before(origin)
+    if first_day is None or calendar.bucket_of(first_day) > a_year_before:
+        since = f"the first case is of {first_day}" if first_day else "there are no cases"
+        raise InvalidInput(
+            FieldProblem(
+                "year",
+                "year_of_history",
+                f"no year before {year} to learn from ({since}): a backtest forecasts a year "
+                f"from the years before it, so the data must reach back to {a_year_before}",
+            )
+        )
+    targets, _ = _buckets(origin, periods, grain)
+    newest = calendar.bucket_of(newest_day)
+    periods = sum(1 for b in targets if b < newest)
+    if not periods:
+        raise InvalidInput(
+            FieldProblem(
+                "year",
+                "complete_buckets",
+                f"no complete {unit} of {year} in the data (the newest case is of {newest_day}): "
+                f"a backtest scores only the {unit}s before the newest data's",
+            )
+        )
     table = forecast(con, origin, periods, level, tz=tz, grain=grain)
     actual = pc.fill_null(table["actual"], 0).to_numpy(zero_copy_only=False).astype(float)
     fc = pc.fill_null(table["forecast"], 0.0).to_numpy(zero_copy_only=False)

@@ -5,13 +5,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from onegrid.analytics.settings import analytics_settings
 from onegrid.core.errors import FieldProblem, InvalidInput
+from onegrid.core.yamlfile import read_yaml
 
 RATES = ("response", "resolution", "satisfaction")
 
@@ -32,16 +31,23 @@ def _bad(field: str, rule: str, message: str) -> InvalidInput:
     return InvalidInput(FieldProblem(field, rule, message))
 
 
-def _rules(raw: dict[str, Any], source: str) -> RankingRules:
+def _rules(raw: Any, source: str) -> RankingRules:
+    if not isinstance(raw, dict):
+        raise _bad("versions", "mapping", f"{source}: each version must be a mapping")
     version = str(raw.get("version", "?"))
     weights = raw.get("weights") or {}
-    if set(weights) != set(RATES):
+    if not isinstance(weights, dict) or set(weights) != set(RATES):
         raise _bad(
             "weights",
             "three_rates",
             f"{source} version {version}: weights must name exactly {', '.join(RATES)}",
         )
-    values = {k: float(v) for k, v in weights.items()}
+    try:
+        values = {str(k): float(v) for k, v in weights.items()}
+    except (TypeError, ValueError):
+        raise _bad(
+            "weights", "numbers", f"{source} version {version}: weights must be numbers"
+        ) from None
     total = sum(values.values())
     if any(v < 0 for v in values.values()) or not math.isclose(total, 1.0, abs_tol=1e-9):
         raise _bad(
@@ -50,26 +56,39 @@ def _rules(raw: dict[str, Any], source: str) -> RankingRules:
             f"{source} version {version}: weights must be ≥ 0 and add up to 1, "
             f"they add up to {total:g}",
         )
-    return RankingRules(
-        version,
-        date.fromisoformat(str(raw["valid_from"])),
-        values,
-        float(raw.get("basically_satisfied_weight", 0.8)),
-        float(raw.get("response_limit_hours", 24)),
-        int(raw.get("settle_days", 10)),
-        {str(k): float(v) for k, v in (raw.get("bands") or {"-": 0}).items()},
-        {str(k): float(v) for k, v in (raw.get("targets") or {}).items()},
-    )
+    try:
+        valid_from = date.fromisoformat(str(raw["valid_from"]))
+    except (KeyError, ValueError):
+        raise _bad(
+            "valid_from", "date", f"{source} version {version}: valid_from must be a YYYY-MM-DD"
+        ) from None
+    try:
+        return RankingRules(
+            version,
+            valid_from,
+            values,
+            float(raw.get("basically_satisfied_weight", 0.8)),
+            float(raw.get("response_limit_hours", 24)),
+            int(raw.get("settle_days", 10)),
+            {str(k): float(v) for k, v in (raw.get("bands") or {"-": 0}).items()},
+            {str(k): float(v) for k, v in (raw.get("targets") or {}).items()},
+        )
+    except (AttributeError, TypeError, ValueError):
+        raise _bad(
+            "versions",
+            "numbers",
+            f"{source} version {version}: basically_satisfied_weight, response_limit_hours, "
+            "settle_days, bands and targets must be numbers",
+        ) from None
 
 
 def load_ranking_rules(path: Path | None = None) -> list[RankingRules]:
-    if path is None:
-        text = resources.files("onegrid.analytics").joinpath("data/ranking.yaml").read_text("utf-8")
-        source = "ranking.yaml"
-    else:
-        text, source = path.read_text(encoding="utf-8"), path.name
-    raw = yaml.safe_load(text) or {}
-    versions = [_rules(v, source) for v in raw.get("versions", [])]
+    """Every version in ``path``, else in the configured file (``ONEGRID_ANALYTICS_RANKING_FILE``,
+    by default the packaged ``data/ranking.yaml``); a refusal names the file."""
+    path = path or analytics_settings().ranking_file
+    source = str(path)
+    raw = read_yaml(path, "ranking_file")
+    versions = [_rules(v, source) for v in raw.get("versions") or []]
     if not versions:
         raise _bad("versions", "required", f"{source}: no versions")
     return sorted(versions, key=lambda r: r.valid_from)

@@ -9,6 +9,7 @@ import duckdb
 
 from onegrid.analytics.evaluation import department_indicators, ranking
 from onegrid.analytics.period import Period
+from onegrid.analytics.ranking import RankingRules
 
 
 def _bars(rows: list[tuple[str, float | None]], unit: str = "") -> str:
@@ -45,8 +46,15 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def monthly_report(con: duckdb.DuckDBPyConnection, month: str, tz: str = "Asia/Shanghai") -> str:
-    ranked = ranking(con, month, "subdistrict", tz=tz)
+def monthly_report(
+    con: duckdb.DuckDBPyConnection,
+    month: str,
+    tz: str = "Asia/Shanghai",
+    *,
+    versions: list[RankingRules] | None = None,
+) -> str:
+    """The month's report, ranked with ``versions`` (default: the configured ranking file)."""
+    ranked = ranking(con, month, "subdistrict", tz=tz, versions=versions)
     rows = ranked.table.to_pylist()
     departments = department_indicators(con, Period.month(month, tz)).to_pylist()
     score_chart = _bars([(str(r["name"] or r["unit"]), r["score"]) for r in rows])

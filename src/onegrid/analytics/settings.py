@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+DATA = Path(__file__).resolve().parent / "data"
+
 
 class AnalyticsSettings(BaseSettings):
-    """How often the server refreshes the lake."""
+    """How often the server refreshes the lake, and the evaluation files a city configures."""
 
     model_config = SettingsConfigDict(env_prefix="ONEGRID_ANALYTICS_", extra="ignore", frozen=True)
 
@@ -18,6 +22,16 @@ class AnalyticsSettings(BaseSettings):
         default=900.0,
         gt=0,
         description="Seconds between two refreshes (one with nothing new takes well under 1 s).",
+    )
+    # Read at each use (small files), so an edited file holds from the next request; a file
+    # that breaks a rule is refused then, naming the file and the rule.
+    ranking_file: Path = Field(
+        default=DATA / "ranking.yaml",
+        description="The monthly ranking's versioned weights, bands and targets.",
+    )
+    composite_file: Path = Field(
+        default=DATA / "department_composite.yaml",
+        description="The department composite score's versioned indicator points and bands.",
     )
 
 

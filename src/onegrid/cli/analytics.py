@@ -32,6 +32,11 @@ datasets_app = typer.Typer(help="Departments' datasets in the lake.", no_args_is
 analytics_app.add_typer(datasets_app, name="datasets")
 exports_app = typer.Typer(help="Exports out of the lake, limited by grants.", no_args_is_help=True)
 analytics_app.add_typer(exports_app, name="export")
+proactive_app = typer.Typer(
+    help="Act before the call (未诉先办): accepted forecasts as proactive cases.",
+    no_args_is_help=True,
+)
+analytics_app.add_typer(proactive_app, name="proactive")
 
 Formats = Annotated[str, typer.Option("--formats", help="Comma-separated: csv, parquet, geojson.")]
 
@@ -213,4 +218,39 @@ def publish_cmd(
     show_report(
         f"published {manifest['name']} {manifest['publication']}: {manifest['rows']:,} rows; "
         f"{files}\n  under {OpenData.under(settings.data_dir).latest(manifest['name'])}"
+    )
+
+
+@proactive_app.command("accept")
+def accept_cmd(
+    category: Annotated[str, typer.Argument(help="The forecast's category code.")],
+    area: Annotated[str, typer.Argument(help="The forecast's area code.")],
+    day: Annotated[date, typer.Argument(help="A day of the month, or ISO week, forecast.")],
+    forecast: Annotated[float, typer.Option(help="The requests forecast.")],
+    user: Annotated[str, typer.Option("--as", help="Open the case as this user (a shift leader).")],
+    grain: Annotated[str, typer.Option(help="month, or week (ISO weeks)")] = "month",
+) -> None:
+    """Open the proactive case of an accepted forecast (a row of ``onegrid report forecast``)
+    for the unit responsible; accepting the same month or ISO week again opens no second."""
+    from onegrid.analytics.proactive import AcceptedForecast, open_proactive_cases
+    from onegrid.cases.config import case_rules
+    from onegrid.core.clock import SystemClock
+
+    settings = settings_or_exit()
+    try:
+        principal = _principal(settings, user)
+        pick = AcceptedForecast(category, area, day, forecast, grain)
+        [opened] = open_proactive_cases(
+            open_database(settings),
+            principal,
+            [pick],
+            clock=SystemClock(),
+            rules=case_rules(settings.timezone),
+        )
+    except DomainError as exc:
+        raise _fail(exc) from None
+    done = "opened" if opened.created else "already opened"
+    show_report(
+        f"{done} case {opened.case.number} for {category} in {area} for {pick.period}"
+        + (f" (suggested: {opened.case.suggested_department_code})" if opened.created else "")
     )

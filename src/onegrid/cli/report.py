@@ -61,13 +61,40 @@ def _connect() -> Any:
     return lake.connect(), settings.timezone
 
 
+Weights = Annotated[
+    Path | None,
+    typer.Option(
+        "--weights",
+        help="Rank with this ranking file (versioned weights, bands, targets) instead of the "
+        "configured one (ONEGRID_ANALYTICS_RANKING_FILE).",
+    ),
+]
+
+
+def _weights(path: Path | None) -> Any:
+    from onegrid.analytics.ranking import load_ranking_rules
+
+    # Checked before the lake is opened: a file that breaks a rule exits 2 naming it.
+    return _run(load_ranking_rules, path)
+
+
 @report_app.command("ranking")
-def ranking_cmd(month: str, unit: str = "subdistrict", csv: Csv = None) -> None:
+def ranking_cmd(
+    month: str,
+    unit: str = "subdistrict",
+    area: Annotated[
+        str | None,
+        typer.Option(help="Only this unit (a subdistrict or district code, or a department)."),
+    ] = None,
+    weights: Weights = None,
+    csv: Csv = None,
+) -> None:
     """The monthly three-rate ranking of subdistricts, districts or departments."""
     from onegrid.analytics.evaluation import ranking
 
+    versions = _weights(weights)
     con, tz = _connect()
-    r = _run(ranking, con, month, unit, tz=tz)
+    r = _run(ranking, con, month, unit, tz=tz, area=area, versions=versions)
     _show(r.table, f"{unit} ranking {r.month} (weights {r.rules.version})", csv)
 
 
@@ -118,12 +145,13 @@ def posts_cmd(start: str, end: str, grain: str = "period", csv: Csv = None) -> N
 
 
 @report_app.command("monthly")
-def monthly_cmd(month: str, out: Path) -> None:
+def monthly_cmd(month: str, out: Path, weights: Weights = None) -> None:
     """Write the monthly evaluation report (HTML with inline SVG charts) to OUT."""
     from onegrid.analytics.report import monthly_report
 
+    versions = _weights(weights)
     con, tz = _connect()
-    out.write_text(_run(monthly_report, con, month, tz), encoding="utf-8")
+    out.write_text(_run(monthly_report, con, month, tz, versions=versions), encoding="utf-8")
     console.print(f"wrote {out}")
 
 

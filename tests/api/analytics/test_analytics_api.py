@@ -202,6 +202,70 @@ def test_report_cli_prints_and_writes_csv(
     assert result.exit_code == 0 and "hotspots E0102: none" in result.output, result.output
 
 
+RESPONSE_ONLY = """\
+versions:
+  - version: city
+    valid_from: 2024-01-01
+    weights: {response: 1.0, resolution: 0, satisfaction: 0}
+"""
+
+
+def test_a_city_s_own_weights_over_http_and_a_file_that_breaks_a_rule(
+    lake_city: Database, client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    own = tmp_path / "city-ranking.yaml"
+    own.write_text(RESPONSE_ONLY, encoding="utf-8")
+    monkeypatch.setenv("ONEGRID_ANALYTICS_RANKING_FILE", str(own))
+    h = _auth(client)
+    r = client.get("/api/v1/analytics/ranking", params={"month": "2026-02"}, headers=h)
+    assert r.status_code == 200, r.text
+    assert (r.json()["rules_version"], r.json()["weights"]["response"]) == ("city", 1.0)
+    page = client.get("/api/v1/analytics/report", params={"month": "2026-02"}, headers=h)
+    assert "Weights version city" in page.text
+    # A file edited so its weights add up to 1.2 is refused at the next request, named.
+    own.write_text(RESPONSE_ONLY.replace("resolution: 0", "resolution: 0.2"), encoding="utf-8")
+    bad = client.get("/api/v1/analytics/ranking", params={"month": "2026-02"}, headers=h)
+    assert bad.status_code == 422 and "sum_to_one" in bad.text and str(own) in bad.text
+    composite = tmp_path / "city-composite.yaml"
+    composite.write_text(
+        "versions:\n  - version: city\n    valid_from: 2024-01-01\n    bands: {A: 0}\n"
+        "    items:\n      - {indicator: close_rate, points: 90, threshold: 0.9}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("ONEGRID_ANALYTICS_COMPOSITE_FILE", str(composite))
+    bad = client.get(
+        "/api/v1/analytics/departments/composite", params={"month": "2026-02"}, headers=h
+    )
+    assert bad.status_code == 422 and "points_sum_to_100" in bad.text and str(composite) in bad.text
+
+
+def test_report_cli_ranks_one_area_and_with_a_weights_file(
+    lake_city: Database, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ONEGRID_DATA_DIR", str(settings.data_dir))
+    out = tmp_path / "one.csv"
+    result = CliRunner().invoke(
+        app, ["report", "ranking", "2026-02", "--area", CORE_SUB, "--csv", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert [r["unit"] for r in csv.DictReader(out.read_text().splitlines())] == [CORE_SUB]
+    result = CliRunner().invoke(app, ["report", "ranking", "2026-02", "--area", "110199001"])
+    assert result.exit_code == 2 and "no subdistrict '110199001'" in result.output
+    own = tmp_path / "w.yaml"
+    own.write_text(RESPONSE_ONLY, encoding="utf-8")
+    result = CliRunner().invoke(app, ["report", "ranking", "2026-02", "--weights", str(own)])
+    assert result.exit_code == 0 and "(weights city)" in result.output, result.output
+    own.write_text(RESPONSE_ONLY.replace("1.0", "0.5"), encoding="utf-8")
+    for command in (["ranking", "2026-02"], ["monthly", "2026-02", str(tmp_path / "m.html")]):
+        result = CliRunner().invoke(app, ["report", *command, "--weights", str(own)])
+        assert result.exit_code == 2 and "add up to 0.5" in result.output, result.output
+        assert own.name in result.output
+    # The configured file (ONEGRID_ANALYTICS_RANKING_FILE) is checked the same way.
+    monkeypatch.setenv("ONEGRID_ANALYTICS_RANKING_FILE", str(own))
+    result = CliRunner().invoke(app, ["report", "ranking", "2026-02"])
+    assert result.exit_code == 2 and "add up to 0.5" in result.output
+
+
 def test_an_accepted_forecast_opens_a_proactive_case(
     lake_city: Database, client: TestClient
 ) -> None:
@@ -216,6 +280,26 @@ def test_an_accepted_forecast_opens_a_proactive_case(
     again = client.post("/api/v1/analytics/proactive", json=body, headers=lead)
     assert first.json()[0]["created"] and not again.json()[0]["created"]
     assert again.json()[0]["case_number"] == first.json()[0]["case_number"]
+    assert first.json()[0]["period"] == "2026-04"
+    # Two weeks of April accepted: two cases, keyed by the ISO week; the month's stays one.
+    weeks = [
+        {"category_code": "E0102", "area_code": CORE_SUB, "week": w, "forecast": 4}
+        for w in ("2026-04-06", "2026-04-13", "2026-04-15")
+    ]
+    opened = client.post("/api/v1/analytics/proactive", json=weeks, headers=lead).json()
+    assert [(o["period"], o["week"], o["created"]) for o in opened] == [
+        ("2026-W15", "2026-04-06", True),
+        ("2026-W16", "2026-04-13", True),
+        ("2026-W16", "2026-04-15", False),  # a day of a week accepted before
+    ]
+    assert len({o["case_number"] for o in [*opened, first.json()[0]]}) == 3
+    both = {**body[0], "week": "2026-04-06"}
+    neither = {k: v for k, v in body[0].items() if k != "month"}
+    bad = client.post("/api/v1/analytics/proactive", json=[weeks[0], both, neither], headers=lead)
+    assert bad.status_code == 422, bad.text
+    assert {(p["field"], p["rule"], p["record"]) for p in bad.json()["errors"]} == {
+        (f, "exactly_one_of", r) for f in ("month", "week") for r in ("1", "2")
+    }
 
 
 def test_the_case_extract_is_published_without_personal_data(
@@ -279,10 +363,12 @@ def test_daily_spikes_and_the_weekly_forecast_over_http(
         "/api/v1/analytics/forecast", params={"origin": "2026-03-01", "grain": "day"}, headers=h
     )
     assert bad_grain.status_code == 422 and "known_grain" in bad_grain.text
-    back = client.get(
-        "/api/v1/analytics/forecast/backtest", params={"year": 2027, "grain": "week"}, headers=h
-    )
-    assert back.status_code == 200 and back.json()["cells"] == 2 * 52  # two districts
+    # The lake's cases are of February 2026: no year before 2027 (nor before 2026) to learn from.
+    for year in (2026, 2027):
+        back = client.get(
+            "/api/v1/analytics/forecast/backtest", params={"year": year, "grain": "week"}, headers=h
+        )
+        assert back.status_code == 422 and '"year_of_history"' in back.text, back.text
 
 
 def test_the_month_topic_is_chosen_replaced_and_tracked(
@@ -319,7 +405,11 @@ def test_the_month_topic_is_chosen_replaced_and_tracked(
     assert listed.status_code == 200, listed.text
     [one] = listed.json()
     assert (one["month"], one["category_code"], one["area_code"]) == ("2026-02", "E0102", CORE_SUB)
-    assert [(r["month"], r["n"]) for r in one["tracking"]] == [("2026-02-01", 4)]
+    # To the clock's 2 March: March has no request yet, and is tracked as none.
+    assert [(r["month"], r["n"]) for r in one["tracking"]] == [
+        ("2026-02-01", 4),
+        ("2026-03-01", 0),
+    ]
     raw = (settings.data_dir / "lake" / "topics" / "chosen.json").read_text()
     assert '"E0405"' in raw  # the replaced choice stays in the file's history
 
@@ -359,3 +449,35 @@ def test_report_cli_posts(
     assert all(r["role"] for r in rows) and all(int(r["steps"]) >= 0 for r in rows)
     result = CliRunner().invoke(app, ["report", "posts", "2026-02-10", "2026-02-01"])
     assert result.exit_code == 2 and "before it starts" in result.output
+
+
+def test_the_console_accepts_forecasts_as_proactive_cases_by_month_and_iso_week(
+    lake_city: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ONEGRID_DATA_DIR", str(settings.data_dir))
+    url = lake_city.engine.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("ONEGRID_DATABASE_URL", url)
+    accept = ["analytics", "proactive", "accept", "E0102", CORE_SUB]
+    run = CliRunner().invoke
+    week = [*accept, "2026-04-06", "--grain", "week", "--forecast", "5", "--as", "lead"]
+    result = run(app, week)
+    assert result.exit_code == 0 and "opened case" in result.output, result.output
+    assert "for 2026-W15" in result.output
+    number = result.output.split("case ")[1].split()[0]
+    # The next week of the same month is a case of its own; the same week again is not.
+    result = run(app, [*accept, "2026-04-13", "--grain", "week", "--forecast", "5", "--as", "lead"])
+    assert result.exit_code == 0 and "opened case" in result.output and number not in result.output
+    result = run(app, week)
+    assert result.exit_code == 0 and f"already opened case {number}" in result.output
+    result = run(app, [*accept, "2026-04-01", "--forecast", "12", "--as", "lead"])
+    assert result.exit_code == 0 and "for 2026-04" in result.output, result.output
+    result = run(app, [*accept, "2026-04-01", "--forecast", "1", "--grain", "day", "--as", "lead"])
+    assert result.exit_code == 2 and "grain" in result.output
+    result = run(app, [*accept, "2026-04-01", "--forecast", "1", "--as", "ana"])
+    assert result.exit_code == 2 and "instruction channel" in result.output  # not an analyst
+    unknown = ["analytics", "proactive", "accept", "E0102", "110199001", "2026-04-01"]
+    result = run(app, [*unknown, "--forecast", "1", "--as", "lead"])
+    assert result.exit_code == 2 and "no area '110199001'" in result.output, result.output
+    # The lake holds February 2026 alone: a backtest of 2026 has no year to learn from.
+    result = run(app, ["report", "forecast", "2026-03-01", "--backtest-year", "2026"])
+    assert result.exit_code == 2 and "no year before 2026" in result.output, result.output

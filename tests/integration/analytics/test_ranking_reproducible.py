@@ -84,9 +84,9 @@ def test_a_return_and_re_dispatch_after_the_cutoff_leave_the_month_as_published(
     # Sanitation holds no case now, yet March's ranking still answers for it.
     alone = ranking(con, "2026-03", "department", tz=TZ, area="sanitation").table
     assert alone.to_pylist() == published["department"].to_pylist()
-    # April, settled after the re-dispatches, holds roads responsible (not directly).
+    # April, settled after the re-dispatches, holds roads responsible for two returned cases.
     (april,) = ranking(con, "2026-04", "department", tz=TZ).table.to_pylist()
-    assert (april["unit"], april["dispatched"], april["direct_share"]) == ("roads", 2, 0.0)
+    assert (april["unit"], april["dispatched"], april["returned"]) == ("roads", 2, 2)
 
 
 def test_a_later_population_leaves_a_past_month_and_divides_the_months_it_holds_for(

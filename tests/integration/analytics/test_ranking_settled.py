@@ -38,7 +38,7 @@ def test_a_return_after_the_cutoff_leaves_the_month_as_published(
     lake.refresh(city)
     published = ranking(lake.connect(), "2026-03", "subdistrict", tz="Asia/Shanghai").table
     (row,) = published.to_pylist()
-    assert (row["dispatched"], row["direct_share"]) == (2, 0.5)
+    assert (row["dispatched"], row["returned"]) == (2, 1)
 
     # A return on the 20th, after the cutoff, is in the lake but not in March's ranking.
     clock.set(datetime(2026, 4, 20, 2, tzinfo=UTC))

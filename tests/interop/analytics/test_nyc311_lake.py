@@ -16,7 +16,7 @@ import shapely
 from shapely.geometry import shape
 
 from onegrid.analytics.evaluation import type_by_area
-from onegrid.analytics.hotspots import hotspots
+from onegrid.analytics.hotspots import MIN_COUNT, hotspots
 from onegrid.analytics.lake import Lake
 from onegrid.analytics.period import Period
 from onegrid.assets.services import ensure_taxonomy
@@ -130,10 +130,15 @@ def test_hotspots_are_the_significant_cells_esda_finds(nyc_lake: Lake) -> None:
     for category in in_may["category_code"].value_counts().index[:2]:
         per_cell = in_may[in_may["category_code"] == category].groupby("h3_10").size()
         x = per_cell.reindex(cells, fill_value=0).to_numpy(dtype=np.float64)
-        expected = esda_hot_cells(cells, x)
-        found = hotspots(con, category, period)
-        assert len(found) > 20, category
-        assert {h.cell for h in found} == {c for c, _ in expected}, category
-        assert [h.cell for h in found[:10]] == [c for c, _ in expected[:10]], category
-        assert [h.z for h in found] == pytest.approx([z for _, z in expected], rel=1e-6)
-        assert {h.cell: h.count for h in found} == {c: int(x[cells.index(c)]) for c, _ in expected}
+        # Every significant cell, then those reported hot (cases of their own): the statistic
+        # and the correction are over every cell either way.
+        for min_count in (0, MIN_COUNT):
+            expected = esda_hot_cells(cells, x, min_count=min_count)
+            found = hotspots(con, category, period, min_count=min_count)
+            assert len(found) > 20, category
+            assert {h.cell for h in found} == {c for c, _ in expected}, category
+            assert [h.cell for h in found[:10]] == [c for c, _ in expected[:10]], category
+            assert [h.z for h in found] == pytest.approx([z for _, z in expected], rel=1e-6)
+            assert {h.cell: h.count for h in found} == {
+                c: int(x[cells.index(c)]) for c, _ in expected
+            }

@@ -184,7 +184,9 @@ def test_the_monthly_ranking_scores_with_the_configured_weights(
     assert a["score"] == pytest.approx(expected)
     b = rows["110102001"]
     assert b["score"] == pytest.approx(100 * (w["response"] + w["resolution"]))
-    assert b["direct_share"] == 0.0 and a["direct_share"] == 1.0
+    # Case 4 came back once; no case has a recorded route, so none is direct or relayed.
+    assert (a["returned"], b["returned"]) == (0, 1)
+    assert (a["direct"], a["relayed"], a["direct_share"]) == (0, 0, None)
     assert [x["rank"] for x in r.table.to_pylist()] == [1, 2]
     assert a["band"] == "D" and a["requests_per_10k_residents"] == pytest.approx(1.5)
     assert (a["population"], b["population"]) == (20_000, None)
@@ -273,18 +275,71 @@ def test_a_recorded_contact_time_replaces_the_accept_proxy(
     assert (b["contacts_recorded"], b["responded"]) == (0, 1)
 
 
-def _route(i: int, case_id: int, contacted: datetime | None, due: datetime) -> dict[str, object]:
+def _route(
+    i: int, case_id: int, contacted: datetime | None, due: datetime, **kw: object
+) -> dict[str, object]:
     at = D + timedelta(minutes=5)
     return {
         "id": i,
         "case_id": case_id,
         "department_code": "roads",
-        "rule": "duty",
+        "rule": "duty_owner",
         "decided_at": at,
         "dispatched_at": at,
         "response_due_at": due,
         "contacted_at": contacted,
-    }
+    } | kw
+
+
+def test_a_re_dispatch_not_yet_contacted_is_not_answered_by_the_first_route_s_contact(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """Case 1's first unit contacted the requester in time; it was sent on the next day to
+    another unit, which never did: the latest dispatch has no contact, so case 1 is late."""
+    again = D + timedelta(days=1)
+    routes = [
+        _route(1, 1, D + timedelta(hours=1), D + timedelta(hours=24)),
+        _route(2, 1, None, again + timedelta(hours=24), decided_at=again, dispatched_at=again),
+    ]
+    _replace(con, "case_routes", _table(t.CASE_ROUTES.schema, routes))
+    rows = {x["unit"]: x for x in ranking(con, "2026-03", "subdistrict").table.to_pylist()}
+    # Cases 2 and 3 fall back to their first accept: case 2 late, case 3 never accepted.
+    assert (rows["110101001"]["contacts_recorded"], rows["110101001"]["responded"]) == (1, 0)
+
+
+def test_a_case_the_district_government_took_as_fallback_is_relayed_not_direct(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """甲: case 1 sent to roads by an operator's choice (direct; a fallback route dispatched
+    after March settled is not known to March), case 2 by the district fallback (relayed), case
+    3 without a route (neither). 乙: case 4 sent by an operator to its district government
+    (relayed too) and returned."""
+    due = D + timedelta(hours=24)
+    after_cutoff = D + timedelta(days=40)
+    routes = [
+        _route(1, 1, None, due, rule="chosen"),
+        _route(2, 2, None, due, rule="district_fallback", department_code="110101ZF"),
+        _route(3, 4, None, due, rule="chosen", department_code="110102ZF"),
+        _route(
+            4,
+            1,
+            None,
+            due,
+            rule="district_fallback",
+            department_code="110101ZF",
+            decided_at=after_cutoff,
+            dispatched_at=after_cutoff,
+        ),
+    ]
+    _replace(con, "case_routes", _table(t.CASE_ROUTES.schema, routes))
+    rows = {x["unit"]: x for x in ranking(con, "2026-03", "subdistrict").table.to_pylist()}
+    a, b = rows["110101001"], rows["110102001"]
+    counts = ("dispatched", "direct", "relayed", "returned", "direct_share")
+    assert [a[k] for k in counts] == [3, 1, 1, 0, 0.5]
+    assert [b[k] for k in counts] == [1, 0, 1, 1, 0.0]
+    # Ranked by district, the same cases: 甲's district and 乙's are separate units.
+    by_district = {x["unit"]: x for x in ranking(con, "2026-03", "district").table.to_pylist()}
+    assert [by_district["110101"][k] for k in counts] == [3, 1, 1, 0, 0.5]
 
 
 def test_department_composite_scores_points_and_bands(con: duckdb.DuckDBPyConnection) -> None:
@@ -533,5 +588,77 @@ def test_a_return_and_re_dispatch_after_the_cutoff_leave_the_month_as_published(
     if unit == "department":
         # April, whose settle cutoff is after the re-dispatch, sees both cases at gardens.
         (april,) = ranking(con, "2026-04", unit).table.to_pylist()
-        # Neither is direct: case 1 also came back once before (the fixture's return on day 45).
-        assert (april["unit"], april["dispatched"], april["direct_share"]) == ("gardens", 2, 0.0)
+        # Both came back before: case 1 also on day 45 (the fixture's return). No route is
+        # recorded for either, so the direct share has nothing to count.
+        assert (april["unit"], april["dispatched"], april["returned"]) == ("gardens", 2, 2)
+        assert april["direct_share"] is None
+
+
+CITY_RANKING = """\
+versions:
+  - version: city
+    valid_from: 2024-01-01
+    weights: {response: 1.0, resolution: 0, satisfaction: 0}
+    bands: {A: 50, B: 0}
+"""
+
+
+def test_a_city_s_own_ranking_file_is_used_when_configured(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    own = tmp_path / "ranking.yaml"
+    own.write_text(CITY_RANKING, encoding="utf-8")
+    monkeypatch.setenv("ONEGRID_ANALYTICS_RANKING_FILE", str(own))
+    r = ranking(con, "2026-03", "subdistrict")
+    rows = {x["unit"]: x for x in r.table.to_pylist()}
+    assert r.rules.version == "city"
+    # Response only: 甲 responded to 1 case of 3, 乙 to its one.
+    assert rows["110101001"]["score"] == pytest.approx(100 / 3)
+    assert (rows["110101001"]["band"], rows["110102001"]["band"]) == ("B", "A")
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "rule"),
+    [
+        (CITY_RANKING.replace("response: 1.0", "response: 0.9"), "weights", "sum_to_one"),
+        (CITY_RANKING.replace("resolution: 0,", ""), "weights", "three_rates"),
+        (CITY_RANKING.replace("2024-01-01", "soon"), "valid_from", "date"),
+        ("versions: [", "ranking_file", "yaml"),
+    ],
+)
+def test_a_configured_ranking_file_that_breaks_a_rule_is_refused_naming_it(
+    con: duckdb.DuckDBPyConnection,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    text: str,
+    field: str,
+    rule: str,
+) -> None:
+    own = tmp_path / "city-ranking.yaml"
+    own.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("ONEGRID_ANALYTICS_RANKING_FILE", str(own))
+    with pytest.raises(InvalidInput) as e:
+        ranking(con, "2026-03")
+    problem = e.value.problems[0]
+    assert (problem.field, problem.rule) == (field, rule)
+    assert str(own) in problem.message
+
+
+def test_a_city_s_own_composite_file_is_used_and_checked(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    own = tmp_path / "composite.yaml"
+    own.write_text(
+        "versions:\n  - version: city\n    valid_from: 2024-01-01\n    bands: {A: 50, B: 0}\n"
+        "    items:\n      - {indicator: close_rate, points: 100, threshold: 1.0}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("ONEGRID_ANALYTICS_COMPOSITE_FILE", str(own))
+    result = department_composite(con, "2026-03")
+    rows = {r["department_code"]: r for r in result.table.to_pylist()}
+    assert result.rules.version == "city"
+    assert rows["roads"]["score"] == pytest.approx(200 / 3)  # closed 2 of 3: 33.3 points short
+    own.write_text(own.read_text().replace("points: 100", "points: 90"), encoding="utf-8")
+    with pytest.raises(InvalidInput) as e:
+        department_composite(con, "2026-03")
+    assert e.value.problems[0].rule == "points_sum_to_100" and str(own) in e.value.message

@@ -76,7 +76,7 @@ def test_a_choice_is_tracked_from_its_month_to_today_in_its_area(tmp_path: Path)
             "created_at": datetime(2026, month, 10, 4, tzinfo=UTC) + timedelta(minutes=i),
         }
         for i, (month, sub) in enumerate(
-            [(1, "110101001")] * 9  # before the choice: not tracked
+            [(1, "110101001")] * 9  # before the choices: the area choice's baseline only
             + [(3, "110101001")] * 4
             + [(4, "110101001")] * 6
             + [(4, "110105001")] * 5  # another area
@@ -90,12 +90,42 @@ def test_a_choice_is_tracked_from_its_month_to_today_in_its_area(tmp_path: Path)
     city = _choose(choices, clock, "2026-03", "E0101")
     area = _choose(choices, clock, "2026-02", "E0101", area_code="110101001")
     today = date(2026, 4, 20)
+    # Each month's change is on the month just before it, the chosen month's on a February
+    # without requests, not on January's, the last month with some.
     assert [
         (r["month"], r["n"], r["change"]) for r in tracked(con, city, today, "UTC").to_pylist()
     ] == [
-        (date(2026, 3, 1), 4, None),
+        (date(2026, 3, 1), 4, 4),
         (date(2026, 4, 1), 11, 7),
     ]
-    assert [r["n"] for r in tracked(con, area, today, "UTC").to_pylist()] == [4, 6]
+    assert [(r["n"], r["change"]) for r in tracked(con, area, today, "UTC").to_pylist()] == [
+        (0, -9),
+        (4, 4),
+        (6, 2),
+    ]
     ahead = _choose(choices, clock, "2026-06", "E0101")
     assert tracked(con, ahead, today, "UTC").num_rows == 0
+
+
+def test_a_month_without_requests_is_tracked_as_zero(tmp_path: Path) -> None:
+    """January 3, February none, March 1: February is a fall of 3 and March a rise of 1 on
+    February, not a fall of 2 on January. Months are the city's local ones."""
+    at = [datetime(2026, 1, d, 4, tzinfo=UTC) for d in (10, 11, 12)] + [
+        datetime(2026, 2, 28, 17, tzinfo=UTC),  # 1 March 01:00 in Beijing
+        datetime(2025, 12, 31, 15, tzinfo=UTC),  # 31 December 23:00 in Beijing: the baseline
+    ]
+    rows = [
+        {"id": i, "number": f"N{i}", "category_code": "E0405", "created_at": a}
+        for i, a in enumerate(at)
+    ]
+    con = duckdb.connect()
+    con.register("cases", pa.Table.from_pylist(rows, schema=t.CASES.schema))
+    clock = FixedClock(datetime(2026, 4, 20, 1, tzinfo=UTC))
+    choice = _choose(TopicChoices.under(tmp_path), clock, "2026-01", "E0405")
+    got = tracked(con, choice, date(2026, 4, 20), "Asia/Shanghai").to_pylist()
+    assert [(r["month"], r["n"], r["change"], r["change_rate"]) for r in got] == [
+        (date(2026, 1, 1), 3, 2, 2.0),
+        (date(2026, 2, 1), 0, -3, -1.0),
+        (date(2026, 3, 1), 1, 1, None),
+        (date(2026, 4, 1), 0, -1, -1.0),
+    ]

@@ -5,14 +5,22 @@
 -- response_due_at); a case dispatched without a route (history loaded from elsewhere) falls back
 -- to its unit's first accept (签收) within $response_hours, and `contacts_recorded` says how many
 -- cases used the recorded time. resolution and satisfaction: callbacks in the month about the
--- unit's cases. Beside them: requests per 10,000 residents, repeat callers and the share
--- dispatched directly (no return recorded before $cutoff: the case's `returns` counter would
--- let a later return rewrite a published month).
+-- unit's cases. Beside them: requests per 10,000 residents, repeat callers, and how the month's
+-- cases were sent, read from the route of their latest dispatch (case_routes.rule, set when the
+-- route was decided; only routes dispatched before $cutoff): `direct` (直派) when a rule named
+-- the responsible unit (the component, the dispatch catalogue's duty rules) or an operator
+-- chose a unit, `relayed` (兜底) when nothing matched and the district government of the place
+-- took it ($relayed_rule), or an operator chose that government ($chosen_rule to the case's
+-- district code + $government_suffix). `direct_share` = direct / (direct + relayed): a case
+-- without a route (history loaded from elsewhere) is neither, and is left out of the share
+-- (null when no case of the unit has one); `contacts_recorded` counts the cases with a route.
+-- `returned` counts the cases with a return recorded before $cutoff (the case's `returns`
+-- counter would let a later return rewrite a published month).
 -- A case's month and department come from its history, not from its row: a return and
 -- re-dispatch overwrite cases.dispatched_at and department_code, so a case is dispatched in
 -- the month when its latest dispatch recorded before $cutoff is, and the department ranking
 -- holds responsible the department of that dispatch (even if it returned the case before
--- $cutoff: it was dispatched there, and counts as not direct). A callback counts for the unit
+-- $cutoff: it was dispatched there, and counts it as returned). A callback counts for the unit
 -- the desk recorded on it, as the desk's own rates do (dispatch.hotline.queries); one without
 -- (loaded from elsewhere) for the case's department at $cutoff. A case loaded without its steps
 -- (no dispatch in its history) keeps its own columns: no recorded step changed them. The area
@@ -65,7 +73,12 @@ dispatched AS (
                                   END)
                AS responded,
            count(r.case_id) AS contacts_recorded,
-           count(*) FILTER (WHERE ret.case_id IS NULL) AS direct
+           count(r.rule) AS routed,
+           count(*) FILTER (WHERE r.rule = $relayed_rule
+                                  OR (r.rule = $chosen_rule
+                                      AND r.department_code = c.district_code || $government_suffix))
+               AS relayed,
+           count(ret.case_id) AS returned
     FROM month_dispatched c
     LEFT JOIN (
         -- Every return before the cutoff, even before $start: the month's dispatch may be a
@@ -78,9 +91,13 @@ dispatched AS (
         WHERE action = 'accept' AND "at" >= $start AND "at" < $cutoff GROUP BY case_id
     ) a ON a.case_id = c.id
     LEFT JOIN (
-        -- The latest dispatch of each case: its deadline and the contact recorded for it.
-        SELECT case_id, arg_max(contacted_at, dispatched_at) AS contacted_at,
-               arg_max(response_due_at, dispatched_at) AS response_due_at
+        -- The latest dispatch of each case: its deadline, the contact recorded for it (none
+        -- yet is null: arg_max_null, so an earlier route's contact does not stand in), the
+        -- rule that chose its unit and that unit.
+        SELECT case_id, arg_max_null(contacted_at, dispatched_at) AS contacted_at,
+               arg_max(response_due_at, dispatched_at) AS response_due_at,
+               arg_max(rule, dispatched_at) AS rule,
+               arg_max(department_code, dispatched_at) AS department_code
         FROM case_routes
         WHERE dispatched_at >= $start AND dispatched_at < $cutoff
         GROUP BY case_id
@@ -139,7 +156,10 @@ rates AS (
         coalesce(b.callbacks, 0) AS callbacks,
         coalesce(r.requests, 0) AS requests,
         coalesce(r.repeat_callers, 0) AS repeat_callers,
-        d.direct / nullif(d.dispatched, 0) AS direct_share,
+        coalesce(d.routed - d.relayed, 0) AS direct,
+        coalesce(d.relayed, 0) AS relayed,
+        coalesce(d.returned, 0) AS returned,
+        (d.routed - d.relayed) / nullif(d.routed, 0) AS direct_share,
         d.responded / nullif(d.dispatched, 0) AS response_rate,
         b.resolved / nullif(b.callbacks, 0) AS resolution_rate,
         (b.satisfied + $basically * b.basically_satisfied) / nullif(b.callbacks, 0)

@@ -14,7 +14,7 @@ import duckdb
 import pyarrow as pa
 from fastapi import APIRouter, Depends, FastAPI, Query
 from fastapi.responses import FileResponse, HTMLResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
 from onegrid.analytics import evaluation
@@ -309,16 +309,39 @@ def get_backtest(
 class AcceptedIn(BaseModel):
     category_code: str
     area_code: str
-    month: date
+    month: date | None = Field(None, description="the month forecast (a monthly forecast's row)")
+    week: date | None = Field(None, description="a day of the ISO week forecast (a weekly row)")
     forecast: float
 
 
 class OpenedOut(BaseModel):
     category_code: str
     area_code: str
-    month: date
+    month: date | None
+    week: date | None
+    period: str = Field(description="the month (2026-04) or ISO week (2026-W14) forecast")
     case_number: str
     created: bool
+
+
+def _accepted(rows: list[AcceptedIn]) -> list[AcceptedForecast]:
+    """Every row checked before a case is opened, so bad input opens none."""
+    accepted, problems = [], []
+    for i, a in enumerate(rows):
+        if a.week is not None and a.month is None:
+            accepted.append(
+                AcceptedForecast(a.category_code, a.area_code, a.week, a.forecast, "week")
+            )
+        elif a.month is not None and a.week is None:
+            accepted.append(AcceptedForecast(a.category_code, a.area_code, a.month, a.forecast))
+        else:
+            problems += [
+                FieldProblem(n, "exactly_one_of", "give exactly one of month and week", str(i))
+                for n in ("month", "week")
+            ]
+    if problems:
+        raise InvalidInput(problems)
+    return accepted
 
 
 @router.post(
@@ -333,15 +356,16 @@ def post_proactive(
     settings: AppSettings,
     accepted: list[AcceptedIn],
 ) -> list[OpenedOut]:
-    picks = [AcceptedForecast(**a.model_dump()) for a in accepted]
     opened = open_proactive_cases(
-        db, principal, picks, clock=clock, rules=case_rules(settings.timezone)
+        db, principal, _accepted(accepted), clock=clock, rules=case_rules(settings.timezone)
     )
     return [
         OpenedOut(
             category_code=o.forecast.category_code,
             area_code=o.forecast.area_code,
-            month=o.forecast.month,
+            month=o.forecast.bucket if o.forecast.grain == "month" else None,
+            week=o.forecast.bucket if o.forecast.grain == "week" else None,
+            period=o.forecast.period,
             case_number=o.case.number,
             created=o.created,
         )
@@ -356,7 +380,13 @@ def get_emerging(
     period = Period(start, end, settings.timezone)
     found = emerging_hotspots(_lake(settings).connect(), category, period)
     return [
-        {**e.hotspot.__dict__, "count_year_before": e.count_year_before, "new": e.new}
+        {
+            **e.hotspot.__dict__,
+            "count_year_before": e.count_year_before,
+            "new": e.new,
+            "rising": e.rising,
+            "p_rising": e.p_rising,
+        }
         for e in found
     ]
 
