@@ -31,6 +31,9 @@ class Actor:
 
 SCHEDULER = Actor("system:scheduler", "scheduler", None)
 IMPORTER = Actor("system:import", "import", None)
+# The requester's "not resolved" on a callback or a rating sends the case back by itself: the
+# system acts for the requester, and the entry's details name who recorded the answer.
+REQUESTER = Actor("system:requester", "requester (callback or rating)", None)
 
 
 @dataclass(frozen=True)

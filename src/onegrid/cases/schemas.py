@@ -501,6 +501,7 @@ class RatingOut(BaseModel):
     resolved: bool
     note: str
     at: datetime
+    reopened: bool = Field(description="not resolved: the case went back to its department")
 
 
 class SplitPartIn(BaseModel):

@@ -90,7 +90,15 @@ ACTIONS: Mapping[str, Rule] = {
     "case.hold": _rule("park a case; hold time does not count", R.SHIFT_LEADER),
     "case.resume": _rule("resume a held case", R.SHIFT_LEADER),
     "case.reopen": _rule("reopen a closed case", R.SHIFT_LEADER, R.HOTLINE_OPERATOR),
-    "case.merge": _rule("merge duplicates", R.REGISTRAR, R.SHIFT_LEADER, R.HOTLINE_OPERATOR),
+    # Confirming a proposed duplicate is a merge and undoing it is the same decision, so the
+    # dispatcher, who decides proposals before dispatching (glossary: duplicate), merges too.
+    "case.merge": _rule(
+        "merge duplicates, or confirm or undo a proposed one",
+        R.REGISTRAR,
+        R.SHIFT_LEADER,
+        R.DISPATCHER,
+        R.HOTLINE_OPERATOR,
+    ),
     "case.split": _rule("split a multi-problem report", R.REGISTRAR, R.SHIFT_LEADER),
     "case.auto_close": _rule(
         "close a sensor case whose condition cleared (the system only)",

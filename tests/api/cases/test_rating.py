@@ -30,6 +30,11 @@ def _closed(client: TestClient, as_: dict[str, Headers], case: dict[str, Any]) -
         resp = post(client, case, action, as_[who], **extra)
         assert resp.status_code == 200, resp.text
         case = resp.json()
+    return _finished(client, as_, case)
+
+
+def _finished(client: TestClient, as_: dict[str, Headers], case: dict[str, Any]) -> dict[str, Any]:
+    """A case the unit is handling, reported back with a photo, checked and closed."""
     up = client.post(
         f"{BASE}/{case['id']}/attachments",
         headers=as_["sanit"],
@@ -79,11 +84,14 @@ def test_the_reporter_rates_a_closed_case_once(
     first = _rate(client, case, citizen, satisfaction="basically_satisfied", note="慢了一点")
     assert first.status_code == 201, first.text
     got = first.json()
-    assert (got["case_id"], got["satisfaction"], got["resolved"]) == (
+    assert (got["case_id"], got["satisfaction"], got["resolved"], got["reopened"]) == (
         case["id"],
         "basically_satisfied",
         True,
+        False,
     )
+    after = client.get(f"{BASE}/{case['id']}", headers=citizen).json()
+    assert (after["status"], after["version"]) == ("closed", case["version"])
     again = _rate(client, case, citizen, satisfaction="dissatisfied")
     assert again.status_code == 422 and rule_of(again) == "rated_once"
 
@@ -95,6 +103,53 @@ def test_the_reporter_rates_a_closed_case_once(
     assert (unit["unit"], unit["callbacks"], unit["resolved"]) == ("sanitation", 1, 1)
     assert (unit["satisfied"], unit["basically_satisfied"]) == (0, 1)
     assert unit["satisfaction_rate"] == pytest.approx(weight)
+
+
+def _history(client: TestClient, case: dict[str, Any], who: Headers) -> list[dict[str, Any]]:
+    resp = client.get(f"{BASE}/{case['id']}/history", headers=who)
+    assert resp.status_code == 200, resp.text
+    return resp.json()  # type: ignore[no-any-return]
+
+
+def test_not_resolved_reopens_the_case_for_the_reporter(
+    client: TestClient, as_: dict[str, Headers], city: Database, clock: FixedClock
+) -> None:
+    """A citizen may not reopen a case by permission; their own "not resolved" reopens it
+    anyway, done by the system for them, and the case is closed again only after new work."""
+    citizen = as_["citizen"]
+    case = _closed(client, as_, create(client, citizen, channel="web_app"))
+    assert post(client, case, "reopen", citizen, reason="还是脏").status_code == 403
+
+    rated = _rate(client, case, citizen, resolved=False, satisfaction="dissatisfied", note="还是脏")
+    assert rated.status_code == 201, rated.text
+    assert (rated.json()["resolved"], rated.json()["reopened"]) == (False, True)
+    case = client.get(f"{BASE}/{case['id']}", headers=citizen).json()
+    assert (case["status"], case["reopens"], case["department_code"]) == (
+        "handling",
+        1,
+        "sanitation",
+    )
+    last = _history(client, case, as_["leader"])[-1]
+    assert (last["action"], last["from_status"], last["to_status"]) == (
+        "reopen",
+        "closed",
+        "handling",
+    )
+    assert (last["actor"], last["role"]) == ("system:requester", None)
+    assert last["details"]["answer"] == "rating"
+    assert last["details"]["recorded_by"].startswith("user:")
+    assert "还是脏" in last["reason"]
+    closing = post(client, case, "close", as_["leader"])
+    assert closing.status_code == 422  # not without a new report back and check
+
+    # Rated once per case (the rule stands): after the new work, the rating is refused.
+    case = _finished(client, as_, case)
+    again = _rate(client, case, citizen)
+    assert again.status_code == 422 and rule_of(again) == "rated_once"
+
+    rates = client.get("/api/v1/hotline/rates?month=2026-03", headers=as_["analyst"])
+    [unit] = rates.json()["units"]
+    assert (unit["callbacks"], unit["resolved"], unit["satisfied"]) == (1, 0, 0)
 
 
 def test_the_ratings_are_the_hotline_answers() -> None:

@@ -18,6 +18,7 @@ from onegrid.cases.models import CaseRow
 from onegrid.core.clock import FixedClock
 from onegrid.core.errors import Conflict, InvalidInput, PermissionDenied
 from onegrid.db.session import Database
+from onegrid.people.domain import Role, Scope
 from tests.integration.cases.city import (
     CITIZEN,
     CORE,
@@ -30,6 +31,7 @@ from tests.integration.cases.city import (
     ROADS,
     SANITATION,
     SHIFT,
+    principal,
 )
 from tests.integration.cases.helpers import new_case, photo, report, to_handling
 
@@ -120,9 +122,6 @@ def test_roles_and_areas_are_enforced(city: Database, clock: FixedClock, rules: 
     rec = new_case(city, clock, rules)
     with pytest.raises(PermissionDenied, match=r"case\.file"):
         services.file_case(city, INSPECTOR, rec.id, clock=clock, rules=rules)
-    from onegrid.people.domain import Role, Scope
-    from tests.integration.cases.city import principal
-
     other_area = principal(Role.SHIFT_LEADER, Scope.area("110112"))
     with pytest.raises(PermissionDenied, match="do not cover"):
         services.file_case(city, other_area, rec.id, clock=clock, rules=rules)
@@ -221,22 +220,31 @@ def test_a_suburban_report_runs_on_suburban_limits(
     assert rec.step_deadline == datetime(2026, 3, 2, 6, 30, tzinfo=UTC)
 
 
-def test_a_case_keeps_the_limits_of_the_day_it_was_reported(
+def test_a_case_keeps_the_limits_of_the_day_it_was_filed(
     city: Database, clock: FixedClock, rules: CaseRules
 ) -> None:
     clock.set(datetime(2026, 10, 30, 1, tzinfo=UTC))  # Friday 09:00 Beijing
     old = new_case(city, clock, rules)
+    late = new_case(city, clock, rules)  # reported on Friday, filed on Monday
+    services.file_case(city, SHIFT, old.id, clock=clock, rules=rules)
     clock.set(datetime(2026, 11, 2, 1, tzinfo=UTC))  # Monday 09:00, version 2026.11 in force
     new = new_case(city, clock, rules)
-    assert (old.limits_version, new.limits_version) == ("2025.01", "2026.11")
-    for rec in (old, new):
-        services.file_case(city, SHIFT, rec.id, clock=clock, rules=rules)
+    assert (old.limits_version, late.limits_version, new.limits_version) == (
+        "2025.01",
+        "2025.01",
+        "2026.11",
+    )
+    filed = services.file_case(city, SHIFT, late.id, clock=clock, rules=rules)
+    assert filed.limits_version == "2026.11"
+    services.file_case(city, SHIFT, new.id, clock=clock, rules=rules)
+    for rec in (old, late, new):
         services.dispatch_case(city, DISPATCHER, rec.id, clock=clock, rules=rules)
     with city.reader() as s:
-        rows = {r.id: r.step_deadline for r in s.scalars(select(CaseRow))}
+        rows = {r.id: (r.limits_version, r.step_deadline) for r in s.scalars(select(CaseRow))}
     # Exposed rubbish: 4 working hours under 2025.01, 3 under 2026.11 (from Monday 09:00).
-    assert rows[old.id] == datetime(2026, 11, 2, 6, 30, tzinfo=UTC)
-    assert rows[new.id] == datetime(2026, 11, 2, 4, tzinfo=UTC)
+    assert rows[old.id] == ("2025.01", datetime(2026, 11, 2, 6, 30, tzinfo=UTC))
+    assert rows[late.id] == ("2026.11", datetime(2026, 11, 2, 4, tzinfo=UTC))
+    assert rows[new.id] == ("2026.11", datetime(2026, 11, 2, 4, tzinfo=UTC))
 
 
 def test_hold_stops_the_clock_and_extensions_add_time(
@@ -263,6 +271,41 @@ def test_hold_stops_the_clock_and_extensions_add_time(
     assert rec.step_deadline == deadline + timedelta(days=8) and rec.extensions_granted == 1
 
 
+def test_a_return_lets_the_pending_extension_lapse_for_the_next_department(
+    city: Database, clock: FixedClock, rules: CaseRules
+) -> None:
+    rec = to_handling(city, clock, rules)
+    three_days = Limit(3, LimitUnit.WORKING_DAYS)
+    services.request_extension(
+        city, SANITATION, rec.id, clock=clock, rules=rules, extension=three_days, reason="parts"
+    )
+    rec = services.return_case(city, SANITATION, rec.id, clock=clock, rules=rules, reason="roads")
+    assert rec.extension_pending is None
+    with city.reader() as s:
+        assert history_of(s, rec.id)[-1].details["extension_lapsed"] == "3 working days"
+    services.dispatch_case(
+        city, DISPATCHER, rec.id, clock=clock, rules=rules, department_code="roads"
+    )
+    rec = services.accept_case(city, ROADS, rec.id, clock=clock, rules=rules)
+    deadline = rec.step_deadline
+    # Sanitation's request is gone: nothing to grant to roads, and roads may ask for itself.
+    with pytest.raises(InvalidInput) as caught:
+        services.approve_extension(city, SHIFT, rec.id, clock=clock, rules=rules)
+    assert caught.value.problems[0].rule == "pending_extension"
+    rec = services.request_extension(
+        city,
+        ROADS,
+        rec.id,
+        clock=clock,
+        rules=rules,
+        extension=Limit(1, LimitUnit.WORKING_DAYS),
+        reason="resurfacing",
+    )
+    assert rec.extension_pending == "1 working_days"
+    rec = services.approve_extension(city, SHIFT, rec.id, clock=clock, rules=rules)
+    assert rec.extensions_granted == 1 and rec.step_deadline == deadline + timedelta(days=1)
+
+
 def test_merge_folds_a_duplicate_and_notes_it_on_the_survivor(
     city: Database, clock: FixedClock, rules: CaseRules
 ) -> None:
@@ -283,6 +326,36 @@ def test_merge_folds_a_duplicate_and_notes_it_on_the_survivor(
     assert _history(city, keep.id) == ["create", "duplicate_merged"]
     with pytest.raises(InvalidInput, match="merged"):
         services.merge_case(city, REGISTRAR, keep.id, into_case_id=dup.id, clock=clock, rules=rules)
+
+
+def test_merge_needs_the_right_on_both_cases_and_an_open_target(
+    city: Database, clock: FixedClock, rules: CaseRules, tmp_path: Path
+) -> None:
+    core = new_case(city, clock, rules)
+    suburb = new_case(city, clock, rules, where=IN_SUBURB)
+    core_registrar = principal(Role.REGISTRAR, Scope.area(CORE), user_id=41)
+    with pytest.raises(PermissionDenied, match=r"case\.merge.*110112"):
+        services.merge_case(
+            city, core_registrar, core.id, into_case_id=suburb.id, clock=clock, rules=rules
+        )
+    assert _history(city, core.id) == _history(city, suburb.id) == ["create"]
+    closed = to_handling(city, clock, rules)
+    shot = photo(city, clock, closed.id, tmp_path)
+    services.report_back_case(
+        city, SANITATION, closed.id, clock=clock, rules=rules, reason="done", attachments=[shot]
+    )
+    services.check_case(city, INSPECTOR, closed.id, clock=clock, rules=rules, passed=True)
+    services.close_case(city, SHIFT, closed.id, clock=clock, rules=rules)
+    with pytest.raises(InvalidInput) as caught:
+        services.merge_case(
+            city, REGISTRAR, core.id, into_case_id=closed.id, clock=clock, rules=rules
+        )
+    assert (caught.value.problems[0].field, caught.value.problems[0].rule) == (
+        "into_case_id",
+        "merge_target_open",
+    )
+    assert _history(city, core.id) == ["create"]
+    assert _history(city, closed.id)[-1] == "close"
 
 
 def test_split_dispatches_children_and_the_parent_closes_after_them(

@@ -25,6 +25,7 @@ from onegrid.dispatch.hotline.preview import preview_call
 from onegrid.dispatch.hotline.queries import hotline_rates, month_period
 from onegrid.dispatch.hotline.services import DeskRules, record_call, record_callback
 from onegrid.dispatch.routing.services import dispatch_routed, record_contact
+from onegrid.people.domain import Role, Scope
 from tests.integration.cases.city import (
     DISPATCHER,
     IN_CORE,
@@ -32,6 +33,8 @@ from tests.integration.cases.city import (
     ROADS,
     SANITATION,
     SHIFT,
+    SUBURB,
+    principal,
 )
 from tests.integration.cases.helpers import photo
 from tests.integration.dispatch.city import DESK, OPERATOR, call_draft
@@ -98,6 +101,34 @@ def test_an_undone_proposal_leaves_the_report_its_own_case(
     with city.reader() as s:
         # Held back from dispatch while proposed; filed by the desk, so it waits to be sent.
         assert get_case(s, proposal.case_id).status == "to_file"
+        assert list_proposals(s, status=ProposalStatus.PROPOSED) == []
+
+
+def test_a_dispatcher_confirms_one_proposal_and_undoes_another(
+    city: Database, clock: FixedClock, desk: DeskRules, rules: CaseRules
+) -> None:
+    far = IN_CORE[0] + 0.004  # far enough from the first pair to propose nothing across
+    record_call(city, OPERATOR, call_draft(), clock=clock, rules=desk)
+    kept = record_call(
+        city, OPERATOR, call_draft(caller_phone="13600001111", lon=far), clock=clock, rules=desk
+    )
+    a = record_call(city, OPERATOR, call_draft(caller_phone="13600002222"), clock=clock, rules=desk)
+    b = record_call(
+        city, OPERATOR, call_draft(caller_phone="13600003333", lon=far), clock=clock, rules=desk
+    )
+    [not_a_duplicate], [duplicate] = a.duplicates, b.duplicates
+    assert kept.case is not None and duplicate.existing_case_id == kept.case.id
+    elsewhere = principal(Role.DISPATCHER, Scope.area(SUBURB), user_id=41)
+    with pytest.raises(PermissionDenied):
+        undo_duplicate(city, elsewhere, not_a_duplicate.id, clock=clock)
+    undone = undo_duplicate(city, DISPATCHER, not_a_duplicate.id, clock=clock)
+    done = confirm_duplicate(city, DISPATCHER, duplicate.id, clock=clock, rules=rules)
+    assert (undone.status, done.status) == (ProposalStatus.UNDONE, ProposalStatus.CONFIRMED)
+    assert undone.decided_by == done.decided_by == DISPATCHER.actor
+    with city.reader() as s:
+        assert get_case(s, not_a_duplicate.case_id).status == "to_file"
+        merged = get_case(s, duplicate.case_id)
+        assert (merged.status, merged.merged_into_id) == ("merged", kept.case.id)
         assert list_proposals(s, status=ProposalStatus.PROPOSED) == []
 
 

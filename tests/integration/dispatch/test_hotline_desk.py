@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from onegrid.cases import services as cases
 from onegrid.cases.config import CaseRules
 from onegrid.cases.domain.states import Nature, Status
+from onegrid.cases.history import HistoryEntry, history_of
 from onegrid.cases.models import CaseRow
 from onegrid.cases.queries import get_case
 from onegrid.core.clock import FixedClock
@@ -19,13 +20,23 @@ from onegrid.db.session import Database
 from onegrid.dispatch.classifier import classifier_home, read_corrections
 from onegrid.dispatch.hotline.domain import Outcome, Satisfaction
 from onegrid.dispatch.hotline.intake import CallDraft
-from onegrid.dispatch.hotline.services import DeskRules, calls_about, record_call, record_callback
+from onegrid.dispatch.hotline.services import (
+    CallbackResult,
+    DeskRules,
+    calls_about,
+    record_call,
+    record_callback,
+)
+from onegrid.dispatch.models import HotlineCallbackRow
 from onegrid.dispatch.routing.services import case_route
+from onegrid.people.domain import Role, Scope
 from tests.integration.cases.city import (
     IN_SUBURB,
     INSPECTOR,
     SANITATION,
     SHIFT,
+    SUBURB,
+    principal,
 )
 from tests.integration.cases.helpers import photo
 from tests.integration.dispatch.city import DESK, OPERATOR, SUBURB_GOVERNMENT, call_draft
@@ -197,31 +208,24 @@ def _reported_back(
     return case_id
 
 
-def test_a_callback_not_resolved_reopens_the_closed_case(
-    city: Database, clock: FixedClock, desk: DeskRules, rules: CaseRules, tmp_path: Path
-) -> None:
-    case_id = _reported_back(city, clock, desk, rules, tmp_path)
-    with pytest.raises(InvalidInput):  # not before the unit reported back
-        fresh = record_call(
-            city,
-            DESK,
-            _draft(text="另一处垃圾", caller_phone="13700000000", lon=116.301, lat=39.905),
-            clock=clock,
-            rules=desk,
-        )
-        assert fresh.case is not None
-        record_callback(
-            city,
-            OPERATOR,
-            fresh.case.id,
-            resolved=True,
-            satisfaction=Satisfaction.SATISFIED,
-            clock=clock,
-            rules=rules,
-        )
+def _to_close(city: Database, clock: FixedClock, rules: CaseRules, case_id: int) -> None:
     cases.check_case(city, INSPECTOR, case_id, clock=clock, rules=rules, passed=True)
+
+
+def _closed(city: Database, clock: FixedClock, rules: CaseRules, case_id: int) -> None:
+    _to_close(city, clock, rules, case_id)
     cases.close_case(city, SHIFT, case_id, clock=clock, rules=rules)
-    result = record_callback(
+
+
+def _last_entry(city: Database, case_id: int) -> HistoryEntry:
+    with city.reader() as s:
+        return history_of(s, case_id)[-1]
+
+
+def _not_resolved(
+    city: Database, clock: FixedClock, rules: CaseRules, case_id: int, note: str = "还是脏"
+) -> CallbackResult:
+    return record_callback(
         city,
         OPERATOR,
         case_id,
@@ -229,28 +233,188 @@ def test_a_callback_not_resolved_reopens_the_closed_case(
         satisfaction=Satisfaction.DISSATISFIED,
         clock=clock,
         rules=rules,
-        note="垃圾又堆起来了",
+        note=note,
     )
+
+
+def _by_the_system_for_the_requester(entry: HistoryEntry, action: str, answer: str) -> None:
+    assert (entry.action, entry.actor, entry.role) == (action, "system:requester", None)
+    assert entry.details["on_behalf_of"] == "requester"
+    assert entry.details["answer"] == answer
+
+
+def test_a_callback_is_refused_before_the_unit_reported_back(
+    city: Database, clock: FixedClock, desk: DeskRules, rules: CaseRules
+) -> None:
+    fresh = record_call(city, DESK, _draft(), clock=clock, rules=desk)
+    assert fresh.case is not None
+    for resolved in (True, False):
+        with pytest.raises(InvalidInput) as refused:
+            record_callback(
+                city,
+                OPERATOR,
+                fresh.case.id,
+                resolved=resolved,
+                satisfaction=Satisfaction.SATISFIED,
+                clock=clock,
+                rules=rules,
+            )
+        assert refused.value.problems[0].rule == "reported_back"
+    with city.reader() as s:
+        assert get_case(s, fresh.case.id).status == Status.DISPATCHED.value
+
+
+def test_a_callback_not_resolved_reopens_the_closed_case(
+    city: Database, clock: FixedClock, desk: DeskRules, rules: CaseRules, tmp_path: Path
+) -> None:
+    case_id = _reported_back(city, clock, desk, rules, tmp_path)
+    _closed(city, clock, rules, case_id)
+    result = _not_resolved(city, clock, rules, case_id, note="垃圾又堆起来了")
     assert result.callback.reopened and result.case.status == Status.HANDLING.value
     assert result.callback.department_code == "sanitation"
     with city.reader() as s:
         assert get_case(s, case_id).reopens == 1
+    entry = _last_entry(city, case_id)
+    _by_the_system_for_the_requester(entry, "reopen", "callback")
+    assert entry.details["recorded_by"] == OPERATOR.actor
+    assert (entry.from_status, entry.to_status) == ("closed", "handling")
+    assert "垃圾又堆起来了" in entry.reason
 
 
-def test_a_satisfied_callback_changes_nothing(
+@pytest.mark.parametrize("stage", ["to_check", "to_close"])
+def test_a_callback_not_resolved_before_the_close_sends_the_case_back_for_rework(
+    city: Database,
+    clock: FixedClock,
+    desk: DeskRules,
+    rules: CaseRules,
+    tmp_path: Path,
+    stage: str,
+) -> None:
+    """The operator holds no ``case.rework``; the requester's answer sends the case back all
+    the same, and it cannot be closed as solved until the unit reports back again."""
+    case_id = _reported_back(city, clock, desk, rules, tmp_path)
+    if stage == "to_close":
+        _to_close(city, clock, rules, case_id)
+    result = _not_resolved(city, clock, rules, case_id)
+    assert result.callback.reopened and not result.callback.resolved
+    assert result.case.status == Status.HANDLING.value
+    with city.reader() as s:
+        rec = get_case(s, case_id)
+    assert (rec.status, rec.reworks, rec.reopens, rec.department_code) == (
+        "handling",
+        1,
+        0,
+        "sanitation",
+    )
+    entry = _last_entry(city, case_id)
+    _by_the_system_for_the_requester(entry, "rework", "callback")
+    assert (entry.from_status, entry.details["recorded_by"]) == (stage, OPERATOR.actor)
+    assert "还是脏" in entry.reason
+    with pytest.raises(InvalidInput):
+        cases.check_case(city, INSPECTOR, case_id, clock=clock, rules=rules, passed=True)
+    with pytest.raises(InvalidInput):
+        cases.close_case(city, SHIFT, case_id, clock=clock, rules=rules)
+    cases.report_back_case(
+        city,
+        SANITATION,
+        case_id,
+        clock=clock,
+        rules=rules,
+        reason="重新清理",
+        attachments=[photo(city, clock, case_id, tmp_path)],
+    )
+    _closed(city, clock, rules, case_id)
+    with city.reader() as s:
+        assert get_case(s, case_id).status == Status.CLOSED.value
+
+
+def test_a_callback_outside_the_operators_area_changes_nothing(
     city: Database, clock: FixedClock, desk: DeskRules, rules: CaseRules, tmp_path: Path
 ) -> None:
     case_id = _reported_back(city, clock, desk, rules, tmp_path)
-    result = record_callback(
-        city,
-        OPERATOR,
-        case_id,
-        resolved=True,
-        satisfaction=Satisfaction.SATISFIED,
-        clock=clock,
-        rules=rules,
-    )
-    assert not result.callback.reopened and result.case.status == Status.TO_CHECK.value
+    elsewhere = principal(Role.HOTLINE_OPERATOR, Scope.area(SUBURB), user_id=33)
+    with pytest.raises(PermissionDenied):
+        record_callback(
+            city,
+            elsewhere,
+            case_id,
+            resolved=False,
+            satisfaction=Satisfaction.DISSATISFIED,
+            clock=clock,
+            rules=rules,
+        )
+    with city.reader() as s:
+        assert get_case(s, case_id).status == Status.TO_CHECK.value
+        assert s.execute(select(func.count()).select_from(HotlineCallbackRow)).scalar_one() == 0
+
+
+def test_only_the_permission_an_answer_is_recorded_under_sends_a_case_back(
+    city: Database, clock: FixedClock, desk: DeskRules, rules: CaseRules, tmp_path: Path
+) -> None:
+    """Not a bypass: a shift leader holds no ``hotline.callback``, and no other permission
+    reaches this path."""
+    case_id = _reported_back(city, clock, desk, rules, tmp_path)
+    with city.unit_of_work() as s:
+        with pytest.raises(PermissionDenied):
+            cases.send_back_for_requester_in(
+                s,
+                SHIFT,
+                case_id,
+                answered_under="hotline.callback",
+                reason="x",
+                clock=clock,
+                rules=rules,
+            )
+        with pytest.raises(ValueError, match="does not record"):
+            cases.send_back_for_requester_in(
+                s,
+                SHIFT,
+                case_id,
+                answered_under="case.rework",
+                reason="x",
+                clock=clock,
+                rules=rules,
+            )
+    with city.reader() as s:
+        assert get_case(s, case_id).status == Status.TO_CHECK.value
+
+
+def test_a_long_note_is_kept_whole_on_the_answer_and_cut_in_the_history(
+    city: Database, clock: FixedClock, desk: DeskRules, rules: CaseRules, tmp_path: Path
+) -> None:
+    case_id = _reported_back(city, clock, desk, rules, tmp_path)
+    result = _not_resolved(city, clock, rules, case_id, note="脏" * 2000)
+    assert result.callback.note == "脏" * 2000
+    assert len(_last_entry(city, case_id).reason) == 2000
+
+
+@pytest.mark.parametrize("stage", ["to_check", "to_close", "closed"])
+def test_a_resolved_callback_changes_nothing(
+    city: Database,
+    clock: FixedClock,
+    desk: DeskRules,
+    rules: CaseRules,
+    tmp_path: Path,
+    stage: str,
+) -> None:
+    case_id = _reported_back(city, clock, desk, rules, tmp_path)
+    if stage == "to_close":
+        _to_close(city, clock, rules, case_id)
+    if stage == "closed":
+        _closed(city, clock, rules, case_id)
+    before = _last_entry(city, case_id)
+    for satisfaction in Satisfaction:
+        result = record_callback(
+            city,
+            OPERATOR,
+            case_id,
+            resolved=True,
+            satisfaction=satisfaction,
+            clock=clock,
+            rules=rules,
+        )
+        assert not result.callback.reopened and result.case.status == stage
+    assert _last_entry(city, case_id) == before
 
 
 def test_a_training_example_that_cannot_be_kept_does_not_fail_the_call(

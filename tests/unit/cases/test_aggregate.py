@@ -196,3 +196,42 @@ def test_return_goes_back_to_the_command_centre_and_restarts_the_dispatch_clock(
     assert reopened.status is Status.HANDLING and reopened.reopens == 1
     with pytest.raises(InvalidInput, match="never handled"):
         run(replace(closed, department_code=None), Action.REOPEN, MONDAY_9, reason="x")
+
+
+def test_a_pending_extension_lapses_when_its_step_ends_and_survives_a_hold() -> None:
+    two_hours = Limit(2, WH)
+    asked = run(handling(), Action.EXTEND_REQUEST, MONDAY_9, reason="parts", extension=two_hours)
+    s = asked.after
+    held = run(s, Action.HOLD, MONDAY_9, reason="season").after
+    assert run(held, Action.RESUME, MONDAY_9).after.extension_pending == two_hours
+    back = run(s, Action.RETURN, MONDAY_9, reason="not ours")
+    assert back.after.extension_pending is None
+    assert back.details["extension_lapsed"] == "2 working hours"
+    # The next department asks for its own time; the old request cannot be granted to it.
+    s = run(back.after, Action.DISPATCH, MONDAY_9, department_code="gardens").after
+    s = run(s, Action.ACCEPT, MONDAY_9).after
+    with pytest.raises(InvalidInput) as caught:
+        run(s, Action.EXTEND_APPROVE, MONDAY_9)
+    assert caught.value.problems[0].rule == "pending_extension"
+    s = run(s, Action.EXTEND_REQUEST, MONDAY_9, reason="ours", extension=Limit(1, WH)).after
+    assert s.extension_pending == Limit(1, WH)
+    # A report back ends the step too, so a rework starts without the old request.
+    done = run(s, Action.REPORT_BACK, MONDAY_9, reason="done", attachments=(1,)).after
+    assert done.extension_pending is None
+    assert run(done, Action.REWORK, MONDAY_9, reason="dirty").after.extension_pending is None
+
+
+@pytest.mark.parametrize(
+    ("status", "action", "kw"),
+    [
+        (Status.TO_DISPATCH, Action.DISPATCH, {"department_code": "gardens"}),
+        (Status.CLOSED, Action.REOPEN, {"reason": "not solved"}),
+    ],
+)
+def test_a_redispatch_or_a_reopen_never_carries_a_pending_extension(
+    status: Status, action: Action, kw: dict[str, object]
+) -> None:
+    # Rows written before requests lapsed may still hold one.
+    stale = replace(handling(), status=status, extension_pending=Limit(2, WH))
+    out = run(stale, action, MONDAY_9, **kw)
+    assert out.after.extension_pending is None and "extension_lapsed" in out.details

@@ -61,6 +61,7 @@ SPEC: dict[Role, set[str]] = {
     },
     R.DISPATCHER: {
         "case.dispatch",
+        "case.merge",
         "case.comment",
         "case.read",
         "case.read_personal_data",

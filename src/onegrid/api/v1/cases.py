@@ -735,7 +735,8 @@ def split_case(
 @router.post(
     "/{case_id}/rating",
     status_code=201,
-    summary="The reporter rates a closed case, once: satisfied, basically or dissatisfied",
+    summary="The reporter rates a closed case, once: satisfied, basically or dissatisfied; "
+    "not resolved reopens it",
     responses=_ERRORS,
 )
 def rate_case(
@@ -744,9 +745,10 @@ def rate_case(
     session: CaseSession,
     caller: CaseCaller,
     clock: CaseClock,
+    rules: Rules,
 ) -> RatingOut:
     """Kept as the hotline keeps a callback answer, so it counts in the same resolution and
-    satisfaction rates."""
+    satisfaction rates; "not resolved" reopens the case, as on a callback."""
     principal = caller.principal(session)
     if principal.is_anonymous:
         raise NotAuthenticated("sign in to rate your case")
@@ -758,6 +760,7 @@ def rate_case(
             resolved=body.resolved,
             satisfaction=Satisfaction(body.satisfaction),
             clock=clock,
+            rules=rules,
             note=body.note,
         )
         session.commit()
@@ -768,4 +771,5 @@ def rate_case(
         resolved=row.resolved,
         note=row.note,
         at=row.at,
+        reopened=row.reopened,
     )

@@ -243,6 +243,13 @@ def decide(state: CaseState, cmd: Command, ctx: Context) -> Outcome:
     clock, round_, late = _clock(state, t, cmd, ctx)
     new_step = clock is None or (state.clock is None or clock.round != state.clock.round)
     overdue_steps = state.overdue_steps + (1 if late and not state.overdue_marked else 0)
+    pending = state.extension_pending
+    # A request asks for more time on the running step: once that step ends (a return, a report
+    # back, a re-dispatch, a reopen…) nobody may grant it to the next step or the next
+    # department, and it must not block that department's own request.
+    if pending is not None and t.clock in (ClockEffect.START, ClockEffect.STOP):
+        pending = None
+        details["extension_lapsed"] = str(state.extension_pending)
     after = replace(
         state,
         status=t.to,
@@ -252,7 +259,7 @@ def decide(state: CaseState, cmd: Command, ctx: Context) -> Outcome:
         overdue_steps=overdue_steps,
         overdue_marked=False if new_step else state.overdue_marked,
         escalation_tier=0 if new_step else state.escalation_tier,
-        **_fields(state, cmd, ctx),
+        **{"extension_pending": pending, **_fields(state, cmd, ctx)},
     )
     if reason:
         details["reason"] = reason

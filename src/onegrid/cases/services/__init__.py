@@ -38,6 +38,7 @@ from onegrid.cases.services.transitions import (
     resume_case,
     return_case,
     rework_case,
+    send_back_for_requester_in,
     verify_case,
 )
 
@@ -69,6 +70,7 @@ __all__ = [
     "resume_case",
     "return_case",
     "rework_case",
+    "send_back_for_requester_in",
     "split_case",
     "split_case_in",
     "verify_case",

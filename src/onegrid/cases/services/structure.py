@@ -12,7 +12,7 @@ from onegrid.cases.config import CaseRules
 from onegrid.cases.domain.aggregate import Command, decide
 from onegrid.cases.domain.intake import DESCRIPTION_MAX
 from onegrid.cases.domain.lights import StepClock
-from onegrid.cases.domain.states import Status, Step
+from onegrid.cases.domain.states import CLOSED_STATUSES, Status, Step
 from onegrid.cases.domain.workflow import Action, transition_for
 from onegrid.cases.history import Actor, append, entry_values
 from onegrid.cases.records import CaseRecord, clock_values
@@ -32,7 +32,7 @@ from onegrid.db.session import Database
 from onegrid.people.domain import Principal
 from onegrid.people.queries import find_department
 
-_FINAL = (Status.MERGED.value, Status.CANCELLED.value)
+_FINAL = frozenset(s.value for s in CLOSED_STATUSES)
 
 
 def merge_case(
@@ -61,6 +61,22 @@ def merge_case(
         )
 
 
+def _check_target(target: CaseRecord) -> None:
+    if target.status == Status.MERGED.value:
+        raise InvalidInput.one(
+            "into_case_id",
+            "merge_target_open",
+            f"case {target.number} is merged; merge into the case it points to",
+        )
+    if target.status in _FINAL:
+        raise InvalidInput.one(
+            "into_case_id",
+            "merge_target_open",
+            f"case {target.number} is {target.status}: a duplicate joins an open case, "
+            "so its reporter is kept informed; leave this report a case of its own",
+        )
+
+
 def merge_case_in(
     session: Session,
     principal: Principal,
@@ -82,12 +98,10 @@ def merge_case_in(
             "into_case_id", "merge_into_self", "a case cannot be merged into itself"
         )
     target = load_case(session, into_case_id)
-    if target.status in _FINAL:
-        raise InvalidInput.one(
-            "into_case_id",
-            "merge_target_open",
-            f"case {target.number} is {target.status}; merge into the case it points to",
-        )
+    # The survivor gains a reporter to keep informed and a history entry: the caller must be
+    # allowed to merge there too, or a district could fold its reports into another's case.
+    authorize(principal, transition.permission, target)
+    _check_target(target)
     cmd = Command(Action.MERGE, reason=reason)
     now = clock.now()
     outcome = decide(rec.state(), cmd, context_for(session, rules, rec, cmd, now))

@@ -17,11 +17,11 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from onegrid.cases.config import CaseRules
-from onegrid.cases.domain.aggregate import Command, Context, Outcome, decide
+from onegrid.cases.domain.aggregate import REASON_MAX, Command, Context, Outcome, decide
 from onegrid.cases.domain.states import CLOSED_STATUSES, Status
 from onegrid.cases.domain.timelimits import Limit
-from onegrid.cases.domain.workflow import Action, transition_for
-from onegrid.cases.history import Actor, append, entry_values
+from onegrid.cases.domain.workflow import Action, allowed_actions, transition_for
+from onegrid.cases.history import REQUESTER, Actor, append, entry_values
 from onegrid.cases.models import CaseAttachmentRow
 from onegrid.cases.records import CASES, CaseRecord, state_values
 from onegrid.cases.services.common import authorize, load_case, local_day, one_writer, stale
@@ -31,6 +31,7 @@ from onegrid.db.session import Database
 from onegrid.grid.domain import Location
 from onegrid.grid.queries import responsible_department
 from onegrid.people.domain import Principal
+from onegrid.people.policy import require
 from onegrid.people.queries import find_department
 
 ATTACHMENTS = CaseAttachmentRow.__table__
@@ -142,15 +143,18 @@ def write_outcome(
     cmd: Command,
     now: datetime,
     extra: dict[str, Any] | None = None,
+    *,
+    noted: dict[str, Any] | None = None,
 ) -> CaseRecord:
-    """Store the state that follows, guarded by the version read, and append its history."""
+    """Store the state that follows, guarded by the version read, and append its history
+    (``noted``: more for the history entry's details)."""
     values = {**state_values(outcome.after), "updated_at": now, **(extra or {})}
     result = session.connection().execute(
         _GUARDED_UPDATE, {**values, "_id": rec.id, "_v": rec.version}
     )
     if result.rowcount != 1:
         raise stale(load_case(session, rec.id), rec.version)
-    details = dict(outcome.details)
+    details = {**outcome.details, **(noted or {})}
     if outcome.step_ended_late:
         details["step_ended_late"] = True
     append(
@@ -187,11 +191,34 @@ def act_in(
         raise stale(rec, expected_version)
     transition = transition_for(Status(rec.status), cmd.action)
     actor = authorize(principal, transition.permission, rec)
+    return _apply(session, rec, cmd, actor, clock=clock, rules=rules)
+
+
+def _apply(
+    session: Session,
+    rec: CaseRecord,
+    cmd: Command,
+    actor: Actor,
+    *,
+    clock: Clock,
+    rules: CaseRules,
+    noted: dict[str, Any] | None = None,
+) -> CaseRecord:
+    """The command on an authorized actor's behalf: the domain's guards, then the write."""
     now = clock.now()
-    cmd = _check_department(session, cmd, rec, local_day(rules.calendar, now))
+    today = local_day(rules.calendar, now)
+    cmd = _check_department(session, cmd, rec, today)
     _check_attachments(session, rec, cmd)
+    extra = None
+    if cmd.action is Action.FILE:
+        # A case keeps the time limits in force on the day it is filed (立案): a public report
+        # verified on site after a new version took effect is held to the new one.
+        filed_under = rules.limits.version_on(today).version
+        if filed_under != rec.limits_version:
+            rec = replace(rec, limits_version=filed_under)
+            extra = {"limits_version": filed_under}
     outcome = decide(rec.state(), cmd, context_for(session, rules, rec, cmd, now))
-    return write_outcome(session, rec, outcome, actor, cmd, now)
+    return write_outcome(session, rec, outcome, actor, cmd, now, extra, noted=noted)
 
 
 def act(
@@ -215,6 +242,62 @@ def act(
             rules=rules,
             expected_version=expected_version,
         )
+
+
+# The permissions under which someone records the requester's own answer on a case, and what
+# that answer is called in the history: the desk's callback (回访) and the reporter's rating (评价).
+REQUESTER_ANSWERS: dict[str, str] = {"hotline.callback": "callback", "case.evaluate": "rating"}
+
+
+def send_back_for_requester_in(
+    session: Session,
+    principal: Principal,
+    case_id: int,
+    *,
+    answered_under: str,
+    reason: str,
+    clock: Clock,
+    rules: CaseRules,
+) -> CaseRecord:
+    """The requester says the problem is not solved: a case reported back but not yet closed goes
+    back to its department for rework (返工), a closed one is reopened; anything else is refused.
+
+    Whoever records that answer (an operator on a callback, the reporter rating in the app) need
+    not hold ``case.rework`` or ``case.reopen``: those are staff judgements on a unit's work, while
+    here the judgement is the requester's, and nobody's role may make it count for nothing. So
+    what authorizes the transition is the permission the answer is recorded under
+    (``answered_under``, one of ``REQUESTER_ANSWERS``), for this very case; the history names the
+    system acting for the requester (``REQUESTER``, outside every post's indicators) and keeps who
+    recorded the answer. Not a bypass: only these two transitions are reachable this way, and no
+    system principal or extra role is made up for it.
+    """
+    if answered_under not in REQUESTER_ANSWERS:
+        raise ValueError(f"{answered_under!r} does not record a requester's answer")
+    rec = load_case(session, case_id)
+    require(
+        principal,
+        answered_under,
+        area_chain=rec.area_chain,
+        department_code=rec.department_code,
+        owner_id=rec.reporter_user_id,
+    )
+    allowed = allowed_actions(Status(rec.status))
+    action = next((a for a in (Action.REWORK, Action.REOPEN) if a in allowed), None)
+    if action is None:
+        raise InvalidInput.one(
+            "case_id",
+            "reported_back_or_closed",
+            f"case {rec.number} is {rec.status}: only a case reported back or closed can go "
+            "back to its department",
+        )
+    # The answer's full text stays with the answer; the history keeps what fits a reason.
+    cmd = Command(action, reason=reason.strip()[:REASON_MAX])
+    noted = {
+        "on_behalf_of": "requester",
+        "answer": REQUESTER_ANSWERS[answered_under],
+        "recorded_by": principal.actor,
+    }
+    return _apply(session, rec, cmd, REQUESTER, clock=clock, rules=rules, noted=noted)
 
 
 class SimpleCommand(Protocol):

@@ -17,10 +17,8 @@ from sqlalchemy.orm import Session
 
 from onegrid.cases import services as cases
 from onegrid.cases.config import CaseRules
-from onegrid.cases.domain.aggregate import Command
 from onegrid.cases.domain.intake import NewCase, Reporter
 from onegrid.cases.domain.states import CLOSED_STATUSES, Channel, Nature, Status
-from onegrid.cases.domain.workflow import Action
 from onegrid.cases.queries import get_case
 from onegrid.cases.records import CaseRecord
 from onegrid.cases.services.common import load_case, local_day, one_writer
@@ -43,7 +41,7 @@ from onegrid.dispatch.routing.services import (
     store_route,
 )
 from onegrid.people.domain import Principal
-from onegrid.people.policy import can, can_somewhere, require, require_somewhere
+from onegrid.people.policy import can_somewhere, require, require_somewhere
 from onegrid.people.queries import find_department
 
 log = structlog.get_logger(__name__)
@@ -307,10 +305,12 @@ def record_callback(
     rules: CaseRules,
     note: str = "",
 ) -> CallbackResult:
-    """The requester's answer after the unit reported back; "not resolved" reopens a closed
-    case (or sends a case awaiting its check back for rework, when the caller may)."""
+    """The requester's answer after the unit reported back. "Not resolved" always sends the case
+    back, whoever records it: for rework while it awaits its check or close, reopened once closed
+    (done by the system for the requester: ``cases.send_back_for_requester_in``)."""
     with one_writer(db.dialect), db.unit_of_work() as session:
-        rec = get_case(session, case_id)
+        # Locked: two answers at once send a case back once, and the second sees where it went.
+        rec = load_case(session, case_id, lock=True)
         require(principal, "hotline.callback", area_chain=rec.area_chain)
         if rec.status not in _CALLBACK_STATUSES:
             raise InvalidInput.one(
@@ -320,22 +320,17 @@ def record_callback(
             )
         if len(note) > 2000:
             raise InvalidInput.one("note", "max_length", "at most 2000 characters")
-        reopened = False
         if not resolved:
-            action = Action.REOPEN if rec.status == Status.CLOSED.value else Action.REWORK
-            permission = "case.reopen" if action is Action.REOPEN else "case.rework"
-            if can(principal, permission, area_chain=rec.area_chain):
-                reason = f"回访未解决 (callback: not resolved) {note}".strip()
-                rec = cases.act_in(
-                    session,
-                    principal,
-                    rec.id,
-                    Command(action, reason=reason),
-                    clock=clock,
-                    rules=rules,
-                )
-                reopened = True
-        row = _answer(session, rec, principal, clock, resolved, satisfaction, note, reopened)
+            rec = cases.send_back_for_requester_in(
+                session,
+                principal,
+                rec.id,
+                answered_under="hotline.callback",
+                reason=f"回访未解决 (callback: not resolved) {note.strip()}",
+                clock=clock,
+                rules=rules,
+            )
+        row = _answer(session, rec, principal, clock, resolved, satisfaction, note, not resolved)
         return CallbackResult(row, rec)
 
 
@@ -373,11 +368,13 @@ def rate_case_in(
     resolved: bool,
     satisfaction: Satisfaction,
     clock: Clock,
+    rules: CaseRules,
     note: str = "",
 ) -> HotlineCallbackRow:
     """The reporter's own rating of a closed case (评价), given in the app instead of on a
     callback. Kept as a callback row, so it counts in the resolution and satisfaction rates
-    (and the lake) exactly as an answer the desk records; once per case and reporter."""
+    (and the lake) exactly as an answer the desk records; once per case and reporter, and
+    "not resolved" reopens the case as it does on a callback."""
     rec = load_case(session, case_id, lock=True)  # two ratings at once: the second waits
     require(
         principal,
@@ -402,7 +399,17 @@ def rate_case_in(
         raise InvalidInput.one(
             "case_id", "rated_once", f"case {rec.number} is already rated; a case is rated once"
         )
-    return _answer(session, rec, principal, clock, resolved, satisfaction, note, False)
+    if not resolved:
+        rec = cases.send_back_for_requester_in(
+            session,
+            principal,
+            rec.id,
+            answered_under="case.evaluate",
+            reason=f"评价未解决 (rating: not resolved) {note.strip()}",
+            clock=clock,
+            rules=rules,
+        )
+    return _answer(session, rec, principal, clock, resolved, satisfaction, note, not resolved)
 
 
 def get_call(session: Session, call_id: int) -> HotlineCallRow:
