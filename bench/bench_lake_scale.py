@@ -13,7 +13,13 @@ Every figure is printed beside its raw limit measured in the same run:
 
 Cases come from ``onegrid.analytics.synthetic`` (seasons, hot cells, slow departments) in chunks
 of 500 k, so generating 30 M never holds more than one chunk; SQLite takes them through
-``executemany`` in one transaction per chunk, PostgreSQL through ``COPY``.
+``executemany`` in one transaction per chunk, PostgreSQL through ``COPY``. Each case's history
+holds what the ranking reads, as the cases service writes it: its creation, its dispatch (the
+department in ``details``), its department's accept; one case in twenty was returned by a wrong
+department within a day and dispatched again, to its final department, 2 to 14 days after the
+first dispatch (its row holds that latest dispatch, one return, and later accept, close and
+callback). So the ranking's month and department come from the history here as in production,
+and some dispatches move a case across a month or past the settle cutoff.
 """
 
 from __future__ import annotations
@@ -55,6 +61,9 @@ from onegrid.schema import migrate
 
 CHUNK = 500_000
 START = datetime(2024, 1, 1, tzinfo=UTC)
+US = 1_000_000
+HOUR, DAY = 3600 * US, 86400 * US
+REDISPATCHED = 0.05
 
 
 def _const(n: int, value: Any, kind: pa.DataType) -> pa.Array:
@@ -79,21 +88,44 @@ def _lonlat(cells: pa.ChunkedArray) -> tuple[pa.Array, pa.Array]:
 
 def _chunks(n: int, backend: str) -> Iterator[dict[str, pa.Table]]:
     """The synthetic tables, ``CHUNK`` cases at a time, shaped as the database's rows."""
-    done, callbacks_done, seed = 0, 0, 11
+    done, callbacks_done, history_done, seed = 0, 0, 0, 11
     while done < n:
         k = min(CHUNK, n - done)
         made = make_tables(k, seed=seed, start=START)
+        rows = _db_rows(made, done, callbacks_done, history_done, backend, seed)
         seed += 1
-        yield _db_rows(made, done, callbacks_done, backend)
+        yield rows
         done += k
-        callbacks_done += made["callbacks"].num_rows
+        callbacks_done += rows["hotline_callbacks"].num_rows
+        history_done += rows["case_history"].num_rows
+
+
+def _shifted(col: pa.ChunkedArray | pa.Array, by: np.ndarray) -> pa.Array:
+    """Timestamps moved later by ``by`` microseconds each (nulls stay null)."""
+    return pc.add(col, pa.array(by, pa.duration("us")))
 
 
 def _db_rows(
-    made: dict[str, pa.Table], offset: int, cb_offset: int, backend: str
+    made: dict[str, pa.Table], offset: int, cb_offset: int, h_offset: int, backend: str, seed: int
 ) -> dict[str, pa.Table]:
     c, h, b = made["cases"], made["case_history"], made["callbacks"]
     n = c.num_rows
+    # The synthetic tables know one dispatch per case. One case in twenty becomes a wrong first
+    # dispatch, returned within a day, and a second dispatch ``gap`` later to the synthetic
+    # department; what follows that dispatch (accept, close, callback) moves by the same gap.
+    rng = np.random.default_rng(seed + 1_000_003)
+    again = rng.random(n) < REDISPATCHED
+    gap = np.where(again, rng.integers(2 * DAY, 14 * DAY, n), 0)
+    first_at = c["dispatched_at"]
+    depts = c["department_code"]
+    # The wrong department: the next one of the chunk's departments after the right one.
+    known = pc.unique(depts).sort()
+    wrong = pc.take(known, (pc.index_in(depts, value_set=known).to_numpy() + 1) % len(known))
+    c = c.set_column(
+        c.schema.get_field_index("dispatched_at"), "dispatched_at", _shifted(first_at, gap)
+    )
+    for name in ("closed_at", "updated_at"):
+        c = c.set_column(c.schema.get_field_index(name), name, _shifted(c[name], gap))
     ids = pc.add(c["id"], offset)
     lon, lat = _lonlat(c["h3_10"])
     zero = _const(n, 0, pa.int32())
@@ -118,49 +150,81 @@ def _db_rows(
             "created_by": _const(n, "bench", pa.string()),
             "status": c["status"],
             "version": _const(n, 1, pa.int32()),
-            "department_code": c["department_code"],
+            # The department of the latest dispatch: a return clears it, a dispatch sets it.
+            "department_code": depts,
             "limits_version": _const(n, "bench", pa.string()),
             "step_round": zero,
             "overdue_steps": c["overdue_steps"],
             "overdue_marked": _const(n, False, pa.bool_()),
             "escalation_tier": zero,
             "extensions_granted": zero,
-            "returns": c["returns"],
+            "returns": pa.array(again.astype(np.int32)),
             "reworks": c["reworks"],
             "reopens": zero,
-            "created_at": _stamps(c["created_at"], backend),
-            "updated_at": _stamps(c["updated_at"], backend),
-            "filed_at": _stamps(c["created_at"], backend),
-            "dispatched_at": _stamps(c["dispatched_at"], backend),
-            "closed_at": _stamps(c["closed_at"], backend),
+            "created_at": c["created_at"],
+            "updated_at": c["updated_at"],
+            "filed_at": c["created_at"],
+            "dispatched_at": c["dispatched_at"],
+            "closed_at": c["closed_at"],
         }
     )
-    # Two history entries per case: its creation, and the accept the response rate reads.
-    details = pc.binary_join_element_wise(
-        '{"department_code": "',
-        h["actor"],
-        '", "step_ended_late": ',
-        pc.if_else(h["step_ended_late"], "true", "false"),
-        "}",
-        "",
-    )
+    # The history entries the cases service writes (see ``aggregate._guard``): a dispatch
+    # records its department in ``details``, as the lake's case_history exports it; an accept
+    # records the accepting department (and whether the step ended late).
+    back = pc.filter(ids, again)
+    first = pc.filter(first_at, again)
+    accept_at = _shifted(h["at"], gap[pc.subtract(h["case_id"], 1).to_numpy()])
     history = pa.concat_tables(
         [
-            _history(ids, cases["created_at"], "create", "dispatched", '{"channel": "hotline"}'),
+            _history(ids, c["created_at"], "create", None, "to_dispatch", "", "{}"),
+            _history(
+                ids,
+                first_at,
+                "dispatch",
+                "to_dispatch",
+                "dispatched",
+                "",
+                _departments(pc.if_else(again, wrong, depts)),
+            ),
+            _history(
+                back,
+                _shifted(first, rng.integers(HOUR, 24 * HOUR, len(back))),
+                "return",
+                "dispatched",
+                "to_dispatch",
+                "not this department's case",
+                "{}",
+            ),
+            _history(
+                back,
+                _shifted(first, gap[again]),
+                "dispatch",
+                "to_dispatch",
+                "dispatched",
+                "",
+                _departments(pc.filter(depts, again)),
+            ),
             _history(
                 pc.add(h["case_id"], offset),
-                _stamps(h["at"], backend),
+                accept_at,
                 "accept",
+                "dispatched",
                 "handling",
-                details,
+                "",
+                _departments(h["actor"], h["step_ended_late"]),
             ),
         ]
     )
-    history = history.set_column(0, "id", pa.array(np.arange(1, 2 * n + 1) + 2 * offset))
+    # Ids in the order of time within the chunk, as the service appends them.
+    history = history.take(pc.sort_indices(history, [("at", "ascending")]))
+    history = history.set_column(0, "id", pa.array(np.arange(1, history.num_rows + 1) + h_offset))
+    callbacks_at = _shifted(b["at"], gap[pc.subtract(b["case_id"], 1).to_numpy()])
+    b = b.set_column(b.schema.get_field_index("at"), "at", callbacks_at)
+    b = b.take(pc.sort_indices(b, [("at", "ascending")]))
     k = b.num_rows
     callbacks = pa.table(
         {
-            "id": pc.add(b["id"], cb_offset),
+            "id": pa.array(np.arange(1, k + 1) + cb_offset),
             "case_id": pc.add(b["case_id"], offset),
             "at": _stamps(b["at"], backend),
             "operator": _const(k, "bench", pa.string()),
@@ -170,10 +234,37 @@ def _db_rows(
             "reopened": _const(k, False, pa.bool_()),
         }
     )
+    for name in ("created_at", "updated_at", "filed_at", "dispatched_at", "closed_at"):
+        cases = cases.set_column(
+            cases.schema.get_field_index(name), name, _stamps(cases[name], backend)
+        )
+    history = history.set_column(2, "at", _stamps(history["at"], backend))
     return {"cases": cases, "case_history": history, "hotline_callbacks": callbacks}
 
 
-def _history(case_ids: Any, at: Any, action: str, to: str, details: Any) -> pa.Table:
+def _departments(codes: Any, late: Any = None) -> pa.Array:
+    """``details`` naming the department, and for an accept whether the step ended late."""
+    if late is None:
+        return pc.binary_join_element_wise('{"department_code": "', codes, '"}', "")
+    return pc.binary_join_element_wise(
+        '{"department_code": "',
+        codes,
+        '", "step_ended_late": ',
+        pc.if_else(late, "true", "false"),
+        "}",
+        "",
+    )
+
+
+def _history(
+    case_ids: Any,
+    at: Any,
+    action: str,
+    source: str | None,
+    to: str,
+    reason: str,
+    details: Any,
+) -> pa.Table:
     n = len(case_ids)
     return pa.table(
         {
@@ -183,9 +274,10 @@ def _history(case_ids: Any, at: Any, action: str, to: str, details: Any) -> pa.T
             "actor": _const(n, "bench", pa.string()),
             "actor_name": _const(n, "bench", pa.string()),
             "action": _const(n, action, pa.string()),
+            "from_status": _const(n, source, pa.string()),
             "to_status": _const(n, to, pa.string()),
             "version": _const(n, 1, pa.int32()),
-            "reason": _const(n, "", pa.string()),
+            "reason": _const(n, reason, pa.string()),
             "attachment_ids": _const(n, "[]", pa.string()),
             "details": details
             if isinstance(details, pa.Array | pa.ChunkedArray)
