@@ -57,14 +57,14 @@ def _report(server: Server, who: dict[str, str], category: str, lat: float, lon:
 
 @pytest.fixture(scope="module")
 def seeded(web_server: Server) -> list[Any]:
-    """Two rubbish reports in each of seven cells around ``HOT``, one other report in each of
-    24 cells over the city, one report from a year ago; then the lake is refreshed so that the
-    hot cells and this week's spike show."""
+    """Three rubbish reports in each of seven cells around ``HOT`` (a hot cell needs three cases
+    of its own), one other report in each of 24 cells over the city, one report from a year ago;
+    then the lake is refreshed so that the hot cells and this week's spike show."""
     leader = bearer(web_server, "leader")
     cluster = []
     for cell in h3.grid_disk(h3.latlng_to_cell(*HOT, 10), 1):
         lat, lon = h3.cell_to_latlng(cell)
-        cluster += [_report(web_server, leader, "E0102", lat, lon) for _ in range(2)]
+        cluster += [_report(web_server, leader, "E0102", lat, lon) for _ in range(3)]
     for i in range(5):
         for k in range(5):
             lat, lon = 39.9015 + k * 0.0042, 116.3015 + i * 0.0042
@@ -73,7 +73,7 @@ def seeded(web_server: Server) -> list[Any]:
     db = Database(make_engine(f"sqlite:///{(web_server.data_dir / 'onegrid.sqlite3').as_posix()}"))
     try:
         # One report a year and more ago gives the spike scan a baseline year (with nothing in
-        # it, the cluster's fourteen this week stand far above the expected none).
+        # it, the cluster's twenty-one this week stand far above the expected none).
         past = FixedClock(datetime.now(UTC) - timedelta(days=400))
         seeder = Principal(1, "seed", PrincipalKind.USER, (Grant(Role.INSPECTOR, Scope.city()),))
         with db.unit_of_work() as session:
@@ -93,7 +93,7 @@ def seeded(web_server: Server) -> list[Any]:
 def test_command_centre_layers_drill_down_and_3d(
     browser: Any, web_server: Server, shots: Path, seeded: list[Any]
 ) -> None:
-    assert len(seeded) == 14
+    assert len(seeded) == 21
     j = Journey(browser, web_server, shots)
     leader = j.page_for("leader")
     leader.goto(f"{web_server.url}/#/command")
@@ -104,7 +104,7 @@ def test_command_centre_layers_drill_down_and_3d(
     leader.locator("#hotspot-category").select_option("E0102")
     leader.wait_for_function("Number(document.body.dataset.hotspots) >= 1")
     assert re.search(r"\d", leader.locator("#hotspot-note").inner_text())
-    # This week's spike: the fourteen rubbish reports in the west subdistrict.
+    # This week's spike: the twenty-one rubbish reports in the west subdistrict.
     leader.wait_for_function("Number(document.body.dataset.spikes) >= 1")
     rubbish = _category(web_server, "E0102")
     spike = leader.locator("#spikes tbody tr").filter(has_text=rubbish["name_zh"])
@@ -155,7 +155,7 @@ def test_command_centre_layers_drill_down_and_3d(
         int(re.findall(r"\d+", li.inner_text())[-2])
         for li in drill.locator("#drill-grids li").all()
     ]
-    assert counts[0] >= 2 and sum(counts) >= 14  # the cluster's fourteen lie in this subdistrict
+    assert counts[0] >= 3 and sum(counts) >= 21  # the cluster's 21 lie in this subdistrict
     grid = grids.first.get_attribute("data-grid") or ""
     assert grid.startswith("110101001")
     grids.first.click()
@@ -222,10 +222,10 @@ def test_an_inspector_sees_their_grids(
     inspector.wait_for_function("Number(document.body.dataset.myGrids) >= 1")
     rows = inspector.locator("#my-grid-cases tbody tr")
     rows.first.wait_for()
-    assert rows.count() >= 14  # the cluster lies in the west subdistrict the inspector patrols
+    assert rows.count() >= 21  # the cluster lies in the west subdistrict the inspector patrols
     rubbish = _category(web_server, "E0102")
-    assert rows.filter(has_text=rubbish["name_zh"]).count() >= 14
-    assert rows.locator(".category[data-code=E0102]").count() >= 14
+    assert rows.filter(has_text=rubbish["name_zh"]).count() >= 21
+    assert rows.locator(".category[data-code=E0102]").count() >= 21
     j.snap(inspector, "17-my-grids")
     inspector.context.close()
 
