@@ -31,7 +31,6 @@ from onegrid.db.session import Database
 from onegrid.grid.domain import Location
 from onegrid.grid.queries import responsible_department
 from onegrid.people.domain import Principal
-from onegrid.people.policy import require
 from onegrid.people.queries import find_department
 
 ATTACHMENTS = CaseAttachmentRow.__table__
@@ -274,13 +273,7 @@ def send_back_for_requester_in(
     if answered_under not in REQUESTER_ANSWERS:
         raise ValueError(f"{answered_under!r} does not record a requester's answer")
     rec = load_case(session, case_id)
-    require(
-        principal,
-        answered_under,
-        area_chain=rec.area_chain,
-        department_code=rec.department_code,
-        owner_id=rec.reporter_user_id,
-    )
+    authorize(principal, answered_under, rec)  # the answer's permission, on this very case
     allowed = allowed_actions(Status(rec.status))
     action = next((a for a in (Action.REWORK, Action.REOPEN) if a in allowed), None)
     if action is None:
