@@ -141,7 +141,32 @@ def test_command_centre_layers_drill_down_and_3d(
     drill.locator("button[data-case]").first.click()
     drill.locator("#panel-case-number").wait_for()
     drill.locator("#drill-back").click()
-    leader.locator(f"#drill[data-grid='{grid}']").wait_for()
+    # The grid's list is drawn again before the district is chosen (the panel's drills race
+    # otherwise: the later choice wins, and this test says which one that is).
+    leader.locator(f"#drill[data-grid='{grid}'] button[data-case]").first.wait_for()
+    # A slow answer does not undo a later choice: the grid's list, asked for on the way back
+    # from a case, arrives after the user has chosen the district, and the district stays.
+    held: list[Any] = []
+
+    def hold(route: Any) -> None:
+        held.append(route)
+
+    leader.route(f"**/api/v1/cases?area={grid}&*", hold)
+    drill.locator("button[data-case]").first.click()
+    drill.locator("#drill-back").click()
+    for _ in range(200):  # the route's handler runs while Playwright waits
+        if held:
+            break
+        leader.wait_for_timeout(50)
+    leader.locator("button[data-district='110101']").click()
+    leader.locator("#drill[data-district='110101'] button[data-subdistrict]").first.wait_for()
+    assert len(held) == 1
+    with leader.expect_response(lambda r: f"area={grid}&" in r.url):
+        held[0].continue_()
+    leader.unroute(f"**/api/v1/cases?area={grid}&*", hold)
+    leader.evaluate("() => new Promise((done) => setTimeout(done, 200))")
+    assert drill.locator("button[data-subdistrict]").count() == 1
+    assert drill.get_attribute("data-grid") is None
 
     # City → district → its subdistricts → one subdistrict (the map fits it) → its unit grids
     # with open cases, the cluster's first → a grid's open cases → one case.

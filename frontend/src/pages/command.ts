@@ -422,6 +422,15 @@ async function loadSpikes(map: Map, box: HTMLElement, level: string): Promise<vo
   );
 }
 
+/** The side panel's latest drill. A drill that waits for the server renders only if no other
+ * began meanwhile: a slow answer must not replace what the user chose after it. */
+const drillTurns = new WeakMap<HTMLElement, number>();
+function takeTurn(panel: HTMLElement): () => boolean {
+  const mine = (drillTurns.get(panel) ?? 0) + 1;
+  drillTurns.set(panel, mine);
+  return () => drillTurns.get(panel) === mine;
+}
+
 /** District → its subdistricts, in the side panel (the map already fits the district). */
 function drillDistrict(
   map: Map, panel: HTMLElement, user: Me, code: string, districts: GeoJSON.FeatureCollection, subdistricts: GeoJSON.FeatureCollection,
@@ -430,9 +439,10 @@ function drillDistrict(
     .filter((f) => String(f.properties?.parent_code) === code)
     .sort((a, b) => String(a.properties?.code).localeCompare(String(b.properties?.code)));
   const name = areaName(districts.features.find((f) => String(f.properties?.code) === code), code);
+  takeTurn(panel);
   clear(panel);
   panel.dataset.district = code;
-  for (const k of ["subdistrict", "cell", "grid"]) delete panel.dataset[k];
+  for (const k of ["subdistrict", "cell", "grid", "case"]) delete panel.dataset[k];
   panel.append(
     h("h2", { id: "drill-h" }, t("drill_district", { name })),
     h("p", { class: "hint" }, t("drill_district_hint")),
@@ -457,6 +467,7 @@ const SUBDISTRICT_CASES = 200;
  * area filter: the map API tallies districts only. */
 async function drillSubdistrict(map: Map, panel: HTMLElement, user: Me, f: GeoJSON.Feature, back: () => void): Promise<void> {
   const code = String(f.properties?.code);
+  const current = takeTurn(panel);
   map.fitBounds(boundsOf([f]), { padding: 20, duration: 0 });
   const query = OPEN_STATUSES.map((s) => `status=${s}`).join("&");
   const page = await get<{ items: CaseOut[]; next_cursor: string | null }>(
@@ -471,10 +482,11 @@ async function drillSubdistrict(map: Map, panel: HTMLElement, user: Me, f: GeoJS
     grids.set(c.location.unit_grid, g);
   }
   const rows = [...grids].sort(([, a], [, b]) => b.red - a.red || b.open - a.open);
+  if (!current()) return;
   const again = (): void => void drillSubdistrict(map, panel, user, f, back);
   clear(panel);
   panel.dataset.subdistrict = code;
-  for (const k of ["cell", "grid"]) delete panel.dataset[k];
+  for (const k of ["cell", "grid", "case"]) delete panel.dataset[k];
   panel.append(
     h("p", {}, h("button", { type: "button", class: "secondary", id: "drill-up", onclick: back }, t("back_to_district"))),
     h("h2", { id: "drill-h" }, t("drill_subdistrict", { name: areaName(f, code), n: fmtNumber(page.items.length) })),
@@ -493,13 +505,15 @@ async function drillSubdistrict(map: Map, panel: HTMLElement, user: Me, f: GeoJS
 
 /** A cell → its open cases → one case, in the side panel; the map zooms in on the cell. */
 async function drillCell(map: Map, panel: HTMLElement, user: Me, cell: string): Promise<void> {
+  const current = takeTurn(panel);
   const page = await get<{ cell: string; resolution: number; total: number; items: CaseBrief[] }>(
     `/api/v1/map/cells/${cell}/cases?limit=100`,
   );
+  if (!current()) return;
   const again = (): void => void drillCell(map, panel, user, cell);
   clear(panel);
   panel.dataset.cell = cell;
-  delete panel.dataset.grid;
+  for (const k of ["grid", "case"]) delete panel.dataset[k];
   panel.append(
     h("h2", { id: "drill-h" }, t("drill_cell", { n: fmtNumber(page.total) })),
     h("p", { class: "hint" }, `H3 ${cell} (res ${page.resolution})`),
@@ -525,12 +539,14 @@ const OPEN_STATUSES = ["to_verify", "to_file", "to_dispatch", "dispatched", "han
 /** A unit grid → its open cases (the cases API's area filter takes a grid code) → one case;
  * ``up`` goes back to the list the grid was chosen from (a subdistrict's). */
 async function drillGrid(panel: HTMLElement, user: Me, code: string, up?: () => void): Promise<void> {
+  const current = takeTurn(panel);
   const query = OPEN_STATUSES.map((s) => `status=${s}`).join("&");
   const page = await get<{ items: CaseOut[] }>(`/api/v1/cases?area=${encodeURIComponent(code)}&${query}&limit=100&sort=created_at`);
+  if (!current()) return;
   const again = (): void => void drillGrid(panel, user, code, up);
   clear(panel);
   panel.dataset.grid = code;
-  delete panel.dataset.cell;
+  for (const k of ["cell", "case"]) delete panel.dataset[k];
   panel.append(
     ...(up ? [h("p", {}, h("button", { type: "button", class: "secondary", id: "drill-up", onclick: up }, t("back_to_list")))] : []),
     h("h2", { id: "drill-h" }, t("drill_grid", { code, n: fmtNumber(page.items.length) })),
@@ -545,14 +561,18 @@ async function drillGrid(panel: HTMLElement, user: Me, code: string, up?: () => 
 }
 
 async function drillCase(panel: HTMLElement, user: Me, id: number, back: () => void): Promise<void> {
+  const current = takeTurn(panel);
   clear(panel);
+  // The list's marks go: a test (or a script) waiting for the list again waits for its re-render.
+  for (const k of ["cell", "grid"]) delete panel.dataset[k];
+  panel.dataset.case = String(id);
   panel.append(
     h("p", {}, h("button", { type: "button", class: "secondary", id: "drill-back", onclick: back }, t("back_to_list"))),
   );
   const body = h("div", { class: "drill-case" });
   panel.append(body);
   await caseView(body, id, user, 2, () => void drillCase(panel, user, id, back));
-  panel.focus();
+  if (current()) panel.focus();
 }
 
 function centreOf(items: CaseBrief[]): [number, number] {
