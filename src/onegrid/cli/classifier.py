@@ -1,27 +1,33 @@
-"""The text classifier: ``onegrid classifier train | evaluate | suggest | correct | list``."""
+"""The text classifier: ``onegrid classifier train | evaluate | suggest | correct | list`` and
+``onegrid classifier corrections import | list``."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from onegrid.cli.root import app, console, err, settings_or_exit
+from onegrid.cli.root import app, console, err, open_database, settings_or_exit
 from onegrid.core.clock import SystemClock
 from onegrid.core.errors import DomainError, InvalidInput
+from onegrid.core.settings import Settings
+from onegrid.db.session import Database
 from onegrid.dispatch.classifier import (
     ClassifierConfig,
     EvaluationReport,
     LabelledData,
     Metrics,
-    append_correction,
     classifier_home,
-    corrections_file,
     evaluate,
     evaluate_held_out,
     list_models,
@@ -29,7 +35,6 @@ from onegrid.dispatch.classifier import (
     read_labelled_csv,
     save,
     train,
-    training_rows_from_corrections,
 )
 
 classifier_app = typer.Typer(
@@ -37,6 +42,11 @@ classifier_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(classifier_app, name="classifier")
+corrections_app = typer.Typer(
+    help="The operators' confirmations and corrections of suggested categories.",
+    no_args_is_help=True,
+)
+classifier_app.add_typer(corrections_app, name="corrections")
 
 FileArg = Annotated[Path, typer.Argument(help="A CSV file (plain or .gz) with a header row.")]
 TextCol = Annotated[
@@ -111,7 +121,7 @@ def train_cmd(
     with _refusals():
         data = _read(file, text_col, text_col2, label_col, encoding, title_weight)
         if corrections:
-            kept = training_rows_from_corrections(corrections_file(model_dir))
+            kept = _kept_corrections(_database(settings), model_dir)
             if kept.texts:
                 console.print(f"+ {len(kept.texts):,} rows from operators' corrections")
                 data = data + kept
@@ -133,6 +143,31 @@ def train_cmd(
         f"saved {card.name} version [bold]{card.version}[/bold]: {card.rows:,} rows, "
         f"{len(card.labels)} labels, {card.vocabulary_size:,} n-grams → {card.path}"
     )
+
+
+def _database(settings: Settings) -> Database:
+    from onegrid.schema import migrate
+
+    db = open_database(settings)
+    migrate(db.engine)
+    return db
+
+
+def _import(db: Database, model_dir: Path) -> None:
+    from onegrid.dispatch.classifier.services import import_corrections
+
+    done = import_corrections(db, model_dir)
+    if done.added:
+        console.print(f"{done.added:,} corrections imported from {done.path}", markup=False)
+
+
+def _kept_corrections(db: Database, model_dir: Path) -> LabelledData:
+    """The model's corrections in the database, after those of a file kept before it."""
+    from onegrid.dispatch.classifier.queries import training_rows_from_corrections
+
+    _import(db, model_dir)  # the first training after an upgrade finds the old file's rows
+    with db.reader() as session:
+        return training_rows_from_corrections(session, model_dir.name)
 
 
 @classifier_app.command("evaluate")
@@ -228,14 +263,16 @@ def correct_cmd(
     name: Name = "default",
 ) -> None:
     """Keep an operator's choice of category as training data for the next `train`."""
+    from onegrid.dispatch.classifier.services import correct
+
     settings = settings_or_exit()
-    path = corrections_file(classifier_home(settings.data_dir) / name)
     with _refusals():
-        kept = append_correction(
-            path, text=text, label=label, suggested=suggested, clock=SystemClock()
-        )
+        kept = correct(
+            _database(settings), name, text=text, label=label, suggested=suggested,
+            clock=SystemClock(),
+        )  # fmt: skip
     verb = "confirmation" if kept.confirmed else "correction"
-    console.print(f"{verb} kept in {path}")
+    console.print(f"{verb} kept for {name} (#{kept.id})", markup=False)
 
 
 @classifier_app.command("list")
@@ -265,4 +302,91 @@ def list_cmd(
                 str(len(card.labels)),
                 f"{held:.3f}" if held is not None else "—",
             )
+    console.print(table)
+
+
+@corrections_app.command("import")
+def corrections_import_cmd(name: Name = "default") -> None:
+    """Import NAME's corrections.jsonl, kept before corrections had a table; again adds nothing."""
+    settings = settings_or_exit()
+    model_dir = classifier_home(settings.data_dir) / name
+    from onegrid.dispatch.classifier.services import import_corrections
+
+    with _refusals():
+        done = import_corrections(_database(settings), model_dir)
+    console.print(f"{done.read:,} corrections in {done.path}, {done.added:,} new", markup=False)
+
+
+_CSV_COLUMNS = (
+    "id", "model", "decided_at", "decided_by", "call_id", "case_id", "text",
+    "suggested_category", "suggested_confidence", "chosen_category", "confirmed", "model_version",
+)  # fmt: skip
+
+
+def _since(value: str | None, timezone: str) -> datetime | None:
+    """A date (from its start) or a date and time; without an offset, in the city's time."""
+    if value is None:
+        return None
+    try:
+        found = (
+            datetime.combine(date.fromisoformat(value), time())
+            if len(value) == 10
+            else datetime.fromisoformat(value)
+        )
+    except ValueError:
+        raise InvalidInput.one(
+            "since", "iso_date", "a date (2026-11-01) or a date and time (2026-11-01T08:00)"
+        ) from None
+    return found if found.tzinfo else found.replace(tzinfo=ZoneInfo(timezone))
+
+
+@corrections_app.command("list")
+def corrections_list_cmd(
+    name: Annotated[str | None, typer.Option(help="Only this model's corrections.")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Decided at or after: a date or date and time (the city's time)."),
+    ] = None,
+    as_csv: Annotated[
+        bool, typer.Option("--csv", help="Print CSV (every column, UTC times) for analysts.")
+    ] = False,
+) -> None:
+    """The operators' corrections, oldest first."""
+    from onegrid.dispatch.classifier.queries import list_corrections
+
+    settings = settings_or_exit()
+    with _refusals():
+        start = _since(since, settings.timezone)
+        with _database(settings).reader() as session:
+            rows = list_corrections(session, model=name, since=start)
+    if as_csv:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(_CSV_COLUMNS)
+        for r in rows:
+            writer.writerow(
+                (
+                    r.id, r.model, r.decided_at.isoformat(), r.decided_by, r.call_id, r.case_id,
+                    r.text, r.suggested_category, r.suggested_confidence, r.chosen_category,
+                    r.confirmed, r.model_version,
+                )
+            )  # fmt: skip
+        typer.echo(out.getvalue(), nl=False)
+        return
+    if not rows:
+        console.print("no corrections kept" + (f" since {start:%Y-%m-%d %H:%M}" if start else ""))
+        return
+    table = Table(title="operators' corrections")
+    for column in ("id", "model", "decided at (UTC)", "by", "suggested", "chosen", "text"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(
+            str(r.id),
+            r.model,
+            r.decided_at.strftime("%Y-%m-%d %H:%M:%S"),
+            escape(r.decided_by),
+            escape(r.suggested_category or "—"),
+            escape(r.chosen_category),
+            escape(r.text if len(r.text) <= 40 else r.text[:39] + "…"),
+        )
     console.print(table)

@@ -1,4 +1,5 @@
-"""The dispatch tables: hotline calls and callbacks, the knowledge base, routes, duplicates.
+"""The dispatch tables: hotline calls and callbacks, the knowledge base, routes, duplicates,
+and the operators' corrections of the classifier's suggestions.
 
 Cases are referenced by id and departments by code, never by foreign key: the case tables
 belong to the cases context, which this one reaches only through its public functions.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, Float, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from onegrid.db.base import Base, UtcDateTime
@@ -124,3 +125,28 @@ class DuplicateProposalRow(Base):
     proposed_at: Mapped[datetime] = mapped_column(UtcDateTime())
     decided_by: Mapped[str | None] = mapped_column(String(64))
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class ClassifierCorrectionRow(Base):
+    """The category an operator chose for a text beside what the classifier suggested (confirmed
+    or corrected): a labelled example for the next training of the model ``model``."""
+
+    __tablename__ = "classifier_corrections"
+    __table_args__ = (
+        Index("ix_classifier_corrections_model_id", "model", "id"),
+        UniqueConstraint("import_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model: Mapped[str] = mapped_column(String(64))  # the classifier's name, as on disk
+    decided_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    decided_by: Mapped[str] = mapped_column(String(64))
+    call_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    case_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    text: Mapped[str] = mapped_column(Text)  # as the classifier was given it
+    chosen_category: Mapped[str] = mapped_column(String(64))
+    suggested_category: Mapped[str | None] = mapped_column(String(64))
+    suggested_confidence: Mapped[float | None] = mapped_column(Float)
+    model_version: Mapped[str | None] = mapped_column(String(64))
+    # sha256 of the corrections.jsonl line a row was imported from: a second import adds nothing.
+    import_key: Mapped[str | None] = mapped_column(String(64))

@@ -17,7 +17,7 @@ from onegrid.cases.queries import get_case
 from onegrid.core.clock import FixedClock
 from onegrid.core.errors import InvalidInput, PermissionDenied
 from onegrid.db.session import Database
-from onegrid.dispatch.classifier import classifier_home, read_corrections
+from onegrid.dispatch.classifier.queries import list_corrections
 from onegrid.dispatch.hotline.domain import Outcome, Satisfaction
 from onegrid.dispatch.hotline.intake import CallDraft
 from onegrid.dispatch.hotline.services import (
@@ -126,8 +126,10 @@ def test_an_operator_correction_of_the_unit_is_explained_and_kept_as_training_da
     assert result.route is not None and result.route.rule == "chosen"
     assert "sanitation" in result.route.explanation  # what the rules said, kept beside it
     assert result.case is not None and result.case.department_code == "roads"
-    [kept] = read_corrections(classifier_home(desk.data_dir) / "default" / "corrections.jsonl")
-    assert (kept.label, kept.suggested, kept.confirmed) == ("E0102", "E0103", False)
+    with city.reader() as s:
+        [kept] = list_corrections(s, model="default")
+    assert (kept.chosen_category, kept.suggested_category) == ("E0102", "E0103")
+    assert (kept.call_id, kept.case_id) == (result.call.id, result.case.id)
 
 
 def test_emergencies_and_utilities_get_their_limits(

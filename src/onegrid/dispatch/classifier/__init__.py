@@ -8,14 +8,18 @@ file beside a fingerprint of its data, and load it to suggest categories to an o
     model.suggest("小区门口垃圾堆积无人清理", k=3)   # [Suggestion(label, confidence), …]
     card = save(model, classifier_home(settings.data_dir) / "default", clock=SystemClock())
     model = load(classifier_home(settings.data_dir) / "default")
+
+The operators' corrections are kept in a dispatch table: ``services`` writes them (in the
+desk's transaction) and ``queries`` reads them for training; neither is imported here, so the
+model itself needs no database.
 """
 
 from onegrid.dispatch.classifier.corrections import (
     Correction,
-    append_correction,
+    check_correction,
     corrections_file,
     read_corrections,
-    training_rows_from_corrections,
+    training_rows,
 )
 from onegrid.dispatch.classifier.dataset import (
     DataSource,
@@ -64,7 +68,7 @@ __all__ = [
     "Suggestion",
     "TrainedClassifier",
     "TrainingSummary",
-    "append_correction",
+    "check_correction",
     "check_labelled",
     "classifier_home",
     "compose",
@@ -82,6 +86,6 @@ __all__ = [
     "save",
     "score",
     "train",
-    "training_rows_from_corrections",
+    "training_rows",
     "training_sha256",
 ]

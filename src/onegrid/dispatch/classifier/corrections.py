@@ -1,25 +1,34 @@
 """Operators' confirmations and corrections of suggested categories, kept as training data.
 
-The hotline desk shows the classifier's suggestion; whatever category the operator dispatches
-with, confirmed or corrected, is a labelled example. They are appended, one JSON object a line,
-to ``<data_dir>/classifier/<name>/corrections.jsonl`` until the dispatch context has tables.
+The hotline desk shows the classifier's suggestion; whatever category the operator records the
+call with, confirmed or corrected, is a labelled example. They are kept in the dispatch table
+``classifier_corrections``, written in the transaction of the call (``services.py``) and read
+for training (``queries.py``). This module is the plain part: the value, its checks, the rows it
+gives training, and the reader of the ``corrections.jsonl`` files kept before that table
+existed (``<data_dir>/classifier/<name>/corrections.jsonl``), which are imported once.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from onegrid.core.clock import Clock, ensure_utc
+from onegrid.core.clock import ensure_utc
 from onegrid.core.errors import FieldProblem, InvalidInput
-from onegrid.dispatch.classifier.dataset import DataSource, LabelledData, file_sha256
+from onegrid.dispatch.classifier.dataset import DataSource, LabelledData
 from onegrid.dispatch.classifier.features import normalise
+from onegrid.dispatch.classifier.training import training_sha256
 
 CORRECTIONS_FILE = "corrections.jsonl"
+NAME_MAX = 64  # a model name, a category, a model version: the table's column widths
+# Who decided a correction made at the console (`onegrid classifier correct`), which has no
+# signed-in user; the JSONL files left the operator out for those, so imported lines get it too.
+CONSOLE = "console"
 
 
 @dataclass(frozen=True)
@@ -38,19 +47,9 @@ class Correction:
     def confirmed(self) -> bool:
         return self.suggested == self.label
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "at": self.at.isoformat(),
-            "text": self.text,
-            "label": self.label,
-            "suggested": self.suggested,
-            "confidence": self.confidence,
-            "model_version": self.model_version,
-            "operator": self.operator,
-        }
-
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Correction:
+        """One line of a ``corrections.jsonl`` file."""
         return cls(
             text=str(data["text"]),
             label=str(data["label"]),
@@ -62,82 +61,77 @@ class Correction:
         )
 
 
-def corrections_file(model_dir: Path) -> Path:
-    """The corrections file of one named model (``<data_dir>/classifier/<name>``)."""
-    return model_dir / CORRECTIONS_FILE
-
-
-def append_correction(
-    path: Path,
-    *,
-    text: str,
-    label: str,
-    clock: Clock,
-    suggested: str | None = None,
-    confidence: float | None = None,
-    model_version: str | None = None,
-    operator: str | None = None,
-) -> Correction:
-    """Append the operator's choice for ``text`` to the JSONL file at ``path``."""
+def check_correction(correction: Correction) -> Correction:
+    """The correction with its label trimmed, or every broken rule at once."""
     problems = []
-    if not normalise(text):
+    if not normalise(correction.text):
         problems.append(FieldProblem("text", "required", "text is empty"))
-    if not label.strip():
+    label = correction.label.strip()
+    if not label:
         problems.append(FieldProblem("label", "required", "label is empty"))
-    if confidence is not None and not 0.0 <= confidence <= 1.0:
+    for field, value in (
+        ("label", label),
+        ("suggested", correction.suggested),
+        ("model_version", correction.model_version),
+        ("operator", correction.operator),
+    ):
+        if value is not None and len(value) > NAME_MAX:
+            problems.append(FieldProblem(field, "max_length", f"at most {NAME_MAX} characters"))
+    if correction.confidence is not None and not 0.0 <= correction.confidence <= 1.0:
         problems.append(FieldProblem("confidence", "range", "must be between 0 and 1"))
     if problems:
         raise InvalidInput(problems)
-    correction = Correction(
-        text=text,
-        label=label.strip(),
-        at=ensure_utc(clock.now()),
-        suggested=suggested,
-        confidence=confidence,
-        model_version=model_version,
-        operator=operator,
+    return Correction(
+        text=correction.text,
+        label=label,
+        at=ensure_utc(correction.at),
+        suggested=correction.suggested,
+        confidence=correction.confidence,
+        model_version=correction.model_version,
+        operator=correction.operator,
     )
-    line = json.dumps(correction.as_dict(), ensure_ascii=False) + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # One write() on an O_APPEND descriptor: concurrent desks never interleave within a line.
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
-    try:
-        os.write(fd, line.encode("utf-8"))
-    finally:
-        os.close(fd)
-    return correction
 
 
-def read_corrections(path: Path) -> list[Correction]:
-    """Every correction in the file, oldest first; a damaged line is named, never skipped."""
-    if not path.is_file():
-        return []
-    out = []
-    with path.open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                out.append(Correction.from_dict(json.loads(line)))
-            except (ValueError, KeyError, TypeError) as exc:
-                raise InvalidInput.one(
-                    "corrections",
-                    "jsonl",
-                    f"{path} line {number} is not a correction: {exc}",
-                    record=str(number),
-                ) from None
-    return out
-
-
-def training_rows_from_corrections(path: Path) -> LabelledData:
-    """The corrections as labelled rows; a text corrected twice keeps its latest label."""
+def training_rows(
+    corrections: Iterable[Correction], *, source: str, through_id: int | None = None
+) -> LabelledData:
+    """Corrections, oldest first, as labelled rows; a text corrected twice keeps its latest
+    label. ``source`` names where they were read and ``through_id`` the newest one read."""
     latest: dict[str, Correction] = {}
-    for correction in read_corrections(path):
+    for correction in corrections:
         key = normalise(correction.text)
         latest.pop(key, None)  # re-insert so the row order follows the latest choice
         latest[key] = correction
     rows = list(latest.values())
     if not rows:
         return LabelledData([], [], ())
-    source = DataSource(str(path.resolve()), file_sha256(path), len(rows))
-    return LabelledData([c.text for c in rows], [c.label for c in rows], (source,))
+    texts, labels = [c.text for c in rows], [c.label for c in rows]
+    fingerprint = training_sha256(texts, labels)
+    return LabelledData(texts, labels, (DataSource(source, fingerprint, len(rows), through_id),))
+
+
+def corrections_file(model_dir: Path) -> Path:
+    """The corrections file of one named model (``<data_dir>/classifier/<name>``), as kept
+    before the corrections had a table."""
+    return model_dir / CORRECTIONS_FILE
+
+
+def read_corrections(path: Path) -> Iterator[tuple[str, Correction]]:
+    """Every correction in a ``corrections.jsonl`` file, oldest first, with the sha256 of its
+    line (what makes an import of the file idempotent); a damaged line is named, never skipped."""
+    if not path.is_file():
+        return
+    with path.open(encoding="utf-8") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                correction = check_correction(Correction.from_dict(json.loads(line)))
+            except (ValueError, KeyError, TypeError, AttributeError, InvalidInput) as exc:
+                raise InvalidInput.one(
+                    "corrections",
+                    "jsonl",
+                    f"{path} line {number} is not a correction: {exc}",
+                    record=str(number),
+                ) from None
+            yield hashlib.sha256(line.strip().encode("utf-8")).hexdigest(), correction

@@ -21,11 +21,20 @@ _GZIP_MAGIC = b"\x1f\x8b"
 
 @dataclass(frozen=True)
 class DataSource:
-    """A file some training rows came from, with its sha256 at training time."""
+    """A file some training rows came from, with its sha256 at training time; or the
+    operators' corrections, with the fingerprint of their rows and the newest correction's id
+    (``through_id``): the same model is trained again from the corrections up to that id."""
 
     path: str
     sha256: str
     rows: int
+    through_id: int | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {"path": self.path, "sha256": self.sha256, "rows": self.rows}
+        if self.through_id is not None:
+            out["through_id"] = self.through_id
+        return out
 
 
 @dataclass(frozen=True)

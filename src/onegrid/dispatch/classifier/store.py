@@ -78,7 +78,7 @@ class ModelCard:
             "rows": self.rows,
             "labels": list(self.labels),
             "label_counts": dict(sorted(self.label_counts.items())),
-            "sources": [vars(s) for s in self.sources],
+            "sources": [s.as_dict() for s in self.sources],
             "config": self.config.as_dict(),
             "features": self.features,
             "vocabulary_size": self.vocabulary_size,

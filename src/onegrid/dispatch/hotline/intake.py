@@ -12,6 +12,7 @@ from onegrid.core.errors import FieldProblem, InvalidInput
 from onegrid.dispatch.hotline.domain import Medium
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 -]{2,31}$")
+_SUGGESTION_MAX = 64  # what the call and the classifier's corrections keep of a suggestion
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,12 @@ def check_draft(draft: CallDraft) -> CallDraft:
     _point(draft, out)
     if draft.suggested_confidence is not None and not 0 <= draft.suggested_confidence <= 1:
         out.append(FieldProblem("suggested_confidence", "range", "between 0 and 1"))
+    for name_, value in (
+        ("suggested_category", draft.suggested_category),
+        ("model_version", draft.model_version),
+    ):
+        if value is not None and len(value) > _SUGGESTION_MAX:
+            out.append(FieldProblem(name_, "max_length", f"at most {_SUGGESTION_MAX} characters"))
     if out:
         raise InvalidInput(out)
     return replace(

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,7 +24,8 @@ from onegrid.cases.services.common import load_case, local_day, one_writer
 from onegrid.core.clock import Clock
 from onegrid.core.errors import InvalidInput, NotFound
 from onegrid.db.session import Database
-from onegrid.dispatch.classifier import append_correction, classifier_home, corrections_file
+from onegrid.dispatch.classifier import Correction
+from onegrid.dispatch.classifier.services import keep_correction_in
 from onegrid.dispatch.duplicates.domain import DuplicateRules
 from onegrid.dispatch.duplicates.services import Proposal, screen_case_in
 from onegrid.dispatch.hotline.domain import HotlineRules, LimitClass, Outcome, Satisfaction
@@ -44,7 +44,6 @@ from onegrid.people.domain import Principal
 from onegrid.people.policy import can_somewhere, require, require_somewhere
 from onegrid.people.queries import find_department
 
-log = structlog.get_logger(__name__)
 _CLOSED = frozenset(s.value for s in CLOSED_STATUSES)
 _CALLBACK_STATUSES = frozenset({Status.TO_CHECK.value, Status.TO_CLOSE.value, Status.CLOSED.value})
 
@@ -240,7 +239,7 @@ def record_call(
             _as_case(session, principal, draft, row, result, clock=clock, rules=rules)
         session.add(row)
         session.flush()
-    _keep_training_example(draft, principal, clock, rules)
+        _keep_training_example(session, draft, row, principal, clock, rules)
     return result
 
 
@@ -266,26 +265,29 @@ def _repeat_target(
 
 
 def _keep_training_example(
-    draft: CallDraft, principal: Principal, clock: Clock, rules: DeskRules
+    session: Session,
+    draft: CallDraft,
+    row: HotlineCallRow,
+    principal: Principal,
+    clock: Clock,
+    rules: DeskRules,
 ) -> None:
-    """The category the operator dispatched with is a labelled example for the classifier."""
+    """The category the operator recorded the call with is a labelled example for the
+    classifier, kept with the call: a call refused leaves no example, and no example is lost."""
     if draft.category_code is None:
         return
-    path = corrections_file(classifier_home(rules.data_dir) / rules.classifier_name)
-    try:
-        append_correction(
-            path,
-            text=draft.text,
-            label=draft.category_code,
-            clock=clock,
-            suggested=draft.suggested_category,
-            confidence=draft.suggested_confidence,
-            model_version=draft.model_version,
-            operator=principal.actor,
-        )
-    except OSError as exc:
-        # The call and its case are committed; a lost training example must not fail them.
-        log.warning("hotline.correction_not_kept", path=str(path), error=str(exc))
+    correction = Correction(
+        text=draft.text,
+        label=draft.category_code,
+        at=clock.now(),
+        suggested=draft.suggested_category,
+        confidence=draft.suggested_confidence,
+        model_version=draft.model_version,
+        operator=principal.actor,
+    )
+    keep_correction_in(
+        session, rules.classifier_name, correction, call_id=row.id, case_id=row.case_id
+    )
 
 
 @dataclass(frozen=True)
