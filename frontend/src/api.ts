@@ -44,6 +44,7 @@ export interface CaseOut {
   overdue_steps: number;
   returns: number;
   extension_pending: string | null;
+  hold_pending: { requested_at: string; resume_on: string | null } | null;
   created_at: string;
   closed_at: string | null;
   allowed_actions: string[];

@@ -1,6 +1,6 @@
 import { ApiError, call, currentUser, get, post, webConfig, type CaseOut, type HistoryOut, type Me } from "../api";
 import { h, nextId } from "../dom";
-import { fmtDate, t, word, type Key } from "../i18n";
+import { cityToday, fmtDate, t, word, type Key } from "../i18n";
 import { go, type Route } from "../main";
 import { categoryLabel, IMAGE_TYPES, lightBadge, loadCategoryNames, photoProblem } from "./parts";
 
@@ -14,10 +14,19 @@ const PERMISSION: Record<string, string> = {
   extend_request: "case.extend.request",
   extend_approve: "case.extend.approve",
   extend_refuse: "case.extend.approve",
+  hold_request: "case.hold.request",
+  hold_refuse: "case.hold",
 };
-export const NEEDS_REASON = new Set(["cancel", "return", "handle", "report_back", "rework", "extend_refuse", "hold", "extend_request", "reopen"]);
+export const NEEDS_REASON = new Set(["cancel", "return", "handle", "report_back", "rework", "extend_refuse", "hold", "extend_request", "hold_request", "hold_refuse", "reopen"]);
+
+/** Whether ``action`` on every one of ``cases`` needs a note: a hold that approves a
+ * department's pending request has the request's own reason, so the shift leader's is optional. */
+export function reasonNeeded(action: string, cases: CaseOut[]): boolean {
+  if (!NEEDS_REASON.has(action)) return false;
+  return !(action === "hold" && cases.length > 0 && cases.every((c) => c.hold_pending));
+}
 const WITH_PHOTO = new Set(["report_back", "check", "verify", "handle"]);
-const OFFERED = ["verify", "file", "cancel", "dispatch", "accept", "return", "handle", "report_back", "check", "close", "rework", "extend_request", "extend_approve", "extend_refuse", "hold", "resume", "reopen"];
+const OFFERED = ["verify", "file", "cancel", "dispatch", "accept", "return", "handle", "report_back", "check", "close", "rework", "extend_request", "extend_approve", "extend_refuse", "hold_request", "hold", "hold_refuse", "resume", "reopen"];
 
 export async function casePage(main: HTMLElement, route: Route): Promise<void> {
   const id = Number(route.path.split("/")[2]);
@@ -168,7 +177,14 @@ function ratingForm(c: CaseOut, sub: "h3" | "h4"): HTMLElement {
 }
 
 export function actionsFor(c: CaseOut, user: Me): string[] {
-  return OFFERED.filter((a) => c.allowed_actions.includes(a) && user.actions.includes(PERMISSION[a] ?? `case.${a}`));
+  return OFFERED.filter((a) => c.allowed_actions.includes(a) && user.actions.includes(PERMISSION[a] ?? `case.${a}`) && fitsHoldRequest(a, c));
+}
+
+/** One hold request waits at a time: none is asked while one waits, none refused unasked. */
+function fitsHoldRequest(action: string, c: CaseOut): boolean {
+  if (action === "hold_request") return !c.hold_pending;
+  if (action === "hold_refuse") return !!c.hold_pending;
+  return true;
 }
 
 /** Shows why the chosen photo would be refused next to its input; true when it may be sent. */
@@ -184,13 +200,15 @@ function actionForm(c: CaseOut, action: string, sub: "h3" | "h4", maxBytes: numb
   const reasonId = nextId("reason");
   const errId = nextId("err");
   const error = h("p", { id: errId, class: "field-error", "aria-live": "polite" });
-  const reason = h("textarea", { id: reasonId, name: "reason", rows: 2, maxlength: 2000, required: NEEDS_REASON.has(action), "aria-describedby": errId });
+  const needsReason = reasonNeeded(action, [c]);
+  const reason = h("textarea", { id: reasonId, name: "reason", rows: 2, maxlength: 2000, required: needsReason, "aria-describedby": errId });
   const parts: HTMLElement[] = [h("label", { for: reasonId }, t("reason")), reason];
   let dept: HTMLInputElement | null = null;
   let passed: HTMLInputElement | null = null;
   let photo: HTMLInputElement | null = null;
   let photoError: HTMLElement | null = null;
   let amount: HTMLInputElement | null = null;
+  let resumeOn: HTMLInputElement | null = null;
   if (action === "dispatch") {
     dept = h("input", { id: nextId("dept"), name: "department_code", value: c.suggested_department_code ?? "" });
     parts.push(h("label", { for: dept.id }, t("department")), dept);
@@ -202,6 +220,19 @@ function actionForm(c: CaseOut, action: string, sub: "h3" | "h4", maxBytes: numb
   if (action === "extend_request") {
     amount = h("input", { id: nextId("amount"), type: "number", min: 1, max: 30, value: 2, name: "amount" });
     parts.push(h("label", { for: amount.id }, t("working_days")), amount);
+  }
+  if (action === "hold_request") {
+    // The server takes only a day after the city's today; the picker starts there too.
+    const tomorrow = new Date(`${cityToday()}T00:00:00Z`);
+    tomorrow.setUTCDate(tomorrow.getUTCDate() + 1);
+    resumeOn = h("input", { id: nextId("resume-on"), type: "date", name: "resume_on", min: tomorrow.toISOString().slice(0, 10) });
+    parts.push(h("label", { for: resumeOn.id }, t("resume_on")), resumeOn);
+  }
+  const pending = c.hold_pending;
+  if (pending && (action === "hold" || action === "hold_refuse")) {
+    const notes = action === "hold" ? [t("hold_approves", { at: fmtDate(pending.requested_at) })] : [];
+    if (pending.resume_on) notes.push(t("resume_expected", { day: pending.resume_on }));
+    if (notes.length) parts.unshift(h("p", { class: "hint" }, notes.join(" · ")));
   }
   if (WITH_PHOTO.has(action)) {
     photoError = h("p", { id: nextId("photo-err"), class: "field-error", "aria-live": "polite" });
@@ -217,7 +248,7 @@ function actionForm(c: CaseOut, action: string, sub: "h3" | "h4", maxBytes: numb
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const note = reason.value.trim();
-    if (NEEDS_REASON.has(action) && !note) {
+    if (needsReason && !note) {
       error.textContent = t("reason_required");
       reason.setAttribute("aria-invalid", "true");
       reason.focus();
@@ -246,6 +277,7 @@ function actionForm(c: CaseOut, action: string, sub: "h3" | "h4", maxBytes: numb
       if (dept?.value.trim()) body.department_code = dept.value.trim();
       if (passed) body.passed = passed.checked;
       if (amount) Object.assign(body, { amount: Number(amount.value), unit: "working_days" });
+      if (resumeOn?.value) body.resume_on = resumeOn.value;
       await post(`/api/v1/cases/${c.id}/${action.replace("_", "-")}`, body);
       after();
     } catch (err) {

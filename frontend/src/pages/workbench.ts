@@ -2,7 +2,7 @@ import { ApiError, currentUser, get, post, type CaseOut, type Me } from "../api"
 import { clear, h, nextId } from "../dom";
 import { t, word, type Key } from "../i18n";
 import { go } from "../main";
-import { actionsFor, NEEDS_REASON } from "./case";
+import { actionsFor, reasonNeeded } from "./case";
 import { caseTable, loadCategoryNames } from "./parts";
 
 interface Queue {
@@ -21,6 +21,7 @@ const QUEUES: Queue[] = [
   { key: "q_dispatched", permission: "case.accept", query: "status=dispatched" },
   { key: "q_handling", permission: "case.report_back", query: "status=handling" },
   { key: "q_extension", permission: "case.extend.approve", query: "status=handling", keep: (c) => !!c.extension_pending },
+  { key: "q_hold", permission: "case.hold", query: "status=handling", keep: (c) => !!c.hold_pending },
   { key: "q_to_check", permission: "case.check", query: "status=to_check" },
   { key: "q_to_close", permission: "case.close", query: "status=to_close" },
   // Work that is late now: the running step's light is red (``overdue=true`` would also list
@@ -128,7 +129,7 @@ function bulkForm(user: Me, selected: Map<number, CaseOut>): Bulk {
     error.textContent = "";
     reason.removeAttribute("aria-invalid");
     if (!act) return;
-    if (NEEDS_REASON.has(act) && !note) {
+    if (reasonNeeded(act, [...selected.values()]) && !note) {
       error.textContent = t("reason_required");
       reason.setAttribute("aria-invalid", "true");
       reason.focus();

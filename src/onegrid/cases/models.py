@@ -4,13 +4,14 @@ refuse both)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -76,6 +77,10 @@ class CaseRow(Base):
     escalated_to: Mapped[str | None] = mapped_column(String(32))
     extensions_granted: Mapped[int] = mapped_column(Integer)
     extension_pending: Mapped[str | None] = mapped_column(String(40))
+    # A department's hold request (挂账申请) waiting for a shift leader: when it was made, and
+    # the day it expects work to resume, if it said.
+    hold_requested_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    hold_resume_on: Mapped[date | None] = mapped_column(Date)
     check_passed: Mapped[bool | None] = mapped_column(Boolean)
     returns: Mapped[int] = mapped_column(Integer)
     reworks: Mapped[int] = mapped_column(Integer)

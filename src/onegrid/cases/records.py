@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import RowMapping, Table
 
-from onegrid.cases.domain.aggregate import CaseState
+from onegrid.cases.domain.aggregate import CaseState, HoldRequest
 from onegrid.cases.domain.calendar import WorkingCalendar
 from onegrid.cases.domain.lights import ClockReading, StepClock
 from onegrid.cases.domain.states import Status, Step
@@ -72,6 +72,8 @@ class CaseRecord:
     escalated_to: str | None
     extensions_granted: int
     extension_pending: str | None
+    hold_requested_at: datetime | None
+    hold_resume_on: date | None
     check_passed: bool | None
     returns: int
     reworks: int
@@ -122,6 +124,12 @@ class CaseRecord:
         clock = self.clock
         return clock.read(calendar, now) if clock is not None else None
 
+    @property
+    def hold_pending(self) -> HoldRequest | None:
+        if self.hold_requested_at is None:
+            return None
+        return HoldRequest(self.hold_requested_at, self.hold_resume_on)
+
     def state(self) -> CaseState:
         return CaseState(
             status=Status(self.status),
@@ -134,6 +142,7 @@ class CaseRecord:
             escalation_tier=self.escalation_tier,
             extensions_granted=self.extensions_granted,
             extension_pending=_limit(self.extension_pending),
+            hold_pending=self.hold_pending,
             check_passed=self.check_passed,
             returns=self.returns,
             reworks=self.reworks,
@@ -199,6 +208,8 @@ def state_values(state: CaseState) -> dict[str, Any]:
         "escalation_tier": state.escalation_tier,
         "extensions_granted": state.extensions_granted,
         "extension_pending": _limit_text(state.extension_pending),
+        "hold_requested_at": state.hold_pending.requested_at if state.hold_pending else None,
+        "hold_resume_on": state.hold_pending.resume_on if state.hold_pending else None,
         "check_passed": state.check_passed,
         "returns": state.returns,
         "reworks": state.reworks,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -80,6 +80,7 @@ _CASE_EXAMPLE: dict[str, Any] = {
     "escalated_to": None,
     "extensions_granted": 0,
     "extension_pending": None,
+    "hold_pending": None,
     "check_passed": None,
     "returns": 0,
     "reworks": 0,
@@ -96,7 +97,9 @@ _CASE_EXAMPLE: dict[str, Any] = {
         "extend_request",
         "extend_approve",
         "extend_refuse",
+        "hold_request",
         "hold",
+        "hold_refuse",
     ],
 }
 
@@ -181,6 +184,13 @@ class ClockOut(BaseModel):
     natural_hours: bool
 
 
+class HoldPendingOut(BaseModel):
+    """A department's hold request (挂账申请) waiting for a shift leader's decision."""
+
+    requested_at: datetime
+    resume_on: date | None = Field(description="The day the department expects to resume")
+
+
 class CaseOut(BaseModel):
     """A case as the caller may see it, with its running step's clock and light."""
 
@@ -212,6 +222,7 @@ class CaseOut(BaseModel):
     escalated_to: str | None
     extensions_granted: int
     extension_pending: str | None
+    hold_pending: HoldPendingOut | None
     check_passed: bool | None
     returns: int
     reworks: int
@@ -249,6 +260,13 @@ def _clock(rec: CaseRecord, calendar: WorkingCalendar, now: datetime) -> ClockOu
         paused=reading.paused,
         natural_hours=bool(rec.step_natural),
     )
+
+
+def _hold_pending(rec: CaseRecord) -> HoldPendingOut | None:
+    pending = rec.hold_pending
+    if pending is None:
+        return None
+    return HoldPendingOut(requested_at=pending.requested_at, resume_on=pending.resume_on)
 
 
 def case_out(
@@ -292,6 +310,7 @@ def case_out(
         escalated_to=rec.escalated_to,
         extensions_granted=rec.extensions_granted,
         extension_pending=rec.extension_pending,
+        hold_pending=_hold_pending(rec),
         check_passed=rec.check_passed,
         returns=rec.returns,
         reworks=rec.reworks,
@@ -460,6 +479,24 @@ class ExtensionApproveIn(TransitionIn):
         if self.amount is None:
             return None
         return Limit(self.amount, self.unit or LimitUnit.WORKING_HOURS)
+
+
+class HoldRequestIn(TransitionIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "reason": "冬季停工, 开春补种 (planting waits for spring)",
+                    "resume_on": "2027-03-15",
+                    "expected_version": 4,
+                }
+            ]
+        }
+    )
+
+    resume_on: date | None = Field(
+        default=None, description="The day work is expected to resume (after today), if known"
+    )
 
 
 class MergeIn(TransitionIn):

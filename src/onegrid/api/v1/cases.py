@@ -53,6 +53,7 @@ from onegrid.cases.schemas import (
     ExtensionApproveIn,
     ExtensionRequestIn,
     HistoryOut,
+    HoldRequestIn,
     MergeIn,
     PartiesOut,
     RatingIn,
@@ -589,7 +590,12 @@ _SIMPLE: list[tuple[Action, str]] = [
     (Action.CLOSE, "Close the case after a passed check (shift leader)"),
     (Action.REWORK, "Send the case back for rework (shift leader; reason required)"),
     (Action.EXTEND_REFUSE, "Refuse the pending extension (shift leader; reason required)"),
-    (Action.HOLD, "Hold the case; its clock stops (shift leader; reason required)"),
+    (
+        Action.HOLD,
+        "Hold the case; its clock stops (shift leader): approves the pending hold request, "
+        "or holds directly (reason required)",
+    ),
+    (Action.HOLD_REFUSE, "Refuse the pending hold request (shift leader; reason required)"),
     (Action.RESUME, "Resume a held case (shift leader)"),
     (Action.REOPEN, "Reopen a closed case the requester says is not solved"),
 ]
@@ -666,6 +672,23 @@ def approve_extension(
 ) -> Response:
     principal = caller.principal(session)
     cmd = Command(Action.EXTEND_APPROVE, reason=body.reason, extension=body.limit())
+    return _transition(
+        session, principal, clock, rules, case_id, cmd, _expected(body.expected_version, if_match)
+    )
+
+
+@_body_endpoint("/{case_id}/hold-request", "Ask to park the case (department; reason required)")
+def request_hold(
+    case_id: int,
+    body: HoldRequestIn,
+    session: CaseSession,
+    caller: CaseCaller,
+    clock: CaseClock,
+    rules: Rules,
+    if_match: IfMatch = None,
+) -> Response:
+    principal = caller.principal(session)
+    cmd = Command(Action.HOLD_REQUEST, reason=body.reason, resume_on=body.resume_on)
     return _transition(
         session, principal, clock, rules, case_id, cmd, _expected(body.expected_version, if_match)
     )

@@ -3,13 +3,13 @@
 ``decide`` is a pure function: the service loads the state (locked, version checked), asks
 ``decide``, then writes the new state and one history entry in the same transaction. Who may
 act is checked by the service against ``Transition.permission``; everything else a transition
-needs (a reason, photos, a department, a pending extension…) is checked here.
+needs (a reason, photos, a department, a pending extension or hold request…) is checked here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from onegrid.cases.domain.calendar import WorkingCalendar
@@ -21,6 +21,18 @@ from onegrid.core.errors import InvalidInput
 
 REASON_MAX = 2000
 ESCALATION_TIERS = ("subdistrict", "district", "city")
+
+
+@dataclass(frozen=True)
+class HoldRequest:
+    """A department's pending request to park its case (挂账申请), until a shift leader decides.
+
+    Its reason is the request's history entry; ``resume_on`` is the day the department expects
+    to take the work up again (the season, the engineering works), if it says.
+    """
+
+    requested_at: datetime
+    resume_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -37,6 +49,7 @@ class CaseState:
     escalation_tier: int = 0
     extensions_granted: int = 0
     extension_pending: Limit | None = None
+    hold_pending: HoldRequest | None = None
     check_passed: bool | None = None
     returns: int = 0
     reworks: int = 0
@@ -54,6 +67,7 @@ class Command:
     department_code: str | None = None  # dispatch
     passed: bool | None = None  # check
     extension: Limit | None = None  # requested, or granted on approval (default: as requested)
+    resume_on: date | None = None  # hold request: the day work is expected to resume
 
 
 @dataclass(frozen=True)
@@ -168,6 +182,8 @@ def _guard(state: CaseState, cmd: Command, ctx: Context) -> dict[str, Any]:
         )
         if a is Action.EXTEND_APPROVE:
             return {"granted": str(cmd.extension or state.extension_pending)}
+    if a in (Action.HOLD_REQUEST, Action.HOLD, Action.HOLD_REFUSE):
+        return _guard_hold(state, cmd, ctx)
     if a is Action.REOPEN:
         _require(
             state.department_code is not None,
@@ -176,6 +192,42 @@ def _guard(state: CaseState, cmd: Command, ctx: Context) -> dict[str, Any]:
             "the case was never handled by a department; file a new case instead",
         )
     return {}
+
+
+def _guard_hold(state: CaseState, cmd: Command, ctx: Context) -> dict[str, Any]:
+    """A hold request, and the shift leader's answer: a hold (approval) or a refusal."""
+    pending = state.hold_pending
+    if cmd.action is Action.HOLD_REQUEST:
+        _require(
+            pending is None,
+            "action",
+            "one_pending_hold",
+            "a hold request is already waiting for approval",
+        )
+        if cmd.resume_on is None:
+            return {}
+        today = ctx.now.astimezone(ctx.calendar.tz).date()
+        _require(
+            cmd.resume_on > today,
+            "resume_on",
+            "after_today",
+            f"the day work is expected to resume must be after today ({today.isoformat()})",
+        )
+        return {"resume_on": cmd.resume_on.isoformat()}
+    if cmd.action is Action.HOLD_REFUSE:
+        _require(
+            pending is not None,
+            "action",
+            "pending_hold",
+            "there is no hold request to decide",
+        )
+    if pending is None:
+        return {}  # a direct hold by the shift leader
+    decided = "request_refused" if cmd.action is Action.HOLD_REFUSE else "request_approved"
+    details: dict[str, Any] = {decided: pending.requested_at.isoformat()}
+    if pending.resume_on is not None and cmd.action is Action.HOLD:
+        details["resume_on"] = pending.resume_on.isoformat()
+    return details
 
 
 def _clock(
@@ -225,6 +277,9 @@ def _fields(state: CaseState, cmd: Command, ctx: Context) -> dict[str, Any]:
             "extensions_granted": state.extensions_granted + 1,
         },
         Action.EXTEND_REFUSE: {"extension_pending": None},
+        Action.HOLD_REQUEST: {"hold_pending": HoldRequest(now, cmd.resume_on)},
+        Action.HOLD: {"hold_pending": None},
+        Action.HOLD_REFUSE: {"hold_pending": None},
     }
     return table.get(a, {})
 
@@ -232,7 +287,12 @@ def _fields(state: CaseState, cmd: Command, ctx: Context) -> dict[str, Any]:
 def decide(state: CaseState, cmd: Command, ctx: Context) -> Outcome:
     """Apply ``cmd`` to ``state`` or raise ``InvalidInput`` naming the broken rule."""
     t = transition_for(state.status, cmd.action)
-    reason = check_reason(t, cmd.action, cmd.reason)
+    # Approving a hold request: the department gave its reason with the request (in the
+    # history), so the shift leader's note is optional, as on an extension's approval.
+    approving = cmd.action is Action.HOLD and state.hold_pending is not None
+    reason = check_reason(
+        replace(t, reason_required=False) if approving else t, cmd.action, cmd.reason
+    )
     _require(
         bool(cmd.attachments) or not t.attachments_required or not ctx.require_attachments,
         "attachments",
@@ -244,12 +304,17 @@ def decide(state: CaseState, cmd: Command, ctx: Context) -> Outcome:
     new_step = clock is None or (state.clock is None or clock.round != state.clock.round)
     overdue_steps = state.overdue_steps + (1 if late and not state.overdue_marked else 0)
     pending = state.extension_pending
-    # A request asks for more time on the running step: once that step ends (a return, a report
-    # back, a re-dispatch, a reopen…) nobody may grant it to the next step or the next
-    # department, and it must not block that department's own request.
-    if pending is not None and t.clock in (ClockEffect.START, ClockEffect.STOP):
-        pending = None
-        details["extension_lapsed"] = str(state.extension_pending)
+    hold_pending = state.hold_pending
+    # A request asks for more time on the running step, or to park it: once that step ends (a
+    # return, a report back, a re-dispatch, a reopen, an auto close…) nobody may grant it to the
+    # next step or the next department, and it must not block that department's own request.
+    if t.clock in (ClockEffect.START, ClockEffect.STOP):
+        if pending is not None:
+            pending = None
+            details["extension_lapsed"] = str(state.extension_pending)
+        if hold_pending is not None:
+            details["hold_request_lapsed"] = hold_pending.requested_at.isoformat()
+            hold_pending = None
     after = replace(
         state,
         status=t.to,
@@ -259,7 +324,7 @@ def decide(state: CaseState, cmd: Command, ctx: Context) -> Outcome:
         overdue_steps=overdue_steps,
         overdue_marked=False if new_step else state.overdue_marked,
         escalation_tier=0 if new_step else state.escalation_tier,
-        **{"extension_pending": pending, **_fields(state, cmd, ctx)},
+        **{"extension_pending": pending, "hold_pending": hold_pending, **_fields(state, cmd, ctx)},
     )
     if reason:
         details["reason"] = reason

@@ -35,7 +35,9 @@ class Action(StrEnum):
     EXTEND_REQUEST = "extend_request"  # 延期申请
     EXTEND_APPROVE = "extend_approve"  # 延期审批: granted
     EXTEND_REFUSE = "extend_refuse"  # 延期审批: refused
-    HOLD = "hold"  # 挂账: the clock stops
+    HOLD_REQUEST = "hold_request"  # 挂账申请: the department asks to park its case
+    HOLD = "hold"  # 挂账: the clock stops (approves a pending hold request, if any)
+    HOLD_REFUSE = "hold_refuse"  # 挂账审批: refused
     RESUME = "resume"
     REOPEN = "reopen"  # the requester says it is not solved
     MERGE = "merge"  # a duplicate folded into another case
@@ -117,7 +119,10 @@ TRANSITIONS: dict[tuple[Status, Action], Transition] = {
     (S.HANDLING, A.EXTEND_REQUEST): _t(S.HANDLING, "case.extend.request", reason=True),
     (S.HANDLING, A.EXTEND_APPROVE): _t(S.HANDLING, "case.extend.approve", clock=ClockEffect.EXTEND),
     (S.HANDLING, A.EXTEND_REFUSE): _t(S.HANDLING, "case.extend.approve", reason=True),
+    (S.HANDLING, A.HOLD_REQUEST): _t(S.HANDLING, "case.hold.request", reason=True),
+    # A direct hold needs a reason; one approving a pending request has the request's.
     (S.HANDLING, A.HOLD): _t(S.ON_HOLD, "case.hold", reason=True, clock=ClockEffect.HOLD),
+    (S.HANDLING, A.HOLD_REFUSE): _t(S.HANDLING, "case.hold", reason=True),
     (S.ON_HOLD, A.RESUME): _t(S.HANDLING, "case.resume", clock=ClockEffect.RESUME),
     (S.TO_CHECK, A.CHECK): _t(S.TO_CLOSE, "case.check", clock=_STOP),
     (S.TO_CHECK, A.REWORK): _t(

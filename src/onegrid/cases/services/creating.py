@@ -221,6 +221,8 @@ def case_values(
         "escalated_to": None,
         "extensions_granted": 0,
         "extension_pending": None,
+        "hold_requested_at": None,
+        "hold_resume_on": None,
         "check_passed": None,
         "returns": 0,
         "reworks": 0,

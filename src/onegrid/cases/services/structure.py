@@ -202,6 +202,8 @@ def _child(
         "escalated_to": None,
         "extensions_granted": 0,
         "extension_pending": None,
+        "hold_requested_at": None,
+        "hold_resume_on": None,
         "check_passed": None,
         "returns": 0,
         "reworks": 0,

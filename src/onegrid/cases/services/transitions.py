@@ -342,7 +342,9 @@ report_back_case = _simple(Action.REPORT_BACK)
 close_case = _simple(Action.CLOSE)
 rework_case = _simple(Action.REWORK)
 refuse_extension = _simple(Action.EXTEND_REFUSE)
+# A shift leader's hold approves the department's pending request, if there is one.
 hold_case = _simple(Action.HOLD)
+refuse_hold = _simple(Action.HOLD_REFUSE)
 resume_case = _simple(Action.RESUME)
 reopen_case = _simple(Action.REOPEN)
 
@@ -414,6 +416,24 @@ def approve_extension(
 ) -> CaseRecord:
     """Grant the pending extension (or ``granted``, if less or more is given)."""
     cmd = Command(Action.EXTEND_APPROVE, reason=reason, extension=granted)
+    return act(
+        db, principal, case_id, cmd, clock=clock, rules=rules, expected_version=expected_version
+    )
+
+
+def request_hold(
+    db: Database,
+    principal: Principal,
+    case_id: int,
+    *,
+    clock: Clock,
+    rules: CaseRules,
+    reason: str,
+    resume_on: date | None = None,
+    expected_version: int | None = None,
+) -> CaseRecord:
+    """Ask a shift leader to park the case (挂账申请), optionally saying when work should resume."""
+    cmd = Command(Action.HOLD_REQUEST, reason=reason, resume_on=resume_on)
     return act(
         db, principal, case_id, cmd, clock=clock, rules=rules, expected_version=expected_version
     )
