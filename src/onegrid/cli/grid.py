@@ -27,6 +27,7 @@ from onegrid.core.errors import DomainError, FieldProblem, InvalidInput
 from onegrid.grid import queries, services
 from onegrid.grid.crs import parse_crs, to_wgs84
 from onegrid.grid.domain import Level
+from onegrid.grid.importing.addresses import read_address_file
 from onegrid.grid.importing.areas import AreaImportOptions
 from onegrid.grid.importing.checks import OnError
 from onegrid.grid.importing.reading import read_features
@@ -208,6 +209,33 @@ def import_populations_cmd(
     show_report(loaded.render())
 
 
+@import_app.command("addresses")
+def import_addresses_cmd(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV (UTF-8) with columns id,address,lon,lat[,crs], or GeoJSON points with "
+            "id and address properties."
+        ),
+    ],
+    crs: CrsOpt = None,
+    valid_from: ValidFromOpt = None,
+    id_field: Annotated[str, typer.Option(help="GeoJSON: property with the address id.")] = "id",
+    address_field: Annotated[
+        str, typer.Option(help="GeoJSON: property with the full address.")
+    ] = "address",
+) -> None:
+    """Load the standard address register (标准地址库): every door plate with its point, located
+    in the grid. All rows or none; a re-import updates addresses by id."""
+    day = _day(valid_from)
+    with _unit_of_work() as session, console.status(f"checking {file.name}…"):
+        drafts, problems = read_address_file(
+            file, crs, id_field=id_field, address_field=address_field
+        )
+        loaded = services.load_addresses(session, drafts, problems, SystemClock(), valid_from=day)
+    show_report(loaded.render())
+
+
 @import_app.command("unitgrids")
 def import_unit_grids_cmd(
     file: Annotated[Path, typer.Argument(help="GeoJSON, Shapefile or GeoPackage.")],
@@ -294,6 +322,7 @@ def stats_cmd(on: OnOpt = None) -> None:
     """What the grid holds."""
     with _unit_of_work() as session:
         stats = queries.grid_stats(session, on.date() if on else None)
+        addresses = queries.count_addresses(session, on.date() if on else None)
     table = Table(title="grid")
     table.add_column("what")
     table.add_column("count", justify="right")
@@ -304,6 +333,7 @@ def stats_cmd(on: OnOpt = None) -> None:
     table.add_row("unit-grid area (km²)", f"{stats.unit_grid_area_m2 / 1e6:,.2f}")
     table.add_row("inspector assignments", f"{stats.inspector_assignments:,}")
     table.add_row("duty rules", f"{stats.duty_rules:,}")
+    table.add_row("standard addresses", f"{addresses:,}")
     console.print(table)
     if stats.last_change:
         console.print(f"last change {stats.last_change_at:%Y-%m-%d %H:%M} UTC: {stats.last_change}")

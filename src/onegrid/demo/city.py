@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import secrets
 import tempfile
@@ -20,6 +21,7 @@ from onegrid.assets import services as asset_services
 from onegrid.assets.importing import ComponentImportOptions, import_component_records
 from onegrid.core.clock import Clock, SystemClock
 from onegrid.db.session import Database
+from onegrid.demo.addresses import demo_addresses
 from onegrid.demo.catalogue import (
     BUREAUS,
     CITY_GOVERNMENT,
@@ -32,6 +34,7 @@ from onegrid.demo.geometry import CITY_CODE, SynthArea, synth_city
 from onegrid.grid import queries as grid_queries
 from onegrid.grid import services as grid_services
 from onegrid.grid.domain import Level
+from onegrid.grid.importing.addresses import read_address_file
 from onegrid.grid.importing.areas import AreaImportOptions
 from onegrid.grid.importing.reading import read_features
 from onegrid.people import services as people_services
@@ -96,6 +99,7 @@ def build_demo_city(
         report.counts["dated populations"] = _populations(session, areas, seed, clock)
         generated = grid_services.generate_unit_grids(session, clock, valid_from=VALID_FROM)
         report.counts["unit grids"] = generated.grids.accepted
+        report.counts["standard addresses"] = _addresses(session, areas, clock)
         _departments(session, areas, clock)
         report.counts["duty rules"] = _duty_rules(session, areas, clock)
     for level in ("district", "subdistrict", "community"):
@@ -150,6 +154,23 @@ def _import_areas(session: Session, areas: list[SynthArea], clock: Clock) -> Non
                 crs="wgs84",
             )
             grid_services.import_areas(session, read_features(path), options, clock)
+
+
+def _addresses(session: Session, areas: list[SynthArea], clock: Clock) -> int:
+    """Through the same CSV import a city's standard address register takes, so Open311
+    clients can post by ``address_id`` or ``address_string`` on the demo."""
+    rows = demo_addresses(areas)
+    with tempfile.TemporaryDirectory(prefix="onegrid-demo-") as tmp:
+        path = Path(tmp) / "addresses.csv"
+        with path.open("w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(("id", "address", "lon", "lat"))
+            writer.writerows((a.id, a.text, a.lon, a.lat) for a in rows)
+        drafts, problems = read_address_file(path, "wgs84")
+        loaded = grid_services.load_addresses(
+            session, drafts, problems, clock, valid_from=VALID_FROM
+        )
+    return loaded.created
 
 
 def _populations(session: Session, areas: list[SynthArea], seed: int, clock: Clock) -> int:

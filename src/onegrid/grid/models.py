@@ -137,3 +137,28 @@ class GridChangeRow(Base):
     token: Mapped[str] = mapped_column(String(32), unique=True)
     note: Mapped[str] = mapped_column(String(500))
     changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class AddressRow(Base):
+    """One version of a standard address (标准地址): the city's id for it, its text, the form a
+    lookup matches, its WGS84 point and the unit grid and area it was located in on import.
+    Versioned like the rest of the grid: a moved or renamed door plate closes the old row and
+    adds a new one, so a case of an earlier day still names the address of its day."""
+
+    __tablename__ = "addresses"
+    __table_args__ = (
+        UniqueConstraint("address_id", "valid_from"),
+        Index("ix_addresses_normalised", "normalised", "valid_from"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    address_id: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(String(500))
+    normalised: Mapped[str] = mapped_column(String(500))
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    unit_grid_code: Mapped[str | None] = mapped_column(String(15))
+    area_code: Mapped[str | None] = mapped_column(String(32))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())

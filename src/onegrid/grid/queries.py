@@ -17,9 +17,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from onegrid.core.errors import NotFound
+from onegrid.grid.addresses import StandardAddress, normalise_address
 from onegrid.grid.domain import Location
 from onegrid.grid.location import get_locator, locate, locate_many
-from onegrid.grid.models import AreaRow, DutyRuleRow, GridChangeRow, InspectorGridRow, UnitGridRow
+from onegrid.grid.models import (
+    AddressRow,
+    AreaRow,
+    DutyRuleRow,
+    GridChangeRow,
+    InspectorGridRow,
+    UnitGridRow,
+)
 from onegrid.grid.responsibility import DutyKind, DutyMatch, DutyRule, choose_department
 from onegrid.grid.storage import valid_on_clause
 
@@ -30,7 +38,10 @@ __all__ = [
     "area_codes_on",
     "areas_feature_collection",
     "child_areas",
+    "count_addresses",
     "duty_rules",
+    "find_address",
+    "find_address_by_id",
     "get_area",
     "get_locator",
     "get_unit_grid",
@@ -42,6 +53,7 @@ __all__ = [
     "locate",
     "locate_many",
     "responsible_department",
+    "standard_address_of",
 ]
 
 _METRES_PER_DEGREE = 111_320.0
@@ -316,3 +328,56 @@ def responsible_department(
     be one that starts next month while today's rule is still in force."""
     rules = duty_rules(session, area_codes=list(location.area_chain), on=on)
     return choose_department(rules, category_code, location)
+
+
+def standard_address_of(row: AddressRow) -> StandardAddress:
+    return StandardAddress(
+        id=row.address_id,
+        text=row.text,
+        lon=row.lon,
+        lat=row.lat,
+        unit_grid=row.unit_grid_code,
+        area_code=row.area_code,
+        valid_from=row.valid_from,
+        valid_to=row.valid_to,
+    )
+
+
+def find_address_by_id(session: Session, address_id: str, on: date) -> StandardAddress | None:
+    """The standard address the city registered under ``address_id``, as it is on ``on``."""
+    row = session.scalars(
+        select(AddressRow).where(
+            AddressRow.address_id == address_id.strip(),
+            valid_on_clause(AddressRow.valid_from, AddressRow.valid_to, on),
+        )
+    ).first()
+    return standard_address_of(row) if row else None
+
+
+def find_address(session: Session, text: str, on: date) -> StandardAddress | None:
+    """The one standard address spelled ``text`` on ``on`` (compared in its normalised form:
+    width, case, spaces and punctuation folded); None when there is none, or more than one,
+    since a register that cannot tell which must not guess (see ``grid.addresses``)."""
+    normalised = normalise_address(text)
+    if not normalised:
+        return None
+    rows = session.scalars(
+        select(AddressRow)
+        .where(
+            AddressRow.normalised == normalised,
+            valid_on_clause(AddressRow.valid_from, AddressRow.valid_to, on),
+        )
+        .limit(2)
+    ).all()
+    return standard_address_of(rows[0]) if len(rows) == 1 else None
+
+
+def count_addresses(session: Session, on: date | None = None) -> int:
+    """How many standard addresses the register holds on ``on``."""
+    return int(
+        session.execute(
+            select(func.count()).where(
+                valid_on_clause(AddressRow.valid_from, AddressRow.valid_to, on)
+            )
+        ).scalar_one()
+    )

@@ -33,6 +33,10 @@ class Rule:
     # Only the server itself acting (PrincipalKind.SYSTEM) with one of ``roles``; no person, no
     # API key and no admin.
     system: bool = False
+    # Roles that may do it only through a department grant, to objects assigned to that very
+    # department: a department's own system acting by its API key. The same role under a city
+    # or area grant (a citizens' front end such as FixMyStreet) may not.
+    department: frozenset[Role] = frozenset()
 
 
 def _rule(
@@ -41,8 +45,14 @@ def _rule(
     own: Iterable[Role] = (),
     public: bool = False,
     system: bool = False,
+    department: Iterable[Role] = (),
 ) -> Rule:
-    return Rule(summary, frozenset(roles), frozenset(own), public, system)
+    return Rule(summary, frozenset(roles), frozenset(own), public, system, frozenset(department))
+
+
+# A department's own system (open311-adapter style) moves the cases dispatched to its department
+# as the department's handlers do, by posting Open311 updates (docs/open311.md).
+_DEPT_SYSTEM = (R.OPEN311_CLIENT,)
 
 
 _CASE_STAFF = (
@@ -77,17 +87,24 @@ ACTIONS: Mapping[str, Rule] = {
     "case.file": _rule("file a case (立案)", R.SHIFT_LEADER, R.HOTLINE_OPERATOR),
     "case.cancel": _rule("cancel an invalid report (作废)", R.SHIFT_LEADER),
     "case.dispatch": _rule("send a case to a department (派遣)", R.DISPATCHER, R.HOTLINE_OPERATOR),
-    "case.accept": _rule("accept a dispatched case", R.DEPARTMENT_HANDLER),
-    "case.return": _rule("return a wrongly dispatched case (回退)", R.DEPARTMENT_HANDLER),
-    "case.handle": _rule("record handling work", R.DEPARTMENT_HANDLER),
-    "case.report_back": _rule("report the result back", R.DEPARTMENT_HANDLER),
+    "case.accept": _rule("accept a dispatched case", R.DEPARTMENT_HANDLER, department=_DEPT_SYSTEM),
+    "case.return": _rule(
+        "return a wrongly dispatched case (回退)", R.DEPARTMENT_HANDLER, department=_DEPT_SYSTEM
+    ),
+    "case.handle": _rule("record handling work", R.DEPARTMENT_HANDLER, department=_DEPT_SYSTEM),
+    "case.report_back": _rule(
+        "report the result back", R.DEPARTMENT_HANDLER, department=_DEPT_SYSTEM
+    ),
     "case.check": _rule("check the result on site (核查)", R.INSPECTOR),
     "case.close": _rule("close a case (结案)", R.SHIFT_LEADER),
     "case.rework": _rule("send a case back for rework (返工)", R.SHIFT_LEADER),
     "case.extend.request": _rule("ask for more time (延期)", R.DEPARTMENT_HANDLER),
     "case.extend.approve": _rule("approve or refuse an extension", R.SHIFT_LEADER),
     "case.hold.request": _rule("ask to park a case (挂账)", R.DEPARTMENT_HANDLER),
-    "case.hold": _rule("park a case; hold time does not count", R.SHIFT_LEADER),
+    "case.hold": _rule(
+        "park a case, or approve or refuse a hold request; hold time does not count",
+        R.SHIFT_LEADER,
+    ),
     "case.resume": _rule("resume a held case", R.SHIFT_LEADER),
     "case.reopen": _rule("reopen a closed case", R.SHIFT_LEADER, R.HOTLINE_OPERATOR),
     # Confirming a proposed duplicate is a merge and undoing it is the same decision, so the
@@ -151,6 +168,10 @@ ACTIONS: Mapping[str, Rule] = {
     "sensing.ingest": _rule("post sensor readings and alerts", R.SENSOR_GATEWAY),
     "sensing.admin": _rule("register devices and alert rules"),
     "open311.post": _rule("post service requests through Open311", R.OPEN311_CLIENT),
+    "open311.department_update": _rule(
+        "post a department system's updates on the cases dispatched to its department",
+        department=_DEPT_SYSTEM,
+    ),
     "ledger.read": _rule("read the audit log and its proofs", R.ANALYST),
 }
 
@@ -173,13 +194,22 @@ def roles_for(action: str) -> frozenset[Role]:
     rule = rule_for(action)
     if rule.system:
         return rule.roles
-    return rule.roles | rule.own | {R.CITY_ADMIN, R.DISTRICT_ADMIN}
+    return rule.roles | rule.own | rule.department | {R.CITY_ADMIN, R.DISTRICT_ADMIN}
 
 
 def _role_allows(role: Role, rule: Rule) -> bool:
     if rule.system:
         return role in rule.roles
     return role in (R.CITY_ADMIN, R.DISTRICT_ADMIN) or role in rule.roles
+
+
+def _department_allows(grant: Grant, rule: Rule) -> bool:
+    """A department-only role under a department grant (its reach is that department alone)."""
+    return (
+        grant.role in rule.department
+        and grant.scope.kind is ScopeKind.DEPARTMENT
+        and not _role_allows(grant.role, rule)
+    )
 
 
 def _kind_allows(principal: Principal, rule: Rule) -> bool:
@@ -213,6 +243,8 @@ def _grant_allows(
 ) -> bool:
     if grant.role in rule.own and _owns(principal, owner_id):
         return True
+    if _department_allows(grant, rule):
+        return department_code is not None and grant.scope.code == department_code
     return _role_allows(grant.role, rule) and _covers(grant, area_chain, department_code)
 
 
@@ -262,7 +294,8 @@ def can_somewhere(principal: Principal, action: str) -> bool:
     if rule.public:
         return True
     return _kind_allows(principal, rule) and any(
-        _role_allows(g.role, rule) or g.role in rule.own for g in principal.grants
+        _role_allows(g.role, rule) or g.role in rule.own or _department_allows(g, rule)
+        for g in principal.grants
     )
 
 
@@ -318,6 +351,9 @@ def reach(principal: Principal, action: str) -> Reach:
     for g in principal.grants:
         if g.role in rule.own and principal.kind is PrincipalKind.USER:
             own = True
+        if _department_allows(g, rule):
+            departments.add(g.scope.code)
+            continue
         if not _role_allows(g.role, rule):
             continue
         if g.scope.kind is ScopeKind.CITY:
@@ -343,7 +379,9 @@ def explain(
     who = "anonymous callers" if principal.is_anonymous else principal.name
     if not _kind_allows(principal, rule):
         return f"not allowed to {action} ({rule.summary}): only the system itself does this"
-    entitled = sorted(g for g in principal.grants if _role_allows(g.role, rule))
+    entitled = sorted(
+        g for g in principal.grants if _role_allows(g.role, rule) or _department_allows(g, rule)
+    )
     if not entitled:
         held = ", ".join(sorted({g.role.value for g in principal.grants}))
         verb = "hold" if principal.is_anonymous else "holds"

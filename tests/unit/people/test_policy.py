@@ -318,3 +318,45 @@ def test_system_only_actions_need_the_system_itself() -> None:
             assert reach(other, action).nothing
             with pytest.raises(PermissionDenied, match="only the system"):
                 require(other, action, area_chain=IN_DISTRICT)
+
+
+DEPARTMENT_SYSTEM_ACTIONS = {
+    "case.accept",
+    "case.return",
+    "case.handle",
+    "case.report_back",
+    "open311.department_update",
+}
+
+
+def test_a_department_system_acts_only_on_its_departments_cases() -> None:
+    key = Principal(
+        3,
+        "roads-system",
+        PrincipalKind.API_KEY,
+        (Grant(R.OPEN311_CLIENT, Scope.department("ROADS")),),
+    )
+    for action in ACTIONS:
+        expected = action in DEPARTMENT_SYSTEM_ACTIONS
+        allowed = action in PUBLIC or expected or action == "open311.post"
+        assert can(key, action, area_chain=IN_DISTRICT, department_code="ROADS") is allowed, action
+        assert can(key, action, area_chain=IN_DISTRICT, department_code="SAN") is (
+            action in PUBLIC
+        ), action
+        assert can(key, action, area_chain=IN_DISTRICT) is (action in PUBLIC), action
+        assert can_somewhere(key, action) is allowed, action
+    assert reach(key, "case.report_back").department_codes == {"ROADS"}
+    with pytest.raises(PermissionDenied) as exc:
+        require(key, "case.accept", area_chain=IN_DISTRICT, department_code="SAN")
+    assert (
+        "open311_client@dept:ROADS" in exc.value.message and "department SAN" in exc.value.message
+    )
+
+
+@pytest.mark.parametrize("scope", [Scope.city(), Scope.area("110105")], ids=str)
+def test_a_citizens_open311_client_moves_no_case(scope: Scope) -> None:
+    key = Principal(4, "fixmystreet", PrincipalKind.API_KEY, (Grant(R.OPEN311_CLIENT, scope),))
+    for action in DEPARTMENT_SYSTEM_ACTIONS:
+        assert not can(key, action, area_chain=IN_DISTRICT, department_code="ROADS")
+        assert not can_somewhere(key, action)
+        assert reach(key, action).nothing

@@ -36,9 +36,11 @@ def forbidden(*descriptions: str) -> Open311Error:
 # The cases context's field names where Open311 calls them otherwise.
 _FIELDS = {
     "lon": "long",
+    "address": "address_string",
     "category_code": "service_code",
     "reporter.email": "email",
     "reporter.phone": "phone",
+    "reason": "description",  # a posted update's description is the workflow step's reason
 }
 
 

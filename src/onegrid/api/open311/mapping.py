@@ -13,6 +13,7 @@ from typing import Any
 from onegrid.api.open311.attributes import answered, attributes_of
 from onegrid.assets.domain import Category
 from onegrid.cases.domain.states import CLOSED_STATUSES, Status
+from onegrid.cases.domain.workflow import Action
 from onegrid.cases.history import HistoryEntry
 from onegrid.cases.records import CaseRecord
 
@@ -35,6 +36,40 @@ FMS_STATUS: dict[Status, str] = {
 
 
 _CLOSED_VALUES = frozenset(s.value for s in CLOSED_STATUSES)
+
+# What a department's own system means by the status it posts (lower case, "_" as a space).
+# A department never closes a case: its "closed" or "fixed" reports the result back, and the
+# inspector's check and the shift leader's close follow (DOMAIN.md 4).
+UNDER_WAY = frozenset({"action scheduled", "in progress", "investigating"})
+DONE = frozenset({"closed", "fixed"})
+NOT_OURS = frozenset(
+    {"not councils responsibility", "internal referral", "not responsible", "wrong department"}
+)
+# Where the department's update is already true: kept as a note, so a system that repeats
+# its state (a "fixed" then a "closed") is not refused for it.
+_PAST_ACCEPT = frozenset({Status.ON_HOLD, Status.TO_CHECK, Status.TO_CLOSE, Status.CLOSED})
+_REPORTED = frozenset({Status.TO_CHECK, Status.TO_CLOSE, Status.CLOSED})
+
+
+def department_steps(status: str, current: Status) -> tuple[Action, ...]:
+    """The workflow steps a department system's posted ``status`` takes on a case in status
+    ``current`` dispatched to its department, in order; none keeps the update as a note.
+
+    A step the workflow does not allow from ``current`` (a return after the report back, a
+    report back while held) is still named: the case service refuses it with its rule."""
+    if status in UNDER_WAY:
+        if current is Status.DISPATCHED:
+            return (Action.ACCEPT,)
+        return () if current in _PAST_ACCEPT else (Action.HANDLE,)
+    if status in DONE:
+        if current in _REPORTED:
+            return ()
+        if current is Status.DISPATCHED:
+            return (Action.ACCEPT, Action.REPORT_BACK)
+        return (Action.REPORT_BACK,)
+    if status in NOT_OURS:
+        return (Action.RETURN,)
+    return ()
 
 
 def open_or_closed(status: str) -> str:

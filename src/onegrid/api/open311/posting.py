@@ -3,8 +3,10 @@
 Order (OPEN311.md 3.5): api_key (403), jurisdiction (404 unknown, 400 missing on a shared
 server), service_code missing (400) or unknown (404), location (400), attributes (400),
 description length and HTML (400, OPEN311.md 1.5: "HTML is not"), then the media, and on a
-shared server the point's jurisdiction (400). Only then is the case created, by the case
-service in one transaction, so a refused request leaves nothing behind.
+shared server the point's jurisdiction (400). Without a point, the location step places the
+request at an address of the city's standard address register (``address_id``,
+``address_string``). Only then is the case created, by the case service in one transaction, so
+a refused request leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from urllib.parse import urlsplit
 
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
 from onegrid.api.open311.attributes import check_attributes
@@ -25,7 +28,9 @@ from onegrid.api.open311.recording import Submission
 from onegrid.assets.domain import Category
 from onegrid.cases.domain.intake import DESCRIPTION_MAX, NewCase, Reporter
 from onegrid.cases.domain.states import Channel, Nature
+from onegrid.grid.addresses import StandardAddress
 from onegrid.grid.domain import Location
+from onegrid.grid.queries import find_address, find_address_by_id
 
 _ATTRIBUTE = re.compile(r"^attribute\[([^\]\[]+)\](\[\])?$")
 _UPLOAD = re.compile(r"^(media|photo\d+)$")
@@ -89,15 +94,30 @@ def unknown_service(code: str) -> Open311Error:
     return not_found(f"unknown service_code {code!r}: see services.xml")
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where a request is: its WGS84 point and the address kept with the case."""
+
+    lon: float
+    lat: float
+    address: str
+
+
+class AddressRegister:
+    """The city's standard address register (标准地址库) as it is on the day of the post."""
+
+    def __init__(self, session: Session, on: date) -> None:
+        self._session, self._on = session, on
+
+    def by_id(self, address_id: str) -> StandardAddress | None:
+        return find_address_by_id(self._session, address_id, self._on)
+
+    def by_text(self, text: str) -> StandardAddress | None:
+        return find_address(self._session, text, self._on)
+
+
 def _point(form: PostForm) -> tuple[float, float]:
     lat, lon = form.get("lat"), form.get("long")
-    if lat is None and lon is None:
-        if form.get("address_string") or form.get("address_id"):
-            raise bad_request(
-                "this jurisdiction places requests by lat and long; an address alone "
-                "cannot be located: send lat and long (WGS84) as well"
-            )
-        raise bad_request("a location is required: lat and long (or address_string)")
     if lat is None or lon is None:
         raise bad_request("lat and long go together: send both")
     try:
@@ -109,12 +129,59 @@ def _point(form: PostForm) -> tuple[float, float]:
     return lon_value, lat_value
 
 
-def check_in_area(scope: Jurisdiction, new: NewCase, location: Location | None) -> None:
+def place_of(form: PostForm, register: AddressRegister) -> Place:
+    """The request's place (OPEN311.md 1.5: ``lat`` and ``long``, or ``address_string``, or
+    ``address_id``). A point wins over an address, as sent; without one, ``address_id`` and
+    then ``address_string`` are looked up in the register, and only an exact match places the
+    request (its registered text becomes the case's address): an address it does not hold
+    is refused, never placed near a guess."""
+    address_id, text = form.get("address_id"), form.get("address_string")
+    if form.get("lat") is not None or form.get("long") is not None:
+        lon, lat = _point(form)
+        return Place(lon, lat, text or "")
+    if address_id is None and text is None:
+        raise bad_request(
+            "a location is required: lat and long (WGS84), or address_id, or address_string"
+        )
+    by_text = register.by_text(text) if text is not None else None
+    if address_id is None:
+        if by_text is None:
+            raise bad_request(
+                f"address_string: {(text or '')[:200]!r} is not in the city's standard address "
+                "register (标准地址库; an address matches only as registered, ignoring "
+                "full/half width, case, spaces and punctuation): send lat and long, or the "
+                "address_id"
+            )
+        return Place(by_text.lon, by_text.lat, by_text.text)
+    found = register.by_id(address_id)
+    if found is None:
+        raise bad_request(
+            f"address_id: {address_id[:100]!r} is not an address id of the city's standard address "
+            "register (标准地址库): send a registered id, or lat and long"
+        )
+    if by_text is not None and by_text.id != found.id:
+        raise bad_request(
+            f"address_id, address_string: address_id {address_id[:100]!r} is {found.text!r}, but "
+            f"address_string names the registered address {by_text.id!r}: send one of them"
+        )
+    return Place(found.lon, found.lat, found.text)
+
+
+def located_by(form: PostForm) -> str:
+    """The fields a request's place came from, to name them in a refusal of the place."""
+    if form.get("lat") is not None or form.get("long") is not None:
+        return "lat, long"
+    return "address_id" if form.get("address_id") is not None else "address_string"
+
+
+def check_in_area(
+    scope: Jurisdiction, new: NewCase, location: Location | None, field: str = "lat, long"
+) -> None:
     """On a shared server a request belongs to the jurisdiction it lies in: a point in another
     one's area (or in none) is refused, for the client to post it there."""
     if location is None or scope.area_code not in location.area_chain:
         raise bad_request(
-            f"lat, long: the point ({new.lat}, {new.lon}) lies outside jurisdiction "
+            f"{field}: the point ({new.lat}, {new.lon}) lies outside jurisdiction "
             f"{scope.id} (area {scope.area_code}); post it to the jurisdiction it lies in"
         )
 
@@ -133,11 +200,17 @@ def _answer_lines(answers: dict[str, str]) -> list[str]:
     return [f"[{k}] {v}" for k, v in answers.items() if k not in ("nature", "component_id")]
 
 
-def submission_of(form: PostForm, category: Category, now: datetime, max_bytes: int) -> Submission:
+def submission_of(
+    form: PostForm,
+    category: Category,
+    now: datetime,
+    max_bytes: int,
+    register: AddressRegister,
+) -> Submission:
     """The case to create with what comes with it, or an Open311 error (the location,
     attribute, description and media steps of the order); the case service checks the rest
     (reporter fields, the city's boundary)."""
-    lon, lat = _point(form)
+    place = place_of(form, register)
     answers, problems = check_attributes(category, form.attributes, now)
     if problems:
         raise bad_request(*problems)
@@ -160,10 +233,10 @@ def submission_of(form: PostForm, category: Category, now: datetime, max_bytes: 
         category_code=category.code,
         channel=Channel.OPEN311,
         description=text,
-        lon=lon,
-        lat=lat,
+        lon=place.lon,
+        lat=place.lat,
         nature=Nature(answers.get("nature", Nature.REPORT.value)),
-        address=form.get("address_string") or "",
+        address=place.address,
         reporter=Reporter(name=name, phone=form.get("phone"), email=form.get("email")),
         component_id=answers.get("component_id"),
     )

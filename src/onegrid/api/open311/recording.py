@@ -1,45 +1,58 @@
 """The writes Open311 makes beyond ``create_case``: what came with a request (answers, media),
 its duplicate screening, and the updates clients post (``servicerequestupdates``).
 
-The cases context has no comment use case an Open311 key may call, so these small functions
-write in the case service's own way: one transaction, history rows only ever appended, the
-case row untouched (its status is the department's to change). An ``update_id`` is claimed in
-the case retry-key table, whose primary key makes a replay fail atomically on both backends.
+The cases context has no comment use case an Open311 key may call, so a note is written in the
+case service's own way: one transaction, history rows only ever appended, the case row
+untouched. A department system's update that moves the case goes through the case service's
+workflow commands (``act_in``: the table, ``people.policy``, the version guard), in the same
+transaction as its ``update_id``. An ``update_id`` is claimed in the case retry-key table,
+whose primary key makes a replay fail atomically on both backends.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from onegrid.api.open311.errors import bad_request, not_found
+from onegrid.api.open311.mapping import department_steps
 from onegrid.cases.attachments import ATTACHMENTS, AttachmentStore
 from onegrid.cases.config import CaseRules
+from onegrid.cases.domain.aggregate import Command
 from onegrid.cases.domain.intake import NewCase
+from onegrid.cases.domain.states import Status
+from onegrid.cases.domain.workflow import Action
 from onegrid.cases.history import HISTORY, Actor, append, entry_values
 from onegrid.cases.queries import get_case_by_number
 from onegrid.cases.records import CaseRecord
-from onegrid.cases.services import create_case_in
+from onegrid.cases.services import act_in, create_case_in
 from onegrid.cases.services.common import one_writer
 from onegrid.cases.services.creating import KEYS
 from onegrid.core.clock import Clock
-from onegrid.core.errors import NotFound
+from onegrid.core.errors import InvalidInput, NotFound
 from onegrid.db.session import Database
 from onegrid.dispatch.duplicates.domain import DuplicateRules
 from onegrid.dispatch.duplicates.services import existing_numbers, screen_case_in, screened_in
 from onegrid.people.domain import Principal
+from onegrid.people.policy import require
 
 SUBMIT = "open311"  # the history action holding what came with a request
 UPDATE = "open311_update"  # a posted update (a citizen's comment, a department system's note)
 ROLE = "open311_client"
 UPDATE_KEY = "open311-update:"
+DEPARTMENT_UPDATE = "open311.department_update"
+OPEN311_UPDATE = "open311_update"  # a workflow entry's details: the update that made the step
+# This server's own address of a request's photo (``GET media/{name}``, see media_route).
+_OWN_MEDIA = re.compile(r"/media/(\d{1,18})-([0-9a-f]{16})\.[a-z]{3,4}$")
 
 
 @dataclass(frozen=True)
@@ -133,6 +146,7 @@ class PostedUpdate:
     description: str
     media_url: str | None
     fields: Mapping[str, str]  # the other form fields kept with the note (never shown)
+    uploads: Sequence[Upload] = ()  # a department system's photos (multipart media/photoN)
 
 
 def _claim(session: Session, actor: str, update_id: str, body: str, case_id: int, at: Any) -> bool:
@@ -145,14 +159,81 @@ def _claim(session: Session, actor: str, update_id: str, body: str, case_id: int
     return session.execute(stmt.returning(KEYS.c.key)).first() is not None
 
 
-def record_update(
-    db: Database, principal: Principal, up: PostedUpdate, *, clock: Clock, area: str | None = None
-) -> int:
-    """Append a posted update as a note on its case; the id of the history row.
+def _own_photo(session: Session, rec: CaseRecord, url: str | None, by: str) -> int | None:
+    """The attachment a ``media_url`` names when it is this server's address of a photo of
+    this very request that the same key sent (with an earlier update): never the reporter's
+    photo of the problem as the result. The hash part must match, so ids cannot be guessed."""
+    match = _OWN_MEDIA.search(urlsplit(url).path) if url else None
+    if match is None:
+        return None
+    a = ATTACHMENTS.c
+    row = session.execute(
+        select(a.sha256, a.media_type).where(
+            a.id == int(match.group(1)), a.case_id == rec.id, a.uploaded_by == by
+        )
+    ).first()
+    if row is None or not row.sha256.startswith(match.group(2)):
+        return None
+    return int(match.group(1)) if row.media_type.startswith("image/") else None
 
+
+def _last_entry(session: Session, case_id: int) -> int:
+    stmt = select(func.max(HISTORY.c.id)).where(HISTORY.c.case_id == case_id)
+    return int(session.execute(stmt).scalar_one())
+
+
+def _move(
+    session: Session,
+    principal: Principal,
+    rec: CaseRecord,
+    up: PostedUpdate,
+    steps: Sequence[Action],
+    photos: Sequence[int],
+    noted: dict[str, Any],
+    *,
+    clock: Clock,
+    rules: CaseRules,
+) -> None:
+    """The steps as the case service's commands, acting as the key (its history's actor). The
+    update's description is the last step's reason, its photos the last step's attachments."""
+    for i, action in enumerate(steps):
+        last = i == len(steps) - 1
+        cmd = Command(
+            action, reason=up.description if last else "", attachments=tuple(photos) if last else ()
+        )
+        try:
+            rec = act_in(session, principal, rec.id, cmd, clock=clock, rules=rules, noted=noted)
+        except InvalidInput as exc:
+            if any(p.rule == "attachments_required" for p in exc.problems):
+                raise bad_request(
+                    f"status {up.status!r} reports the result back ({action.value}), which needs "
+                    "at least one photo of the result (rule attachments_required): send it as "
+                    "media or photo1 (multipart), or as the media_url of a photo of this request "
+                    "on this server; a media_url elsewhere is kept as a link, never fetched"
+                ) from None
+            raise
+
+
+def record_update(
+    db: Database,
+    principal: Principal,
+    up: PostedUpdate,
+    *,
+    clock: Clock,
+    rules: CaseRules,
+    store: AttachmentStore,
+    department_system: bool = False,
+    area: str | None = None,
+) -> int:
+    """Record a posted update; the id of the (last) history row it wrote.
+
+    A citizens' client's update is a note on the case. A ``department_system``'s (a key scoped
+    to a department) may post only on a case dispatched to that department (else 403), and its
+    status moves the case (``mapping.department_steps``) or, where it does not, is a note.
     A replayed ``update_id`` (from the same client) is refused with 400 and writes nothing,
-    as FixMyStreet's receiving end does (OPEN311.md 2.4). With ``area`` (a jurisdiction's on a
-    shared server), a request outside it is not found."""
+    as FixMyStreet's receiving end does (OPEN311.md 2.4); so is any refused update (one
+    transaction). With ``area`` (a jurisdiction's on a shared server), a request outside it is
+    not found."""
     with one_writer(db.dialect), db.unit_of_work() as session:
         try:
             rec = get_case_by_number(session, up.service_request_id)
@@ -164,6 +245,8 @@ def record_update(
         body = hashlib.sha256(
             json.dumps([up.description, up.status, up.media_url], ensure_ascii=False).encode()
         ).hexdigest()
+        # A replay is answered as one before anything else: the first time may have moved the
+        # case out of the department's hands (a return), and the client must learn it landed.
         if not _claim(session, principal.actor, up.update_id, body, rec.id, now):
             raise bad_request(f"update_id {up.update_id!r} was already received (not kept twice)")
         details = {
@@ -172,9 +255,30 @@ def record_update(
             "media_url": up.media_url,
             **{k: v for k, v in up.fields.items() if v},
         }
+        photos: list[int] = []
+        if department_system:
+            require(
+                principal,
+                DEPARTMENT_UPDATE,
+                area_chain=rec.area_chain,
+                department_code=rec.department_code,
+            )
+            for upload in up.uploads:
+                store.put(upload.data)
+            photos = _attach(
+                session, rec.id, up.uploads, uploaded_at=now, uploaded_by=principal.actor
+            )
+            own = _own_photo(session, rec, up.media_url, principal.actor)
+            if own is not None and own not in photos:
+                photos.append(own)
+            steps = department_steps(up.status or "", Status(rec.status))
+            if steps:
+                noted = {OPEN311_UPDATE: details}
+                _move(session, principal, rec, up, steps, photos, noted, clock=clock, rules=rules)
+                return _last_entry(session, rec.id)
         entry = entry_values(
             rec.id, now, _actor(principal), UPDATE, rec.status, rec.status, rec.version,
-            reason=up.description, details=details,
+            reason=up.description, attachment_ids=photos, details=details,
         )  # fmt: skip
         stmt = insert(HISTORY).values(entry).returning(HISTORY.c.id)
         return int(session.execute(stmt).scalar_one())

@@ -47,7 +47,9 @@ from onegrid.api.open311.params import (
     window,
 )
 from onegrid.api.open311.posting import (
+    AddressRegister,
     check_in_area,
+    located_by,
     read_form,
     require_key,
     require_service_code,
@@ -88,6 +90,12 @@ POST_RESPONSES: dict[int | str, dict[str, object]] = {
 @router.post(
     "/requests.{fmt}",
     summary="Open311: post a service request (form-encoded or multipart; api_key required)",
+    description=(
+        "Located by `lat` and `long` (WGS84), or, without them, by `address_id` or "
+        "`address_string`, looked up in the city's standard address register (标准地址库; a "
+        "string matches only as registered, ignoring full/half width, case, spaces and "
+        "punctuation). An address the register does not hold is a 400 naming the field."
+    ),
     response_class=Response,
     responses=POST_RESPONSES,
 )
@@ -109,12 +117,14 @@ def post_request(
             if category is None:
                 raise unknown_service(code)
             max_bytes = cases_settings().attachment_max_bytes
-            sub = submission_of(fields, category, clock.now(), max_bytes)
             rules = case_rules(settings.timezone)
+            day = local_day(rules.calendar, clock.now())
+            register = AddressRegister(session, day)
+            sub = submission_of(fields, category, clock.now(), max_bytes, register)
             if scope is not None:
                 # The case service places the point again (from the same cached grid).
-                day = local_day(rules.calendar, clock.now())
-                check_in_area(scope, sub.new, locate(session, sub.new.lon, sub.new.lat, day))
+                where = locate(session, sub.new.lon, sub.new.lat, day)
+                check_in_area(scope, sub.new, where, located_by(fields))
             rec = create_request_in(
                 session,
                 principal,

@@ -1,12 +1,15 @@
 """FixMyStreet's ``servicerequestupdates`` in both directions (OPEN311.md 2.4).
 
 GET lists the case history as updates (a window on the update time, oldest first), so a front
-end can follow what the departments do. POST takes a client's update (a citizen's comment, or a
-department system's note) and keeps it as a note on the case, once per ``update_id``.
+end can follow what the departments do. POST takes a client's update once per ``update_id``: a
+citizens' client's (FixMyStreet) is kept as a note on the case; a department system's (a key
+scoped to a department) moves the case dispatched to that department through the workflow, as
+its handlers would (``mapping.department_steps``), or is a note where its status moves nothing.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -16,9 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onegrid.api.open311.deps import AppClock, AppSettings, Db, Form
-from onegrid.api.open311.errors import Open311Error, bad_request, error_response
+from onegrid.api.open311.errors import Open311Error, bad_request, error_response, from_domain
 from onegrid.api.open311.formats import render
 from onegrid.api.open311.mapping import FMS_STATUS, open_or_closed
+from onegrid.api.open311.media import check_uploads
 from onegrid.api.open311.params import (
     Jurisdiction,
     area_of,
@@ -31,14 +35,24 @@ from onegrid.api.open311.params import (
     window,
 )
 from onegrid.api.open311.posting import read_form, require_key
-from onegrid.api.open311.recording import UPDATE, PostedUpdate, record_update
+from onegrid.api.open311.recording import (
+    DEPARTMENT_UPDATE,
+    OPEN311_UPDATE,
+    UPDATE,
+    PostedUpdate,
+    record_update,
+)
 from onegrid.api.open311.reply import reply
 from onegrid.api.open311.search import in_area
 from onegrid.api.open311.services import RESPONSES
+from onegrid.cases.attachments import AttachmentStore
+from onegrid.cases.config import case_rules, cases_settings
 from onegrid.cases.domain.intake import DESCRIPTION_MAX
 from onegrid.cases.domain.states import Status
 from onegrid.cases.history import HISTORY
 from onegrid.cases.records import CASES
+from onegrid.core.errors import DomainError
+from onegrid.people.policy import reach
 
 router = APIRouter()
 ROOT, ITEM = "service_requests_updates", "request_update"  # the spelling FMS's fixtures parse
@@ -50,6 +64,8 @@ STATUSES = frozenset(
     {"open", "closed", *(s.lower().replace("_", " ") for s in FMS_STATUS.values())}
 )
 STATUSES = STATUSES | {"reopen", "not councils responsibility", "cancelled"}
+# A department system's plain words for a return (回退), beside FMS's own.
+STATUSES = STATUSES | {"not responsible", "wrong department"}
 REQUIRED = ("service_request_id", "update_id", "updated_datetime", "status", "description")
 # Fields kept with the note (not the commenter's personal data, which Open311 gives no purpose).
 KEPT = ("service_code", "title", "external_status_code", "email_alerts_requested")
@@ -60,13 +76,16 @@ def _update_of(row: Any) -> dict[str, Any]:
     description = row.reason or (
         f"{row.action}: {row.from_status or '-'} -> {row.to_status}" if row.action != UPDATE else ""
     )
+    details = row.details or {}
+    # A note holds its update's fields; a step a department system's update made, under a key.
+    posted = details if row.action == UPDATE else details.get(OPEN311_UPDATE) or {}
     return {
         "update_id": str(row.id),
         "service_request_id": row.number,
         "status": open_or_closed(row.to_status),
         "updated_datetime": row.at,
         "description": description,
-        "media_url": (row.details or {}).get("media_url") if row.action == UPDATE else None,
+        "media_url": posted.get("media_url"),
         "external_status_code": FMS_STATUS[Status(row.to_status)],
     }
 
@@ -155,7 +174,24 @@ def post_update(
             principal = client_of(session, raw_key, clock)
         scope = check_jurisdiction(fields.values, settings)
         update = posted_update(fields.values, fields.media_urls)
-        note_id = record_update(db, principal, update, clock=clock, area=area_of(scope))
-        return render(fmt, [{"update_id": str(note_id)}], ROOT, ITEM)
+        department_system = bool(reach(principal, DEPARTMENT_UPDATE).department_codes)
+        if department_system:
+            # Photos are a department's evidence for its report back; a citizens' client's
+            # files are not taken with an update (as before).
+            max_bytes = cases_settings().attachment_max_bytes
+            update = replace(update, uploads=check_uploads(fields.uploads, max_bytes))
+        entry_id = record_update(
+            db,
+            principal,
+            update,
+            clock=clock,
+            rules=case_rules(settings.timezone),
+            store=AttachmentStore(settings.data_dir / "attachments"),
+            department_system=department_system,
+            area=area_of(scope),
+        )
+        return render(fmt, [{"update_id": str(entry_id)}], ROOT, ITEM)
+    except DomainError as exc:
+        return error_response(fmt, from_domain(exc))
     except Open311Error as exc:
         return error_response(fmt, exc)

@@ -183,14 +183,16 @@ def act_in(
     clock: Clock,
     rules: CaseRules,
     expected_version: int | None = None,
+    noted: dict[str, Any] | None = None,
 ) -> CaseRecord:
-    """Apply one workflow command inside the caller's transaction."""
+    """Apply one workflow command inside the caller's transaction (``noted``: more for the
+    history entry's details, such as the channel's own reference of the step)."""
     rec = load_case(session, case_id)
     if expected_version is not None and expected_version != rec.version:
         raise stale(rec, expected_version)
     transition = transition_for(Status(rec.status), cmd.action)
     actor = authorize(principal, transition.permission, rec)
-    return _apply(session, rec, cmd, actor, clock=clock, rules=rules)
+    return _apply(session, rec, cmd, actor, clock=clock, rules=rules, noted=noted)
 
 
 def _apply(

@@ -1,7 +1,8 @@
-"""The grid context's use cases: the only way areas, unit grids, inspector coverage and duty rules
-are written. Each function works inside the caller's transaction (one use case, one unit of work)
-and raises ``onegrid.core.errors`` exceptions, never a half-done write."""
+"""The grid context's use cases: the only way areas, unit grids, inspector coverage, duty rules
+and standard addresses are written. Each function works inside the caller's transaction (one use
+case, one unit of work) and raises ``onegrid.core.errors`` exceptions, never a half-done write."""
 
+from onegrid.grid.services.addresses import AddressLoad, load_addresses
 from onegrid.grid.services.areas import (
     AreaImportPlan,
     apply_area_import,
@@ -28,6 +29,7 @@ from onegrid.grid.services.unit_grids import (
 )
 
 __all__ = [
+    "AddressLoad",
     "AreaImportPlan",
     "GenerationReport",
     "ImportSummary",
@@ -43,6 +45,7 @@ __all__ = [
     "generate_unit_grids",
     "import_areas",
     "import_unit_grids",
+    "load_addresses",
     "load_populations",
     "plan_area_import",
     "plan_unit_grid_import",

@@ -1,0 +1,304 @@
+"""Loading the standard address register (标准地址库): CSV and GeoJSON, coordinate systems, all
+rows or none, re-imports by id, and the lookups by id and by text."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+import shapely
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from onegrid.cli import app
+from onegrid.core.clock import FixedClock
+from onegrid.core.errors import InvalidInput
+from onegrid.db.session import Database
+from onegrid.grid import queries
+from onegrid.grid import services as grid
+from onegrid.grid.crs import from_wgs84, parse_crs
+from onegrid.grid.importing.addresses import read_address_file
+from onegrid.grid.models import AddressRow
+from tests.area_layout import import_layout
+
+pytestmark = pytest.mark.postgres
+START = date(2025, 1, 1)
+HEADER = "id,address,lon,lat,crs"
+POINT = (116.305, 39.91)
+OUTSIDE = (116.40, 39.95)
+
+
+@pytest.fixture
+def city(db: Database, clock: FixedClock, tmp_path: Path) -> Database:
+    with db.unit_of_work() as s:
+        for level, code, parent in (
+            ("city", "110000", None),
+            ("district", "110101", "110000"),
+            ("subdistrict", "110101001", "110101"),
+            ("community", "110101001001", "110101001"),
+        ):
+            box = shapely.box(116.30, 39.90, 116.31, 39.92)
+            import_layout(
+                s, clock, tmp_path / f"{level}.geojson", level, [(code, parent, box)], START
+            )
+        grid.generate_unit_grids(s, clock, valid_from=START)
+    return db
+
+
+def _write(tmp_path: Path, name: str, *rows: str) -> Path:
+    path = tmp_path / name
+    path.write_text("\n".join((HEADER, *rows)) + "\n", encoding="utf-8")
+    return path
+
+
+def _load(
+    db: Database, clock: FixedClock, path: Path, on: date = START, crs: str | None = None
+) -> str:
+    drafts, problems = read_address_file(path, crs)
+    with db.unit_of_work() as s:
+        return grid.load_addresses(s, drafts, problems, clock, valid_from=on).render()
+
+
+def _rows(db: Database) -> list[tuple[str, str, date, date | None]]:
+    with db.reader() as s:
+        found = s.execute(
+            select(
+                AddressRow.address_id, AddressRow.text, AddressRow.valid_from, AddressRow.valid_to
+            ).order_by(AddressRow.address_id, AddressRow.valid_from)
+        )
+        return [tuple(r) for r in found]  # type: ignore[misc]
+
+
+def _count(db: Database) -> int:
+    with db.reader() as s:
+        return int(s.scalar(select(func.count()).select_from(AddressRow)) or 0)
+
+
+def test_a_csv_is_loaded_located_and_found(
+    city: Database, clock: FixedClock, tmp_path: Path
+) -> None:
+    path = _write(
+        tmp_path,
+        "a.csv",
+        f"D1,示范路１号,{POINT[0]},{POINT[1]},",
+        f"D2,示范路2号,{POINT[0]},39.915,",
+    )
+    assert _load(city, clock, path) == (
+        "standard addresses: 2 new, 0 corrected, 0 new versions, 0 unchanged"
+    )
+    with city.reader() as s:
+        found = queries.find_address_by_id(s, "D1", START)
+        assert found is not None and found.text == "示范路１号"
+        assert (found.lon, found.lat) == POINT
+        location = queries.locate(s, *POINT, START)
+        assert location is not None and found.unit_grid == location.unit_grid
+        assert found.area_code == "110101001001"
+        # Text is matched in its folded form only: width, spaces, punctuation; nothing looser.
+        assert queries.find_address(s, " 示范路 1 号 ", START) == found
+        assert queries.find_address(s, "示范路1", START) is None
+        assert queries.find_address(s, "示范路", START) is None
+        assert queries.find_address(s, "示范路3号", START) is None
+        assert queries.find_address_by_id(s, "D9", START) is None
+        # Not yet registered the day before it starts.
+        assert queries.find_address_by_id(s, "D1", date(2024, 12, 31)) is None
+        assert queries.count_addresses(s, START) == 2
+
+
+def test_one_bad_row_writes_nothing(city: Database, clock: FixedClock, tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "bad.csv",
+        f"D1,示范路1号,{POINT[0]},{POINT[1]},",
+        f"D2,示范路2号,{OUTSIDE[0]},{OUTSIDE[1]},",
+        f"D3,示范路3号,{POINT[0]},north,",
+        "D4,示范路4号,12946000,4852000,wgs84",
+    )
+    with pytest.raises(InvalidInput) as e:
+        _load(city, clock, path)
+    assert [(p.record, p.field, p.rule) for p in e.value.problems] == [
+        ("line 4 (address D3)", "lat", "number"),
+        ("line 5 (address D4)", "lon", "wgs84-range"),  # metres given as degrees
+        ("line 3 (address D2)", "lon", "inside-city"),
+    ]
+    assert _count(city) == 0
+
+
+@pytest.mark.parametrize("crs", ["gcj02", "bd09", "EPSG:3857", "EPSG:4490"])
+def test_points_are_converted_to_wgs84(
+    city: Database, clock: FixedClock, tmp_path: Path, crs: str
+) -> None:
+    x, y = from_wgs84(POINT[0], POINT[1], parse_crs(crs))
+    path = _write(tmp_path, "c.csv", f"D1,示范路1号,{float(x)!r},{float(y)!r},{crs}")
+    _load(city, clock, path)
+    with city.reader() as s:
+        found = queries.find_address_by_id(s, "D1", START)
+    assert found is not None
+    assert found.lon == pytest.approx(POINT[0], abs=1e-7)
+    assert found.lat == pytest.approx(POINT[1], abs=1e-7)
+    if crs in ("gcj02", "bd09"):  # the offset is hundreds of metres: it was applied
+        assert abs(float(x) - POINT[0]) > 1e-3
+
+
+def test_geojson_points_with_a_given_or_declared_crs(
+    city: Database, clock: FixedClock, tmp_path: Path
+) -> None:
+    gx, gy = from_wgs84(POINT[0], POINT[1], parse_crs("gcj02"))
+    mx, my = from_wgs84(POINT[0], 39.915, parse_crs("EPSG:3857"))
+
+    def collection(points: list[tuple[str, str, float, float]], **extra: object) -> str:
+        features = [
+            {
+                "type": "Feature",
+                "properties": {"id": i, "address": text},
+                "geometry": {"type": "Point", "coordinates": [px, py]},
+            }
+            for i, text, px, py in points
+        ]
+        return json.dumps({"type": "FeatureCollection", "features": features, **extra})
+
+    amap = tmp_path / "amap.geojson"
+    amap.write_text(collection([("G1", "示范路1号", float(gx), float(gy))]), encoding="utf-8")
+    assert "1 new" in _load(city, clock, amap, crs="gcj02")
+    declared = tmp_path / "mercator.geojson"
+    crs = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::3857"}}
+    declared.write_text(collection([("G2", "示范路2号", float(mx), float(my))], crs=crs))
+    assert "1 new" in _load(city, clock, declared)
+    with city.reader() as s:
+        one, two = (
+            queries.find_address_by_id(s, "G1", START),
+            queries.find_address_by_id(s, "G2", START),
+        )
+    assert one is not None and (one.lon, one.lat) == pytest.approx(POINT, abs=1e-7)
+    assert two is not None and (two.lon, two.lat) == pytest.approx((POINT[0], 39.915), abs=1e-7)
+    polygon = tmp_path / "polygon.geojson"
+    polygon.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"id": "G3", "address": "示范路3号"},
+                        "geometry": shapely.geometry.mapping(
+                            shapely.box(116.30, 39.90, 116.301, 39.901)
+                        ),
+                    }
+                ],
+            }
+        )
+    )
+    with pytest.raises(InvalidInput) as e:
+        _load(city, clock, polygon)
+    assert [(p.record, p.rule) for p in e.value.problems] == [
+        ("feature 1 (address G3)", "point-geometry")
+    ]
+
+
+def test_a_reimport_upserts_by_id(city: Database, clock: FixedClock, tmp_path: Path) -> None:
+    first = _write(
+        tmp_path,
+        "1.csv",
+        f"D1,示范路1号,{POINT[0]},{POINT[1]},",
+        f"D2,示范路2号,{POINT[0]},39.915,",
+    )
+    _load(city, clock, first)
+    assert _load(city, clock, first) == (
+        "standard addresses: 0 new, 0 corrected, 0 new versions, 2 unchanged"
+    )
+    # Same first day: corrected in place. A later day: the old version ends, a new one starts.
+    fixed = _write(tmp_path, "2.csv", f"D1,示范路1号,{POINT[0]},39.911,")
+    assert "1 corrected" in _load(city, clock, fixed)
+    renamed = _write(
+        tmp_path, "3.csv", f"D2,示范路二号,{POINT[0]},39.915,", f"D3,示范路3号,{POINT[0]},39.916,"
+    )
+    later = date(2026, 1, 1)
+    assert _load(city, clock, renamed, on=later) == (
+        "standard addresses: 1 new, 0 corrected, 1 new versions, 0 unchanged"
+    )
+    assert _rows(city) == [
+        ("D1", "示范路1号", START, None),
+        ("D2", "示范路2号", START, later),
+        ("D2", "示范路二号", later, None),
+        ("D3", "示范路3号", later, None),
+    ]
+    with city.reader() as s:
+        old = queries.find_address_by_id(s, "D2", date(2025, 6, 1))
+        new = queries.find_address_by_id(s, "D2", later)
+        assert old is not None and old.text == "示范路2号"
+        assert new is not None and new.text == "示范路二号"
+        assert queries.find_address(s, "示范路2号", later) is None
+        d1 = queries.find_address_by_id(s, "D1", later)
+        assert d1 is not None and d1.lat == 39.911
+
+
+def test_an_address_held_by_another_id_is_refused(
+    city: Database, clock: FixedClock, tmp_path: Path
+) -> None:
+    _load(city, clock, _write(tmp_path, "1.csv", f"D1,示范路1号,{POINT[0]},{POINT[1]},"))
+    with pytest.raises(InvalidInput) as e:
+        _load(city, clock, _write(tmp_path, "2.csv", f"X1,示范路 1 号,{POINT[0]},{POINT[1]},"))
+    assert [(p.record, p.rule) for p in e.value.problems] == [
+        ("line 2 (address X1)", "address-unique")
+    ]
+    # The same text moving to another id in one file is a swap, not a clash.
+    swap = _write(
+        tmp_path,
+        "3.csv",
+        f"D1,示范路9号,{POINT[0]},{POINT[1]},",
+        f"X1,示范路1号,{POINT[0]},39.912,",
+    )
+    assert "1 new, 1 corrected" in _load(city, clock, swap)
+    assert _count(city) == 2
+
+
+def test_the_command_loads_a_file_or_names_its_bad_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ONEGRID_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite3'}")
+    monkeypatch.setenv("ONEGRID_LOG_LEVEL", "WARNING")
+    runner = CliRunner()
+    shape = tmp_path / "district.geojson"
+    shape.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", '
+        '"properties": {"code": "110101"}, "geometry": '
+        + shapely.to_geojson(shapely.box(116.30, 39.90, 116.31, 39.92))
+        + "}]}"
+    )
+    done = runner.invoke(
+        app, ["import", "areas", str(shape), "--level", "district", "--code-field", "code"]
+    )
+    assert done.exit_code == 0, done.output
+    bad = _write(
+        tmp_path,
+        "bad.csv",
+        f"D1,示范路1号,{POINT[0]},{POINT[1]},",
+        f"D2,示范路2号,{OUTSIDE[0]},{OUTSIDE[1]},",
+    )
+    done = runner.invoke(app, ["import", "addresses", str(bad)])
+    assert done.exit_code == 1
+    assert "nothing was written" in done.output and "line 3" in done.output
+    assert "inside-city" in done.output
+    gx, gy = from_wgs84(POINT[0], POINT[1], parse_crs("gcj02"))
+    good = _write(tmp_path, "good.csv", f"D1,示范路1号,{float(gx)!r},{float(gy)!r},")
+    done = runner.invoke(app, ["import", "addresses", str(good), "--crs", "gcj02"])
+    assert done.exit_code == 0, done.output
+    assert "1 new" in done.output
+    # A register exported with its own property names (地址编码, 地址名称).
+    points = tmp_path / "register.geojson"
+    feature = {
+        "type": "Feature",
+        "properties": {"dzbm": "D2", "dzmc": "示范路2号"},
+        "geometry": {"type": "Point", "coordinates": [POINT[0], 39.915]},
+    }
+    points.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    done = runner.invoke(
+        app,
+        ["import", "addresses", str(points), "--id-field", "dzbm", "--address-field", "dzmc"],
+    )
+    assert done.exit_code == 0, done.output
+    done = runner.invoke(app, ["grid", "stats"])
+    assert done.exit_code == 0, done.output
+    assert re.search(r"standard addresses\s*│\s*2\b", done.output), done.output
