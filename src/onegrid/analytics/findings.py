@@ -2,8 +2,10 @@
 one topic a month and its tracking, and the seasonal forecast (未诉先办, by month or ISO week)
 with its backtest.
 
-Aggregates and models are SQL in ``sql/``; Python computes the Poisson interval (scipy) and
-the calendar arithmetic of the baseline weeks. The chosen topics are kept by ``topics``.
+Aggregates and models are SQL in ``sql/`` (a spike's expected count, the floor on its observed
+count and the order included); Python computes the Poisson interval (scipy) on the few rows that
+come back, and the calendar arithmetic of the baseline weeks. The chosen topics are kept by
+``topics``.
 """
 
 from __future__ import annotations
@@ -124,14 +126,18 @@ def _spikes(
     with registered(con, counts=counts):
         table = con.sql(
             sql("spikes"),
-            params={"bucket": bucket, "baseline": baseline, "baseline_buckets": len(baseline)},
+            params={
+                "bucket": bucket,
+                "baseline": baseline,
+                "baseline_buckets": len(baseline),
+                "min_observed": min_observed,
+            },
         ).to_arrow_table()
     expected = table["expected"].to_numpy(zero_copy_only=False)
     observed = table["observed"].to_numpy(zero_copy_only=False)
     low = stats.poisson.ppf((1 - LEVEL) / 2, expected)
     high = stats.poisson.ppf(1 - (1 - LEVEL) / 2, expected)
-    hits = np.flatnonzero((observed > high) & (observed >= min_observed))
-    hits = hits[np.argsort(-(observed[hits] - expected[hits]), kind="stable")]
+    hits = np.flatnonzero(observed > high)  # in the SQL's order: the largest excess first
     cats, areas = table["category_code"].to_pylist(), table["area_code"].to_pylist()
     return [
         Spike(cats[i], areas[i], int(observed[i]), float(expected[i]), int(low[i]), int(high[i]))

@@ -1,9 +1,13 @@
 """Hotspots: H3 cells whose case counts are significantly high (Getis-Ord Gi*), with the
 Benjamini-Hochberg false-discovery correction across cells.
 
-Counts come from DuckDB (``sql/cell_counts.sql``); the statistic is numpy/scipy over a sparse
-neighbour matrix. The study region is every cell with a case plus its ring of neighbours (which
-count zero), with binary contiguity weights that include the cell itself (the "star" form).
+The statistic is SQL (``sql/gi_star.sql``) over two relations: the count of every cell of the
+study region (``sql/cell_counts.sql``: every cell where any case arose, those without the
+category at 0) and each cell's H3 ring, itself included, as (cell, neighbour) pairs with binary
+weights (the "star" form). The pairs come from h3ronpy for the cells present, as a distributed
+engine would make them with an H3 function. Only the normal tail and the correction run here
+(scipy), on the z of each cell: DuckDB has no normal distribution (no erf), and an approximation
+written in SQL would blur the small p-values the correction ranks.
 
 Gi* speaks of a cell's neighbourhood, so a quiet cell beside a busy one scores high: the
 statistic and the correction run over every cell, but only cells with ``min_count`` cases of
@@ -22,9 +26,9 @@ import h3ronpy
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy import sparse, stats
+from scipy import stats
 
-from onegrid.analytics.evaluation import sql
+from onegrid.analytics.evaluation import registered, sql
 from onegrid.analytics.period import Period
 
 ALPHA = 0.05
@@ -32,6 +36,7 @@ ALPHA = 0.05
 # and a repeat call make; and at the city's monthly densities (well under one case a cell for a
 # category) three in one cell is already rare by chance (P(X >= 3) < 0.5 % at a mean of 0.2).
 MIN_COUNT = 3
+RING = 1  # a cell's neighbours: the cells that share an edge with it
 
 
 @dataclass(frozen=True)
@@ -53,38 +58,54 @@ def study_region(
         cells.update(region)
     else:
         for c in counts:
-            cells.update(h3.grid_disk(c, 1))
+            cells.update(h3.grid_disk(c, RING))
     ordered = sorted(cells)
     return ordered, np.array([counts.get(c, 0) for c in ordered], dtype=np.float64)
 
 
-def neighbours(cells: list[str]) -> sparse.csr_matrix:
-    """Binary weights: a cell and its ring-1 neighbours inside the region, self included.
-    Rings come from h3ronpy over the whole region at once (one call per cell in Python was most
-    of a month's scan)."""
-    ids = pa.array(h3ronpy.cells_parse(pa.array(cells, pa.string())))
-    disks = pa.array(h3ronpy.grid_disk(ids, 1))
-    inside = pc.index_in(pc.list_flatten(disks), value_set=ids)
-    keep = pc.is_valid(inside)
-    rows = pc.filter(pc.list_parent_indices(disks), keep).to_numpy()
-    cols = pc.filter(inside, keep).to_numpy()
-    n = len(cells)
-    return sparse.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(n, n))
+def neighbour_pairs(cells: pa.Array | pa.ChunkedArray) -> pa.Table:
+    """(cell, neighbour) for each cell and every cell of its ring, itself included, wherever the
+    neighbour lies: the statistic keeps those inside the region. Rings come from h3ronpy over
+    all the cells at once (one h3 call per cell in Python was most of a month's scan)."""
+    if isinstance(cells, pa.ChunkedArray):
+        cells = cells.combine_chunks()
+    cells = cells.cast(pa.string())
+    disks = pa.array(h3ronpy.grid_disk(pa.array(h3ronpy.cells_parse(cells)), RING))
+    neighbours = pa.array(h3ronpy.cells_to_string(pa.array(pc.list_flatten(disks))))
+    return pa.table(
+        {
+            "cell": pc.take(cells, pc.list_parent_indices(disks)),
+            "neighbour": neighbours.cast(pa.string()),
+        }
+    )
 
 
-def gi_star(x: np.ndarray, w: sparse.csr_matrix) -> np.ndarray:
-    """Getis & Ord (1995) Gi* z-scores under the normal approximation."""
-    n = x.size
-    mean = x.mean()
-    s = np.sqrt((x**2).mean() - mean**2)
-    wi = np.asarray(w.sum(axis=1)).ravel()
-    wi2 = np.asarray(w.multiply(w).sum(axis=1)).ravel()
-    local = w @ x
-    denom = s * np.sqrt((n * wi2 - wi**2) / (n - 1))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = (local - mean * wi) / denom
-    out: np.ndarray = np.nan_to_num(z, nan=0.0)
-    return out
+def gi_star(con: duckdb.DuckDBPyConnection, counts: pa.Table) -> pa.Table:
+    """(cell, n, z) for every cell of ``counts`` (cell, n), the highest z first (ties by cell);
+    no rows for a region of fewer than three cells."""
+    pairs = neighbour_pairs(counts["cell"])
+    with registered(con, region_counts=counts.select(["cell", "n"]), cell_neighbours=pairs):
+        return con.sql(sql("gi_star")).to_arrow_table()
+
+
+def _scan(
+    con: duckdb.DuckDBPyConnection, counts: pa.Table, alpha: float, min_count: int
+) -> list[Hotspot]:
+    """Gi* over the cells of ``counts`` (cell, n) in SQL; the normal tail and the correction
+    over every cell, whatever ``min_count`` is."""
+    if counts.num_rows == 0:
+        return []
+    table = gi_star(con, counts)
+    if table.num_rows == 0:
+        return []
+    z = table["z"].to_numpy()
+    x = table["n"].to_numpy()
+    p = stats.norm.sf(z)
+    q = stats.false_discovery_control(p, method="bh")
+    # The rows come strongest first (z, then cell), so the filter keeps that order.
+    hot = np.flatnonzero((q <= alpha) & (z > 0) & (x >= min_count))
+    cells = table["cell"].to_pylist()
+    return [Hotspot(cells[i], int(x[i]), float(z[i]), float(p[i]), float(q[i])) for i in hot]
 
 
 def scan(
@@ -99,23 +120,23 @@ def scan(
     if not counts:
         return []
     cells, x = study_region(counts, region)
-    if x.size < 3 or np.all(x == x[0]):
-        return []
-    z = gi_star(x, neighbours(cells))
-    p = stats.norm.sf(z)
-    q = stats.false_discovery_control(p, method="bh")
-    hot = np.flatnonzero((q <= alpha) & (z > 0) & (x >= min_count))
-    hot = hot[np.argsort(-z[hot], kind="stable")]
-    return [Hotspot(cells[i], int(x[i]), float(z[i]), float(p[i]), float(q[i])) for i in hot]
+    table = pa.table({"cell": pa.array(cells, pa.string()), "n": pa.array(x.astype(np.int64))})
+    with duckdb.connect() as con:
+        return _scan(con, table, alpha, min_count)
 
 
-def cell_counts(
-    con: duckdb.DuckDBPyConnection, category: str, period: Period
-) -> tuple[dict[str, int], list[str]]:
-    """The category's count per cell, and every cell where any case arose in the period."""
+def cell_counts(con: duckdb.DuckDBPyConnection, category: str, period: Period) -> pa.Table:
+    """(cell, n): the category's count in every cell where any case arose in the period."""
     params = {"category": category, "start": period.start, "end": period.end}
+    # A DB-API execute: it takes the connection over from a result the caller left unfinished,
+    # where a relation (con.sql) refuses to run.
     rows = con.execute(sql("cell_counts"), params).fetchall()
-    return {str(c): int(n) for c, n in rows if n}, [str(c) for c, _ in rows]
+    return pa.table(
+        {
+            "cell": pa.array([c for c, _ in rows], pa.string()),
+            "n": pa.array([n for _, n in rows], pa.int64()),
+        }
+    )
 
 
 def hotspots(
@@ -127,8 +148,10 @@ def hotspots(
 ) -> list[Hotspot]:
     """Hot cells of one category, compared with every cell where any case arose in the period
     (a quiet cell next to a busy street is a real zero; the open country is not)."""
-    counts, region = cell_counts(con, category, period)
-    return scan(counts, alpha, region, min_count)
+    counts = cell_counts(con, category, period)
+    if not pc.any(pc.greater(counts["n"], 0)).as_py():
+        return []
+    return _scan(con, counts, alpha, min_count)
 
 
 @dataclass(frozen=True)
@@ -182,11 +205,12 @@ def emerging_hotspots(
     if not now:
         return []
     before_period = _year_before(period)
-    counts, region = cell_counts(con, category, before_period)
-    significant = {h.cell for h in scan(counts, alpha, region, min_count=0)}
+    counts = cell_counts(con, category, before_period)
+    significant = {h.cell for h in _scan(con, counts, alpha, min_count=0)}
+    count_before = dict(zip(counts["cell"].to_pylist(), counts["n"].to_pylist(), strict=True))
     out = []
     for h in now:
-        before = counts.get(h.cell, 0)
+        before = count_before.get(h.cell, 0)
         p = rising_p(h.count, _days(period), before, _days(before_period))
         e = Emerging(h, before, h.cell not in significant, p, p <= alpha)
         if e.rising or (e.new and clearly_above(h.count, before, min_count)):

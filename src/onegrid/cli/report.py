@@ -156,14 +156,28 @@ def monthly_cmd(month: str, out: Path, weights: Weights = None) -> None:
 
 
 @report_app.command("hotspots")
-def hotspots_cmd(category: str, start: str, end: str, csv: Csv = None) -> None:
+def hotspots_cmd(
+    category: str,
+    start: str,
+    end: str,
+    csv: Csv = None,
+    min_count: Annotated[
+        int | None,
+        typer.Option(
+            "--min-count",
+            min=1,
+            help="The fewest cases of its own a cell needs to be listed (when not given: 3).",
+        ),
+    ] = None,
+) -> None:
     """Significant hot H3 cells of one category (Gi*, false-discovery corrected)."""
-    from onegrid.analytics.hotspots import hotspots
+    from onegrid.analytics.hotspots import MIN_COUNT, hotspots
     from onegrid.analytics.period import Period
 
     con, tz = _connect()
     period = _run(Period, date.fromisoformat(start), date.fromisoformat(end), tz)
-    found = _run(hotspots, con, category, period)
+    floor = MIN_COUNT if min_count is None else min_count
+    found = _run(hotspots, con, category, period, min_count=floor)
     _show(pa.Table.from_pylist([h.__dict__ for h in found]), f"hotspots {category}", csv)
 
 

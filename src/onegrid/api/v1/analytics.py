@@ -31,7 +31,7 @@ from onegrid.analytics.findings import (
     topic_candidates,
     topic_tracking,
 )
-from onegrid.analytics.hotspots import emerging_hotspots, hotspots
+from onegrid.analytics.hotspots import MIN_COUNT, emerging_hotspots, hotspots
 from onegrid.analytics.lake import Lake
 from onegrid.analytics.opendata import (
     OpenData,
@@ -84,6 +84,9 @@ Exporter = Annotated[Principal, requires("analytics.export")]
 TopicChooser = Annotated[Principal, requires("analytics.choose_topic")]
 Month = Annotated[str, Query(description="YYYY-MM", examples=["2026-03"])]
 Grain = Annotated[str, Query(description="day, week, month or period")]
+MinCount = Annotated[
+    int, Query(ge=1, description="the fewest cases of its own a cell needs to be reported hot")
+]
 
 
 def _lake(settings: AppSettings) -> Lake:
@@ -176,10 +179,15 @@ def get_posts(
 
 @router.get("/hotspots", summary="Significant hot H3 cells (Gi*, BH-corrected)")
 def get_hotspots(
-    principal: Reader, settings: AppSettings, category: str, start: date, end: date
+    principal: Reader,
+    settings: AppSettings,
+    category: str,
+    start: date,
+    end: date,
+    min_count: MinCount = MIN_COUNT,
 ) -> list[dict[str, Any]]:
     period = Period(start, end, settings.timezone)
-    found = hotspots(_lake(settings).connect(), category, period)
+    found = hotspots(_lake(settings).connect(), category, period, min_count=min_count)
     return [h.__dict__ for h in found]
 
 
@@ -375,10 +383,15 @@ def post_proactive(
 
 @router.get("/hotspots/emerging", summary="Hotspots new or rising against a year before")
 def get_emerging(
-    principal: Reader, settings: AppSettings, category: str, start: date, end: date
+    principal: Reader,
+    settings: AppSettings,
+    category: str,
+    start: date,
+    end: date,
+    min_count: MinCount = MIN_COUNT,
 ) -> list[dict[str, Any]]:
     period = Period(start, end, settings.timezone)
-    found = emerging_hotspots(_lake(settings).connect(), category, period)
+    found = emerging_hotspots(_lake(settings).connect(), category, period, min_count=min_count)
     return [
         {
             **e.hotspot.__dict__,
