@@ -111,14 +111,19 @@ def make_tables(
     )
     called_at = closed_at[called] + 86400 * US
     by_time = np.argsort(called_at, kind="stable")
-    callbacks = pa.table(
-        {
-            "id": np.arange(1, k + 1, dtype=np.int64),
-            "case_id": ids[called][by_time],
-            "at": pa.array(called_at[by_time], ts),
-            "resolved": pa.array((rng.random(k) < np.where(slow[called], 0.7, 0.95))[by_time]),
-            "satisfaction": pa.array(sat[by_time]),
-        }
+    callbacks = _conform(
+        pa.table(
+            {
+                "id": np.arange(1, k + 1, dtype=np.int64),
+                "case_id": ids[called][by_time],
+                "at": pa.array(called_at[by_time], ts),
+                "resolved": pa.array((rng.random(k) < np.where(slow[called], 0.7, 0.95))[by_time]),
+                "satisfaction": pa.array(sat[by_time]),
+                # The desk credits the answer to the case's department, as the lake's export does.
+                "department_code": pa.array(depts[dept_i][called][by_time]),
+            }
+        ),
+        t.CALLBACKS.schema,
     )
     codes = [*sorted({s[:6] for s in subs}), *subs]
     areas = _conform(
