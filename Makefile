@@ -46,7 +46,7 @@ migrate: $(STAMP) ## Apply migrations to the configured database
 check-schema: $(STAMP) ## Fail if models and migrations disagree
 	$(BIN)/onegrid check-schema
 
-demo: $(STAMP) ## Build the demo city in the configured database
+demo: $(STAMP) ## Build the demo city and its two years of history in the configured database
 	$(BIN)/onegrid demo
 
 bench: $(STAMP) ## Run the benchmarks in bench/ and print their figures

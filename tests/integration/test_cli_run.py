@@ -30,6 +30,9 @@ def _env(data: Path) -> dict[str, str]:
         "ONEGRID_DATA_DIR": str(data),
         "ONEGRID_DATABASE_URL": "",
         "ONEGRID_LOG_LEVEL": "WARNING",
+        # The two years of history would load beside the server for a minute; its own tests
+        # load a few days of it (tests/integration/demo/test_demo_history_load.py).
+        "ONEGRID_DEMO_HISTORY": "false",
         "COLUMNS": "200",  # rich wraps at 80 columns when stdout is no terminal
     }
 
@@ -132,6 +135,7 @@ def test_run_loads_the_demo_once_and_serves_it(tmp_path: Path) -> None:
             time.sleep(0.5)
         assert (data / "lake" / "CURRENT").exists()
         assert "analytics lake built: " in first_log.read_text()
+        assert "demo history" not in first_log.read_text()  # ONEGRID_DEMO_HISTORY=false
 
     second_log = tmp_path / "second.log"
     with _running(data, second_log) as url:

@@ -33,7 +33,7 @@ from onegrid.cases.domain.lights import StepClock
 from onegrid.cases.domain.states import Channel, Nature, Status, Step, Urgency, initial_status
 from onegrid.cases.history import HISTORY, IMPORTER, Actor, entry_values
 from onegrid.cases.records import CASES, clock_values, state_values
-from onegrid.cases.services.common import local_day, reserve_numbers
+from onegrid.cases.services.common import local_day, one_writer, reserve_numbers
 from onegrid.core.errors import FieldProblem, ImportReport, InvalidInput
 from onegrid.db.session import Database
 from onegrid.grid.domain import Location
@@ -166,9 +166,9 @@ def _replay(
 
 
 def _row(
-    c: HistoricalCase, category: Category, place: _Place, rules: CaseRules, number: str
+    c: HistoricalCase, category: Category, place: _Place, rules: CaseRules
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The case's columns and its history entries (without the case id yet)."""
+    """The case's columns (without its number) and its history entries (without the case id)."""
     urgency = (c.urgency or Urgency(category.urgency.value)).value
     book = rules.limits
     chain = tuple(v for v in place.codes.values() if v)
@@ -234,7 +234,6 @@ def _row(
             )
         updated = c.closed_at or c.created_at
     row = {
-        "number": number,
         "category_code": category.code,
         "component_id": None,
         "channel": c.channel.value,
@@ -325,23 +324,16 @@ def _admit(
     return keep
 
 
-_Located = tuple[str, HistoricalCase, Category, _Place]
+@dataclass
+class _Prepared:
+    """A batch worked out outside the write transaction: the rows to insert (numbered in it)."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    histories: list[list[dict[str, Any]]] = field(default_factory=list)
+    days: list[date] = field(default_factory=list)
 
 
-def _numbered(session: Session, rules: CaseRules, located: list[_Located]) -> list[str]:
-    groups: dict[tuple[str, Any], list[int]] = defaultdict(list)
-    for k, (_, c, category, _) in enumerate(located):
-        groups[(category.code, local_day(rules.calendar, c.created_at))].append(k)
-    numbers = [""] * len(located)
-    for (code, day), members in groups.items():
-        for k, number in zip(
-            members, reserve_numbers(session, code, day, len(members)), strict=True
-        ):
-            numbers[k] = number
-    return numbers
-
-
-def _load_batch(
+def _prepare(
     session: Session,
     batch: list[HistoricalCase],
     rules: CaseRules,
@@ -349,10 +341,12 @@ def _load_batch(
     use_grid: bool,
     report: LoadReport,
     offset: int,
-) -> None:
+) -> _Prepared:
+    """What to insert: the refusals, the places and the replayed workflow only read, so they are
+    done before the write transaction and a server beside the load waits only for the writes."""
     keep = _admit(session, batch, categories, report, offset)
     places = _places(session, [c for _, c, _ in keep], use_grid, rules.calendar.tz)
-    located: list[_Located] = []
+    out = _Prepared()
     for (record, c, category), place in zip(keep, places, strict=True):
         if place is None:
             report.rejected.append(
@@ -360,21 +354,34 @@ def _load_batch(
                     "lon", "inside_city", "the point lies outside every area of the city", record
                 )
             )
-        else:
-            located.append((record, c, category, place))
-    numbers = _numbered(session, rules, located)
-    rows, histories = [], []
-    for (record, c, category, place), number in zip(located, numbers, strict=True):
+            continue
         try:
-            row, entries = _row(c, category, place, rules, number)
+            row, entries = _row(c, category, place, rules)
         except InvalidInput as exc:
             p = exc.problems[0]
             report.rejected.append(FieldProblem(p.field, p.rule, p.message, record))
             continue
-        rows.append(row)
-        histories.append(entries)
-    if not rows:
-        return
+        out.rows.append(row)
+        out.histories.append(entries)
+        out.days.append(local_day(rules.calendar, c.created_at))
+    return out
+
+
+def _number(session: Session, prepared: _Prepared) -> None:
+    """One counter bump per (category, day) for the batch's rows."""
+    groups: dict[tuple[str, date], list[int]] = defaultdict(list)
+    for k, (row, day) in enumerate(zip(prepared.rows, prepared.days, strict=True)):
+        groups[(row["category_code"], day)].append(k)
+    for (code, day), members in groups.items():
+        for k, number in zip(
+            members, reserve_numbers(session, code, day, len(members)), strict=True
+        ):
+            prepared.rows[k]["number"] = number
+
+
+def _write(session: Session, prepared: _Prepared, report: LoadReport) -> None:
+    _number(session, prepared)
+    rows = prepared.rows
     session.execute(insert(CASES), rows)
     ids = _ids_of(session, [r["number"] for r in rows])
     session.execute(
@@ -392,7 +399,7 @@ def _load_batch(
                 e["attachments"],
                 e["details"],
             )
-            for case_id, entries in zip(ids, histories, strict=True)
+            for case_id, entries in zip(ids, prepared.histories, strict=True)
             for e in entries
         ],
     )
@@ -411,14 +418,21 @@ def load_historical(
     on_batch: Callable[[int], None] | None = None,
 ) -> LoadReport:
     """Load cases in batches, each batch one transaction. ``use_grid=False`` keeps points the
-    city's grid does not cover (a foreign city's data), indexed by H3 only."""
+    city's grid does not cover (a foreign city's data), indexed by H3 only.
+
+    Each batch's write holds the process's one writer (SQLite), like every case write, so a
+    server loading beside its requests makes them wait for one batch's inserts at most: a
+    small ``batch_size`` keeps that wait short."""
     report = LoadReport()
     with db.reader() as s:
         categories = {c.code: c for c in current_categories(s)}
     offset = 0
     for batch in _chunks(cases, batch_size):
-        with db.unit_of_work() as session:
-            _load_batch(session, batch, rules, categories, use_grid, report, offset)
+        with db.reader() as session:
+            prepared = _prepare(session, batch, rules, categories, use_grid, report, offset)
+        if prepared.rows:
+            with one_writer(db.dialect), db.unit_of_work() as session:
+                _write(session, prepared, report)
         offset += len(batch)
         if on_batch is not None:
             on_batch(len(batch))

@@ -44,7 +44,8 @@ def run_cmd(
         bool, typer.Option(help="Load the demo city when the database is empty.")
     ] = True,
 ) -> None:
-    """Migrate, load the demo city if the database is empty, and serve the app."""
+    """Migrate, load the demo city if the database is empty, and serve the app (the demo's two
+    years of history load in the background meanwhile)."""
     import uvicorn
 
     from onegrid.api.app import create_app
@@ -52,12 +53,19 @@ def run_cmd(
     settings = settings_or_exit()
     db = open_database(settings)
     migrate(db.engine)
+    built = False
     if demo:
         from onegrid.cli.demo import load_demo_if_empty
 
-        load_demo_if_empty(db, settings)
+        built = load_demo_if_empty(db, settings)
     _first_lake(db, settings)
     app_ = create_app(settings, db=db)
+    if demo:
+        from onegrid.cli.demo import history_beside_server
+
+        # Started before uvicorn, in this process: its batches share the one SQLite writer
+        # with the app's requests, and it is a daemon, so stopping the server stops it too.
+        history_beside_server(db, settings, built=built)
     bind_host = host or settings.host
     bind_port = port or settings.port
     console.print(f"OneGrid serving on http://{bind_host}:{bind_port}  (API docs: /docs)")

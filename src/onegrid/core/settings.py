@@ -87,6 +87,13 @@ class Settings(BaseSettings):
     require_services: bool = False
     shared_data: Path = Path("../shared/data")
     demo_seed: int = 20261122
+    demo_history: bool = Field(
+        default=True,
+        description=(
+            "The demo city comes with two years of case history: `onegrid run` loads it in the "
+            "background after building the demo city, `onegrid demo` unless --no-history."
+        ),
+    )
     auth: AuthSettings = Field(default_factory=AuthSettings)
 
     @field_validator("database_url")

@@ -5,18 +5,22 @@ deep winter), quieter weekends, a few hot places for rubbish and parking, two de
 are slower than the others, checks that fail and send work back, and hotline reporters who call
 again. Cases are made as ``HistoricalCase`` records with their steps and loaded in bulk by
 ``onegrid.cases.importing.load_historical``, which replays every transition through the domain.
+
+The history ends where the demo's work in progress begins, and a load cut short (a server
+stopped while it loaded in the background) is finished by loading again: cases are known by
+their ``external_ref`` and skipped once there, and a case called back is not called again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import shapely
 from shapely.geometry import Point
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, exists, func, select
 
 from onegrid.cases.config import case_rules
 from onegrid.cases.domain.aggregate import Command
@@ -34,6 +38,11 @@ from onegrid.people.domain import Grant, Principal, PrincipalKind, Role, Scope
 
 DAYS = 730
 PER_DAY = 16  # mean new cases a day before seasons and weekdays
+REF_PREFIX = "demo-history:"
+# Cases a transaction when loading beside a server: measured at 30-60 ms of SQLite's one writer
+# on a shared two-core machine, so a request that writes waits that long at most.
+BATCH = 25
+CALLBACK_WITHIN = timedelta(hours=48)  # a closed case is called back within two days
 INSPECTOR = Actor("demo:inspector", "巡查员", "inspector")
 LEADER = Actor("demo:leader", "值班长", "shift_leader")
 DISPATCHER = Actor("demo:dispatcher", "派遣员", "dispatcher")
@@ -91,7 +100,7 @@ class _Place:
 
 
 def _steps(
-    rng: np.random.Generator, at: datetime, channel: Channel, dept: str, now: datetime
+    rng: np.random.Generator, at: datetime, channel: Channel, dept: str, until: datetime
 ) -> tuple[HistoricalStep, ...]:
     slow = 3.0 if dept in SLOW else 1.0
     handler = Actor(f"demo:{dept}", dept, "department_handler")
@@ -125,17 +134,25 @@ def _steps(
     steps, t = [], at
     for hours, command, actor in plan:
         t = t + timedelta(hours=float(hours))
-        if t >= now:
+        if t >= until:
             break
         steps.append(HistoricalStep(command, t, actor))
     return tuple(steps)
 
 
 def synthetic_history(
-    seed: int, now: datetime, days: int = DAYS, per_day: float = PER_DAY, *, stream: int = 1
+    seed: int,
+    now: datetime,
+    days: int = DAYS,
+    per_day: float = PER_DAY,
+    *,
+    stream: int = 1,
+    until: datetime | None = None,
 ) -> Iterator[HistoricalCase]:
-    """The demo city's past ``days`` days of cases, oldest first (the same for the same seed).
+    """The demo city's ``days`` days of cases before ``now``, oldest first (the same for the
+    same seed and day of ``now``), worked on until ``until`` (``now`` if not given).
     ``stream`` picks another sequence of cases in the same city."""
+    until = until or now
     rng = np.random.default_rng(seed + stream)
     areas = synth_city(seed)
     parent = {a.code: a.parent_code for a in areas}
@@ -152,7 +169,7 @@ def synthetic_history(
         for p in PROFILES:
             rate = per_day * p.share * p.months.get(day.month, 1.0) * (p.weekend if weekend else 1)
             for _ in range(int(rng.poisson(rate))):
-                yield _case(rng, day, p, places, hot, hot_points, phones, parent, now)
+                yield _case(rng, day, p, places, hot, hot_points, phones, parent, until)
 
 
 def _case(
@@ -164,7 +181,7 @@ def _case(
     hot_points: list[tuple[float, float]],
     phones: list[str],
     parent: dict[str, str | None],
-    now: datetime,
+    until: datetime,
 ) -> HistoricalCase:
     # Local daytime (08:00-22:00 Beijing) as UTC.
     at = day + timedelta(hours=float(rng.uniform(0, 14)))
@@ -194,22 +211,96 @@ def _case(
         f"demo history {p.code}",
         channel=channel,
         reporter=Reporter(phone=phone),
-        external_ref=f"demo-history:{at:%Y%m%d%H%M%S}:{p.code}:{lon:.6f}:{lat:.6f}",
-        steps=_steps(rng, at, channel, dept, now),
+        external_ref=f"{REF_PREFIX}{at:%Y%m%d%H%M%S}:{p.code}:{lon:.6f}:{lat:.6f}",
+        steps=_steps(rng, at, channel, dept, until),
     )
 
 
+def refs_from(prefix: str) -> ColumnElement[bool]:
+    """Cases whose ``external_ref`` starts with ``prefix``, as a range its unique index answers
+    (a ``LIKE`` reads every case, which on a real city's database is millions)."""
+    ref = CaseRow.external_ref
+    return and_(ref >= prefix, ref < prefix[:-1] + chr(ord(prefix[-1]) + 1))
+
+
+def history_end(db: Database, now: datetime) -> datetime:
+    """Where the history stops: midnight (UTC) of the day the demo's work in progress begins,
+    or ``now`` without it. The work in progress is made once, so a load resumed on another
+    day makes the very same cases, and the two do not overlap."""
+    from onegrid.demo.live import REF_PREFIX as LIVE_PREFIX
+
+    with db.reader() as s:
+        first = s.scalar(select(func.min(CaseRow.created_at)).where(refs_from(LIVE_PREFIX)))
+    if first is None:
+        return now
+    return first.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def history_days(db: Database, now: datetime, days: int = DAYS) -> int:
+    """The days of history to load: ``days``, but none before the first time limits in force
+    (cases need their limits)."""
+    first = case_rules().limits.versions[0].valid_from
+    return min(days, (history_end(db, now).date() - first).days - 1)
+
+
+Progress = Callable[[int, int], None]  # (cases gone through, cases in all)
+
+
 def load_demo_history(
-    db: Database, seed: int, clock: Clock | None = None, *, days: int = DAYS
+    db: Database,
+    seed: int,
+    clock: Clock | None = None,
+    *,
+    days: int = DAYS,
+    batch_size: int = BATCH,
+    on_progress: Progress | None = None,
 ) -> LoadReport:
+    """The history and its callbacks. Loading it again loads what is missing and nothing else."""
     now = (clock or SystemClock()).now()
     rules = case_rules()
-    # History starts no earlier than the first time limits in force (cases need their limits).
-    first = rules.limits.versions[0].valid_from
-    days = min(days, (now.date() - first).days - 1)
-    report = load_historical(db, synthetic_history(seed, now, days), rules=rules, use_grid=True)
+    end = history_end(db, now)
+    cases = list(synthetic_history(seed, end, history_days(db, now, days), until=now))
+    done = 0
+
+    def progress(n: int) -> None:
+        nonlocal done
+        done += n
+        if on_progress is not None:
+            on_progress(done, len(cases))
+
+    report = load_historical(
+        db, cases, rules=rules, use_grid=True, batch_size=batch_size, on_batch=progress
+    )
     report_callbacks(db, seed, now)
     return report
+
+
+def history_unfinished(db: Database, now: datetime) -> bool:
+    """A load of the history began here and did not finish: some of its cases are there, but
+    the callbacks (made once every case is loaded) did not start, or a closed hotline case of
+    it, closed long enough ago to have been called back, has not been. A database with no
+    history at all (``onegrid demo --no-history``) is not unfinished."""
+    from onegrid.dispatch.models import HotlineCallbackRow as Callback
+
+    mine = refs_from(REF_PREFIX)
+    called = exists().where(Callback.case_id == CaseRow.id, Callback.operator == OPERATOR.actor)
+    with db.reader() as s:
+        if s.scalar(select(CaseRow.id).where(mine).limit(1)) is None:
+            return False
+        if s.scalar(select(CaseRow.id).where(mine, called).limit(1)) is None:
+            return True
+        waiting = s.scalar(
+            select(CaseRow.id)
+            .where(
+                mine,
+                CaseRow.channel == Channel.HOTLINE.value,
+                CaseRow.status == "closed",
+                CaseRow.closed_at < now - CALLBACK_WITHIN,
+                ~exists().where(Callback.case_id == CaseRow.id),
+            )
+            .limit(1)
+        )
+        return waiting is not None
 
 
 OPERATOR = Principal(
@@ -222,19 +313,22 @@ OPERATOR = Principal(
 
 def report_callbacks(db: Database, seed: int, now: datetime) -> int:
     """Call back the requesters of closed hotline cases, through the hotline desk's own service
-    at the historical time: the slow departments leave more of them unresolved and unhappy."""
+    at the historical time: the slow departments leave more of them unresolved and unhappy.
+    A case called back already is left alone, and each case's answer comes from its own
+    random stream, so callbacks cut short and made again are the ones made at one go."""
     from onegrid.dispatch.hotline.domain import Satisfaction
     from onegrid.dispatch.hotline.services import record_callback
+    from onegrid.dispatch.models import HotlineCallbackRow as Callback
 
-    rng = np.random.default_rng(seed + 2)
     rules = case_rules()
     with db.reader() as s:
         rows = s.execute(
             select(CaseRow.id, CaseRow.closed_at, CaseRow.department_code)
             .where(
+                refs_from(REF_PREFIX),
                 CaseRow.channel == Channel.HOTLINE.value,
                 CaseRow.status == "closed",
-                CaseRow.external_ref.like("demo-history:%"),
+                ~exists().where(Callback.case_id == CaseRow.id),
             )
             .order_by(CaseRow.id)
         ).all()
@@ -242,7 +336,10 @@ def report_callbacks(db: Database, seed: int, now: datetime) -> int:
     for case_id, closed_at, dept in rows:
         if closed_at is None:
             continue
-        at = closed_at + timedelta(hours=float(rng.uniform(2, 48)))
+        rng = np.random.default_rng((seed + 2, int(case_id)))
+        at = closed_at + timedelta(
+            hours=float(rng.uniform(2, CALLBACK_WITHIN.total_seconds() / 3600))
+        )
         if at >= now:
             continue
         slow = dept in SLOW

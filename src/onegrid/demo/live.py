@@ -3,7 +3,7 @@
 A fresh demo should look like a city on a working day: cases waiting to be verified, filed,
 dispatched, accepted, checked and closed, some of them already late, so that the workbench, the
 hotline desk and the command-centre map have something to show before anyone files a case. The
-cases come from the same generator as the two-year history (``onegrid demo --history``) and are
+cases come from the same generator as the two-year history (``demo/history.py``) and are
 loaded through the same replay of the workflow; each is stopped at a random step.
 """
 
@@ -22,7 +22,7 @@ from onegrid.cases.importing import HistoricalCase, LoadReport, load_historical
 from onegrid.cases.models import CaseRow
 from onegrid.core.clock import Clock, SystemClock
 from onegrid.db.session import Database
-from onegrid.demo.history import synthetic_history
+from onegrid.demo.history import refs_from, synthetic_history
 
 LIVE_DAYS = 4
 LIVE_PER_DAY = 80
@@ -68,7 +68,7 @@ def live_cases(
 def load_live_cases(db: Database, seed: int, clock: Clock | None = None) -> LoadReport | None:
     """Once per database: ``None`` when the demo's work in progress is already there."""
     with db.reader() as s:
-        if s.scalar(select(CaseRow.id).where(CaseRow.external_ref.like(REF_PREFIX + "%")).limit(1)):
+        if s.scalar(select(CaseRow.id).where(refs_from(REF_PREFIX)).limit(1)):
             return None
     now = (clock or SystemClock()).now()
     return load_historical(db, live_cases(seed, now), rules=case_rules(), use_grid=True)
