@@ -45,6 +45,7 @@ export interface CaseOut {
   returns: number;
   extension_pending: string | null;
   hold_pending: { requested_at: string; resume_on: string | null } | null;
+  hold_resume_on: string | null;
   created_at: string;
   closed_at: string | null;
   allowed_actions: string[];

@@ -57,6 +57,8 @@ export async function caseView(main: HTMLElement, id: number, user: Me, level: 1
       h("dd", { id: level === 1 ? "case-status" : "panel-case-status", "data-status": c.status }, word("s_", c.status)),
       h("dt", {}, t("light")),
       h("dd", {}, lightBadge(c.clock?.light), " ", fmtDate(c.clock?.deadline)),
+      // A held case says when the department expects to take the work up again.
+      c.hold_resume_on ? [h("dt", {}, t("hold_resume_day")), h("dd", { id: level === 1 ? "case-resume-on" : undefined }, c.hold_resume_on)] : null,
       h("dt", {}, t("category")),
       h("dd", { id: level === 1 ? "case-category" : "panel-case-category" }, categoryLabel(c.category_code)),
       h("dt", {}, t("description")),

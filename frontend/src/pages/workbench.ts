@@ -20,8 +20,10 @@ const QUEUES: Queue[] = [
   { key: "q_returned", permission: "case.dispatch", query: "status=to_dispatch", keep: (c) => c.returns > 0 },
   { key: "q_dispatched", permission: "case.accept", query: "status=dispatched" },
   { key: "q_handling", permission: "case.report_back", query: "status=handling" },
-  { key: "q_extension", permission: "case.extend.approve", query: "status=handling", keep: (c) => !!c.extension_pending },
-  { key: "q_hold", permission: "case.hold", query: "status=handling", keep: (c) => !!c.hold_pending },
+  // Requests are found by the server (a request on any handling case, not only the oldest
+  // hundred of them): a request waits only while its case is handling.
+  { key: "q_extension", permission: "case.extend.approve", query: "extension_pending=true" },
+  { key: "q_hold", permission: "case.hold", query: "hold_pending=true" },
   { key: "q_to_check", permission: "case.check", query: "status=to_check" },
   { key: "q_to_close", permission: "case.close", query: "status=to_close" },
   // Work that is late now: the running step's light is red (``overdue=true`` would also list

@@ -19,10 +19,22 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from onegrid.db.base import Base, UtcDateTime
+
+# Partial indexes on the columns that say a request waits for a shift leader.
+PENDING_INDEXES = {
+    "ix_cases_hold_pending": "hold_requested_at",
+    "ix_cases_extension_pending": "extension_pending",
+}
+
+
+def _pending_index(name: str, column: str) -> Index:
+    waiting = text(f"{column} IS NOT NULL")
+    return Index(name, column, sqlite_where=waiting, postgresql_where=waiting)
 
 
 class CaseRow(Base):
@@ -78,7 +90,8 @@ class CaseRow(Base):
     extensions_granted: Mapped[int] = mapped_column(Integer)
     extension_pending: Mapped[str | None] = mapped_column(String(40))
     # A department's hold request (挂账申请) waiting for a shift leader: when it was made, and
-    # the day it expects work to resume, if it said.
+    # the day it expects work to resume, if it said. Approved, the day stays while the case is
+    # ON_HOLD (a request waits only in HANDLING, so the one column never means both).
     hold_requested_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     hold_resume_on: Mapped[date | None] = mapped_column(Date)
     check_passed: Mapped[bool | None] = mapped_column(Boolean)
@@ -116,6 +129,9 @@ class CaseRow(Base):
             "step_warn_at",
             "id",
         ),
+        # The shift leader's queues (?hold_pending=true, ?extension_pending=true): a few cases
+        # among all of them, so only the waiting ones are indexed (cases_0006).
+        *(_pending_index(name, column) for name, column in PENDING_INDEXES.items()),
     )
 
 

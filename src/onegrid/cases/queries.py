@@ -65,6 +65,8 @@ class CaseFilter:
     urgency: tuple[str, ...] = ()
     light: Light | None = None
     overdue: bool | None = None  # was any step late (or is the running one)
+    hold_pending: bool | None = None  # a hold request waits for a shift leader
+    extension_pending: bool | None = None  # an extension request waits for a shift leader
     created_from: datetime | None = None
     created_to: datetime | None = None
     closed_from: datetime | None = None
@@ -100,6 +102,19 @@ def light_clause(light: Light, now: datetime) -> ColumnElement[bool]:
     live = and_(ahead, t.c.step_warn_at < now if light is Light.YELLOW else t.c.step_warn_at >= now)
     held = and_(t.c.status == Status.ON_HOLD.value, t.c.step_frozen_light == light.value)
     return C.id.in_(union_all(select(t.c.id).where(live), select(t.c.id).where(held)))
+
+
+def pending_clause(column: str, waiting: bool) -> ColumnElement[bool]:
+    """Cases with (or without) a request waiting in ``column``.
+
+    The waiting ones are looked up by id in the column's partial index (cases_0006), as in
+    ``light_clause``: without statistics SQLite does not know that index is small and would
+    walk every case in list order, testing each (10 waiting among 200,000 cases: 70 → 0.2 ms
+    warm on SQLite)."""
+    if not waiting:
+        return C[column].is_(None)
+    t = CASES.alias("waiting")
+    return C.id.in_(select(t.c.id).where(t.c[column].is_not(None)))
 
 
 def _area_clause(session: Session, code: str) -> ColumnElement[bool]:
@@ -149,6 +164,12 @@ def _filters(session: Session, f: CaseFilter, now: datetime) -> list[ColumnEleme
     if f.overdue is not None:
         late = or_(C.overdue_steps > 0, light_clause(Light.RED, now))
         out.append(late if f.overdue else ~late)
+    for column, waiting in (
+        ("hold_requested_at", f.hold_pending),
+        ("extension_pending", f.extension_pending),
+    ):
+        if waiting is not None:
+            out.append(pending_clause(column, waiting))
     for col, low, high in (
         (C.created_at, f.created_from, f.created_to),
         (C.closed_at, f.closed_from, f.closed_to),

@@ -143,6 +143,7 @@ class CaseRecord:
             extensions_granted=self.extensions_granted,
             extension_pending=_limit(self.extension_pending),
             hold_pending=self.hold_pending,
+            hold_resume_on=self.hold_resume_on if self.status == Status.ON_HOLD.value else None,
             check_passed=self.check_passed,
             returns=self.returns,
             reworks=self.reworks,
@@ -209,7 +210,11 @@ def state_values(state: CaseState) -> dict[str, Any]:
         "extensions_granted": state.extensions_granted,
         "extension_pending": _limit_text(state.extension_pending),
         "hold_requested_at": state.hold_pending.requested_at if state.hold_pending else None,
-        "hold_resume_on": state.hold_pending.resume_on if state.hold_pending else None,
+        # One column: a request waits only while the case is handling, a hold's day only while
+        # it is on hold.
+        "hold_resume_on": (
+            state.hold_pending.resume_on if state.hold_pending else state.hold_resume_on
+        ),
         "check_passed": state.check_passed,
         "returns": state.returns,
         "reworks": state.reworks,

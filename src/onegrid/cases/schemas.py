@@ -81,6 +81,7 @@ _CASE_EXAMPLE: dict[str, Any] = {
     "extensions_granted": 0,
     "extension_pending": None,
     "hold_pending": None,
+    "hold_resume_on": None,
     "check_passed": None,
     "returns": 0,
     "reworks": 0,
@@ -223,6 +224,10 @@ class CaseOut(BaseModel):
     extensions_granted: int
     extension_pending: str | None
     hold_pending: HoldPendingOut | None
+    hold_resume_on: date | None = Field(
+        description="While on hold: the day work is expected to resume, from the approved "
+        "request (none for a direct hold or a request that named no day)"
+    )
     check_passed: bool | None
     returns: int
     reworks: int
@@ -311,6 +316,7 @@ def case_out(
         extensions_granted=rec.extensions_granted,
         extension_pending=rec.extension_pending,
         hold_pending=_hold_pending(rec),
+        hold_resume_on=rec.hold_resume_on if status is Status.ON_HOLD else None,
         check_passed=rec.check_passed,
         returns=rec.returns,
         reworks=rec.reworks,

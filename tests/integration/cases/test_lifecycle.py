@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,15 +11,18 @@ from sqlalchemy import func, select, text
 
 from onegrid.cases import services
 from onegrid.cases.config import CaseRules
+from onegrid.cases.domain.aggregate import Command
 from onegrid.cases.domain.lights import Light
 from onegrid.cases.domain.states import Channel, Status
 from onegrid.cases.domain.timelimits import Limit, LimitUnit
+from onegrid.cases.domain.workflow import Action
 from onegrid.cases.history import HISTORY, history_of
 from onegrid.cases.models import CaseRow
+from onegrid.cases.records import CaseRecord
 from onegrid.core.clock import FixedClock
 from onegrid.core.errors import Conflict, InvalidInput, PermissionDenied
 from onegrid.db.session import Database
-from onegrid.people.domain import Role, Scope
+from onegrid.people.domain import Grant, Principal, PrincipalKind, Role, Scope
 from tests.integration.cases.city import (
     CITIZEN,
     CORE,
@@ -36,6 +40,7 @@ from tests.integration.cases.city import (
 from tests.integration.cases.helpers import new_case, photo, report, to_handling
 
 pytestmark = pytest.mark.postgres
+DEPARTMENT_UPDATE = "open311.department_update"
 
 
 def _count(db: Database, table: object = CaseRow) -> int:
@@ -130,6 +135,45 @@ def test_roles_and_areas_are_enforced(city: Database, clock: FixedClock, rules: 
     with pytest.raises(PermissionDenied):
         services.accept_case(city, ROADS, rec.id, clock=clock, rules=rules)
     assert len(_history(city, rec.id)) == 3
+
+
+def test_a_delegated_permission_takes_only_its_steps_on_its_departments_cases(
+    city: Database, clock: FixedClock, rules: CaseRules
+) -> None:
+    """``act_in(permission=…)``: a department system's key takes the department's steps under
+    ``open311.department_update`` (it holds no ``case.*`` permission), on its own department's
+    cases only, named in the history; no other step and no other permission goes this way."""
+    key = Principal(
+        9,
+        "sanitation-system",
+        PrincipalKind.API_KEY,
+        (Grant(Role.OPEN311_CLIENT, Scope.department("sanitation")),),
+    )
+    roads = replace(key, grants=(Grant(Role.OPEN311_CLIENT, Scope.department("roads")),))
+    rec = new_case(city, clock, rules)
+    services.file_case(city, SHIFT, rec.id, clock=clock, rules=rules)
+    services.dispatch_case(city, DISPATCHER, rec.id, clock=clock, rules=rules)
+    accept = Command(Action.ACCEPT)
+
+    def act(who: Principal, cmd: Command, permission: str | None) -> CaseRecord:
+        with city.unit_of_work() as s:
+            return services.act_in(
+                s, who, rec.id, cmd, clock=clock, rules=rules, permission=permission
+            )
+
+    with pytest.raises(PermissionDenied, match=r"case\.accept"):
+        act(key, accept, None)  # the step's own permission: not the key's
+    with pytest.raises(PermissionDenied, match="department sanitation"):
+        act(roads, accept, DEPARTMENT_UPDATE)
+    with pytest.raises(ValueError, match="does not authorize"):
+        act(key, accept, "hotline.callback")
+    assert _history(city, rec.id) == ["create", "file", "dispatch"]
+    assert act(key, accept, DEPARTMENT_UPDATE).status == Status.HANDLING.value
+    with city.reader() as s:
+        last = history_of(s, rec.id)[-1]
+    assert (last.action, last.actor, last.role) == ("accept", "api_key:9", "open311_client")
+    with pytest.raises(ValueError, match="does not authorize hold_request"):
+        act(key, Command(Action.HOLD_REQUEST, reason="雨季"), DEPARTMENT_UPDATE)
 
 
 def _history(db: Database, case_id: int) -> list[str]:

@@ -117,3 +117,32 @@ def test_a_redispatch_or_rework_never_carries_a_request_and_other_steps_keep_it(
     s = run(s, Action.EXTEND_APPROVE, MONDAY_9).after
     assert s.hold_pending == HoldRequest(MONDAY_9, None)
     assert s.clock is not None and s.clock.step is Step.HANDLE
+
+
+def test_the_approved_resume_day_stays_on_the_case_while_it_is_held() -> None:
+    held = run(asked(date(2026, 4, 1)), Action.HOLD, MONDAY_9 + timedelta(hours=1)).after
+    assert held.hold_resume_on == date(2026, 4, 1)
+    resumed = run(held, Action.RESUME, MONDAY_9 + timedelta(days=7)).after
+    assert resumed.status is Status.HANDLING and resumed.hold_resume_on is None
+    closed = run(held, Action.AUTO_CLOSE, MONDAY_9 + timedelta(days=7), reason="cleared").after
+    assert closed.status is Status.CLOSED and closed.hold_resume_on is None
+    # A request without a day, or a direct hold, parks the case with no day to resume.
+    assert run(asked(), Action.HOLD, MONDAY_9).after.hold_resume_on is None
+    direct = run(handling(), Action.HOLD, MONDAY_9, reason="road works").after
+    assert direct.status is Status.ON_HOLD and direct.hold_resume_on is None
+
+
+def test_a_request_whose_resume_day_has_come_is_not_approved() -> None:
+    request = asked(date(2026, 3, 4))  # asked on Monday 2 March for Wednesday
+    # Wednesday 4 March, 09:00 in Beijing: the day has come, parking the case makes no sense.
+    wednesday = datetime(2026, 3, 4, 1, tzinfo=UTC)
+    assert _rule(request, Action.HOLD, wednesday) == "resume_on:after_today"
+    # The city's day counts: 20:00 UTC on Tuesday is already Wednesday in Beijing.
+    assert _rule(request, Action.HOLD, datetime(2026, 3, 3, 20, tzinfo=UTC)) == (
+        "resume_on:after_today"
+    )
+    # Refused instead, the department may ask again with a new day.
+    refused = run(request, Action.HOLD_REFUSE, wednesday, reason="ask again").after
+    assert refused.hold_pending is None
+    tuesday = run(request, Action.HOLD, datetime(2026, 3, 3, 1, tzinfo=UTC)).after
+    assert tuesday.status is Status.ON_HOLD and tuesday.hold_resume_on == date(2026, 3, 4)

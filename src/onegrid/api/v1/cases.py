@@ -338,6 +338,12 @@ def list_cases_endpoint(
     urgency: Annotated[list[Urgency] | None, Query()] = None,
     light: Light | None = None,
     overdue: Annotated[bool | None, Query(description="Any step late (or running late)")] = None,
+    hold_pending: Annotated[
+        bool | None, Query(description="A hold request waits for a shift leader")
+    ] = None,
+    extension_pending: Annotated[
+        bool | None, Query(description="An extension request waits for a shift leader")
+    ] = None,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
     closed_from: datetime | None = None,
@@ -373,6 +379,8 @@ def list_cases_endpoint(
             urgency=tuple(u.value for u in urgency or ()),
             light=light,
             overdue=overdue,
+            hold_pending=hold_pending,
+            extension_pending=extension_pending,
             created_from=created_from,
             created_to=created_to,
             closed_from=closed_from,
@@ -654,7 +662,12 @@ def request_extension(
     if_match: IfMatch = None,
 ) -> Response:
     principal = caller.principal(session)
-    cmd = Command(Action.EXTEND_REQUEST, reason=body.reason, extension=body.limit())
+    cmd = Command(
+        Action.EXTEND_REQUEST,
+        reason=body.reason,
+        attachments=tuple(body.attachments),
+        extension=body.limit(),
+    )
     return _transition(
         session, principal, clock, rules, case_id, cmd, _expected(body.expected_version, if_match)
     )
@@ -688,7 +701,14 @@ def request_hold(
     if_match: IfMatch = None,
 ) -> Response:
     principal = caller.principal(session)
-    cmd = Command(Action.HOLD_REQUEST, reason=body.reason, resume_on=body.resume_on)
+    # What the department shows for its request (the frozen ground, the works' notice) goes
+    # to the history entry, checked to belong to the case, as with any transition.
+    cmd = Command(
+        Action.HOLD_REQUEST,
+        reason=body.reason,
+        attachments=tuple(body.attachments),
+        resume_on=body.resume_on,
+    )
     return _transition(
         session, principal, clock, rules, case_id, cmd, _expected(body.expected_version, if_match)
     )

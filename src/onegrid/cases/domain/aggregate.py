@@ -50,6 +50,9 @@ class CaseState:
     extensions_granted: int = 0
     extension_pending: Limit | None = None
     hold_pending: HoldRequest | None = None
+    # While the case is on hold: the day work is expected to resume, from the approved request
+    # (none for a direct hold or a request that named no day), so the queue can show it.
+    hold_resume_on: date | None = None
     check_passed: bool | None = None
     returns: int = 0
     reworks: int = 0
@@ -226,6 +229,18 @@ def _guard_hold(state: CaseState, cmd: Command, ctx: Context) -> dict[str, Any]:
     decided = "request_refused" if cmd.action is Action.HOLD_REFUSE else "request_approved"
     details: dict[str, Any] = {decided: pending.requested_at.isoformat()}
     if pending.resume_on is not None and cmd.action is Action.HOLD:
+        # Approving parks the case until the day the department named; once that day has come
+        # the request no longer says what it asks for, and granting a hold with no day (or
+        # another day) would be the shift leader's request, not the department's: it is
+        # refused, and the department asks again.
+        today = ctx.now.astimezone(ctx.calendar.tz).date()
+        _require(
+            pending.resume_on > today,
+            "resume_on",
+            "after_today",
+            f"the request's day to resume ({pending.resume_on.isoformat()}) is not after today "
+            f"({today.isoformat()}): refuse the request, and the department may ask again",
+        )
         details["resume_on"] = pending.resume_on.isoformat()
     return details
 
@@ -278,7 +293,10 @@ def _fields(state: CaseState, cmd: Command, ctx: Context) -> dict[str, Any]:
         },
         Action.EXTEND_REFUSE: {"extension_pending": None},
         Action.HOLD_REQUEST: {"hold_pending": HoldRequest(now, cmd.resume_on)},
-        Action.HOLD: {"hold_pending": None},
+        Action.HOLD: {
+            "hold_pending": None,
+            "hold_resume_on": state.hold_pending.resume_on if state.hold_pending else None,
+        },
         Action.HOLD_REFUSE: {"hold_pending": None},
     }
     return table.get(a, {})
@@ -324,7 +342,13 @@ def decide(state: CaseState, cmd: Command, ctx: Context) -> Outcome:
         overdue_steps=overdue_steps,
         overdue_marked=False if new_step else state.overdue_marked,
         escalation_tier=0 if new_step else state.escalation_tier,
-        **{"extension_pending": pending, "hold_pending": hold_pending, **_fields(state, cmd, ctx)},
+        **{
+            "extension_pending": pending,
+            "hold_pending": hold_pending,
+            # The day to resume belongs to the hold: it goes when the case leaves ON_HOLD.
+            "hold_resume_on": state.hold_resume_on if t.to is Status.ON_HOLD else None,
+            **_fields(state, cmd, ctx),
+        },
     )
     if reason:
         details["reason"] = reason

@@ -28,6 +28,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("cases") as batch:
+    # Never by rebuilding ``cases``: with foreign keys on, dropping the old table under
+    # ``case_history`` fails once cases exist (and leaves ``_alembic_tmp_cases``). SQLite 3.35+
+    # drops a column in place, as PostgreSQL does.
+    with op.batch_alter_table("cases", recreate="never") as batch:
         batch.drop_column("hold_resume_on")
         batch.drop_column("hold_requested_at")
