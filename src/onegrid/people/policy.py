@@ -51,7 +51,8 @@ def _rule(
 
 
 # A department's own system (open311-adapter style) moves the cases dispatched to its department
-# as the department's handlers do, by posting Open311 updates (docs/open311.md).
+# as the department's handlers do, by posting Open311 updates (docs/open311.md); the case
+# service takes those steps under ``open311.department_update``, not the steps' own rules.
 _DEPT_SYSTEM = (R.OPEN311_CLIENT,)
 
 
@@ -87,14 +88,12 @@ ACTIONS: Mapping[str, Rule] = {
     "case.file": _rule("file a case (立案)", R.SHIFT_LEADER, R.HOTLINE_OPERATOR),
     "case.cancel": _rule("cancel an invalid report (作废)", R.SHIFT_LEADER),
     "case.dispatch": _rule("send a case to a department (派遣)", R.DISPATCHER, R.HOTLINE_OPERATOR),
-    "case.accept": _rule("accept a dispatched case", R.DEPARTMENT_HANDLER, department=_DEPT_SYSTEM),
-    "case.return": _rule(
-        "return a wrongly dispatched case (回退)", R.DEPARTMENT_HANDLER, department=_DEPT_SYSTEM
-    ),
-    "case.handle": _rule("record handling work", R.DEPARTMENT_HANDLER, department=_DEPT_SYSTEM),
-    "case.report_back": _rule(
-        "report the result back", R.DEPARTMENT_HANDLER, department=_DEPT_SYSTEM
-    ),
+    # A department's own system takes these steps only through ``open311.department_update``
+    # (the Open311 safeguards: its own photos, once per update_id), never by these rules.
+    "case.accept": _rule("accept a dispatched case", R.DEPARTMENT_HANDLER),
+    "case.return": _rule("return a wrongly dispatched case (回退)", R.DEPARTMENT_HANDLER),
+    "case.handle": _rule("record handling work", R.DEPARTMENT_HANDLER),
+    "case.report_back": _rule("report the result back", R.DEPARTMENT_HANDLER),
     "case.check": _rule("check the result on site (核查)", R.INSPECTOR),
     "case.close": _rule("close a case (结案)", R.SHIFT_LEADER),
     "case.rework": _rule("send a case back for rework (返工)", R.SHIFT_LEADER),
@@ -195,6 +194,17 @@ def roles_for(action: str) -> frozenset[Role]:
     if rule.system:
         return rule.roles
     return rule.roles | rule.own | rule.department | {R.CITY_ADMIN, R.DISTRICT_ADMIN}
+
+
+def role_labels(action: str) -> list[str]:
+    """``roles_for`` in words, sorted: a department-only role is marked as such, so a key of
+    that role under a city or area grant is not told its role may."""
+    rule = rule_for(action)
+    only = rule.department - rule.roles
+    return sorted(
+        f"{r.value} (department-scoped key only)" if r in only else r.value
+        for r in roles_for(action)
+    )
 
 
 def _role_allows(role: Role, rule: Rule) -> bool:
@@ -386,11 +396,18 @@ def explain(
         held = ", ".join(sorted({g.role.value for g in principal.grants}))
         verb = "hold" if principal.is_anonymous else "holds"
         holding = f"{who} {verb} {held}" if held else f"{who} {verb} no role"
-        allowed = ", ".join(sorted(r.value for r in roles_for(action)))
+        allowed = ", ".join(role_labels(action))
         own = sorted(r.value for r in rule.own & principal.roles)
         only_own = f"; a {'/'.join(own)} may do it only to their own things" if own else ""
+        dept = sorted(r.value for r in (rule.department - rule.roles) & principal.roles)
+        only_dept = (
+            f"; {'/'.join(dept)} may do it only under a department grant (a department-scoped "
+            "key), to that department's objects"
+            if dept
+            else ""
+        )
         return (
-            f"not allowed to {action} ({rule.summary}): {holding}{only_own}; "
+            f"not allowed to {action} ({rule.summary}): {holding}{only_own}{only_dept}; "
             f"roles that may: {allowed}"
         )
     grants = ", ".join(str(g) for g in entitled)

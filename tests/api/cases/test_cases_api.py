@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,38 @@ def test_bad_input_is_a_4xx_naming_the_rule(client: TestClient, as_: dict[str, H
         assert (resp.status_code, rule_of(resp)) == (status, rule), resp.text
         assert resp.headers["content-type"] == "application/problem+json"
     assert client.get(BASE, headers=as_["leader"]).json()["items"] == []
+
+
+def test_a_control_character_is_a_422_naming_the_field(
+    client: TestClient, as_: dict[str, Headers]
+) -> None:
+    # PostgreSQL refuses NUL in text: each of these was a 500 there before the check.
+    payload = body(
+        description="垃圾\x00堆积",
+        address="示范路\x1b 1 号",
+        reporter={"name": "张\x00三", "email": "z\x00@example.org"},
+        external_ref="ref\x00",
+        category_code="E0102\x00",
+    )
+    resp = client.post(BASE, json=payload, headers=as_["insp"])
+    assert resp.status_code == 422, resp.text
+    found = {(e["field"], e["rule"]) for e in resp.json()["errors"]}
+    assert {
+        ("description", "control_character"),
+        ("address", "control_character"),
+        ("reporter.name", "control_character"),
+        ("reporter.email", "control_character"),
+        ("external_ref", "control_character"),
+        ("category_code", "control_character"),
+    } <= found, found
+    # Nor an unpaired surrogate (not Unicode text: pydantic refuses it already).
+    escaped = json.dumps(body(description="垃圾\ud800"))  # sent as the escape "\\ud800"
+    json_type = {"content-type": "application/json"}
+    resp = client.post(BASE, content=escaped, headers={**as_["insp"], **json_type})
+    assert resp.status_code == 422 and resp.json()["errors"][0]["field"] == "description"
+    # Tabs and line breaks are plain text.
+    assert create(client, as_["insp"], description="垃圾\r\n\t堆积")["id"]
+    assert len(client.get(BASE, headers=as_["leader"]).json()["items"]) == 1
 
 
 def test_every_broken_rule_of_a_report_is_answered_at_once(

@@ -7,6 +7,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from onegrid.core.clock import FixedClock
+from onegrid.db.session import Database
+from onegrid.people.credentials import create_api_key
+from onegrid.people.domain import Role, Scope
 from tests.api.dispatch.conftest import Headers
 from tests.integration.cases.city import IN_CORE
 
@@ -74,6 +78,11 @@ BAD: list[tuple[dict[str, Any], str, str]] = [
     ({"lon": 116.40, "lat": 39.95}, "lon", "inside_city"),
     ({"department_code": "nobody"}, "department_code", "known_department"),
     ({"nature": "gossip"}, "nature", "enum"),
+    # PostgreSQL refuses NUL in text: these were 500s there before the check.
+    ({"text": "垃圾\x00堆积"}, "text", "control_character"),
+    ({"caller_name": "李\x00四"}, "caller_name", "control_character"),
+    ({"address": "门口\x07"}, "address", "control_character"),
+    ({"category_code": "E0102\x00"}, "category_code", "control_character"),
 ]
 
 
@@ -127,3 +136,22 @@ def test_duplicates_are_proposed_and_confirmed(client: TestClient, as_: dict[str
     assert ("merged_case", "13700003333") in phones and ("case", "13900001111") in phones
     masked = client.get(f"/api/v1/hotline/cases/{first['case_id']}/requesters", headers=as_["insp"])
     assert {p["phone"] for p in masked.json()} == {"139****1111", "137****3333"}
+
+
+def test_a_department_systems_key_records_no_contact(
+    client: TestClient, as_: dict[str, Headers], db: Database, clock: FixedClock
+) -> None:
+    """A department's Open311 key moves its cases only by posting updates: the first contact
+    (counted by the response rate) is the handlers' to record."""
+    made = client.post("/api/v1/hotline/calls", json=CALL, headers=as_["desk"])
+    assert made.status_code == 201, made.text
+    case_id = made.json()["case_id"]
+    with db.unit_of_work() as s:
+        _, raw = create_api_key(
+            s, "sanitation-system", Role.OPEN311_CLIENT, Scope.department("sanitation"), clock
+        )
+    url = f"/api/v1/hotline/cases/{case_id}/contact"
+    assert client.post(url, headers={"X-API-Key": raw}).status_code == 403
+    route = client.get(f"/api/v1/hotline/cases/{case_id}/route", headers=as_["operator"])
+    assert route.json()["contacted_at"] is None
+    assert client.post(url, headers=as_["sanit"]).status_code == 200

@@ -5,6 +5,7 @@ dispatched to its department; a citizens' client's update stays a note."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,8 +26,8 @@ from onegrid.db.session import Database
 from onegrid.people.credentials import create_api_key
 from onegrid.people.domain import Role, Scope
 from tests.api.open311.conftest import BASE, Keys, errors_json, errors_xml, valid_json, xml_of
-from tests.integration.cases.city import DISPATCHER, SHIFT
-from tests.integration.cases.helpers import new_case, png_bytes, to_handling
+from tests.integration.cases.city import DISPATCHER, INSPECTOR, SHIFT
+from tests.integration.cases.helpers import new_case, photo, png_bytes, to_handling
 
 pytestmark = pytest.mark.postgres
 URL = f"{BASE}/servicerequestupdates"
@@ -133,6 +134,8 @@ def test_under_way_accepts_a_dispatched_case_then_notes_its_handling(
     assert (accept.actor, accept.actor_name) == (systems.sanitation_actor, "sanitation-system")
     assert accept.role == "open311_client"
     assert accept.details["open311_update"]["update_id"] == "dept-1"
+    # When the system says it happened, for the audit trail (the entry's own time is ours).
+    assert accept.details["open311_update"]["updated_datetime"] == "2026-03-02T10:30:00+08:00"
 
     second = send(client, systems.sanitation, rec.number, status, "dept-2", description="进行中")
     handle = entries(db, rec.id)[-1]
@@ -297,6 +300,8 @@ def test_what_is_already_true_is_a_note_and_what_the_workflow_forbids_a_400(
     history = len(entries(db, rec.id))
     refused = send(client, systems.sanitation, rec.number, "wrong department", "dept-3")
     [error] = errors(refused, 400, "json")
+    # Named by the field the client sent (status), not the case service's "action".
+    assert error.startswith("status: ")
     assert "to_check cannot return" in error and "check, rework" in error
     assert len(entries(db, rec.id)) == history
     # Plain "open" from the department is a note too.
@@ -354,3 +359,67 @@ def test_a_departments_photo_is_checked_after_the_fields(
     bad = client.post(f"{URL}.json", data={**full, "description": "done"}, files=pdf)
     assert "photos only" in errors_json(bad, 400)[0]["description"]
     assert (case_of(db, rec.number).status, count(db, ATTACHMENTS)) == ("dispatched", 0)
+
+
+V1 = "/api/v1/cases"
+
+
+def test_a_department_systems_key_moves_cases_only_through_open311(
+    client: TestClient,
+    db: Database,
+    clock: FixedClock,
+    rules: Any,
+    systems: Systems,
+    tmp_path: Path,
+) -> None:
+    """The key may post updates, not call the case API's workflow: there it would take any
+    attachment of the case as the result (the reporter's own photo) with no update_id, and read
+    the case back. Refused (403), nothing written; the Open311 path still moves the case."""
+    key = {"X-API-Key": systems.sanitation}
+    rec = dispatched(db, clock, rules)
+    handling = to_handling(db, clock, rules)
+    reporters = photo(db, clock, handling.id, tmp_path, by=INSPECTOR)
+    before = (entries(db, rec.id), entries(db, handling.id))
+    for case, action, body in (
+        (rec, "accept", {}),
+        (rec, "return", {"reason": "不属于环卫"}),
+        (handling, "handle", {"reason": "进行中"}),
+        (handling, "report-back", {"reason": "done", "attachments": [reporters]}),
+    ):
+        resp = client.post(f"{V1}/{case.id}/{action}", json=body, headers=key)
+        assert resp.status_code == 403, (action, resp.text)
+        assert "138****5678" not in resp.text and "reporter" not in resp.json()
+    assert (entries(db, rec.id), entries(db, handling.id)) == before
+    assert (case_of(db, rec.number).status, case_of(db, handling.number).status) == (
+        "dispatched",
+        "handling",
+    )
+    # The same key, by Open311: the step is taken, in its name.
+    first = result_id(send(client, systems.sanitation, rec.number, "in_progress"))
+    accept = entries(db, rec.id)[-1]
+    assert (accept.id, accept.action, accept.actor) == (first, "accept", systems.sanitation_actor)
+    assert case_of(db, rec.number).status == "handling"
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "http://[::1/x.jpg", "ftp://x.org/1.jpg"])
+@pytest.mark.parametrize("who", ["sanitation", "citizen"])
+def test_a_media_url_is_an_http_url_or_the_update_is_refused(
+    client: TestClient,
+    db: Database,
+    clock: FixedClock,
+    rules: Any,
+    systems: Systems,
+    url: str,
+    who: str,
+) -> None:
+    """A media_url is shown again to every client (GET): never a script link, and one that
+    does not parse is a 400 naming it, not a 500."""
+    rec = dispatched(db, clock, rules)
+    history, claims = len(entries(db, rec.id)), count(db, KEYS)
+    resp = send(client, getattr(systems, who), rec.number, "in_progress", media_url=url)
+    [error] = errors(resp, 400, "json")
+    assert error.startswith("media_url ") and "http(s)" in error
+    assert (len(entries(db, rec.id)), count(db, KEYS)) == (history, claims)
+    assert case_of(db, rec.number).status == "dispatched"
+    listed = valid_json(client.get(f"{URL}.json"), "updates")
+    assert url not in [u["media_url"] for u in listed]

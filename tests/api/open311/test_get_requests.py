@@ -153,6 +153,9 @@ BAD_PARAMETERS: list[tuple[dict[str, str], str]] = [
     ({"bbox": "117,40,116,39"}, "bbox"),
     ({"page": "0"}, "page"),
     ({"page_size": "5000"}, "page_size"),
+    # PostgreSQL refuses NUL in text: these were 500s there.
+    ({"service_request_id": "E0102\x00"}, "service_request_id: U+0000"),
+    ({"service_code": "E0102,E\x00"}, "service_code: U+0000"),
 ]
 
 

@@ -18,7 +18,14 @@ from onegrid.cli import app
 from onegrid.core.clock import FixedClock
 from onegrid.core.errors import InvalidInput
 from onegrid.db.session import Database
-from onegrid.dispatch.classifier import classifier_home, corrections_file, list_versions
+from onegrid.dispatch.classifier import (
+    ClassifierConfig,
+    classifier_home,
+    corrections_file,
+    list_versions,
+    normalise,
+)
+from onegrid.dispatch.classifier.features import build_vectorizer
 from onegrid.dispatch.classifier.queries import list_corrections, training_rows_from_corrections
 from onegrid.dispatch.classifier.services import correct, import_corrections
 from onegrid.dispatch.hotline.services import DeskRules, record_call
@@ -66,6 +73,27 @@ def test_the_desk_keeps_the_operators_choice_with_its_call(
     assert (kept.suggested_category, kept.suggested_confidence) == ("E0103", 0.62)
     assert (kept.model_version, kept.import_key) == ("v1", None)
     assert not (classifier_home(desk.data_dir) / "default" / "corrections.jsonl").exists()
+
+
+def test_a_kept_text_has_its_digits_masked_and_trains_the_same(
+    city: Database, clock: FixedClock, desk: DeskRules
+) -> None:
+    said = "我是王先生，电话 138 1234 5678，人民路１２号门口垃圾堆积三天无人清理"
+    record_call(city, DESK, call_draft(text=said, suggested_category="E0103"), clock=clock,
+                rules=desk)  # fmt: skip
+    with city.reader() as s:
+        [kept] = list_corrections(s)
+        data = training_rows_from_corrections(s, "default")
+    # The phone number and the door number are not kept; the name is (see ADR 0005).
+    assert kept.text == "我是王先生，电话 0 0 0，人民路0号门口垃圾堆积三天无人清理"
+    assert data.texts == [kept.text]
+    with city.reader() as s:
+        [call] = s.scalars(select(HotlineCallRow))
+        assert call.text == said  # the call's own record is as said, for those who may see it
+    # What training reads of it is exactly what it read of the text as said.
+    vectorizer = build_vectorizer(ClassifierConfig(min_df=1))
+    as_said = vectorizer.fit_transform([normalise(said)]).toarray()
+    assert (vectorizer.transform([normalise(kept.text)]).toarray() == as_said).all()
 
 
 def test_a_refused_call_keeps_no_correction(

@@ -7,10 +7,11 @@ import json
 import re
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 import shapely
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from typer.testing import CliRunner
 
 from onegrid.cli import app
@@ -126,6 +127,32 @@ def test_one_bad_row_writes_nothing(city: Database, clock: FixedClock, tmp_path:
     assert _count(city) == 0
 
 
+def test_an_address_too_long_once_normalised_is_refused_by_line(
+    city: Database, clock: FixedClock, tmp_path: Path
+) -> None:
+    # 155 characters as written, 605 once NFKC unfolds each ㍿ into 株式会社: on PostgreSQL
+    # this crashed the import on the normalised column instead of naming the row.
+    widening = "示范路" + "㍿" * 150 + "1号"
+    assert len(widening) <= 500
+    path = _write(
+        tmp_path,
+        "long.csv",
+        f"D1,示范路1号,{POINT[0]},{POINT[1]},",
+        f"D2,{widening},{POINT[0]},39.915,",
+        f"D3,示范路\x003号,{POINT[0]},39.916,",
+        f"D4\x07,示范路4号,{POINT[0]},39.917,",
+    )
+    with pytest.raises(InvalidInput) as e:
+        _load(city, clock, path)
+    assert [(p.record, p.field, p.rule) for p in e.value.problems] == [
+        ("line 3 (address D2)", "address", "max-length"),
+        ("line 4 (address D3)", "address", "control_character"),
+        ("line 5 (address 'D4\\x07')", "id", "control_character"),
+    ]
+    assert "605" in e.value.problems[0].message
+    assert _count(city) == 0
+
+
 @pytest.mark.parametrize("crs", ["gcj02", "bd09", "EPSG:3857", "EPSG:4490"])
 def test_points_are_converted_to_wgs84(
     city: Database, clock: FixedClock, tmp_path: Path, crs: str
@@ -232,6 +259,44 @@ def test_a_reimport_upserts_by_id(city: Database, clock: FixedClock, tmp_path: P
         assert queries.find_address(s, "示范路2号", later) is None
         d1 = queries.find_address_by_id(s, "D1", later)
         assert d1 is not None and d1.lat == 39.911
+
+
+def test_a_reimport_updates_in_one_statement_per_kind(
+    city: Database, clock: FixedClock, tmp_path: Path
+) -> None:
+    def rows(name: str, lat: float) -> list[str]:
+        return [f"D{i},示范路{i}{name},{POINT[0]},{lat + i / 1000:.4f}," for i in range(1, 5)]
+
+    def updates_of(path: Path, on: date) -> tuple[str, list[bool]]:
+        many: list[bool] = []
+
+        def seen(*args: Any) -> None:
+            if str(args[2]).lstrip().upper().startswith("UPDATE"):
+                many.append(bool(args[5]))
+
+        event.listen(city.engine, "before_cursor_execute", seen)
+        try:
+            return _load(city, clock, path, on=on), many
+        finally:
+            event.remove(city.engine, "before_cursor_execute", seen)
+
+    _load(city, clock, _write(tmp_path, "1.csv", *rows("号", 39.91)))
+    # Four points moved the same first day: corrected in place by one executemany.
+    summary, many = updates_of(_write(tmp_path, "2.csv", *rows("号", 39.9105)), START)
+    assert summary == "standard addresses: 0 new, 4 corrected, 0 new versions, 0 unchanged"
+    assert many == [True]
+    # Renamed from a later day: the four versions are ended by one executemany too.
+    later = date(2026, 1, 1)
+    summary, many = updates_of(_write(tmp_path, "3.csv", *rows("号院", 39.9105)), later)
+    assert summary == "standard addresses: 0 new, 0 corrected, 4 new versions, 0 unchanged"
+    assert many == [True]
+    assert [r[1:] for r in _rows(city)[:2]] == [
+        ("示范路1号", START, later),
+        ("示范路1号院", later, None),
+    ]
+    with city.reader() as s:
+        d4 = queries.find_address_by_id(s, "D4", START)
+        assert d4 is not None and d4.lat == 39.9145
 
 
 def test_an_address_held_by_another_id_is_refused(

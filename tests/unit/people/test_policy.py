@@ -21,6 +21,8 @@ from onegrid.people.policy import (
     reporter_for,
     require,
     require_somewhere,
+    role_labels,
+    roles_for,
 )
 
 R = Role
@@ -320,13 +322,11 @@ def test_system_only_actions_need_the_system_itself() -> None:
                 require(other, action, area_chain=IN_DISTRICT)
 
 
-DEPARTMENT_SYSTEM_ACTIONS = {
-    "case.accept",
-    "case.return",
-    "case.handle",
-    "case.report_back",
-    "open311.department_update",
-}
+# A department system moves its cases only by Open311 updates (open311.department_update, under
+# which the case service takes the steps): no case.* permission of its own, so the case API,
+# which takes any attachment of the case and no update_id, refuses it.
+DEPARTMENT_SYSTEM_ACTIONS = {"open311.department_update"}
+CASE_STEPS = ("case.accept", "case.return", "case.handle", "case.report_back")
 
 
 def test_a_department_system_acts_only_on_its_departments_cases() -> None:
@@ -345,12 +345,38 @@ def test_a_department_system_acts_only_on_its_departments_cases() -> None:
         ), action
         assert can(key, action, area_chain=IN_DISTRICT) is (action in PUBLIC), action
         assert can_somewhere(key, action) is allowed, action
-    assert reach(key, "case.report_back").department_codes == {"ROADS"}
+    assert reach(key, "open311.department_update").department_codes == {"ROADS"}
     with pytest.raises(PermissionDenied) as exc:
-        require(key, "case.accept", area_chain=IN_DISTRICT, department_code="SAN")
+        require(key, "open311.department_update", area_chain=IN_DISTRICT, department_code="SAN")
     assert (
         "open311_client@dept:ROADS" in exc.value.message and "department SAN" in exc.value.message
     )
+    for step in CASE_STEPS:
+        assert not can(key, step, area_chain=IN_DISTRICT, department_code="ROADS"), step
+        assert reach(key, step).nothing, step
+        assert R.OPEN311_CLIENT not in roles_for(step), step
+        with pytest.raises(PermissionDenied) as exc:
+            require(key, step, area_chain=IN_DISTRICT, department_code="ROADS")
+        assert "open311_client" not in exc.value.message.split("roles that may:")[1], step
+
+
+def test_only_a_department_scoped_key_is_told_its_role_may_post_department_updates() -> None:
+    assert role_labels("open311.department_update") == [
+        "city_admin",
+        "district_admin",
+        "open311_client (department-scoped key only)",
+    ]
+    assert role_labels("open311.post") == ["city_admin", "district_admin", "open311_client"]
+    fms = Principal(
+        4, "fixmystreet", PrincipalKind.API_KEY, (Grant(R.OPEN311_CLIENT, Scope.city()),)
+    )
+    with pytest.raises(PermissionDenied) as exc:
+        require(fms, "open311.department_update", area_chain=IN_DISTRICT, department_code="SAN")
+    message = exc.value.message
+    assert "roles that may: city_admin, district_admin, open311_client (department-scoped key" in (
+        message
+    )
+    assert "; open311_client may do it only under a department grant" in message
 
 
 @pytest.mark.parametrize("scope", [Scope.city(), Scope.area("110105")], ids=str)

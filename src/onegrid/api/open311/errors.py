@@ -41,6 +41,10 @@ _FIELDS = {
     "reporter.email": "email",
     "reporter.phone": "phone",
     "reason": "description",  # a posted update's description is the workflow step's reason
+    # A department system's update: its status names the workflow step, its media (files or
+    # this server's media_url) are the step's attachments.
+    "action": "status",
+    "attachments": "media",
 }
 
 

@@ -18,6 +18,7 @@ from onegrid.api.open311.errors import Open311Error, bad_request, forbidden, not
 from onegrid.api.open311.formats import FORMATS
 from onegrid.core.clock import Clock
 from onegrid.core.settings import Settings
+from onegrid.core.text import control_message, refused_character
 from onegrid.people.credentials import principal_from_api_key
 from onegrid.people.domain import Principal
 from onegrid.people.policy import can_somewhere
@@ -108,7 +109,12 @@ def area_of(scope: Jurisdiction | None) -> str | None:
 
 
 def text(params: Mapping[str, str], name: str) -> str | None:
+    """The parameter, or None; a control character in it is a 400 naming it (PostgreSQL
+    refuses NUL in text, so it would fail at the query instead)."""
     value = (params.get(name) or "").strip()
+    character = refused_character(value)
+    if character is not None:
+        raise bad_request(f"{name}: {control_message(character)}")
     return value or None
 
 

@@ -1,12 +1,13 @@
 """POST requests: check the form in the order clients expect, then create the case.
 
-Order (OPEN311.md 3.5): api_key (403), jurisdiction (404 unknown, 400 missing on a shared
-server), service_code missing (400) or unknown (404), location (400), attributes (400),
-description length and HTML (400, OPEN311.md 1.5: "HTML is not"), then the media, and on a
-shared server the point's jurisdiction (400). Without a point, the location step places the
-request at an address of the city's standard address register (``address_id``,
-``address_string``). Only then is the case created, by the case service in one transaction, so
-a refused request leaves nothing behind.
+Order (OPEN311.md 3.5), after a control character in any field (400: the form is not plain
+text, and PostgreSQL would refuse it at the first lookup): api_key (403), jurisdiction (404
+unknown, 400 missing on a shared server), service_code missing (400) or unknown (404), location
+(400), attributes (400), description length and HTML (400, OPEN311.md 1.5: "HTML is not"),
+then the media, and on a shared server the point's jurisdiction (400). Without a point, the
+location step places the request at an address of the city's standard address register
+(``address_id``, ``address_string``). Only then is the case created, by the case service in one
+transaction, so a refused request leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from onegrid.api.open311.recording import Submission
 from onegrid.assets.domain import Category
 from onegrid.cases.domain.intake import DESCRIPTION_MAX, NewCase, Reporter
 from onegrid.cases.domain.states import Channel, Nature
+from onegrid.core.text import control_message, refused_character
 from onegrid.grid.addresses import StandardAddress
 from onegrid.grid.domain import Location
 from onegrid.grid.queries import find_address, find_address_by_id
@@ -55,8 +57,20 @@ class PostForm:
         return (self.values.get(name) or "").strip() or None
 
 
+def _plain(name: str, value: str) -> str:
+    """The value, or a 400 naming the field: PostgreSQL refuses NUL in text, so a control
+    character would otherwise fail at the first lookup or insert instead of being refused."""
+    bad_name = refused_character(name)
+    character = bad_name or refused_character(value)
+    if character is not None:
+        raise bad_request(f"{repr(name[:100]) if bad_name else name}: {control_message(character)}")
+    return value
+
+
 def read_form(form: FormData, query: dict[str, str]) -> PostForm:
-    values = dict(query)
+    """The form's fields and the query string's, every value plain text (a control character
+    anywhere is a 400 naming the field, before anything is looked up)."""
+    values = {key: _plain(key, value) for key, value in query.items()}
     attributes: dict[str, list[str]] = {}
     media: list[str] = []
     uploads: list[UploadFile] = []
@@ -65,6 +79,7 @@ def read_form(form: FormData, query: dict[str, str]) -> PostForm:
             if _UPLOAD.match(key) and (value.filename or value.size):
                 uploads.append(value)
             continue
+        _plain(key, value)
         match = _ATTRIBUTE.match(key)
         if match:
             attributes.setdefault(match.group(1), []).append(value)
@@ -186,12 +201,22 @@ def check_in_area(
         )
 
 
-def _media_urls(urls: Sequence[str]) -> None:
+def check_media_urls(urls: Sequence[str]) -> None:
+    """Each ``media_url`` an http(s) URL of at most 1000 characters (a request's or an
+    update's): kept and shown again to every client, so never a ``javascript:`` link."""
     if len(urls) > MEDIA_URLS_MAX:
         raise bad_request(f"at most {MEDIA_URLS_MAX} media_url values")
     for url in urls:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 1000:
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # "http://[::1" and the like: not a URL at all
+            parts = None
+        if (
+            parts is None
+            or parts.scheme not in ("http", "https")
+            or not parts.netloc
+            or len(url) > 1000
+        ):
             raise bad_request(f"media_url {url[:100]!r} is not an http(s) URL")
 
 
@@ -219,7 +244,7 @@ def submission_of(
         raise bad_request(f"description is at most {DESCRIPTION_MAX} characters")
     if MARKUP.search(description):
         raise bad_request("description: HTML is not allowed (line breaks are): send plain text")
-    _media_urls(form.media_urls)
+    check_media_urls(form.media_urls)
     uploads = check_uploads(form.uploads, max_bytes)
     # Staff read the report as one text: the answers and photo addresses go with it.
     lines = (description or category.name_zh or category.code, *_answer_lines(answers))

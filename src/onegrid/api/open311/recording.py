@@ -4,8 +4,9 @@ its duplicate screening, and the updates clients post (``servicerequestupdates``
 The cases context has no comment use case an Open311 key may call, so a note is written in the
 case service's own way: one transaction, history rows only ever appended, the case row
 untouched. A department system's update that moves the case goes through the case service's
-workflow commands (``act_in``: the table, ``people.policy``, the version guard), in the same
-transaction as its ``update_id``. An ``update_id`` is claimed in the case retry-key table,
+workflow commands (``act_in``: the table, the version guard), authorized by
+``open311.department_update`` on the case (``people.policy``), in the same transaction as its
+``update_id``. An ``update_id`` is claimed in the case retry-key table,
 whose primary key makes a replay fail atomically on both backends.
 """
 
@@ -16,6 +17,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -144,9 +146,12 @@ class PostedUpdate:
     update_id: str
     status: str | None
     description: str
-    media_url: str | None
+    media_url: str | None  # checked as an http(s) URL (``posting.check_media_urls``)
     fields: Mapping[str, str]  # the other form fields kept with the note (never shown)
     uploads: Sequence[Upload] = ()  # a department system's photos (multipart media/photoN)
+    # When the client says it happened (its ``updated_datetime``, a W3C datetime with a zone):
+    # kept for the audit trail; the history's own time is this server's clock.
+    updated_datetime: datetime | None = None
 
 
 def _claim(session: Session, actor: str, update_id: str, body: str, case_id: int, at: Any) -> bool:
@@ -163,7 +168,11 @@ def _own_photo(session: Session, rec: CaseRecord, url: str | None, by: str) -> i
     """The attachment a ``media_url`` names when it is this server's address of a photo of
     this very request that the same key sent (with an earlier update): never the reporter's
     photo of the problem as the result. The hash part must match, so ids cannot be guessed."""
-    match = _OWN_MEDIA.search(urlsplit(url).path) if url else None
+    try:
+        path = urlsplit(url).path if url else ""
+    except ValueError:  # checked before (an http(s) URL); an unreadable one names nothing here
+        return None
+    match = _OWN_MEDIA.search(path)
     if match is None:
         return None
     a = ATTACHMENTS.c
@@ -194,15 +203,20 @@ def _move(
     clock: Clock,
     rules: CaseRules,
 ) -> None:
-    """The steps as the case service's commands, acting as the key (its history's actor). The
-    update's description is the last step's reason, its photos the last step's attachments."""
+    """The steps as the case service's commands, acting as the key (its history's actor) under
+    ``open311.department_update`` (not the steps' own ``case.*`` permissions, which the key does
+    not hold), each step checked on the case as it then is. The update's description is the
+    last step's reason, its photos the last step's attachments."""
     for i, action in enumerate(steps):
         last = i == len(steps) - 1
         cmd = Command(
             action, reason=up.description if last else "", attachments=tuple(photos) if last else ()
         )
         try:
-            rec = act_in(session, principal, rec.id, cmd, clock=clock, rules=rules, noted=noted)
+            rec = act_in(
+                session, principal, rec.id, cmd,
+                clock=clock, rules=rules, noted=noted, permission=DEPARTMENT_UPDATE,
+            )  # fmt: skip
         except InvalidInput as exc:
             if any(p.rule == "attachments_required" for p in exc.problems):
                 raise bad_request(
@@ -255,6 +269,8 @@ def record_update(
             "media_url": up.media_url,
             **{k: v for k, v in up.fields.items() if v},
         }
+        if up.updated_datetime is not None:
+            details["updated_datetime"] = up.updated_datetime.isoformat()
         photos: list[int] = []
         if department_system:
             require(

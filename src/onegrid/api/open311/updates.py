@@ -34,7 +34,7 @@ from onegrid.api.open311.params import (
     when,
     window,
 )
-from onegrid.api.open311.posting import read_form, require_key
+from onegrid.api.open311.posting import check_media_urls, read_form, require_key
 from onegrid.api.open311.recording import (
     DEPARTMENT_UPDATE,
     OPEN311_UPDATE,
@@ -139,7 +139,7 @@ def posted_update(values: dict[str, str], media_urls: tuple[str, ...]) -> Posted
     missing = [k for k in REQUIRED if not got[k]]
     if missing:
         raise bad_request(*(f"{k} is required" for k in missing))
-    when({"updated_datetime": got["updated_datetime"]}, "updated_datetime")
+    happened = when({"updated_datetime": got["updated_datetime"]}, "updated_datetime")
     status = got["status"].lower().replace("_", " ")
     if status not in STATUSES:
         raise bad_request(f"status {got['status']!r} is not open, closed or an FMS status")
@@ -147,6 +147,8 @@ def posted_update(values: dict[str, str], media_urls: tuple[str, ...]) -> Posted
         raise bad_request(f"update_id is at most {UPDATE_ID_MAX} characters")
     if len(got["description"]) > DESCRIPTION_MAX:
         raise bad_request(f"description is at most {DESCRIPTION_MAX} characters")
+    # Only the first is kept, but a client sending a bad one learns it, as POST requests does.
+    check_media_urls(media_urls)
     return PostedUpdate(
         service_request_id=got["service_request_id"],
         update_id=got["update_id"],
@@ -154,6 +156,7 @@ def posted_update(values: dict[str, str], media_urls: tuple[str, ...]) -> Posted
         description=got["description"],
         media_url=media_urls[0] if media_urls else None,
         fields={k: v for k in KEPT if (v := text(values, k) or "")},
+        updated_datetime=happened,
     )
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from onegrid.assets.domain import class_mismatch_problem, component_id_problem
 from onegrid.cases.domain.states import Channel, Nature, Urgency
 from onegrid.core.errors import FieldProblem, InvalidInput
+from onegrid.core.text import control_problems
 
 DESCRIPTION_MAX = 4000
 ADDRESS_MAX = 500
@@ -106,7 +107,21 @@ def check_new_case(case: NewCase, *, component_case: bool | None) -> NewCase:
 
     ``component_case`` says whether the category is a component class; None (the category is
     unknown, itself a problem the caller reports) checks only the component ID's form."""
-    out: list[FieldProblem] = []
+    r = case.reporter
+    # First, so that no later check (or lookup) reads a value the database would refuse.
+    out = control_problems(
+        [
+            ("category_code", case.category_code),
+            ("description", case.description),
+            ("address", case.address),
+            ("reporter.name", r.name),
+            ("reporter.phone", r.phone),
+            ("reporter.email", r.email),
+            *(("tags", tag) for tag in case.tags),
+            ("component_id", case.component_id),
+            ("external_ref", case.external_ref),
+        ]
+    )
     description = _text(case.description, "description", DESCRIPTION_MAX, True, out)
     address = _text(case.address, "address", ADDRESS_MAX, False, out)
     _point(case.lon, case.lat, out)

@@ -21,7 +21,7 @@ from typing import Any
 from onegrid.core.clock import ensure_utc
 from onegrid.core.errors import FieldProblem, InvalidInput
 from onegrid.dispatch.classifier.dataset import DataSource, LabelledData
-from onegrid.dispatch.classifier.features import normalise
+from onegrid.dispatch.classifier.features import mask_digits, normalise
 from onegrid.dispatch.classifier.training import training_sha256
 
 CORRECTIONS_FILE = "corrections.jsonl"
@@ -62,7 +62,8 @@ class Correction:
 
 
 def check_correction(correction: Correction) -> Correction:
-    """The correction with its label trimmed, or every broken rule at once."""
+    """The correction with its label trimmed and its text's digits masked, or every broken
+    rule at once."""
     problems = []
     if not normalise(correction.text):
         problems.append(FieldProblem("text", "required", "text is empty"))
@@ -82,7 +83,9 @@ def check_correction(correction: Correction) -> Correction:
     if problems:
         raise InvalidInput(problems)
     return Correction(
-        text=correction.text,
+        # Kept with its digits masked: a caller's phone number is often in what was said, and
+        # the classifier reads every run of digits as one 0 anyway (ADR 0005).
+        text=mask_digits(correction.text),
         label=label,
         at=ensure_utc(correction.at),
         suggested=correction.suggested,

@@ -23,7 +23,9 @@ _GZIP_MAGIC = b"\x1f\x8b"
 class DataSource:
     """A file some training rows came from, with its sha256 at training time; or the
     operators' corrections, with the fingerprint of their rows and the newest correction's id
-    (``through_id``): the same model is trained again from the corrections up to that id."""
+    (``through_id``): the same model is trained again from the corrections up to that id. On
+    PostgreSQL that id is an upper bound, not a snapshot (a lower id may commit after training
+    read the table, ADR 0005): the fingerprint is what says the rows are the same."""
 
     path: str
     sha256: str

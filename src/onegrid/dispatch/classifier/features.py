@@ -21,6 +21,7 @@ FEATURES_VERSION = "char-tfidf-v1"
 
 _SPACE = re.compile(r"\s+")
 _DIGITS = re.compile(r"[0-9]+")
+_ZEROS = re.compile(r"0+")
 
 
 def normalise(text: str) -> str:
@@ -32,6 +33,22 @@ def normalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = _SPACE.sub(" ", text).strip().lower()
     return _DIGITS.sub("0", text)
+
+
+def _masked(ch: str) -> str:
+    folded = unicodedata.normalize("NFKC", ch)
+    return _DIGITS.sub("0", folded) if _DIGITS.search(folded) else ch
+
+
+def mask_digits(text: str) -> str:
+    """``text`` with every run of digits written as one ``0``, as ``normalise`` sees them: so a
+    kept text holds no phone number, house number or ID and still trains exactly as the text
+    it came from (``normalise(mask_digits(t)) == normalise(t)``).
+
+    A digit is whatever NFKC folds to one (１, ¹, ①), or a character whose folded form holds
+    one (⒈ is written ``0.``); everything else is kept as written, for a person to read.
+    """
+    return _ZEROS.sub("0", "".join(_masked(ch) for ch in text))
 
 
 def compose(title: str, body: str = "", *, title_weight: int = 1) -> str:

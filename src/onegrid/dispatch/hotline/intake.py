@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from onegrid.cases.domain.intake import ADDRESS_MAX, DESCRIPTION_MAX, NAME_MAX
 from onegrid.cases.domain.states import Nature
 from onegrid.core.errors import FieldProblem, InvalidInput
+from onegrid.core.text import control_problems
 from onegrid.dispatch.hotline.domain import Medium
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 -]{2,31}$")
@@ -50,7 +51,19 @@ def _point(draft: CallDraft, out: list[FieldProblem]) -> None:
 
 
 def check_draft(draft: CallDraft) -> CallDraft:
-    out: list[FieldProblem] = []
+    out = control_problems(
+        [
+            ("text", draft.text),
+            ("caller_name", draft.caller_name),
+            ("caller_phone", draft.caller_phone),
+            ("address", draft.address),
+            ("category_code", draft.category_code),
+            ("department_code", draft.department_code),
+            ("component_id", draft.component_id),
+            ("suggested_category", draft.suggested_category),
+            ("model_version", draft.model_version),
+        ]
+    )
     text = draft.text.strip()
     if not text:
         out.append(FieldProblem("text", "required", "write down what the caller said"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from onegrid.core.errors import FieldProblem, InvalidInput
+from onegrid.core.text import control_problems, refused_character
 from onegrid.grid.addresses import (
     ADDRESS_ID_MAX,
     ADDRESS_TEXT_MAX,
@@ -72,7 +73,11 @@ class PlannedAddress:
 
 
 def _record(where: str, address_id: str | None) -> str:
-    return where + (f" (address {address_id})" if address_id else "")
+    if not address_id:
+        return where
+    # A control character is shown escaped, not carried into the report.
+    shown = repr(address_id) if refused_character(address_id) else address_id
+    return f"{where} (address {shown})"
 
 
 def _coordinate(name: str, raw: str | None, record: str) -> float | FieldProblem:
@@ -129,6 +134,20 @@ def _draft(
                 record,
             )
         )
+    elif len(normalised) > ADDRESS_TEXT_MAX:
+        # NFKC lengthens some characters (㍿ is 株式会社), and the normalised form is stored too.
+        problems.append(
+            FieldProblem(
+                "address",
+                "max-length",
+                f"an address is at most {ADDRESS_TEXT_MAX} characters once normalised; this "
+                f"one is {len(normalised)} (characters such as ㍿ unfold into several)",
+                record,
+            )
+        )
+    problems += [
+        replace(p, record=record) for p in control_problems([("id", address_id), ("address", text)])
+    ]
     problems += [c for c in coordinates if isinstance(c, FieldProblem)]
     if problems:
         return problems
