@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute
 
 from onegrid import __version__
 from onegrid.api import health, ngsi_ld, open311
+from onegrid.api.plain_text import PlainTextInput
 from onegrid.api.problems import install_problem_handlers
 from onegrid.core.clock import Clock, SystemClock
 from onegrid.core.logging import configure_logging
@@ -67,6 +68,7 @@ def create_app(
     app.state.db = db or Database(make_engine(settings.effective_database_url))
     app.state.clock = clock or SystemClock()
     install_problem_handlers(app)
+    app.add_middleware(PlainTextInput)
     app.include_router(health.router)
     app.include_router(ngsi_ld.router)
     for prefix in open311.PREFIXES:

@@ -1,0 +1,154 @@
+"""Every text a client sends the v1 API is plain text: a control character is a 422 naming where.
+
+PostgreSQL refuses NUL in a text value, so a NUL in any string a request carries (a reason, a
+filter, a path segment) would fail at the first query or insert as a 500, and SQLite would store
+it. The intake paths check their own fields (``onegrid.core.text``); this guard covers every
+other body, query and path the same way before a route runs, so no endpoint can forget it.
+Open311's routes are left to their form reader, which answers in Open311's error lists.
+
+A pure ASGI middleware: a body without a JSON control escape (all but a few requests) costs one
+regular-expression scan of its bytes; only a hit is parsed to name the field.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi.responses import JSONResponse
+
+from onegrid.core.text import CONTROL_RULE, control_message, refused_character
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+# JSON can carry a control character only as a \u escape (raw ones are not valid JSON); tab,
+# line feed and carriage return are allowed.
+_BODY_HINT = re.compile(rb"\\u00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])")
+_QUERY_HINT = re.compile(rb"%(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])")
+_OWN_FORMAT = ("/open311/", "/georeport/")
+
+
+def _walk(value: Any, path: tuple[str, ...]) -> Iterator[tuple[str, str]]:
+    """(field, character) for every string (or key) in ``value`` holding a refused character."""
+    if isinstance(value, str):
+        found = refused_character(value)
+        if found is not None:
+            yield ".".join(path) or "body", found
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            found = refused_character(key)
+            if found is not None:
+                yield ".".join((*path, key[:100])), found
+            yield from _walk(item, (*path, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _walk(item, (*path, str(i)))
+
+
+def _body_problems(body: bytes) -> list[tuple[str, str]]:
+    if not _BODY_HINT.search(body):
+        return []
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return []  # not JSON: the route's own validation answers
+    return list(_walk(data, ()))
+
+
+def _query_problems(query: bytes) -> list[tuple[str, str]]:
+    if not _QUERY_HINT.search(query):
+        return []
+    pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True, encoding="utf-8")
+    out = []
+    for name, value in pairs:
+        found = refused_character(name) or refused_character(value)
+        if found is not None:
+            out.append((name[:100] if refused_character(name) is None else "query", found))
+    return out
+
+
+def _is_json(scope: Scope) -> bool:
+    for key, value in scope.get("headers", ()):
+        if key == b"content-type":
+            return b"json" in value.lower()
+    return False
+
+
+def _left(message: Message) -> Receive:
+    async def gone() -> Message:
+        return message
+
+    return gone
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, Receive]:
+    """The whole body, and a ``receive`` that hands it to the app as one message."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"", _left(message)  # the client left: the app sees it as it would have
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    body = b"".join(chunks)
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return body, replay
+
+
+def _refusal(path: str, problems: list[tuple[str, str]]) -> JSONResponse:
+    errors = [
+        {"field": field, "rule": CONTROL_RULE, "message": control_message(character)}
+        for field, character in problems
+    ]
+    first = errors[0]
+    return JSONResponse(
+        {
+            "type": "https://onegrid.dev/problems/invalid-input",
+            "title": "Invalid input",
+            "status": 422,
+            "detail": f"{first['field']}: {first['message']}",
+            "instance": path,
+            "errors": errors,
+        },
+        status_code=422,
+        media_type="application/problem+json",
+    )
+
+
+class PlainTextInput:
+    """Refuses a request whose path, query or JSON body holds a control character."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path.startswith(_OWN_FORMAT):
+            await self.app(scope, receive, send)
+            return
+        found = refused_character(path)
+        problems = [("path", found)] if found is not None else []
+        problems += _query_problems(scope.get("query_string", b""))
+        if not problems and _is_json(scope):
+            body, receive = await _read_body(receive)
+            problems = _body_problems(body)
+        if problems:
+            await _refusal(path, problems)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
