@@ -9,15 +9,16 @@ interface Queue {
   key: Key;
   permission: string;
   query: string;
-  keep?: (c: CaseOut) => boolean;
 }
 
-// Each role sees the queues its permissions act on; "overdue" is everyone's.
+// Each role sees the queues its permissions act on; "overdue" is everyone's. Every queue is
+// found by the server: a page filtered here would miss whatever lies past its hundred cases.
 const QUEUES: Queue[] = [
   { key: "q_to_verify", permission: "case.verify", query: "status=to_verify" },
   { key: "q_to_file", permission: "case.file", query: "status=to_file" },
-  { key: "q_to_dispatch", permission: "case.dispatch", query: "status=to_dispatch", keep: (c) => c.returns === 0 },
-  { key: "q_returned", permission: "case.dispatch", query: "status=to_dispatch", keep: (c) => c.returns > 0 },
+  // Returned: a department sent the case back, and it waits to go to another one.
+  { key: "q_to_dispatch", permission: "case.dispatch", query: "status=to_dispatch&returned=false" },
+  { key: "q_returned", permission: "case.dispatch", query: "status=to_dispatch&returned=true" },
   { key: "q_dispatched", permission: "case.accept", query: "status=dispatched" },
   { key: "q_handling", permission: "case.report_back", query: "status=handling" },
   // Requests are found by the server (a request on any handling case, not only the oldest
@@ -44,7 +45,7 @@ export async function workbenchPage(main: HTMLElement): Promise<void> {
     h("p", {}, h("button", { type: "button", class: "secondary", onclick: () => go("#/work") }, t("refresh"))),
   );
   const [pages] = await Promise.all([
-    Promise.all(mine.map((q) => get<{ items: CaseOut[] }>(`/api/v1/cases?${q.query}&limit=100&sort=created_at`))),
+    Promise.all(mine.map((q) => get<{ items: CaseOut[]; next_cursor: string | null }>(`/api/v1/cases?${q.query}&limit=100&sort=created_at`))),
     loadCategoryNames(),
   ]);
   const selected = new Map<number, CaseOut>();
@@ -52,9 +53,11 @@ export async function workbenchPage(main: HTMLElement): Promise<void> {
   const nav = h("nav", { "aria-label": t("queue"), class: "queues" }, h("ul", {}));
   main.append(nav, bulk.form);
   mine.forEach((q, i) => {
-    const items = pages[i].items.filter(q.keep ?? (() => true));
+    const items = pages[i].items;
+    // The oldest hundred are shown; "100+" says more wait behind them.
+    const count = `(${items.length}${pages[i].next_cursor ? "+" : ""})`;
     const id = `queue-${q.key}`;
-    nav.querySelector("ul")!.append(h("li", {}, h("a", { href: `#/work`, onclick: (e: Event) => { e.preventDefault(); document.getElementById(id)?.focus(); } }, `${t(q.key)} (${items.length})`)));
+    nav.querySelector("ul")!.append(h("li", {}, h("a", { href: `#/work`, onclick: (e: Event) => { e.preventDefault(); document.getElementById(id)?.focus(); } }, `${t(q.key)} ${count}`)));
     const pick = (c: CaseOut): HTMLElement => {
       const box = h("input", { type: "checkbox", class: "pick", "data-case": c.number, "aria-label": `${t("select")} ${c.number}` });
       box.addEventListener("change", () => {
@@ -68,7 +71,7 @@ export async function workbenchPage(main: HTMLElement): Promise<void> {
     };
     main.append(
       h("section", { id, tabindex: -1, class: "queue", "aria-labelledby": `${id}-h`, "data-queue": q.key.slice(2) },
-        h("h2", { id: `${id}-h` }, `${t(q.key)} `, h("span", { class: "count" }, `(${items.length})`)),
+        h("h2", { id: `${id}-h` }, `${t(q.key)} `, h("span", { class: "count" }, count)),
         caseTable(items, t(q.key), pick)),
     );
   });

@@ -49,6 +49,9 @@ class CaseRow(Base):
     urgency: Mapped[str] = mapped_column(String(16))
     description: Mapped[str] = mapped_column(Text)
     address: Mapped[str] = mapped_column(String(500))
+    # The standard address register's id (标准地址库) of the address, when the report named one
+    # the register held: the id, not the register's row, since a register row is versioned.
+    address_id: Mapped[str | None] = mapped_column(String(64))
     tags: Mapped[list[str]] = mapped_column(JSON)
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
@@ -108,6 +111,16 @@ class CaseRow(Base):
         Index("ix_cases_created_at_id", "created_at", "id"),
         Index("ix_cases_updated_at_id", "updated_at", "id"),
         Index("ix_cases_status_created_at", "status", "created_at", "id"),
+        # The returned queue (回退, `returned=true`): a few cases in a hundred, found without
+        # reading every case to dispatch (cases_0008).
+        Index(
+            "ix_cases_returned",
+            "status",
+            "created_at",
+            "id",
+            sqlite_where=text("returns > 0"),
+            postgresql_where=text("returns > 0"),
+        ),
         Index("ix_cases_department_status", "department_code", "status", "created_at"),
         # Covers the map's count of open cases per cell and light (ADR 0008, web.tallies).
         Index(

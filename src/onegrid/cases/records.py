@@ -32,6 +32,7 @@ class CaseRecord:
     urgency: str
     description: str
     address: str
+    address_id: str | None
     tags: list[str]
     lon: float
     lat: float

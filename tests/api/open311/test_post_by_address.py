@@ -115,11 +115,77 @@ def test_an_address_not_in_the_register_is_a_400_naming_the_field(
     assert count(db) == 0  # nothing half-created
 
 
+def shown_ids(client: TestClient, number: str) -> list[str | None]:
+    """The ``address_id`` every GET shows for request ``number``: the request alone and the
+    list (plain and with extensions), in JSON and in XML (where null is an empty element)."""
+    shown: list[str | None] = []
+    for path in (f"requests/{number}", "requests"):
+        for extra in ("", "&extensions=true"):
+            query = f"?service_request_id={number}{extra}"
+            [one] = valid_json(client.get(f"{BASE}/{path}.json{query}"), "requests")
+            shown.append(one["address_id"])
+            root = xml_of(client.get(f"{BASE}/{path}.xml{query}"))
+            assert [e.tag for e in root] == ["request"]
+            shown.append(root.findtext("request/address_id") or None)
+    return shown
+
+
+def test_a_request_placed_by_address_id_shows_it(
+    client: TestClient, register: Keys, db: Database
+) -> None:
+    resp = post(client, register.client, **NO_POINT, address_id=f" {CORE_ID} ")
+    [result] = valid_json(resp, "post_result")
+    number = result["service_request_id"]
+    assert stored(db, number).address_id == CORE_ID
+    assert shown_ids(client, number) == [CORE_ID] * 8
+
+
+def test_a_request_placed_by_address_string_keeps_its_id(
+    client: TestClient, register: Keys, db: Database
+) -> None:
+    resp = post(
+        client, register.client, **{**NO_POINT, "address_string": "北京市通州区demo road 7号"}
+    )
+    [result] = valid_json(resp, "post_result")
+    number = result["service_request_id"]
+    assert stored(db, number).address_id == SUBURB_ID
+    assert shown_ids(client, number) == [SUBURB_ID] * 8
+
+
+def test_a_request_at_a_point_shows_no_address_id(
+    client: TestClient, register: Keys, db: Database
+) -> None:
+    number = valid_json(post(client, register.client), "post_result")[0]["service_request_id"]
+    assert stored(db, number).address_id is None
+    assert shown_ids(client, number) == [None] * 8
+
+
+def test_a_point_keeps_a_registered_address_id(
+    client: TestClient, register: Keys, db: Database
+) -> None:
+    resp = post(client, register.client, address_string=None, address_id=CORE_ID)
+    [result] = valid_json(resp, "post_result")
+    row = stored(db, result["service_request_id"])
+    # The point places it; without an address_string the register's text is its address.
+    assert (row.lon, row.lat) == IN_CORE
+    assert (row.address_id, row.address) == (CORE_ID, CORE_TEXT)
+    assert shown_ids(client, result["service_request_id"]) == [CORE_ID] * 8
+    # An id the register does not hold is dropped beside a point, not refused: the point
+    # alone places the request, as before ids were kept.
+    resp = post(client, register.client, address_id="110101001001-9999")
+    [result] = valid_json(resp, "post_result")
+    row = stored(db, result["service_request_id"])
+    assert (row.address_id, row.address) == (None, "示范路 1 号")
+
+
 def test_a_point_wins_over_an_address(client: TestClient, register: Keys, db: Database) -> None:
     resp = post(client, register.client, address_id=SUBURB_ID, address_string="门口")
     [result] = valid_json(resp, "post_result")
     row = stored(db, result["service_request_id"])
     assert (row.lon, row.lat) == IN_CORE and row.address == "门口"
+    # The id is kept even though it names a door plate in another district: the point
+    # places and routes the case, the id says what the client named.
+    assert row.address_id == SUBURB_ID and row.district_code == "110101"
     # The point is checked as before, whatever the address says.
     bad = post(client, register.client, lat="north", address_id=CORE_ID)
     assert "decimal degrees" in errors_json(bad, 400)[0]["description"]

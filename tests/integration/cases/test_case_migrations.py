@@ -20,9 +20,12 @@ from onegrid.cases.models import CaseHistoryRow, CaseRow
 from onegrid.core.clock import FixedClock
 from onegrid.db.engine import make_engine
 from onegrid.db.session import Database
+from onegrid.grid import services as grid
+from onegrid.grid.crs import parse_crs
+from onegrid.grid.importing.addresses import read_address_csv
 from onegrid.schema import alembic_config, drift, migrate
 from tests.conftest import BACKENDS, _drop_pg_database, _fresh_pg_database
-from tests.integration.cases.city import SANITATION, build_city
+from tests.integration.cases.city import IN_CORE, SANITATION, START, build_city
 from tests.integration.cases.helpers import to_handling
 from tests.support import need, port_open
 
@@ -68,7 +71,13 @@ def test_the_cases_branch_steps_down_and_up_with_cases_stored(
     migrate(fresh.engine)
     with fresh.unit_of_work() as s:
         build_city(s, clock, tmp_path)
-    rec = to_handling(fresh, clock, rules)
+        drafts, problems = read_address_csv(
+            ["id,address,lon,lat", f"A-1,示范路 1 号,{IN_CORE[0]},{IN_CORE[1]}"],
+            parse_crs("wgs84"),
+        )
+        grid.load_addresses(s, drafts, problems, clock, valid_from=START)
+    rec = to_handling(fresh, clock, rules, address_id="A-1")
+    assert rec.address_id == "A-1"
     services.request_hold(
         fresh, SANITATION, rec.id, clock=clock, rules=rules, reason="冬季停工",
         resume_on=date(2026, 4, 1),
@@ -77,7 +86,16 @@ def test_the_cases_branch_steps_down_and_up_with_cases_stored(
         history = conn.execute(select(func.count()).select_from(CaseHistoryRow)).scalar_one()
     assert history >= 4  # reported, filed, dispatched, accepted, asked
 
-    # One revision at a time: cases_0006 (the pending indexes), then cases_0005 (the columns).
+    # One revision at a time: cases_0008 (the returned queue's index), cases_0007 (the address
+    # id), cases_0006 (the pending indexes), then cases_0005 (the columns).
+    _downgrade(fresh.engine, "cases@-1")
+    assert _cases_revision(fresh.engine) == "cases_0007"
+    assert "ix_cases_returned" not in {
+        i["name"] for i in inspect(fresh.engine).get_indexes("cases")
+    }
+    _downgrade(fresh.engine, "cases@-1")
+    assert _cases_revision(fresh.engine) == "cases_0006"
+    assert "address_id" not in {c["name"] for c in inspect(fresh.engine).get_columns("cases")}
     _downgrade(fresh.engine, "cases@-1")
     assert _cases_revision(fresh.engine) == "cases_0005"
     _downgrade(fresh.engine, "cases@-1")
@@ -92,5 +110,9 @@ def test_the_cases_branch_steps_down_and_up_with_cases_stored(
     assert after == history  # nothing of the append-only history is lost on the way down
 
     migrate(fresh.engine)
-    assert _cases_revision(fresh.engine) == "cases_0006"
+    assert _cases_revision(fresh.engine) == "cases_0008"
     assert drift(fresh.engine) == []  # what check-schema compares
+    with fresh.engine.connect() as conn:
+        # Stepped down past cases_0007 and up again, the id is gone: a case then keeps none.
+        kept = conn.execute(select(CaseRow.__table__.c.address_id)).scalars().all()
+    assert kept == [None]

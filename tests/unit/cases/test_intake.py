@@ -77,3 +77,15 @@ def test_public_reports_are_verified_first(
     channel: Channel, verify: bool | None, status: Status
 ) -> None:
     assert initial_status(channel, verify_first=verify) is status
+
+
+def test_an_address_id_is_trimmed_plain_text_of_the_registers_length() -> None:
+    assert check_new_case(_new(address_id=" 110101-0001 "), component_case=False).address_id == (
+        "110101-0001"
+    )
+    assert check_new_case(_new(address_id="  "), component_case=False).address_id is None
+    assert check_new_case(_new(address_id="a" * 64), component_case=False).address_id == "a" * 64
+    for bad, rule in (("a" * 65, "max_length"), ("110101\x00", "control_character")):
+        with pytest.raises(InvalidInput) as caught:
+            check_new_case(_new(address_id=bad), component_case=False)
+        assert [(p.field, p.rule) for p in caught.value.problems] == [("address_id", rule)]

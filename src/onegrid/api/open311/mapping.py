@@ -125,7 +125,7 @@ def request_of(
         "updated_datetime": (rec.closed_at or updated) if closed else updated,
         "expected_datetime": None if closed else rec.step_deadline,
         "address": rec.address or None,
-        "address_id": None,
+        "address_id": rec.address_id,
         "zipcode": None,
         "lat": rec.lat,
         "long": rec.lon,

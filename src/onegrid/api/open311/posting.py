@@ -111,11 +111,13 @@ def unknown_service(code: str) -> Open311Error:
 
 @dataclass(frozen=True)
 class Place:
-    """Where a request is: its WGS84 point and the address kept with the case."""
+    """Where a request is: its WGS84 point, the address kept with the case and, when the
+    register holds it, the address's id there."""
 
     lon: float
     lat: float
     address: str
+    address_id: str | None = None
 
 
 class AddressRegister:
@@ -148,12 +150,19 @@ def place_of(form: PostForm, register: AddressRegister) -> Place:
     """The request's place (OPEN311.md 1.5: ``lat`` and ``long``, or ``address_string``, or
     ``address_id``). A point wins over an address, as sent; without one, ``address_id`` and
     then ``address_string`` are looked up in the register, and only an exact match places the
-    request (its registered text becomes the case's address): an address it does not hold
-    is refused, never placed near a guess."""
+    request (its registered text becomes the case's address, its id the case's
+    ``address_id``): an address it does not hold is refused, never placed near a guess.
+
+    Beside a point, an ``address_id`` the register holds is kept (its text is the address when
+    no ``address_string`` is sent), wherever it lies; one it does not hold is dropped, as
+    before the case kept ids, since the point alone places the request."""
     address_id, text = form.get("address_id"), form.get("address_string")
     if form.get("lat") is not None or form.get("long") is not None:
         lon, lat = _point(form)
-        return Place(lon, lat, text or "")
+        named = register.by_id(address_id) if address_id is not None else None
+        if named is None:
+            return Place(lon, lat, text or "")
+        return Place(lon, lat, text or named.text, named.id)
     if address_id is None and text is None:
         raise bad_request(
             "a location is required: lat and long (WGS84), or address_id, or address_string"
@@ -167,7 +176,7 @@ def place_of(form: PostForm, register: AddressRegister) -> Place:
                 "full/half width, case, spaces and punctuation): send lat and long, or the "
                 "address_id"
             )
-        return Place(by_text.lon, by_text.lat, by_text.text)
+        return Place(by_text.lon, by_text.lat, by_text.text, by_text.id)
     found = register.by_id(address_id)
     if found is None:
         raise bad_request(
@@ -179,7 +188,7 @@ def place_of(form: PostForm, register: AddressRegister) -> Place:
             f"address_id, address_string: address_id {address_id[:100]!r} is {found.text!r}, but "
             f"address_string names the registered address {by_text.id!r}: send one of them"
         )
-    return Place(found.lon, found.lat, found.text)
+    return Place(found.lon, found.lat, found.text, found.id)
 
 
 def located_by(form: PostForm) -> str:
@@ -264,5 +273,6 @@ def submission_of(
         address=place.address,
         reporter=Reporter(name=name, phone=form.get("phone"), email=form.get("email")),
         component_id=answers.get("component_id"),
+        address_id=place.address_id,
     )
     return Submission(new, answers, form.media_urls, uploads)

@@ -94,7 +94,9 @@ POST_RESPONSES: dict[int | str, dict[str, object]] = {
         "Located by `lat` and `long` (WGS84), or, without them, by `address_id` or "
         "`address_string`, looked up in the city's standard address register (标准地址库; a "
         "string matches only as registered, ignoring full/half width, case, spaces and "
-        "punctuation). An address the register does not hold is a 400 naming the field."
+        "punctuation). An address the register does not hold is a 400 naming the field. "
+        "The register's id of the address is kept (GET shows it as `address_id`), beside a "
+        "point too when the register holds the `address_id` sent."
     ),
     response_class=Response,
     responses=POST_RESPONSES,

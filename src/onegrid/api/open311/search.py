@@ -174,6 +174,7 @@ class PlainRequest(NamedTuple):
     closed_at: str | None
     step_deadline: str | None
     address: str | None
+    address_id: str | None
     lat: float
     lon: float
     channel: str
@@ -184,7 +185,7 @@ class PlainRequest(NamedTuple):
 PLAIN = (
     C.id, C.number, C.status, C.category_code, C.description, C.department_code,
     _wire(C.created_at), _wire(C.updated_at), _wire(C.closed_at), _wire(C.step_deadline),
-    C.address, C.lat, C.lon, C.channel, C.merged_into_id,
+    C.address, C.address_id, C.lat, C.lon, C.channel, C.merged_into_id,
 )  # fmt: skip
 
 

@@ -344,6 +344,10 @@ def list_cases_endpoint(
     extension_pending: Annotated[
         bool | None, Query(description="An extension request waits for a shift leader")
     ] = None,
+    returned: Annotated[
+        bool | None,
+        Query(description="A department sent the case back at least once (returns > 0)"),
+    ] = None,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
     closed_from: datetime | None = None,
@@ -381,6 +385,7 @@ def list_cases_endpoint(
             overdue=overdue,
             hold_pending=hold_pending,
             extension_pending=extension_pending,
+            returned=returned,
             created_from=created_from,
             created_to=created_to,
             closed_from=closed_from,
@@ -615,7 +620,11 @@ def _body_endpoint(path: str, summary: str) -> Callable[[Callable[..., Any]], An
     return router.post(path, summary=summary, response_model=CaseOut, responses=_ERRORS)
 
 
-@_body_endpoint("/{case_id}/dispatch", "Dispatch to a department (dispatcher)")
+@_body_endpoint(
+    "/{case_id}/dispatch",
+    "Dispatch to a department (dispatcher); attachments (this case's files) are kept in "
+    "the history entry",
+)
 def dispatch_case(
     case_id: int,
     body: DispatchIn,
@@ -626,7 +635,12 @@ def dispatch_case(
     if_match: IfMatch = None,
 ) -> Response:
     principal = caller.principal(session)
-    cmd = Command(Action.DISPATCH, reason=body.reason, department_code=body.department_code)
+    cmd = Command(
+        Action.DISPATCH,
+        reason=body.reason,
+        attachments=tuple(body.attachments),
+        department_code=body.department_code,
+    )
     return _transition(
         session, principal, clock, rules, case_id, cmd, _expected(body.expected_version, if_match)
     )
@@ -673,7 +687,11 @@ def request_extension(
     )
 
 
-@_body_endpoint("/{case_id}/extend-approve", "Grant the pending extension (shift leader)")
+@_body_endpoint(
+    "/{case_id}/extend-approve",
+    "Grant the pending extension (shift leader); attachments (this case's files) are kept in "
+    "the history entry",
+)
 def approve_extension(
     case_id: int,
     body: ExtensionApproveIn,
@@ -684,7 +702,12 @@ def approve_extension(
     if_match: IfMatch = None,
 ) -> Response:
     principal = caller.principal(session)
-    cmd = Command(Action.EXTEND_APPROVE, reason=body.reason, extension=body.limit())
+    cmd = Command(
+        Action.EXTEND_APPROVE,
+        reason=body.reason,
+        attachments=tuple(body.attachments),
+        extension=body.limit(),
+    )
     return _transition(
         session, principal, clock, rules, case_id, cmd, _expected(body.expected_version, if_match)
     )
@@ -714,7 +737,11 @@ def request_hold(
     )
 
 
-@_body_endpoint("/{case_id}/merge", "Merge this duplicate into another case")
+@_body_endpoint(
+    "/{case_id}/merge",
+    "Merge this duplicate into another case; attachments (this duplicate's files) are kept "
+    "in its history entry",
+)
 def merge_case(
     case_id: int,
     body: MergeIn,
@@ -735,6 +762,7 @@ def merge_case(
             rules=rules,
             expected_version=_expected(body.expected_version, if_match),
             reason=body.reason,
+            attachments=body.attachments,
         )
         session.commit()
     return _json(_out(rec, principal, rules, clock))
@@ -743,7 +771,10 @@ def merge_case(
 @router.post(
     "/{case_id}/split",
     status_code=201,
-    summary="Split into child cases for several departments, with a lead unit",
+    summary=(
+        "Split into child cases for several departments, with a lead unit; attachments (this "
+        "case's files) are kept in its history entry"
+    ),
     responses=_ERRORS,
 )
 def split_case(
@@ -767,6 +798,7 @@ def split_case(
             rules=rules,
             expected_version=_expected(body.expected_version, if_match),
             reason=body.reason,
+            attachments=body.attachments,
         )
         session.commit()
     return SplitOut(

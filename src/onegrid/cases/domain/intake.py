@@ -11,6 +11,7 @@ from onegrid.assets.domain import class_mismatch_problem, component_id_problem
 from onegrid.cases.domain.states import Channel, Nature, Urgency
 from onegrid.core.errors import FieldProblem, InvalidInput
 from onegrid.core.text import control_problems
+from onegrid.grid.addresses import ADDRESS_ID_MAX
 
 DESCRIPTION_MAX = 4000
 ADDRESS_MAX = 500
@@ -47,6 +48,9 @@ class NewCase:
     component_id: str | None = None
     external_ref: str | None = None  # the id in the system it came from (hotline, Open311…)
     verify_first: bool | None = None  # None: public channels are verified on site first
+    # The standard address register's id (标准地址库) of ``address``; the case service keeps it
+    # only if the register holds it.
+    address_id: str | None = None
 
 
 def _text(value: str, name: str, limit: int, required: bool, out: list[FieldProblem]) -> str:
@@ -120,10 +124,12 @@ def check_new_case(case: NewCase, *, component_case: bool | None) -> NewCase:
             *(("tags", tag) for tag in case.tags),
             ("component_id", case.component_id),
             ("external_ref", case.external_ref),
+            ("address_id", case.address_id),
         ]
     )
     description = _text(case.description, "description", DESCRIPTION_MAX, True, out)
     address = _text(case.address, "address", ADDRESS_MAX, False, out)
+    address_id = _text(case.address_id or "", "address_id", ADDRESS_ID_MAX, False, out) or None
     _point(case.lon, case.lat, out)
     reporter = _reporter(case.reporter, out)
     tags = _tags(case.tags, out)
@@ -166,4 +172,5 @@ def check_new_case(case: NewCase, *, component_case: bool | None) -> NewCase:
         component,
         (case.external_ref or "").strip() or None,
         case.verify_first,
+        address_id,
     )

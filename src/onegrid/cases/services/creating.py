@@ -40,7 +40,7 @@ from onegrid.core.errors import Conflict, FieldProblem, InvalidInput
 from onegrid.db.session import Database
 from onegrid.grid.domain import Location
 from onegrid.grid.location import locate
-from onegrid.grid.queries import responsible_department
+from onegrid.grid.queries import find_address_by_id, responsible_department
 from onegrid.people.domain import Principal, Role
 from onegrid.people.policy import can_somewhere, require
 
@@ -106,9 +106,14 @@ class _Checked:
 
 def _check(session: Session, principal: Principal, new: NewCase, today: date) -> _Checked:
     """Every rule a report must meet, answered together: who may use the channel, the
-    category, each field, the component and the place (in the areas of ``today``, not a
-    boundary change scheduled for later); one ``InvalidInput`` lists them all, so the caller
-    fixes everything in one go."""
+    category, each field, the component, the standard address named by ``address_id`` and the
+    place (in the areas and register of ``today``, not a change scheduled for later); one
+    ``InvalidInput`` lists them all, so the caller fixes everything in one go.
+
+    The point places the case; a registered ``address_id`` is kept beside it as sent, even
+    when it names a door plate away from the point (a phone's fix may be off, or the reporter
+    stands across the street), and its registered text becomes the address when none was
+    sent."""
     problems = _channel_problems(principal, new)
     category = find_category(session, new.category_code)
     if category is None:
@@ -142,6 +147,8 @@ def _check(session: Session, principal: Principal, new: NewCase, today: date) ->
                 "component_id", "known_component", f"no component {component} in the inventory"
             )
         )
+    if new.address_id and "address_id" not in bad:
+        new = _registered(session, new, new.address_id, today, problems)
     location = None
     if not bad & {"lon", "lat"}:
         location = locate(session, new.lon, new.lat, today)
@@ -157,6 +164,25 @@ def _check(session: Session, principal: Principal, new: NewCase, today: date) ->
         raise InvalidInput(problems)
     assert category is not None and location is not None
     return _Checked(new, category, location)
+
+
+def _registered(
+    session: Session, new: NewCase, address_id: str, today: date, problems: list[FieldProblem]
+) -> NewCase:
+    """``new`` with the register's text as its address when it sent none; an id the register
+    does not hold on ``today`` is added to ``problems``."""
+    registered = find_address_by_id(session, address_id, today)
+    if registered is None:
+        problems.append(
+            FieldProblem(
+                "address_id",
+                "known_address",
+                f"{address_id[:100]!r} is not an address id of the city's standard address "
+                "register (标准地址库)",
+            )
+        )
+        return new
+    return new if new.address else replace(new, address=registered.text)
 
 
 def case_values(
@@ -190,6 +216,7 @@ def case_values(
         "urgency": urgency.value,
         "description": new.description,
         "address": new.address,
+        "address_id": new.address_id,
         "tags": list(new.tags),
         "lon": new.lon,
         "lat": new.lat,

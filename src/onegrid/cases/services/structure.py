@@ -25,7 +25,7 @@ from onegrid.cases.services.common import (
     one_writer,
     stale,
 )
-from onegrid.cases.services.transitions import context_for, write_outcome
+from onegrid.cases.services.transitions import check_attachments, context_for, write_outcome
 from onegrid.core.clock import Clock
 from onegrid.core.errors import FieldProblem, InvalidInput
 from onegrid.db.session import Database
@@ -45,6 +45,7 @@ def merge_case(
     rules: CaseRules,
     expected_version: int | None = None,
     reason: str = "",
+    attachments: Sequence[int] = (),
 ) -> CaseRecord:
     """Fold a duplicate into another case; the other case's history notes the duplicate so its
     reporter can be kept informed too."""
@@ -58,6 +59,7 @@ def merge_case(
             rules=rules,
             expected_version=expected_version,
             reason=reason,
+            attachments=attachments,
         )
 
 
@@ -87,7 +89,10 @@ def merge_case_in(
     rules: CaseRules,
     expected_version: int | None = None,
     reason: str = "",
+    attachments: Sequence[int] = (),
 ) -> CaseRecord:
+    """``attachments``: the duplicate's own files (what shows it repeats the other case), kept
+    in its merge entry; the other case's entry names the duplicate, not another case's files."""
     rec = load_case(session, case_id)
     if expected_version is not None and expected_version != rec.version:
         raise stale(rec, expected_version)
@@ -102,7 +107,8 @@ def merge_case_in(
     # allowed to merge there too, or a district could fold its reports into another's case.
     authorize(principal, transition.permission, target)
     _check_target(target)
-    cmd = Command(Action.MERGE, reason=reason)
+    cmd = Command(Action.MERGE, reason=reason, attachments=tuple(attachments))
+    check_attachments(session, rec, cmd)
     now = clock.now()
     outcome = decide(rec.state(), cmd, context_for(session, rules, rec, cmd, now))
     outcome.details.update({"into": target.number, "into_case_id": target.id})
@@ -242,6 +248,7 @@ def split_case(
     rules: CaseRules,
     expected_version: int | None = None,
     reason: str = "",
+    attachments: Sequence[int] = (),
 ) -> SplitResult:
     """Divide a case among departments: one child case each, dispatched at once; the parent
     records the lead unit and closes when every child has closed."""
@@ -256,6 +263,7 @@ def split_case(
             rules=rules,
             expected_version=expected_version,
             reason=reason,
+            attachments=attachments,
         )
 
 
@@ -270,7 +278,10 @@ def split_case_in(
     rules: CaseRules,
     expected_version: int | None = None,
     reason: str = "",
+    attachments: Sequence[int] = (),
 ) -> SplitResult:
+    """``attachments``: the parent's own files, kept in its split entry (the child cases
+    start with none)."""
     lead = lead_department_code.strip()
     rec = load_case(session, case_id)
     if expected_version is not None and expected_version != rec.version:
@@ -278,7 +289,8 @@ def split_case_in(
     transition = transition_for(Status(rec.status), Action.SPLIT)
     actor = authorize(principal, transition.permission, rec)
     _check_parts(session, parts, lead)
-    cmd = Command(Action.SPLIT, reason=reason)
+    cmd = Command(Action.SPLIT, reason=reason, attachments=tuple(attachments))
+    check_attachments(session, rec, cmd)
     now = clock.now()
     outcome = decide(rec.state(), cmd, context_for(session, rules, rec, cmd, now))
     outcome.details.update(

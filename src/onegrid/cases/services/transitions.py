@@ -41,7 +41,9 @@ _GUARDED_UPDATE = update(CASES).where(
 _IMAGE_TYPES = ("image/",)
 
 
-def _check_attachments(session: Session, rec: CaseRecord, cmd: Command) -> None:
+def check_attachments(session: Session, rec: CaseRecord, cmd: Command) -> None:
+    """A step's attachments are files already attached to the case it acts on: its history
+    entry keeps their ids, whichever step it is (merge and split too)."""
     if not cmd.attachments:
         return
     wanted = set(cmd.attachments)
@@ -228,7 +230,7 @@ def _apply(
     now = clock.now()
     today = local_day(rules.calendar, now)
     cmd = _check_department(session, cmd, rec, today)
-    _check_attachments(session, rec, cmd)
+    check_attachments(session, rec, cmd)
     extra = None
     if cmd.action is Action.FILE:
         # A case keeps the time limits in force on the day it is filed (立案): a public report
@@ -380,9 +382,15 @@ def dispatch_case(
     department_code: str | None = None,
     expected_version: int | None = None,
     reason: str = "",
+    attachments: Sequence[int] = (),
 ) -> CaseRecord:
     """Send the case to a department (by default the one the duty rules suggest)."""
-    cmd = Command(Action.DISPATCH, reason=reason, department_code=department_code)
+    cmd = Command(
+        Action.DISPATCH,
+        reason=reason,
+        attachments=tuple(attachments),
+        department_code=department_code,
+    )
     return act(
         db, principal, case_id, cmd, clock=clock, rules=rules, expected_version=expected_version
     )
@@ -436,10 +444,13 @@ def approve_extension(
     rules: CaseRules,
     granted: Limit | None = None,
     reason: str = "",
+    attachments: Sequence[int] = (),
     expected_version: int | None = None,
 ) -> CaseRecord:
     """Grant the pending extension (or ``granted``, if less or more is given)."""
-    cmd = Command(Action.EXTEND_APPROVE, reason=reason, extension=granted)
+    cmd = Command(
+        Action.EXTEND_APPROVE, reason=reason, attachments=tuple(attachments), extension=granted
+    )
     return act(
         db, principal, case_id, cmd, clock=clock, rules=rules, expected_version=expected_version
     )
