@@ -111,6 +111,7 @@ def demo_cmd(
             db,
             seed,
             days=history_days or DAYS,
+            data_dir=settings.data_dir,
             on_progress=lambda done, total: status.update(
                 f"demo history: {done:,} of {total:,} cases…"
             ),

@@ -85,6 +85,7 @@ class HistoryLoad:
             days=self.days,
             batch_size=self.batch_size,
             on_progress=self._progress,
+            data_dir=self.data_dir,
         )
         lake = "lake left to its next refresh"
         if self.data_dir is not None:

@@ -13,9 +13,11 @@ their ``external_ref`` and skipped once there, and a case called back is not cal
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import shapely
@@ -254,8 +256,10 @@ def load_demo_history(
     days: int = DAYS,
     batch_size: int = BATCH,
     on_progress: Progress | None = None,
+    data_dir: Path | None = None,
 ) -> LoadReport:
-    """The history and its callbacks. Loading it again loads what is missing and nothing else."""
+    """The history and its callbacks. Loading it again loads what is missing and nothing else.
+    ``data_dir`` keeps the photos of cases handled again (default: the settings' own)."""
     now = (clock or SystemClock()).now()
     rules = case_rules()
     end = history_end(db, now)
@@ -271,7 +275,7 @@ def load_demo_history(
     report = load_historical(
         db, cases, rules=rules, use_grid=True, batch_size=batch_size, on_batch=progress
     )
-    report_callbacks(db, seed, now)
+    report_callbacks(db, seed, now, data_dir)
     return report
 
 
@@ -311,7 +315,7 @@ OPERATOR = Principal(
 )
 
 
-def report_callbacks(db: Database, seed: int, now: datetime) -> int:
+def report_callbacks(db: Database, seed: int, now: datetime, data_dir: Path | None = None) -> int:
     """Call back the requesters of closed hotline cases, through the hotline desk's own service
     at the historical time: the slow departments leave more of them unresolved and unhappy.
     A case called back already is left alone, and each case's answer comes from its own
@@ -359,7 +363,97 @@ def report_callbacks(db: Database, seed: int, now: datetime) -> int:
             rules=rules,
         )
         made += 1
+    # "Not resolved" reopened those cases; their departments take them up again, once the day
+    # for it has come (so a load finished later handles the ones still waiting).
+    with db.reader() as s:
+        reopened = s.execute(
+            select(CaseRow.id, CaseRow.department_code, Callback.at)
+            .join(Callback, Callback.case_id == CaseRow.id)
+            .where(
+                refs_from(REF_PREFIX),
+                CaseRow.status == "handling",
+                Callback.operator == OPERATOR.actor,
+                Callback.resolved.is_(False),
+            )
+            .order_by(CaseRow.id)
+        ).all()
+    for case_id, dept, called_at in reopened:
+        handle_again(db, int(case_id), dept, _redo_at(seed, int(case_id), called_at), now, data_dir)
     return made
+
+
+def _redo_at(seed: int, case_id: int, called_at: datetime) -> datetime:
+    """When the department reports a reopened case back: one to six days after the call."""
+    rng = np.random.default_rng((seed + 3, case_id))
+    return called_at + timedelta(days=float(rng.uniform(1, 6)), hours=float(rng.uniform(0, 8)))
+
+
+def _photo() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (32, 24), (90, 140, 90)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def handle_again(
+    db: Database,
+    case_id: int,
+    dept: str | None,
+    at: datetime,
+    now: datetime,
+    data_dir: Path | None = None,
+) -> bool:
+    """A case a requester's "not resolved" reopened, handled again as a city does: its
+    department reports back with a photo at ``at``, an inspector checks it on site and the shift
+    leader closes it, through the case services. A reopening too recent for that (``at`` not
+    yet come) stays open, as it would be in the city now."""
+    from onegrid.cases.attachments import AttachmentStore, add_attachment_in
+    from onegrid.cases.config import cases_settings
+    from onegrid.cases.services import act_in
+    from onegrid.cases.services.common import one_writer
+    from onegrid.core.settings import get_settings
+
+    checked, closed = at + timedelta(hours=20), at + timedelta(hours=26)
+    if dept is None or closed >= now:
+        return False
+    rules = case_rules()
+    handler = _demo_staff("demo:handler", Grant(Role.DEPARTMENT_HANDLER, Scope.department(dept)))
+    store = AttachmentStore((data_dir or get_settings().data_dir) / "attachments")
+    with one_writer(db.dialect), db.unit_of_work() as s:
+        photo = add_attachment_in(
+            s,
+            handler,
+            case_id,
+            filename="after.png",
+            data=_photo(),
+            clock=FixedClock(at),
+            store=store,
+            max_bytes=cases_settings().attachment_max_bytes,
+        )
+        steps = (
+            (
+                handler,
+                at,
+                Command(Action.REPORT_BACK, reason="再次处理完毕", attachments=(photo.id,)),
+            ),
+            (DEMO_CHECKER, checked, Command(Action.CHECK, passed=True)),
+            (DEMO_LEADER, closed, Command(Action.CLOSE)),
+        )
+        for who, when, cmd in steps:
+            act_in(s, who, case_id, cmd, clock=FixedClock(when), rules=rules)
+    return True
+
+
+REDONE = "再次处理完毕"
+
+
+def _demo_staff(name: str, grant: Grant) -> Principal:
+    return Principal(0, name, PrincipalKind.USER, (grant,))
+
+
+DEMO_CHECKER = _demo_staff("demo:inspector", Grant(Role.INSPECTOR, Scope.city()))
+DEMO_LEADER = _demo_staff("demo:leader", Grant(Role.SHIFT_LEADER, Scope.city()))
 
 
 def expected_daily(month: int, weekend: bool) -> float:

@@ -19,7 +19,7 @@ from onegrid.cases import services
 from onegrid.cases.config import case_rules
 from onegrid.cases.domain.intake import NewCase, Reporter
 from onegrid.cases.domain.states import Channel
-from onegrid.cases.models import CaseRow
+from onegrid.cases.models import CaseHistoryRow, CaseRow
 from onegrid.cases.services.common import one_writer
 from onegrid.cli import app
 from onegrid.cli.demo import history_beside_server
@@ -148,6 +148,44 @@ def test_history_loads_beside_the_servers_own_writes(
     assert in_lake is not None and in_lake[0] >= len(expected)
 
 
+def test_a_case_reopened_by_a_callback_is_handled_again_and_closed(
+    db: Database, clock: FixedClock, tmp_path: Path
+) -> None:
+    # "Not resolved" sends the case back (DOMAIN.md); the city then handles it again. Left
+    # open, two years of callbacks used to leave hundreds of old cases handling for ever.
+    _demo(db, clock)
+    load_demo_history(db, SEED, clock, days=45, data_dir=tmp_path)
+    now = clock.now()
+    with db.reader() as s:
+        rows = s.execute(
+            select(CaseRow.id, CaseRow.status, HotlineCallbackRow.at)
+            .join(HotlineCallbackRow, HotlineCallbackRow.case_id == CaseRow.id)
+            .where(refs_from(REF_PREFIX), HotlineCallbackRow.resolved.is_(False))
+        ).all()
+        redone = dict(
+            s.execute(
+                select(CaseHistoryRow.case_id, func.count())
+                .where(CaseHistoryRow.action == "report_back", CaseHistoryRow.actor == "user:0")
+                .group_by(CaseHistoryRow.case_id)
+            ).all()
+        )
+    old = [(i, status) for i, status, at in rows if at < now - timedelta(days=8)]
+    assert old, "no old 'not resolved' callback: widen the days"
+    assert all(status == "closed" for _, status in old), old
+    assert all(redone.get(i) == 1 for i, _ in old)
+    # The newest may still wait for their department, as in a city today; none is lost.
+    assert {status for _, status, _ in rows} <= {"closed", "handling"}
+    # A second pass (the next start) handles nothing twice.
+    report_callbacks(db, SEED, now, tmp_path)
+    with db.reader() as s:
+        again = s.scalar(
+            select(func.count()).where(
+                CaseHistoryRow.action == "report_back", CaseHistoryRow.actor == "user:0"
+            )
+        )
+    assert again == sum(redone.values())
+
+
 class _Stopped(Exception):
     """The server stopped under the load."""
 
@@ -179,7 +217,7 @@ def test_a_load_cut_short_anywhere_is_finished_by_the_next_start(
     assert sorted(_loaded(db)) == sorted(expected)
     assert history_unfinished(db, now) and not _callbacks_per_case(db)
     # Then in the middle of the callbacks (those up to a week ago made).
-    report_callbacks(db, SEED, now - timedelta(days=7))
+    report_callbacks(db, SEED, now - timedelta(days=7), tmp_path)
     some = len(_callbacks_per_case(db))
     assert some and history_unfinished(db, now)
 
