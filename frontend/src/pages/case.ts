@@ -71,8 +71,9 @@ export async function caseView(main: HTMLElement, id: number, user: Me, level: 1
       h("dd", {}, [c.reporter.name, c.reporter.phone].filter(Boolean).join(" ") || "—"),
     ),
   );
-  if (user.actions.includes("case.dispatch") || user.actions.includes("hotline.intake")) {
-    // The routing explanation comes from the hotline desk's router, when it has one for this case.
+  if (c.department_code && (user.actions.includes("case.dispatch") || user.actions.includes("hotline.intake"))) {
+    // The routing explanation comes from the hotline desk's router, when it has one for this
+    // case; a case not yet sent to a unit has none to ask for.
     const route = await get<{ department_code: string; explanation: string }>(`/api/v1/hotline/cases/${id}/route`).catch(() => null);
     if (route) {
       const rid = nextId("route-h");
