@@ -17,6 +17,7 @@ import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -388,7 +389,9 @@ def _redo_at(seed: int, case_id: int, called_at: datetime) -> datetime:
     return called_at + timedelta(days=float(rng.uniform(1, 6)), hours=float(rng.uniform(0, 8)))
 
 
+@cache
 def _photo() -> bytes:
+    """The department's photo of the work done again: one small PNG, made once."""
     from PIL import Image
 
     out = io.BytesIO()

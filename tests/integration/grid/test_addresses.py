@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 import shapely
 from sqlalchemy import event, func, select
-from typer.testing import CliRunner
 
 from onegrid.cli import app
 from onegrid.core.clock import FixedClock
@@ -24,6 +23,7 @@ from onegrid.grid.crs import from_wgs84, parse_crs
 from onegrid.grid.importing.addresses import read_address_file
 from onegrid.grid.models import AddressRow
 from tests.area_layout import import_layout
+from tests.integration.grid.cli_city import cli_with_district
 
 pytestmark = pytest.mark.postgres
 START = date(2025, 1, 1)
@@ -322,20 +322,7 @@ def test_an_address_held_by_another_id_is_refused(
 def test_the_command_loads_a_file_or_names_its_bad_rows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("ONEGRID_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite3'}")
-    monkeypatch.setenv("ONEGRID_LOG_LEVEL", "WARNING")
-    runner = CliRunner()
-    shape = tmp_path / "district.geojson"
-    shape.write_text(
-        '{"type": "FeatureCollection", "features": [{"type": "Feature", '
-        '"properties": {"code": "110101"}, "geometry": '
-        + shapely.to_geojson(shapely.box(116.30, 39.90, 116.31, 39.92))
-        + "}]}"
-    )
-    done = runner.invoke(
-        app, ["import", "areas", str(shape), "--level", "district", "--code-field", "code"]
-    )
-    assert done.exit_code == 0, done.output
+    runner = cli_with_district(tmp_path, monkeypatch)
     bad = _write(
         tmp_path,
         "bad.csv",

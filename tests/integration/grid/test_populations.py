@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import shapely
 from sqlalchemy import func, select
-from typer.testing import CliRunner
 
 from onegrid.cli import app
 from onegrid.core.clock import FixedClock
@@ -18,6 +17,7 @@ from onegrid.db.session import Database
 from onegrid.grid.models import AreaPopulationRow
 from onegrid.grid.services import load_populations
 from tests.area_layout import import_layout
+from tests.integration.grid.cli_city import cli_with_district
 
 pytestmark = pytest.mark.postgres
 HEADER = "area_code,valid_from,population"
@@ -93,20 +93,7 @@ def test_a_stored_figure_is_kept_unless_corrected(areas: Database, clock: FixedC
 def test_the_command_loads_a_file_or_names_its_bad_rows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("ONEGRID_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite3'}")
-    monkeypatch.setenv("ONEGRID_LOG_LEVEL", "WARNING")
-    runner = CliRunner()
-    shape = tmp_path / "district.geojson"
-    shape.write_text(
-        '{"type": "FeatureCollection", "features": [{"type": "Feature", '
-        '"properties": {"code": "110101"}, "geometry": '
-        + shapely.to_geojson(shapely.box(116.30, 39.90, 116.31, 39.92))
-        + "}]}"
-    )
-    done = runner.invoke(
-        app, ["import", "areas", str(shape), "--level", "district", "--code-field", "code"]
-    )
-    assert done.exit_code == 0, done.output
+    runner = cli_with_district(tmp_path, monkeypatch)
     bad = tmp_path / "bad.csv"
     bad.write_text(f"{HEADER}\n110101,2025-01-01,80000\n110101,2026-01-01,lots\n")
     done = runner.invoke(app, ["import", "populations", str(bad)])

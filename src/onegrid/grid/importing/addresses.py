@@ -7,7 +7,6 @@ them in. Every problem names the line (or feature), the address id, the field an
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -26,7 +25,7 @@ from onegrid.grid.addresses import (
     normalise_address,
 )
 from onegrid.grid.crs import CoordinateSystem, parse_crs, to_wgs84
-from onegrid.grid.importing.checks import resolve_crs, text_value
+from onegrid.grid.importing.checks import csv_rows, resolve_crs, text_value
 from onegrid.grid.importing.reading import SourceFile, read_features
 
 COLUMNS = ("id", "address", "lon", "lat")
@@ -162,19 +161,9 @@ def read_address_csv(
 ) -> tuple[list[AddressDraft], list[FieldProblem]]:
     """The good rows of a CSV text and the problems of the bad ones. A row's own ``crs``
     column wins over ``crs``, the file's."""
-    reader = csv.DictReader(lines)
-    header = [h.strip() for h in reader.fieldnames or []]
-    missing = [c for c in COLUMNS if c not in header]
+    reader, missing = csv_rows(lines, COLUMNS, "[,crs]")
     if missing:
-        return [], [
-            FieldProblem(
-                c,
-                "required-column",
-                f"the file has no column {c} (needs {', '.join(COLUMNS)}[,crs])",
-            )
-            for c in missing
-        ]
-    reader.fieldnames = header
+        return [], missing
     drafts: list[AddressDraft] = []
     problems: list[FieldProblem] = []
     for raw in reader:

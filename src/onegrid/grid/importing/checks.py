@@ -6,8 +6,9 @@ a user can find and fix it in the source file.
 
 from __future__ import annotations
 
+import csv
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -51,6 +52,23 @@ def text_value(value: Any) -> str | None:
         value = int(value)
     text = str(value).strip()
     return text or None
+
+
+def csv_rows(
+    lines: Iterable[str], columns: Sequence[str], optional: str = ""
+) -> tuple[csv.DictReader[str], list[FieldProblem]]:
+    """A CSV reader whose header names are stripped, and one problem per required column the
+    header lacks (``optional`` is how the message shows the columns a file may add)."""
+    reader = csv.DictReader(lines)
+    header = [h.strip() for h in reader.fieldnames or []]
+    needs = f"{', '.join(columns)}{optional}"
+    problems = [
+        FieldProblem(c, "required-column", f"the file has no column {c} (needs {needs})")
+        for c in columns
+        if c not in header
+    ]
+    reader.fieldnames = header
+    return reader, problems
 
 
 def resolve_crs(option: str | None, declared: str | None) -> CoordinateSystem:

@@ -7,12 +7,12 @@ Every problem names the line of the file, the area and the field, so the file ca
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
 from onegrid.core.errors import FieldProblem
+from onegrid.grid.importing.checks import csv_rows
 
 COLUMNS = ("area_code", "valid_from", "population")
 SOURCE_MAX = 200
@@ -108,17 +108,9 @@ def read_populations(
 ) -> tuple[list[PopulationDraft], list[FieldProblem]]:
     """The good rows of a CSV text and the problems of the bad ones. ``source`` is where a row
     without its own ``source`` says its figure comes from."""
-    reader = csv.DictReader(lines)
-    header = [h.strip() for h in reader.fieldnames or []]
-    missing = [c for c in COLUMNS if c not in header]
+    reader, missing = csv_rows(lines, COLUMNS)
     if missing:
-        return [], [
-            FieldProblem(
-                c, "required-column", f"the file has no column {c} (needs {', '.join(COLUMNS)})"
-            )
-            for c in missing
-        ]
-    reader.fieldnames = header
+        return [], missing
     drafts: list[PopulationDraft] = []
     problems: list[FieldProblem] = []
     first: dict[tuple[str, date], int] = {}
