@@ -3,6 +3,11 @@ by ``Lake.refresh``, then the monthly three-rate ranking, the on-time close rate
 and month, and one hotspot scan over the exported lake.
 
     .venv/bin/python bench/bench_lake_scale.py --cases 1000000 [--backend sqlite|postgresql]
+    .venv/bin/python bench/bench_lake_scale.py --cases 30000000 --backend sqlite --keep
+    .venv/bin/python bench/bench_lake_scale.py --lake /tmp/bench-lake-scale-…/lake
+
+``--keep`` leaves the database and the lake in place (SQLite only; a 30 M run takes an hour to
+load), and ``--lake`` asks the queries again of a kept lake, after a change to their SQL.
 
 Every figure is printed beside its raw limit measured in the same run:
 - export: the driver's bare read of the same columns (sqlite3 fetching each row's values;
@@ -492,7 +497,20 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(n: int, backend: str) -> None:
+def ask(root: Path) -> None:
+    """The queries in a fresh process, so that its peak RSS is theirs alone."""
+    mine, theirs = mp.get_context("spawn").Pipe()
+    child = mp.get_context("spawn").Process(target=_queries_child, args=(str(root), theirs))
+    child.start()
+    rss = mine.recv()
+    child.join()
+    print(
+        f"peak RSS of the queries: {rss:,.0f} MB; load average {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
+
+
+def run(n: int, backend: str, *, keep: bool = False) -> None:
     root = Path(tempfile.mkdtemp(prefix="bench-lake-scale-", dir=os.environ.get("BENCH_DIR")))
     url = f"sqlite:///{root}/db.sqlite3" if backend == "sqlite" else fresh_database("bench_scale")
     if url is None:
@@ -538,19 +556,13 @@ def run(n: int, backend: str) -> None:
         empty = lake.refresh(db)
         print(f"[{backend}] refresh with nothing new: {empty.seconds * 1000:.0f} ms")
         print(f"[{backend}] queries over the lake ({n:,} cases):", flush=True)
-        mine, theirs = spawn.Pipe()
-        child = spawn.Process(target=_queries_child, args=(str(root / "lake"), theirs))
-        child.start()
-        rss = mine.recv()
-        child.join()
-        print(
-            f"[{backend}] peak RSS of the queries: {rss:,.0f} MB; "
-            f"load average {os.getloadavg()[0]:.1f}",
-            flush=True,
-        )
+        ask(root / "lake")
     finally:
         db.engine.dispose()
-        shutil.rmtree(root, ignore_errors=True)
+        if keep and backend == "sqlite":
+            print(f"[{backend}] kept: {root}", flush=True)
+        else:
+            shutil.rmtree(root, ignore_errors=True)
         if backend != "sqlite":
             drop_database(url)
 
@@ -559,6 +571,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--keep", action="store_true", help="keep the SQLite database and lake")
+    parser.add_argument("--lake", type=Path, help="only ask the queries of this kept lake")
     args = parser.parse_args()
-    for backend in ("sqlite", "postgresql") if args.backend == "both" else (args.backend,):
-        run(args.cases, backend)
+    if args.lake:
+        ask(args.lake)
+    else:
+        for backend in ("sqlite", "postgresql") if args.backend == "both" else (args.backend,):
+            run(args.cases, backend, keep=args.keep)

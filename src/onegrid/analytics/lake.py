@@ -33,7 +33,7 @@ from onegrid.db.session import Database
 
 KEEP_VERSIONS = 2
 # The lake's layout and key derivation; a lake written under another one is exported again whole.
-FORMAT = 3
+FORMAT = 4
 ROW_GROUP = 256_000
 
 
@@ -321,6 +321,25 @@ def _stored(table: t.LakeTable) -> pa.Schema:
     return table.schema.append(pa.field("month", pa.string())) if table.partition else table.schema
 
 
+def _clustered(data: pa.Table, table: t.LakeTable) -> Iterator[pa.Table]:
+    """``data`` in runs of one value of the table's cluster column each, so that each run
+    starts its own row groups; in time order within a run (the partition's column), so that a
+    cutoff inside the month skips row groups too."""
+    column = table.cluster
+    if column is None:
+        yield data
+        return
+    order = [(column, "ascending")]
+    if table.partition:
+        order.append((table.partition, "ascending"))
+    data = data.sort_by(order)
+    runs = data.group_by(column).aggregate([([], "count_all")]).sort_by(column)
+    offset = 0
+    for n in runs["count_all"].to_pylist():
+        yield data.slice(offset, n)
+        offset += n
+
+
 class _PartitionWriter:
     """One open Parquet file per partition a refresh touches. Rows are buffered per partition
     and written as row groups, so memory holds about ``BUFFERED`` rows, not the table."""
@@ -378,7 +397,9 @@ class _PartitionWriter:
             writer = pq.ParquetWriter(target, self.schema, compression="zstd")
             self.writers[part] = writer
             self.files[part] = rel
-        writer.write_table(data.cast(self.schema), row_group_size=ROW_GROUP)
+        data = data.cast(self.schema)
+        for piece in _clustered(data, self.table):
+            writer.write_table(piece, row_group_size=ROW_GROUP)
 
     def close(self) -> dict[str, str]:
         """Write what is buffered and close every file; the files written, by partition."""

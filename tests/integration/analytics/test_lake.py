@@ -189,3 +189,34 @@ def test_a_lake_of_an_earlier_format_is_exported_again_whole(
     again = lake.refresh(city)
     assert again.version == 2 and again.rows["cases"] == 5 and again.rows["areas"] == 7
     assert lake.connect().execute("SELECT count(*) FROM cases").fetchone() == (5,)
+
+
+def test_the_history_is_written_in_one_run_of_row_groups_per_action(
+    city: Database, rules: CaseRules, tmp_path: Path
+) -> None:
+    """A filter on the action (the returns of every month, one month's dispatches) skips the
+    other actions' row groups by their statistics: each row group holds one action, in time
+    order, however the actions came interleaved from the database."""
+    lake = Lake(tmp_path / "lake")
+    cases = [
+        HistoricalCase(
+            "E0102",
+            T0 + timedelta(hours=i),
+            *IN_CORE,
+            f"case {i}",
+            external_ref=f"c:{i}",
+            closed_at=T0 + timedelta(hours=i, minutes=30) if i % 2 else None,
+        )
+        for i in range(6)
+    ]
+    load_historical(city, cases, rules=rules)
+    lake.refresh(city)
+    (path,) = (tmp_path / "lake" / "v000001" / "case_history").glob("*/*.parquet")
+    meta = pq.ParquetFile(path).metadata
+    action = meta.schema.to_arrow_schema().get_field_index("action")
+    groups = [meta.row_group(i).column(action).statistics for i in range(meta.num_row_groups)]
+    assert all(g.min == g.max for g in groups)
+    assert len({g.min for g in groups}) == len(groups) >= 2
+    rows = pq.read_table(path, columns=["action", "at"]).to_pylist()
+    assert rows == sorted(rows, key=lambda r: (r["action"], r["at"]))
+    assert rows != sorted(rows, key=lambda r: r["at"])
