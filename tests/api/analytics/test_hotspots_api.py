@@ -84,7 +84,20 @@ def test_min_count_sets_the_floor_of_the_hotspots_listed(
     # Nothing a year before: the busy cell emerged, under the same floor.
     assert cells("/api/v1/analytics/hotspots/emerging") == {CENTRE: 5}
     assert cells("/api/v1/analytics/hotspots/emerging", min_count=6) == {}
-    for path in ("/api/v1/analytics/hotspots", "/api/v1/analytics/hotspots/emerging"):
+
+    # The command centre's map layer takes the same floor over its last `days` days.
+    def mapped(**params: object) -> dict[str, int]:
+        r = client.get(
+            "/api/v1/map/hotspots", params={"category": "E0102", "days": 366, **params}, headers=h
+        )
+        assert r.status_code == 200, r.text
+        return {f["properties"]["cell"]: f["properties"]["count"] for f in r.json()["features"]}
+
+    assert mapped() == {CENTRE: 5}
+    assert mapped(min_count=1) == {CENTRE: 5} | dict.fromkeys(RING, 2)
+    assert mapped(min_count=6) == {}
+    paths = ("/api/v1/analytics/hotspots", "/api/v1/analytics/hotspots/emerging")
+    for path in (*paths, "/api/v1/map/hotspots"):
         for bad, rule in ((0, "greater_than_equal"), (-2, "greater_than_equal"), ("x", "int")):
             r = client.get(path, params={**FEBRUARY, "min_count": bad}, headers=h)
             assert r.status_code == 422, (path, bad, r.text)

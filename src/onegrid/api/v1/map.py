@@ -25,11 +25,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
-from onegrid.analytics.hotspots import hotspots
+from onegrid.analytics.hotspots import MIN_COUNT, hotspots
 from onegrid.analytics.lake import Lake
 from onegrid.analytics.period import Period
 from onegrid.api.auth import requires
 from onegrid.api.deps import AppSettings
+from onegrid.api.v1.analytics import MinCount
 from onegrid.api.v1.cases import Caller, CaseCaller, CaseClock, CaseSession, CaseSettings
 from onegrid.cases.domain.lights import Light
 from onegrid.cases.queries import light_clause, reach_clause
@@ -277,11 +278,17 @@ def hotspot_cells(
     clock: CaseClock,
     category: Annotated[str, Query(min_length=1, max_length=16)],
     days: Annotated[int, Query(ge=7, le=366)] = 90,
+    min_count: MinCount = MIN_COUNT,
 ) -> HotspotCollection:
     tz = ZoneInfo(settings.timezone)
     last = clock.now().astimezone(tz).date()
     period = Period(last - timedelta(days=days - 1), last, settings.timezone)
-    found = hotspots(Lake.under(settings.data_dir).connect(), category.strip().upper(), period)
+    found = hotspots(
+        Lake.under(settings.data_dir).connect(),
+        category.strip().upper(),
+        period,
+        min_count=min_count,
+    )
     features = []
     for spot in found:
         ring = [[lng, lat] for lat, lng in h3.cell_to_boundary(spot.cell)]
