@@ -105,6 +105,10 @@ class Lake:
     def connect(self, threads: int | None = None) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB with one view per lake table, over the current version."""
         con = duckdb.connect()
+        # A published file never changes (a refresh writes new ones under the next version), so
+        # its footer can be parsed once per connection instead of once per scan: a ranking
+        # scans some 25 files eight times, and parsing was a fifth of its time.
+        con.execute("SET parquet_metadata_cache = true")
         if threads:
             con.execute(f"SET threads = {int(threads)}")
         attach(con, self.current(), self._manifest())
