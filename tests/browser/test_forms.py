@@ -117,6 +117,14 @@ def test_the_servers_refusals_read_in_chinese_next_to_their_fields(
     phone_error.filter(has_text="电话只能包含数字").wait_for()
     assert phone.get_attribute("aria-invalid") == "true"
     j.snap(operator, "24-hotline-refused-zh")
+    # A standard address's id the register does not hold, said at that field.
+    phone.fill("13900001111")
+    address_id = operator.locator("input[name=address_id]")
+    address_id.fill("110101001001-9999")
+    operator.locator("form.report button[type=submit]").click()
+    address_error = operator.locator(f"#{address_id.get_attribute('aria-describedby').split()[-1]}")
+    address_error.filter(has_text="标准地址库中没有这个地址编码").wait_for()
+    assert address_id.get_attribute("aria-invalid") == "true"
     operator.context.close()
 
     # An admin form: a password shorter than the rule's minimum.

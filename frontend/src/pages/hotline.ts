@@ -38,6 +38,7 @@ export async function hotlinePage(main: HTMLElement): Promise<void> {
   const name = h("input", { id: nextId("caller"), name: "caller_name", autocomplete: "off" });
   const phone = h("input", { id: nextId("phone"), name: "caller_phone", inputmode: "tel", autocomplete: "off" });
   const address = h("input", { id: nextId("addr"), name: "address" });
+  const addressId = h("input", { id: nextId("addrid"), name: "address_id", maxlength: 64, autocomplete: "off" });
   const lon = h("input", { id: nextId("lon"), name: "lon", inputmode: "decimal" });
   const lat = h("input", { id: nextId("lat"), name: "lat", inputmode: "decimal" });
   const category = h("input", { id: nextId("cat"), name: "category_code", maxlength: 16 });
@@ -53,6 +54,7 @@ export async function hotlinePage(main: HTMLElement): Promise<void> {
     field("caller_name", t("caller_name"), name),
     field("caller_phone", t("caller_phone"), phone),
     field("address", t("address"), address),
+    field("address_id", t("address_id"), addressId, t("address_id_hint")),
     field("lon", t("lon"), lon),
     field("lat", t("lat"), lat),
     field("category_code", t("category"), category),
@@ -76,6 +78,8 @@ export async function hotlinePage(main: HTMLElement): Promise<void> {
     if (name.value.trim()) b.caller_name = name.value.trim();
     if (phone.value.trim()) b.caller_phone = phone.value.trim();
     if (lon.value && lat.value) Object.assign(b, { lon: Number(lon.value), lat: Number(lat.value) });
+    // Sent as typed, beside a point too: the server refuses two places and says so at this field.
+    if (addressId.value.trim()) b.address_id = addressId.value.trim();
     if (category.value.trim()) b.category_code = category.value.trim();
     if (department.value.trim()) b.department_code = department.value.trim();
     if (answerId !== null) b.answer_id = answerId;
@@ -120,7 +124,7 @@ export async function hotlinePage(main: HTMLElement): Promise<void> {
   const form = h("form", { novalidate: true, class: "report" },
     row("nature"), row("text"),
     h("div", { class: "row" }, row("caller_name"), row("caller_phone")),
-    row("address"), mapBox,
+    h("div", { class: "row" }, row("address"), row("address_id")), mapBox,
     h("div", { class: "row" }, row("lon"), row("lat")),
     h("div", { class: "row" }, row("category_code"), row("department_code")),
     h("div", { class: "row" }, previewBtn, h("button", { type: "submit" }, t("record_call"))),

@@ -123,6 +123,8 @@ const RULES_ZH: Record<string, string> = {
   longitude: "经度须在 -180 到 180 之间。",
   latitude: "纬度须在 -90 到 90 之间。",
   point_pair: "经度和纬度须同时填写，或都不填。",
+  known_address: "标准地址库中没有这个地址编码。",
+  one_place: "经纬度和标准地址编码只填一种。",
   known_category: "没有这个类别。",
   "known-category": "当前分类体系中没有这个类别。",
   known_department: "没有这个部门。",

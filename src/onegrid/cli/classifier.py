@@ -3,15 +3,12 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, time
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
@@ -317,29 +314,6 @@ def corrections_import_cmd(name: Name = "default") -> None:
     console.print(f"{done.read:,} corrections in {done.path}, {done.added:,} new", markup=False)
 
 
-_CSV_COLUMNS = (
-    "id", "model", "decided_at", "decided_by", "call_id", "case_id", "text",
-    "suggested_category", "suggested_confidence", "chosen_category", "confirmed", "model_version",
-)  # fmt: skip
-
-
-def _since(value: str | None, timezone: str) -> datetime | None:
-    """A date (from its start) or a date and time; without an offset, in the city's time."""
-    if value is None:
-        return None
-    try:
-        found = (
-            datetime.combine(date.fromisoformat(value), time())
-            if len(value) == 10
-            else datetime.fromisoformat(value)
-        )
-    except ValueError:
-        raise InvalidInput.one(
-            "since", "iso_date", "a date (2026-11-01) or a date and time (2026-11-01T08:00)"
-        ) from None
-    return found if found.tzinfo else found.replace(tzinfo=ZoneInfo(timezone))
-
-
 @corrections_app.command("list")
 def corrections_list_cmd(
     name: Annotated[str | None, typer.Option(help="Only this model's corrections.")] = None,
@@ -347,30 +321,26 @@ def corrections_list_cmd(
         str | None,
         typer.Option(help="Decided at or after: a date or date and time (the city's time)."),
     ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(help="Decided before: a date (counted whole) or date and time."),
+    ] = None,
     as_csv: Annotated[
         bool, typer.Option("--csv", help="Print CSV (every column, UTC times) for analysts.")
     ] = False,
 ) -> None:
     """The operators' corrections, oldest first."""
-    from onegrid.dispatch.classifier.queries import list_corrections
+    from onegrid.dispatch.classifier.corrections import decided_window
+    from onegrid.dispatch.classifier.queries import list_corrections, write_corrections_csv
 
     settings = settings_or_exit()
     with _refusals():
-        start = _since(since, settings.timezone)
+        start, end = decided_window(since, until, settings.timezone)
         with _database(settings).reader() as session:
-            rows = list_corrections(session, model=name, since=start)
+            rows = list_corrections(session, model=name, since=start, until=end)
     if as_csv:
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(_CSV_COLUMNS)
-        for r in rows:
-            writer.writerow(
-                (
-                    r.id, r.model, r.decided_at.isoformat(), r.decided_by, r.call_id, r.case_id,
-                    r.text, r.suggested_category, r.suggested_confidence, r.chosen_category,
-                    r.confirmed, r.model_version,
-                )
-            )  # fmt: skip
+        write_corrections_csv(rows, out)
         typer.echo(out.getvalue(), nl=False)
         return
     if not rows:

@@ -243,7 +243,12 @@ def test_corrections_are_listed_since_a_day_as_csv(
     code, out = _cli("corrections", "list", "--since", "2026-03-01")
     assert code == 0, out
     assert "old one" in out and "another model" in out
+    code, out = _cli("corrections", "list", "--until", "2026-03-01")
+    assert code == 0, out
+    assert "old one" in out and "another model" not in out
     code, out = _cli("corrections", "list", "--since", "March")
     assert code == 1 and "since" in out
+    code, out = _cli("corrections", "list", "--since", "2026-03-02", "--until", "2026-03-01")
+    assert code == 1 and "until" in out
     code, out = _cli("correct", "路灯不亮", "E0101", "--suggested", "E0103")
     assert code == 0 and "correction kept for default" in out, out

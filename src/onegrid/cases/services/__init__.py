@@ -10,6 +10,7 @@ from onegrid.cases.services.creating import (
     body_fingerprint,
     create_case,
     create_case_in,
+    registered_address,
 )
 from onegrid.cases.services.structure import (
     SplitPart,
@@ -67,6 +68,7 @@ __all__ = [
     "merge_case_in",
     "refuse_extension",
     "refuse_hold",
+    "registered_address",
     "reopen_case",
     "report_back_case",
     "request_extension",

@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from onegrid.assets.domain import Category, Kind
-from onegrid.assets.queries import find_component
+from onegrid.assets.queries import find_category, find_component
 from onegrid.cases.config import CaseRules
 from onegrid.cases.domain.intake import NewCase, check_new_case
 from onegrid.cases.domain.lights import StepClock
@@ -29,7 +29,6 @@ from onegrid.cases.models import CaseIdempotencyKeyRow
 from onegrid.cases.records import CaseRecord, clock_values
 from onegrid.cases.services.common import (
     acting_role,
-    find_category,
     load_case,
     local_day,
     one_writer,
@@ -38,6 +37,7 @@ from onegrid.cases.services.common import (
 from onegrid.core.clock import Clock
 from onegrid.core.errors import Conflict, FieldProblem, InvalidInput
 from onegrid.db.session import Database
+from onegrid.grid.addresses import StandardAddress
 from onegrid.grid.domain import Location
 from onegrid.grid.location import locate
 from onegrid.grid.queries import find_address_by_id, responsible_department
@@ -173,16 +173,28 @@ def _registered(
     does not hold on ``today`` is added to ``problems``."""
     registered = find_address_by_id(session, address_id, today)
     if registered is None:
-        problems.append(
-            FieldProblem(
-                "address_id",
-                "known_address",
-                f"{address_id[:100]!r} is not an address id of the city's standard address "
-                "register (标准地址库)",
-            )
-        )
+        problems.append(_unknown_address(address_id))
         return new
     return new if new.address else replace(new, address=registered.text)
+
+
+def _unknown_address(address_id: str) -> FieldProblem:
+    return FieldProblem(
+        "address_id",
+        "known_address",
+        f"{address_id[:100]!r} is not an address id of the city's standard address "
+        "register (标准地址库)",
+    )
+
+
+def registered_address(session: Session, address_id: str, today: date) -> StandardAddress:
+    """The address the register holds under ``address_id`` on ``today``, for an intake that
+    places a report there (the hotline desk); an id it does not hold is refused by the rule a
+    report's ``address_id`` is checked by."""
+    found = find_address_by_id(session, address_id, today)
+    if found is None:
+        raise InvalidInput([_unknown_address(address_id)])
+    return found
 
 
 def case_values(

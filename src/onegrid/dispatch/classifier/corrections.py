@@ -14,9 +14,10 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from onegrid.core.clock import ensure_utc
 from onegrid.core.errors import FieldProblem, InvalidInput
@@ -138,3 +139,41 @@ def read_corrections(path: Path) -> Iterator[tuple[str, Correction]]:
                     record=str(number),
                 ) from None
             yield hashlib.sha256(line.strip().encode("utf-8")).hexdigest(), correction
+
+
+def _instant(
+    value: str, field: str, timezone: str, out: list[FieldProblem], *, day_end: bool
+) -> datetime | None:
+    """A date or a date and time, without an offset in the city's time; a date alone is the
+    start of that day, or of the next with ``day_end`` (so the day it names is counted whole)."""
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text) + timedelta(days=1 if day_end else 0)
+            found = datetime.combine(day, time())
+        else:
+            found = datetime.fromisoformat(text)
+    except (ValueError, OverflowError):
+        out.append(
+            FieldProblem(
+                field, "iso_date", "a date (2026-11-01) or a date and time (2026-11-01T08:00)"
+            )
+        )
+        return None
+    return found if found.tzinfo else found.replace(tzinfo=ZoneInfo(timezone))
+
+
+def decided_window(
+    since: str | None, until: str | None, timezone: str
+) -> tuple[datetime | None, datetime | None]:
+    """The corrections decided from ``since`` (inclusive) to ``until`` (exclusive), as given
+    at the console or in a query: each a date or a date and time; a date ``until`` counts its
+    whole day. Every broken rule at once, an ``until`` not after ``since`` among them."""
+    out: list[FieldProblem] = []
+    start = None if since is None else _instant(since, "since", timezone, out, day_end=False)
+    end = None if until is None else _instant(until, "until", timezone, out, day_end=True)
+    if start is not None and end is not None and end <= start:
+        out.append(FieldProblem("until", "end_not_before_start", "until must be after since"))
+    if out:
+        raise InvalidInput(out)
+    return start, end

@@ -1,15 +1,23 @@
-"""Reads of the operators' corrections: for training, and for analysts (newest last)."""
+"""Reads of the operators' corrections: for training, and for analysts (newest last), as
+rows or as the CSV the console and the API both give out."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import csv
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TextIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from onegrid.core.errors import InvalidInput
 from onegrid.dispatch.classifier.corrections import Correction, training_rows
 from onegrid.dispatch.classifier.dataset import LabelledData
+from onegrid.dispatch.classifier.features import mask_digits
 from onegrid.dispatch.models import ClassifierCorrectionRow
 
 TABLE = ClassifierCorrectionRow.__tablename__
@@ -45,7 +53,9 @@ class KeptCorrection:
             row.decided_by,
             row.call_id,
             row.case_id,
-            row.text,
+            # Masked again as read: rows kept before the desk masked them may hold a caller's
+            # phone number, and masking twice changes nothing (nor what training learns).
+            mask_digits(row.text),
             row.chosen_category,
             row.suggested_category,
             row.suggested_confidence,
@@ -59,19 +69,92 @@ def list_corrections(
     *,
     model: str | None = None,
     since: datetime | None = None,
+    until: datetime | None = None,
     through_id: int | None = None,
+    after_id: int | None = None,
+    limit: int | None = None,
 ) -> list[KeptCorrection]:
-    """Corrections in the order they were kept; of one model, decided at or after ``since``,
-    up to the id ``through_id``."""
+    """Corrections in the order they were kept; of one model, decided at or after ``since``
+    and before ``until``, after the id ``after_id`` (a page's last) up to ``through_id``, at
+    most ``limit`` of them."""
     c = ClassifierCorrectionRow
-    query = select(c).order_by(c.id)
+    query = select(c).order_by(c.id).limit(limit)
     if model is not None:
         query = query.where(c.model == model)
     if since is not None:
         query = query.where(c.decided_at >= since)
+    if until is not None:
+        query = query.where(c.decided_at < until)
     if through_id is not None:
         query = query.where(c.id <= through_id)
+    if after_id is not None:
+        query = query.where(c.id > after_id)
     return [KeptCorrection.of(row) for row in session.scalars(query)]
+
+
+PAGE_MAX = 500
+
+
+@dataclass(frozen=True)
+class CorrectionPage:
+    items: list[KeptCorrection]
+    next_cursor: str | None
+
+
+def _encode_cursor(correction_id: int) -> str:
+    return base64.urlsafe_b64encode(str(correction_id).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        value = ""
+    if not value.isdigit() or len(value) > 18:
+        raise InvalidInput.one("cursor", "cursor_format", "cursor is not one this API gave out")
+    return int(value)
+
+
+def corrections_page(
+    session: Session,
+    *,
+    model: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> CorrectionPage:
+    """``list_corrections`` a page at a time, oldest first; pass ``next_cursor`` back for the
+    next page (None on the last)."""
+    if not 1 <= limit <= PAGE_MAX:
+        raise InvalidInput.one("limit", "range", f"limit must be 1 to {PAGE_MAX}")
+    after = _decode_cursor(cursor) if cursor else None
+    rows = list_corrections(
+        session, model=model, since=since, until=until, after_id=after, limit=limit + 1
+    )
+    items = rows[:limit]
+    more = len(rows) > limit
+    return CorrectionPage(items, _encode_cursor(items[-1].id) if more and items else None)
+
+
+CSV_COLUMNS = (
+    "id", "model", "decided_at", "decided_by", "call_id", "case_id", "text",
+    "suggested_category", "suggested_confidence", "chosen_category", "confirmed", "model_version",
+)  # fmt: skip
+
+
+def write_corrections_csv(rows: Iterable[KeptCorrection], out: TextIO) -> None:
+    """The corrections as CSV for analysts: every column, UTC times in ISO 8601."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in rows:
+        writer.writerow(
+            (
+                r.id, r.model, r.decided_at.isoformat(), r.decided_by, r.call_id, r.case_id,
+                r.text, r.suggested_category, r.suggested_confidence, r.chosen_category,
+                r.confirmed, r.model_version,
+            )
+        )  # fmt: skip
 
 
 def training_rows_from_corrections(session: Session, model: str) -> LabelledData:

@@ -11,6 +11,7 @@ from onegrid.cases.domain.states import Nature
 from onegrid.core.errors import FieldProblem, InvalidInput
 from onegrid.core.text import control_problems
 from onegrid.dispatch.hotline.domain import Medium
+from onegrid.grid.addresses import ADDRESS_ID_MAX
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 -]{2,31}$")
 _SUGGESTION_MAX = 64  # what the call and the classifier's corrections keep of a suggestion
@@ -28,6 +29,9 @@ class CallDraft:
     address: str = ""
     lon: float | None = None
     lat: float | None = None
+    # Where, said the other way: a door plate of the standard address register (标准地址库),
+    # whose point and text place the call instead of lon and lat.
+    address_id: str | None = None
     category_code: str | None = None  # confirmed or corrected; required unless answered
     department_code: str | None = None  # None: the unit the rules name
     answer_id: int | None = None  # the knowledge-base answer given to a consultation
@@ -50,6 +54,25 @@ def _point(draft: CallDraft, out: list[FieldProblem]) -> None:
             out.append(FieldProblem(name_, "range", f"{name_} is within ±{limit}"))
 
 
+def _address_id(draft: CallDraft, out: list[FieldProblem]) -> str | None:
+    """The register id trimmed, or None. One way to say where: a point clicked on the map and
+    a door plate typed beside it could disagree, and the desk must not pick one silently."""
+    address_id = (draft.address_id or "").strip() or None
+    if address_id is None:
+        return None
+    if len(address_id) > ADDRESS_ID_MAX:
+        out.append(FieldProblem("address_id", "max_length", f"at most {ADDRESS_ID_MAX} characters"))
+    if draft.lon is not None or draft.lat is not None:
+        out.append(
+            FieldProblem(
+                "address_id",
+                "one_place",
+                "say where with lon and lat, or with a standard address's address_id, not both",
+            )
+        )
+    return address_id
+
+
 def check_draft(draft: CallDraft) -> CallDraft:
     out = control_problems(
         [
@@ -57,6 +80,7 @@ def check_draft(draft: CallDraft) -> CallDraft:
             ("caller_name", draft.caller_name),
             ("caller_phone", draft.caller_phone),
             ("address", draft.address),
+            ("address_id", draft.address_id),
             ("category_code", draft.category_code),
             ("department_code", draft.department_code),
             ("component_id", draft.component_id),
@@ -81,6 +105,7 @@ def check_draft(draft: CallDraft) -> CallDraft:
             FieldProblem("caller_phone", "phone_format", "digits, spaces or '-', maybe after '+'")
         )
     _point(draft, out)
+    address_id = _address_id(draft, out)
     if draft.suggested_confidence is not None and not 0 <= draft.suggested_confidence <= 1:
         out.append(FieldProblem("suggested_confidence", "range", "between 0 and 1"))
     for name_, value in (
@@ -97,18 +122,29 @@ def check_draft(draft: CallDraft) -> CallDraft:
         caller_name=name,
         caller_phone=phone,
         address=address,
+        address_id=address_id,
         category_code=(draft.category_code or "").strip().upper() or None,
         department_code=(draft.department_code or "").strip() or None,
         component_id=(draft.component_id or "").strip() or None,
     )
 
 
+def placed_at(draft: CallDraft, lon: float, lat: float, text: str) -> CallDraft:
+    """The call placed at a registered address: its point, and its text unless the operator
+    wrote the address down."""
+    return replace(draft, lon=lon, lat=lat, address=draft.address or text)
+
+
 def needs_case_fields(draft: CallDraft) -> None:
-    """A call that becomes a case needs a category and a point."""
+    """A call that becomes a case needs a category and a place."""
     out = []
     if not draft.category_code:
         out.append(FieldProblem("category_code", "required", "confirm or choose a category"))
     if draft.lon is None or draft.lat is None:
-        out.append(FieldProblem("lon", "required", "locate the problem (lon and lat)"))
+        out.append(
+            FieldProblem(
+                "lon", "required", "locate the problem (lon and lat, or a standard address_id)"
+            )
+        )
     if out:
         raise InvalidInput(out)

@@ -18,7 +18,7 @@ from onegrid.dispatch.duplicates.services import check_report
 from onegrid.dispatch.hotline.domain import LimitClass, caller_key
 from onegrid.dispatch.hotline.intake import CallDraft, check_draft
 from onegrid.dispatch.hotline.knowledge import Answer, search_answers
-from onegrid.dispatch.hotline.services import DeskRules
+from onegrid.dispatch.hotline.services import DeskRules, place_call
 from onegrid.dispatch.hotline.suggest import CategorySuggestion, suggest_category
 from onegrid.dispatch.models import HotlineCallRow
 from onegrid.dispatch.routing.domain import Route
@@ -58,7 +58,7 @@ def preview_call(
     session: Session, principal: Principal, draft: CallDraft, *, rules: DeskRules, now: datetime
 ) -> Preview:
     require_somewhere(principal, "hotline.intake")
-    draft = check_draft(draft)
+    draft = place_call(session, check_draft(draft), rules.cases.calendar, now)
     suggestion = suggest_category(rules.data_dir, rules.classifier_name, draft.text)
     category = draft.category_code
     if category is None and suggestion.best is not None:

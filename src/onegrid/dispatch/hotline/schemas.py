@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,8 +33,32 @@ def _from_row(model: type[_Out], row: object, **computed: object) -> _Out:
     return model.model_validate(fields | computed)
 
 
+_CALL_EXAMPLE: dict[str, Any] = {
+    "nature": "complaint",
+    "text": "小区门口垃圾堆积三天无人清理 (rubbish piled at the gate for three days)",
+    "caller_name": "李四",
+    "caller_phone": "13900001111",
+    "lon": 116.3051,
+    "lat": 39.9102,
+    "category_code": "E0102",
+    "suggested_category": "E0102",
+    "suggested_confidence": 0.82,
+    "model_version": "2026.11.30-1",
+}
+# The same call placed by the standard address register instead of a point.
+_CALL_AT_ADDRESS_EXAMPLE: dict[str, Any] = {
+    key: value for key, value in _CALL_EXAMPLE.items() if key not in ("lon", "lat")
+} | {"address_id": "110101001001-0001"}
+
+
 class CallIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A call as the operator records it. Say where with ``lon`` and ``lat``, or with the
+    ``address_id`` of the city's standard address register (标准地址库), not both."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [_CALL_EXAMPLE, _CALL_AT_ADDRESS_EXAMPLE]},
+    )
 
     nature: Nature
     text: str = Field(max_length=20_000, description="What the caller said")
@@ -42,8 +66,16 @@ class CallIn(BaseModel):
     caller_name: str | None = Field(default=None, max_length=1000)
     caller_phone: str | None = Field(default=None, max_length=1000)
     address: str = Field(default="", max_length=5000)
-    lon: float | None = None
-    lat: float | None = None
+    lon: float | None = Field(default=None, description="WGS84 longitude")
+    lat: float | None = Field(default=None, description="WGS84 latitude")
+    address_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Instead of lon and lat: the address's id in the city's standard address "
+        "register (标准地址库). The call and its case are placed at the register's point and "
+        "keep the id; the register's text is the address unless one is sent. An id the "
+        "register does not hold, or one sent with lon and lat, is a 422 naming address_id",
+    )
     category_code: str | None = Field(default=None, max_length=16)
     department_code: str | None = Field(default=None, max_length=32)
     answer_id: int | None = None

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from onegrid.cases import services as cases
 from onegrid.cases.config import CaseRules
+from onegrid.cases.domain.calendar import WorkingCalendar
 from onegrid.cases.domain.intake import NewCase, Reporter
 from onegrid.cases.domain.states import CLOSED_STATUSES, Channel, Nature, Status
 from onegrid.cases.queries import get_case
@@ -30,7 +31,12 @@ from onegrid.dispatch.duplicates.domain import DuplicateRules
 from onegrid.dispatch.duplicates.services import Proposal, screen_case_in
 from onegrid.dispatch.hotline.domain import HotlineRules, LimitClass, Outcome, Satisfaction
 from onegrid.dispatch.hotline.domain import caller_key as key_of
-from onegrid.dispatch.hotline.intake import CallDraft, check_draft, needs_case_fields
+from onegrid.dispatch.hotline.intake import (
+    CallDraft,
+    check_draft,
+    needs_case_fields,
+    placed_at,
+)
 from onegrid.dispatch.hotline.knowledge import Answer, get_answer, search_answers
 from onegrid.dispatch.models import HotlineCallbackRow, HotlineCallRow
 from onegrid.dispatch.routing.domain import Route, chosen
@@ -111,6 +117,17 @@ def _consultation_answer(session: Session, draft: CallDraft) -> Answer | None:
     return found[0] if found else None
 
 
+def place_call(
+    session: Session, draft: CallDraft, calendar: WorkingCalendar, now: datetime
+) -> CallDraft:
+    """The call at the standard address the operator named, as the register holds it on the
+    city's day; an id it does not hold is refused (422 naming ``address_id``)."""
+    if draft.address_id is None:
+        return draft
+    found = cases.registered_address(session, draft.address_id, local_day(calendar, now))
+    return placed_at(draft, found.lon, found.lat, found.text)
+
+
 def _call_row(draft: CallDraft, principal: Principal, now: datetime) -> HotlineCallRow:
     return HotlineCallRow(
         received_at=now,
@@ -146,6 +163,7 @@ def _new_case(draft: CallDraft, principal: Principal) -> NewCase:
         reporter=Reporter(draft.caller_name, draft.caller_phone),
         component_id=draft.component_id,
         verify_first=False if skip_verification else None,
+        address_id=draft.address_id,
     )
 
 
@@ -221,6 +239,7 @@ def record_call(
     # at once cannot both upgrade to writing, and the second failed at once with "database is
     # locked". Like every case write, it queues on the process's one writer instead.
     with one_writer(db.dialect), db.unit_of_work() as session:
+        draft = place_call(session, draft, rules.cases.calendar, clock.now())
         row = _call_row(draft, principal, clock.now())
         result = CallResult(row, Outcome.CASE)
         answer = (
