@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Host, Match
+from starlette.types import Scope
 
 from onegrid import __version__
 from onegrid.api import health, ngsi_ld, open311
@@ -47,6 +48,51 @@ class OneGridApp(FastAPI):
         busy = {id(r) for r in routers}
         # An included router wraps the one passed to include_router as ``original_router``.
         self.router.routes.sort(key=lambda r: id(getattr(r, "original_router", None)) not in busy)
+        for route in self.router.routes:
+            _skip_other_prefixes(route)
+
+
+def _skip_other_prefixes(route: BaseRoute) -> None:
+    """Let an included router with a prefix refuse a path outside it at once.
+
+    Asked whether it matches, an included router tries each of its routes' patterns, even for a
+    path none of them can match: the two Open311 routers, matched first, cost every case create
+    and transition about 35 µs before the case routes were reached. Every route such a router
+    holds has the prefix in its path (a ``Host`` route would not, so a router with one is left
+    as it is); the override is on this instance only, so ``_match`` and ``handle`` are unchanged.
+    """
+    original = getattr(route, "original_router", None)
+    prefix = getattr(getattr(route, "include_context", None), "prefix", "")
+    if original is None or not prefix or _has_host(original.routes):
+        return
+    matches = route.matches
+
+    def gated(scope: Scope) -> tuple[Match, Scope]:
+        if not _route_path(scope).startswith(prefix):
+            return Match.NONE, {}
+        return matches(scope)
+
+    vars(route)["matches"] = gated
+
+
+def _route_path(scope: Scope) -> str:
+    """The path the routes match, under the app's ``root_path`` (as Starlette's routing
+    takes it; its own helper is private)."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root) and path[len(root) : len(root) + 1] in ("", "/"):
+        return path[len(root) :]
+    return path
+
+
+def _has_host(routes: list[BaseRoute]) -> bool:
+    for route in routes:
+        if isinstance(route, Host):
+            return True
+        inner = getattr(route, "original_router", None)
+        if inner is not None and _has_host(inner.routes):
+            return True
+    return False
 
 
 def create_app(

@@ -96,10 +96,14 @@ class HotlineCallbackRow(Base):
 
 
 class DuplicateIndexRow(Base):
-    """Open cases by H3 cell and category: the duplicate check reads a few cells, never scans."""
+    """Open cases by H3 cell and category: the duplicate check reads a few cells, never scans.
+    The index holds the box's columns (lon, lat) too: the check drops the reports outside the
+    box around its radius without reading their rows."""
 
     __tablename__ = "duplicate_index"
-    __table_args__ = (Index("ix_duplicate_index_lookup", "category_code", "cell", "reported_at"),)
+    __table_args__ = (
+        Index("ix_duplicate_index_box", "category_code", "cell", "lon", "lat", "reported_at"),
+    )
 
     case_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     category_code: Mapped[str] = mapped_column(String(8))

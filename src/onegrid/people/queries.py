@@ -271,8 +271,13 @@ def owner_names(session: Session, actors: Iterable[str | None]) -> dict[str, str
     return names
 
 
+# Built once: every request with an API key (each Open311 post) looks its key up, and building
+# and keying the statement each time cost about as much as the ORM load.
+_KEY_BY_PREFIX = select(ApiKey).where(ApiKey.prefix == bindparam("prefix"))
+
+
 def api_key_by_prefix(session: Session, prefix: str) -> ApiKey | None:
-    return session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first()
+    return session.scalars(_KEY_BY_PREFIX, {"prefix": prefix}).first()
 
 
 def users_in_department(session: Session, code: str) -> Sequence[User]:

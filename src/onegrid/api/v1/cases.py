@@ -8,7 +8,7 @@ is masked for callers who may not see it.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -181,6 +181,33 @@ class Caller:
         )
         return found or ANONYMOUS
 
+    # The busiest endpoints (a create, a transition) read these here rather than through a
+    # dependency each: FastAPI's resolution cost about 10 µs a dependency and 30 µs for the
+    # session's (a generator), a few per cent of a create's CPU.
+    @property
+    def clock(self) -> Clock:
+        clock: Clock = self.request.app.state.clock
+        return clock
+
+    @property
+    def settings(self) -> Settings:
+        settings: Settings = self.request.app.state.settings
+        return settings
+
+    @property
+    def rules(self) -> CaseRules:
+        return case_rules(self.settings.timezone)
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session for the endpoint, closed before it returns (as ``CaseSession``)."""
+        db: Database = self.request.app.state.db
+        session = db.sessions()
+        try:
+            yield session
+        finally:
+            session.close()  # rolls back whatever the endpoint did not commit
+
 
 async def case_caller(
     request: Request,
@@ -264,15 +291,19 @@ def _readable(session: Session, principal: Principal, case_id: int) -> CaseRecor
 )
 def create_case(
     body: CaseCreate,
-    session: CaseSession,
     caller: CaseCaller,
-    clock: CaseClock,
-    rules: Rules,
-    settings: CaseSettings,
     idempotency_key: Annotated[
         str | None, Header(description="Retry safely: same key and body → same case")
     ] = None,
 ) -> Response:
+    with caller.session() as session:
+        return _create(session, body, caller, idempotency_key)
+
+
+def _create(
+    session: Session, body: CaseCreate, caller: Caller, idempotency_key: str | None
+) -> Response:
+    clock, rules, settings = caller.clock, caller.rules, caller.settings
     principal = caller.principal(session)
     with _one_writer(session):
         created = services.create_case_in(
@@ -567,25 +598,20 @@ def _transition(
 
 def _simple_endpoint(action: Action, summary: str) -> None:
     def endpoint(
-        case_id: int,
-        body: TransitionIn,
-        session: CaseSession,
-        caller: CaseCaller,
-        clock: CaseClock,
-        rules: Rules,
-        if_match: IfMatch = None,
+        case_id: int, body: TransitionIn, caller: CaseCaller, if_match: IfMatch = None
     ) -> Response:
-        principal = caller.principal(session)
-        cmd = Command(action, reason=body.reason, attachments=tuple(body.attachments))
-        return _transition(
-            session,
-            principal,
-            clock,
-            rules,
-            case_id,
-            cmd,
-            _expected(body.expected_version, if_match),
-        )
+        with caller.session() as session:
+            principal = caller.principal(session)
+            cmd = Command(action, reason=body.reason, attachments=tuple(body.attachments))
+            return _transition(
+                session,
+                principal,
+                caller.clock,
+                caller.rules,
+                case_id,
+                cmd,
+                _expected(body.expected_version, if_match),
+            )
 
     endpoint.__name__ = f"{action.value}_case"
     path = "/{case_id}/" + action.value.replace("_", "-")

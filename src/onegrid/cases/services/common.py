@@ -29,14 +29,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from onegrid.assets.domain import Category
-from onegrid.assets.models import TaxonomyVersionRow
-from onegrid.assets.queries import categories_of
 from onegrid.cases.domain.calendar import WorkingCalendar
 from onegrid.cases.domain.numbering import SEQUENCE_WIDTH, counter_key, format_number
 from onegrid.cases.history import HISTORY, Actor, append
 from onegrid.cases.models import CaseNumberCounterRow
-from onegrid.cases.records import CASES, CaseRecord
+from onegrid.cases.records import CASES, RECORD_COLUMNS, CaseRecord
 from onegrid.core.errors import Conflict, NotFound
 from onegrid.people.domain import Principal
 from onegrid.people.policy import require, roles_for
@@ -61,14 +58,19 @@ def one_writer(dialect: str) -> Iterator[None]:
         yield
 
 
+# Built once, the id a parameter: every transition loads its case, and building and keying a
+# select of all the case's columns (then adapting the cached result map to the new statement)
+# cost about as much as running it.
+_LOAD = select(*RECORD_COLUMNS).where(CASES.c.id == bindparam("case_id"))
+_LOAD_LOCKED = _LOAD.with_for_update()
+
+
 def load_case(session: Session, case_id: int, *, lock: bool = False) -> CaseRecord:
-    query = select(CASES).where(CASES.c.id == case_id)
-    if lock and session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = session.connection().execute(query).mappings().first()
+    query = _LOAD_LOCKED if lock and session.get_bind().dialect.name == "postgresql" else _LOAD
+    row = session.connection().execute(query, {"case_id": case_id}).first()
     if row is None:
         raise NotFound(f"no case {case_id}")
-    return CaseRecord.of(row)
+    return CaseRecord(*row)
 
 
 def load_case_by_number(session: Session, number: str) -> CaseRecord:
@@ -158,32 +160,6 @@ def reserve_numbers(session: Session, category_code: str, day: date, count: int)
     """``count`` consecutive numbers at once, for bulk loads."""
     last = _bump(session, counter_key(category_code, day), count)
     return [format_number(category_code, day, n) for n in range(last - count + 1, last + 1)]
-
-
-_CATEGORIES: dict[tuple[int, str], dict[str, Category]] = {}
-_VERSIONS = TaxonomyVersionRow.__table__.c
-# Every report asks which taxonomy is in use: one prebuilt Core statement for two columns,
-# instead of building an ORM query and loading the whole version row each time.
-_IN_USE = (
-    select(_VERSIONS.id, _VERSIONS.checksum)
-    .where(_VERSIONS.active.is_(True))
-    .order_by(_VERSIONS.id.desc())
-    .limit(1)
-)
-
-
-def find_category(session: Session, code: str) -> Category | None:
-    """A class of the taxonomy in use (its table kept per version: a version never changes;
-    keyed by id and checksum, since one process may see several databases)."""
-    row = session.connection().execute(_IN_USE).first()
-    if row is None:
-        return None
-    key = (int(row[0]), str(row[1]))
-    table = _CATEGORIES.get(key)
-    if table is None:
-        table = {c.code: c for c in categories_of(session, key[0])}
-        _CATEGORIES[key] = table
-    return table.get(code.strip().upper())
 
 
 # Built once: values go in as parameters, so the compiled statement is reused from the cache.
