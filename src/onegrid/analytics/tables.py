@@ -23,9 +23,9 @@ class LakeTable:
     mode: str
     key: str
     partition: str | None  # the timestamp column whose month names the partition
-    # Rows are written grouped by this column, one run of row groups per value, in time order
-    # within it: a filter on the column then skips the other values' row groups by their
-    # statistics. The history is read by action (the returns of every month, the dispatches
+    # Each buffered batch is written grouped by this column, one run of row groups per value,
+    # in time order within it: a filter on the column then skips the other values' row groups
+    # by their statistics. The history is read by action (the returns of every month, the dispatches
     # and accepts of one), and without it every scan read the whole history.
     cluster: str | None = None
 
