@@ -13,7 +13,9 @@ Every figure is printed beside its raw limit measured in the same run:
 - export: the driver's bare read of the same columns (sqlite3 fetching each row's values;
   ADBC's binary COPY into Arrow on PostgreSQL), wall and CPU time, and the ratio;
 - queries: the same question hand-written in DuckDB SQL over the same Parquet files;
-- an incremental refresh after 1 % of the cases changed, and one with nothing new;
+- an incremental refresh after a tenth of the newest month's cases changed (as in a city),
+  then after 1 % of all cases changed, spread over every month (the worst case), and one with
+  nothing new;
 - peak RSS of this process (the export and the queries run here).
 
 Cases come from ``onegrid.analytics.synthetic`` (seasons, hot cells, slow departments) in chunks
@@ -467,13 +469,15 @@ def queries(lake: Lake) -> None:
         )
 
 
-def _touch(db: Database, n: int, backend: str) -> int:
-    """1 % of the cases change (a status moves on): what an ordinary refresh sees."""
-    every = 100
+def _touch(db: Database, n: int, backend: str, *, recent: bool = False) -> int:
+    """1 % of the cases change (a status moves on), spread over every month: the worst case
+    for a refresh, which rewrites each month it touches. ``recent``: one case in ten of the
+    newest month changes instead, as in a city, where the open cases are the recent ones."""
     now = "strftime('%Y-%m-%d %H:%M:%f000', 'now')" if backend == "sqlite" else "now()"
+    which = f"id > {n - n // 24} AND id % 10 = 1" if recent else "id % 100 = 0"
     with db.engine.begin() as conn:
         done = conn.execute(
-            text(f"UPDATE cases SET status = 'closed', updated_at = {now} WHERE id % {every} = 0")
+            text(f"UPDATE cases SET status = 'closed', updated_at = {now} WHERE {which}")
         )
     return int(done.rowcount)
 
@@ -547,12 +551,14 @@ def run(n: int, backend: str, *, keep: bool = False) -> None:
             f"{rows / cpu / (raw_rows / raw_cpu):.2f} CPU",
             flush=True,
         )
-        changed = _touch(db, n, backend)
-        again = lake.refresh(db)
-        print(
-            f"[{backend}] incremental: {changed:,} cases changed, {again.render()}; "
-            f"{sum(again.rows.values()) / again.seconds:,.0f} rows/s"
-        )
+        for recent in (True, False):
+            changed = _touch(db, n, backend, recent=recent)
+            again = lake.refresh(db)
+            where = "in the newest month" if recent else "spread over every month"
+            print(
+                f"[{backend}] incremental: {changed:,} cases changed {where}, {again.render()}; "
+                f"{changed / again.seconds:,.0f} changed cases/s"
+            )
         empty = lake.refresh(db)
         print(f"[{backend}] refresh with nothing new: {empty.seconds * 1000:.0f} ms")
         print(f"[{backend}] queries over the lake ({n:,} cases):", flush=True)

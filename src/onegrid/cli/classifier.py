@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -331,20 +330,19 @@ def corrections_list_cmd(
 ) -> None:
     """The operators' corrections, oldest first."""
     from onegrid.dispatch.classifier.corrections import decided_window
-    from onegrid.dispatch.classifier.queries import list_corrections, write_corrections_csv
+    from onegrid.dispatch.classifier.queries import corrections_csv, iter_corrections
 
     settings = settings_or_exit()
     with _refusals():
         start, end = decided_window(since, until, settings.timezone)
-        with _database(settings).reader() as session:
-            rows = list_corrections(session, model=name, since=start, until=end)
-    if as_csv:
-        out = io.StringIO()
-        write_corrections_csv(rows, out)
-        typer.echo(out.getvalue(), nl=False)
-        return
+        found = iter_corrections(_database(settings), model=name, since=start, until=end)
+        if as_csv:
+            for chunk in corrections_csv(found):
+                typer.echo(chunk, nl=False)
+            return
+        rows = list(found)
     if not rows:
-        console.print("no corrections kept" + (f" since {start:%Y-%m-%d %H:%M}" if start else ""))
+        console.print("no corrections kept" + (f" since {since}" if since else ""), markup=False)
         return
     table = Table(title="operators' corrections")
     for column in ("id", "model", "decided at (UTC)", "by", "suggested", "chosen", "text"):

@@ -87,3 +87,11 @@ def test_the_openapi_document_shows_address_id_with_an_example(client: TestClien
     schema = client.get("/openapi.json").json()["components"]["schemas"]["CallIn"]
     assert "address_id" in schema["properties"]
     assert any("address_id" in example for example in schema["examples"])
+
+
+def test_the_openapi_document_says_the_case_keeps_the_address_id(client: TestClient) -> None:
+    # The call row has no address_id: only the case keeps it.
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["CallIn"]
+    said = " ".join(schema["properties"]["address_id"]["description"].split())
+    assert "the case keeps the id" in said
+    assert "its case are placed at the register's point and keep" not in said

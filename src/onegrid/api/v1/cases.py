@@ -13,10 +13,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response, UploadFile
+from fastapi import (
+    APIRouter,
+    Depends,
+    FastAPI,
+    Header,
+    Path,
+    Query,
+    Request,
+    Response,
+    UploadFile,
+)
 from fastapi.responses import FileResponse
 from fastapi.security import APIKeyHeader, APIKeyQuery, OAuth2PasswordBearer
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel
 from sqlalchemy.orm import Session
 
 from onegrid.api.auth import SESSION_COOKIE, TOKEN_URL, principal_in
@@ -65,7 +75,7 @@ from onegrid.cases.schemas import (
 )
 from onegrid.cases.services.common import one_writer
 from onegrid.core.clock import Clock, city_today
-from onegrid.core.errors import InvalidInput, NotAuthenticated, PermissionDenied
+from onegrid.core.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from onegrid.core.masking import mask_name
 from onegrid.core.settings import Settings
 from onegrid.db.session import Database
@@ -241,6 +251,21 @@ def _expected(body_version: int | None, if_match: str | None) -> int | None:
 
 
 IfMatch = Annotated[str | None, Header(description='The version read, e.g. "3"')]
+# A case's id is a 32-bit integer in the cases table.
+CASE_ID_MAX = 2**31 - 1
+
+
+def _a_case_id(case_id: int) -> int:
+    # No case has an id out of the column's range, and PostgreSQL refuses to compare one with
+    # it (a 500): it is a case not found, as 0 is. Raised in the validator rather than by a
+    # dependency, which would cost each transition a resolution; pydantic lets a domain error
+    # through, and the API answers it as any other.
+    if not 1 <= case_id <= CASE_ID_MAX:
+        raise NotFound(f"no case {case_id}")
+    return case_id
+
+
+CaseId = Annotated[int, Path(description="The case's id"), AfterValidator(_a_case_id)]
 
 
 def _out(rec: CaseRecord, principal: Principal, rules: CaseRules, clock: Clock) -> CaseOut:
@@ -445,7 +470,7 @@ def list_cases_endpoint(
     responses=_ERRORS,
 )
 def read_case(
-    case_id: int, session: CaseSession, caller: CaseCaller, clock: CaseClock, rules: Rules
+    case_id: CaseId, session: CaseSession, caller: CaseCaller, clock: CaseClock, rules: Rules
 ) -> Response:
     principal = caller.principal(session)
     rec = _readable(session, principal, case_id)
@@ -454,7 +479,7 @@ def read_case(
 
 
 @router.get("/{case_id}/history", summary="Every transition, oldest first", responses=_ERRORS)
-def case_history(case_id: int, session: CaseSession, caller: CaseCaller) -> list[HistoryOut]:
+def case_history(case_id: CaseId, session: CaseSession, caller: CaseCaller) -> list[HistoryOut]:
     principal = caller.principal(session)
     rec = _readable(session, principal, case_id)
     entries = history_of(session, case_id)
@@ -479,7 +504,7 @@ def case_history(case_id: int, session: CaseSession, caller: CaseCaller) -> list
     responses=_ERRORS,
 )
 def case_parties_endpoint(
-    case_id: int,
+    case_id: CaseId,
     session: CaseSession,
     caller: CaseCaller,
     clock: CaseClock,
@@ -517,7 +542,7 @@ def _upload_grant(token: str | None, settings: Settings) -> UploadGrant | None:
     responses=_ERRORS,
 )
 def upload_attachment(
-    case_id: int,
+    case_id: CaseId,
     file: UploadFile,
     session: CaseSession,
     caller: CaseCaller,
@@ -549,7 +574,9 @@ def upload_attachment(
 
 
 @router.get("/{case_id}/attachments", summary="The case's attachments", responses=_ERRORS)
-def list_attachments(case_id: int, session: CaseSession, caller: CaseCaller) -> list[AttachmentOut]:
+def list_attachments(
+    case_id: CaseId, session: CaseSession, caller: CaseCaller
+) -> list[AttachmentOut]:
     principal = caller.principal(session)
     _readable(session, principal, case_id)
     found = attachments_of(session, case_id)
@@ -564,7 +591,7 @@ def list_attachments(case_id: int, session: CaseSession, caller: CaseCaller) -> 
     responses=_ERRORS,
 )
 def download_attachment(
-    case_id: int,
+    case_id: CaseId,
     attachment_id: int,
     session: CaseSession,
     caller: CaseCaller,
@@ -598,7 +625,7 @@ def _transition(
 
 def _simple_endpoint(action: Action, summary: str) -> None:
     def endpoint(
-        case_id: int, body: TransitionIn, caller: CaseCaller, if_match: IfMatch = None
+        case_id: CaseId, body: TransitionIn, caller: CaseCaller, if_match: IfMatch = None
     ) -> Response:
         with caller.session() as session:
             principal = caller.principal(session)
@@ -652,7 +679,7 @@ def _body_endpoint(path: str, summary: str) -> Callable[[Callable[..., Any]], An
     "the history entry",
 )
 def dispatch_case(
-    case_id: int,
+    case_id: CaseId,
     body: DispatchIn,
     session: CaseSession,
     caller: CaseCaller,
@@ -674,7 +701,7 @@ def dispatch_case(
 
 @_body_endpoint("/{case_id}/check", "Record the on-site check: solved or not (inspector)")
 def check_case(
-    case_id: int,
+    case_id: CaseId,
     body: CheckIn,
     session: CaseSession,
     caller: CaseCaller,
@@ -693,7 +720,7 @@ def check_case(
 
 @_body_endpoint("/{case_id}/extend-request", "Ask for more time (department)")
 def request_extension(
-    case_id: int,
+    case_id: CaseId,
     body: ExtensionRequestIn,
     session: CaseSession,
     caller: CaseCaller,
@@ -719,7 +746,7 @@ def request_extension(
     "the history entry",
 )
 def approve_extension(
-    case_id: int,
+    case_id: CaseId,
     body: ExtensionApproveIn,
     session: CaseSession,
     caller: CaseCaller,
@@ -741,7 +768,7 @@ def approve_extension(
 
 @_body_endpoint("/{case_id}/hold-request", "Ask to park the case (department; reason required)")
 def request_hold(
-    case_id: int,
+    case_id: CaseId,
     body: HoldRequestIn,
     session: CaseSession,
     caller: CaseCaller,
@@ -769,7 +796,7 @@ def request_hold(
     "in its history entry",
 )
 def merge_case(
-    case_id: int,
+    case_id: CaseId,
     body: MergeIn,
     session: CaseSession,
     caller: CaseCaller,
@@ -804,7 +831,7 @@ def merge_case(
     responses=_ERRORS,
 )
 def split_case(
-    case_id: int,
+    case_id: CaseId,
     body: SplitIn,
     session: CaseSession,
     caller: CaseCaller,
@@ -841,7 +868,7 @@ def split_case(
     responses=_ERRORS,
 )
 def rate_case(
-    case_id: int,
+    case_id: CaseId,
     body: RatingIn,
     session: CaseSession,
     caller: CaseCaller,

@@ -1,26 +1,30 @@
 """The category classifier's training data over HTTP: the operators' corrections, a page at a
 time or as the CSV ``onegrid classifier corrections list --csv`` prints.
 
-Corrections belong to no area or department, so only a city-wide ``analytics.export`` grant
-reaches them (a city admin's, an analyst's, a shift leader's or a dispatcher's); their texts
-come with every run of digits masked, as they are kept.
+Corrections belong to no area or department, so only city-wide grants reach them; and their
+texts are what callers said, so ``analytics.export`` is not enough: the caller must also be
+allowed to read reporters' personal data (``case.read_personal_data``), city-wide. A city
+admin, a shift leader, or a city-wide dispatcher or department handler is; an analyst alone is
+not. Their texts come masked as they are kept: numbers in digits or read out in Chinese, and
+e-mail addresses.
 """
 
 from __future__ import annotations
 
-import io
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
 
 from onegrid.api.auth import requires
-from onegrid.api.deps import AppSettings, DbSession
+from onegrid.api.deps import AppSettings, DbSession, get_database
+from onegrid.db.session import Database
 from onegrid.dispatch.classifier.corrections import decided_window
 from onegrid.dispatch.classifier.queries import (
     PAGE_MAX,
+    corrections_csv,
     corrections_page,
-    list_corrections,
-    write_corrections_csv,
+    iter_corrections,
 )
 from onegrid.dispatch.classifier.schemas import CorrectionPageOut
 from onegrid.people.domain import Principal
@@ -28,14 +32,20 @@ from onegrid.people.policy import require
 
 router = APIRouter(prefix="/classifier", tags=["classifier"])
 PERMISSION = "analytics.export"
+# What a caller said may hold a name, an address or a story: personal data, whatever masking
+# catches, so only those who may read reporters' personal data read it.
+PERSONAL_DATA = "case.read_personal_data"
 Exporter = Annotated[Principal, requires(PERMISSION)]
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Sign in first"},
-    403: {"description": "No city-wide `analytics.export` grant"},
+    403: {
+        "description": "No city-wide `analytics.export` grant, or none that may read reporters' "
+        "personal data (`case.read_personal_data`)"
+    },
     422: {
-        "description": "A bad `since`, `until` (not a date, or not after `since`) or `cursor`, "
-        "named in errors[].field"
+        "description": "A bad `since`, `until` (not a date, outside the years 1 to 9999, or "
+        "not after `since`) or `cursor`, named in errors[].field"
     },
 }
 Model = Annotated[
@@ -47,7 +57,7 @@ Since = Annotated[
     Query(
         max_length=40,
         description="Decided at or after: a date (from its start) or a date and time; without "
-        "an offset, in the city's time",
+        "an offset, in the city's time. An offset's `+` may come unencoded (read as a space)",
         examples=["2026-03-01", "2026-03-01T08:00+08:00"],
     ),
 ]
@@ -56,7 +66,7 @@ Until = Annotated[
     Query(
         max_length=40,
         description="Decided before: a date (counted whole) or a date and time; without an "
-        "offset, in the city's time. After `since`",
+        "offset, in the city's time. After `since`. An offset's `+` may come unencoded",
         examples=["2026-03-31"],
     ),
 ]
@@ -65,6 +75,7 @@ Until = Annotated[
 def _city_wide(principal: Principal) -> None:
     # Checked with no area: a correction has none, so an area or department grant reaches none.
     require(principal, PERMISSION)
+    require(principal, PERSONAL_DATA)
 
 
 @router.get(
@@ -93,8 +104,8 @@ def corrections(
 
 @router.get(
     "/corrections/export",
-    summary="The operators' corrections as CSV, every column, UTC times (for analysts)",
-    response_class=Response,
+    summary="The operators' corrections as CSV, every column, UTC times",
+    response_class=StreamingResponse,
     responses={
         200: {
             "description": "`classifier_corrections.csv`: the columns of "
@@ -112,19 +123,19 @@ def corrections(
     },
 )
 def corrections_export(
-    session: DbSession,
     principal: Exporter,
     settings: AppSettings,
+    db: Annotated[Database, Depends(get_database)],
     model: Model = None,
     since: Since = None,
     until: Until = None,
-) -> Response:
+) -> StreamingResponse:
+    # Refused (403, 422) before the first byte: once streaming, the status is sent.
     _city_wide(principal)
     start, end = decided_window(since, until, settings.timezone)
-    out = io.StringIO()
-    write_corrections_csv(list_corrections(session, model=model, since=start, until=end), out)
-    return Response(
-        out.getvalue(),
+    rows = iter_corrections(db, model=model, since=start, until=end)
+    return StreamingResponse(
+        corrections_csv(rows),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="classifier_corrections.csv"'},
     )

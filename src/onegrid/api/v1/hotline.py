@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from onegrid.api.auth import CurrentPrincipal
 from onegrid.api.deps import AppClock, AppSettings, DbSession, get_database
+from onegrid.api.v1.cases import CaseId
 from onegrid.cases.config import case_rules
 from onegrid.cases.queries import get_case
 from onegrid.cases.records import CaseRecord
@@ -153,7 +154,7 @@ def read_call(call_id: int, session: DbSession, principal: CurrentPrincipal) -> 
 @router.get(
     "/cases/{case_id}/calls", summary="Every call about a case (repeat callers)", responses=_ERRORS
 )
-def case_calls(case_id: int, session: DbSession, principal: CurrentPrincipal) -> list[CallOut]:
+def case_calls(case_id: CaseId, session: DbSession, principal: CurrentPrincipal) -> list[CallOut]:
     rec = _readable_case(session, principal, case_id)
     return [call_out(r, principal, rec) for r in calls_about(session, case_id)]
 
@@ -164,7 +165,7 @@ def case_calls(case_id: int, session: DbSession, principal: CurrentPrincipal) ->
     responses=_ERRORS,
 )
 def case_requesters(
-    case_id: int, session: DbSession, principal: CurrentPrincipal, clock: AppClock
+    case_id: CaseId, session: DbSession, principal: CurrentPrincipal, clock: AppClock
 ) -> list[RequesterOut]:
     rec = _readable_case(session, principal, case_id)
     visible = can_see_personal_data(principal, rec.area_chain, rec.department_code)
@@ -172,7 +173,7 @@ def case_requesters(
 
 
 @router.get("/cases/{case_id}/route", summary="Where the case goes and why", responses=_ERRORS)
-def read_route(case_id: int, session: DbSession, principal: CurrentPrincipal) -> CaseRouteOut:
+def read_route(case_id: CaseId, session: DbSession, principal: CurrentPrincipal) -> CaseRouteOut:
     _readable_case(session, principal, case_id)
     row = case_route(session, case_id)
     if row is None:
@@ -186,7 +187,7 @@ def read_route(case_id: int, session: DbSession, principal: CurrentPrincipal) ->
     responses=_ERRORS,
 )
 def dispatch(
-    case_id: int,
+    case_id: CaseId,
     body: DispatchIn,
     db: Db,
     principal: CurrentPrincipal,
@@ -212,7 +213,7 @@ def dispatch(
     summary="The unit has contacted the requester (counted by the response rate)",
     responses=_ERRORS,
 )
-def contact(case_id: int, db: Db, principal: CurrentPrincipal, clock: AppClock) -> CaseRouteOut:
+def contact(case_id: CaseId, db: Db, principal: CurrentPrincipal, clock: AppClock) -> CaseRouteOut:
     record_contact(db, principal, case_id, clock=clock)
     with db.reader() as session:
         row = case_route(session, case_id)
@@ -227,7 +228,7 @@ def contact(case_id: int, db: Db, principal: CurrentPrincipal, clock: AppClock) 
     responses=_ERRORS,
 )
 def callback(
-    case_id: int,
+    case_id: CaseId,
     body: CallbackIn,
     db: Db,
     principal: CurrentPrincipal,

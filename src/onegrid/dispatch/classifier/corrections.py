@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,7 +23,7 @@ from zoneinfo import ZoneInfo
 from onegrid.core.clock import ensure_utc
 from onegrid.core.errors import FieldProblem, InvalidInput
 from onegrid.dispatch.classifier.dataset import DataSource, LabelledData
-from onegrid.dispatch.classifier.features import mask_digits, normalise
+from onegrid.dispatch.classifier.features import mask_personal, normalise
 from onegrid.dispatch.classifier.training import training_sha256
 
 CORRECTIONS_FILE = "corrections.jsonl"
@@ -63,8 +64,8 @@ class Correction:
 
 
 def check_correction(correction: Correction) -> Correction:
-    """The correction with its label trimmed and its text's digits masked, or every broken
-    rule at once."""
+    """The correction with its label trimmed and its text masked (``mask_personal``), or every
+    broken rule at once."""
     problems = []
     if not normalise(correction.text):
         problems.append(FieldProblem("text", "required", "text is empty"))
@@ -84,9 +85,9 @@ def check_correction(correction: Correction) -> Correction:
     if problems:
         raise InvalidInput(problems)
     return Correction(
-        # Kept with its digits masked: a caller's phone number is often in what was said, and
-        # the classifier reads every run of digits as one 0 anyway (ADR 0005).
-        text=mask_digits(correction.text),
+        # Kept masked: a caller's phone number or e-mail is often in what was said, and the
+        # classifier reads every run of digits as one 0 anyway (ADR 0005).
+        text=mask_personal(correction.text),
         label=label,
         at=ensure_utc(correction.at),
         suggested=correction.suggested,
@@ -141,26 +142,44 @@ def read_corrections(path: Path) -> Iterator[tuple[str, Correction]]:
             yield hashlib.sha256(line.strip().encode("utf-8")).hexdigest(), correction
 
 
+# An offset's + typed into a query string unencoded arrives as a space (2026-03-01T08:00 08:00).
+_SPACED_OFFSET = re.compile(
+    r"(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)"
+)
+
+
 def _instant(
     value: str, field: str, timezone: str, out: list[FieldProblem], *, day_end: bool
 ) -> datetime | None:
-    """A date or a date and time, without an offset in the city's time; a date alone is the
-    start of that day, or of the next with ``day_end`` (so the day it names is counted whole)."""
+    """A date or a date and time, without an offset in the city's time, as UTC; a date alone is
+    the start of that day, or of the next with ``day_end`` (so the day it names is counted
+    whole)."""
     text = value.strip()
+    spaced = _SPACED_OFFSET.fullmatch(text)
+    if spaced is not None:
+        text = f"{spaced[1]}+{spaced[2]}"
     try:
         if len(text) == 10:
-            day = date.fromisoformat(text) + timedelta(days=1 if day_end else 0)
+            day = date.fromisoformat(text)
             found = datetime.combine(day, time())
         else:
             found = datetime.fromisoformat(text)
-    except (ValueError, OverflowError):
+    except ValueError:
         out.append(
             FieldProblem(
                 field, "iso_date", "a date (2026-11-01) or a date and time (2026-11-01T08:00)"
             )
         )
         return None
-    return found if found.tzinfo else found.replace(tzinfo=ZoneInfo(timezone))
+    try:
+        if day_end and len(text) == 10:
+            found += timedelta(days=1)
+        # In UTC here, not at the database: 0001-01-01 in the city's time is before year 1 in
+        # UTC, which no datetime holds.
+        return (found if found.tzinfo else found.replace(tzinfo=ZoneInfo(timezone))).astimezone(UTC)
+    except OverflowError:
+        out.append(FieldProblem(field, "range", "a time between the years 1 and 9999 in UTC"))
+        return None
 
 
 def decided_window(

@@ -6,18 +6,18 @@ from __future__ import annotations
 import base64
 import binascii
 import csv
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TextIO
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from onegrid.core.errors import InvalidInput
+from onegrid.db.session import Database
 from onegrid.dispatch.classifier.corrections import Correction, training_rows
 from onegrid.dispatch.classifier.dataset import LabelledData
-from onegrid.dispatch.classifier.features import mask_digits
+from onegrid.dispatch.classifier.features import mask_personal
 from onegrid.dispatch.models import ClassifierCorrectionRow
 
 TABLE = ClassifierCorrectionRow.__tablename__
@@ -53,9 +53,9 @@ class KeptCorrection:
             row.decided_by,
             row.call_id,
             row.case_id,
-            # Masked again as read: rows kept before the desk masked them may hold a caller's
-            # phone number, and masking twice changes nothing (nor what training learns).
-            mask_digits(row.text),
+            # Masked again as read: rows kept before the desk masked them (or masked only
+            # digits) may hold a caller's phone number or e-mail; masking twice changes nothing.
+            mask_personal(row.text),
             row.chosen_category,
             row.suggested_category,
             row.suggested_confidence,
@@ -93,6 +93,9 @@ def list_corrections(
 
 
 PAGE_MAX = 500
+# The largest id the table's 32-bit integer column holds: PostgreSQL refuses a larger one
+# bound to a comparison as out of range instead of finding no row.
+ID_MAX = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,7 @@ def _decode_cursor(cursor: str) -> int:
         value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         value = ""
-    if not value.isdigit() or len(value) > 18:
+    if not (value.isascii() and value.isdigit()) or len(value) > 10 or int(value) > ID_MAX:
         raise InvalidInput.one("cursor", "cursor_format", "cursor is not one this API gave out")
     return int(value)
 
@@ -143,18 +146,84 @@ CSV_COLUMNS = (
 )  # fmt: skip
 
 
-def write_corrections_csv(rows: Iterable[KeptCorrection], out: TextIO) -> None:
-    """The corrections as CSV for analysts: every column, UTC times in ISO 8601."""
-    writer = csv.writer(out, lineterminator="\n")
+def iter_corrections(
+    db: Database,
+    *,
+    model: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    batch: int = PAGE_MAX,
+) -> Iterator[KeptCorrection]:
+    """``list_corrections`` read ``batch`` rows at a time by id, each batch in a short read of
+    its own: an export of years of them never holds more than one batch, nor a connection
+    while a slow client reads (or a thread it was not opened in). Rows kept after the first
+    batch is read are left to the next export."""
+    through: int | None = None
+    after: int | None = None
+    while True:
+        with db.reader() as session:
+            if through is None:
+                through = session.scalar(select(func.max(ClassifierCorrectionRow.id)))
+                if through is None:
+                    return
+            rows = list_corrections(
+                session, model=model, since=since, until=until, through_id=through,
+                after_id=after, limit=batch,
+            )  # fmt: skip
+        yield from rows
+        if len(rows) < batch:
+            return
+        after = rows[-1].id
+
+
+# A spreadsheet runs a cell starting with one of these as a formula (=HYPERLINK(…), +cmd|…):
+# a caller's words must stay words, so such a cell starts with an apostrophe (OWASP's advice).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _csv_row(r: KeptCorrection) -> tuple[object, ...]:
+    return tuple(
+        _cell(v)
+        for v in (
+            r.id, r.model, r.decided_at.isoformat(), r.decided_by, r.call_id, r.case_id,
+            r.text, r.suggested_category, r.suggested_confidence, r.chosen_category,
+            r.confirmed, r.model_version,
+        )
+    )  # fmt: skip
+
+
+class _Line:
+    """What ``csv.writer`` writes, handed back instead of kept."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def write(self, text: str) -> int:
+        self.text = text
+        return len(text)
+
+
+def corrections_csv(rows: Iterable[KeptCorrection], *, lines_per_chunk: int = 200) -> Iterator[str]:
+    """The corrections as CSV for analysts, a chunk of lines at a time: every column, UTC times
+    in ISO 8601, no cell a spreadsheet would run as a formula."""
+    line = _Line()
+    writer = csv.writer(line, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
+    chunk = [line.text]
     for r in rows:
-        writer.writerow(
-            (
-                r.id, r.model, r.decided_at.isoformat(), r.decided_by, r.call_id, r.case_id,
-                r.text, r.suggested_category, r.suggested_confidence, r.chosen_category,
-                r.confirmed, r.model_version,
-            )
-        )  # fmt: skip
+        writer.writerow(_csv_row(r))
+        chunk.append(line.text)
+        if len(chunk) >= lines_per_chunk:
+            yield "".join(chunk)
+            chunk = []
+    if chunk:
+        yield "".join(chunk)
 
 
 def training_rows_from_corrections(session: Session, model: str) -> LabelledData:

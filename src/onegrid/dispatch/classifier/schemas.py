@@ -1,4 +1,5 @@
-"""The API's shapes of the operators' corrections (texts as kept: their digits masked)."""
+"""The API's shapes of the operators' corrections (texts as kept: numbers and e-mail addresses
+masked)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,10 @@ class CorrectionOut(BaseModel):
     decided_by: str = Field(description="The operator's actor id, or 'console'")
     call_id: int | None
     case_id: int | None
-    text: str = Field(description="What was said, every run of digits written as one 0")
+    text: str = Field(
+        description="What was said, every number (in digits, or four or more Chinese numerals) "
+        "written as one 0 and every e-mail address as [email]"
+    )
     suggested_category: str | None
     suggested_confidence: float | None
     chosen_category: str

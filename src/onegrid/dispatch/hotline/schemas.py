@@ -72,8 +72,8 @@ class CallIn(BaseModel):
         default=None,
         max_length=64,
         description="Instead of lon and lat: the address's id in the city's standard address "
-        "register (标准地址库). The call and its case are placed at the register's point and "
-        "keep the id; the register's text is the address unless one is sent. An id the "
+        "register (标准地址库). The call and its case are placed at the register's point, and "
+        "the case keeps the id; the register's text is the address unless one is sent. An id the "
         "register does not hold, or one sent with lon and lat, is a 422 naming address_id",
     )
     category_code: str | None = Field(default=None, max_length=16)
