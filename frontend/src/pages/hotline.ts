@@ -124,8 +124,9 @@ export async function hotlinePage(main: HTMLElement): Promise<void> {
   const form = h("form", { novalidate: true, class: "report" },
     row("nature"), row("text"),
     h("div", { class: "row" }, row("caller_name"), row("caller_phone")),
-    h("div", { class: "row" }, row("address"), row("address_id")), mapBox,
+    row("address"), mapBox,
     h("div", { class: "row" }, row("lon"), row("lat")),
+    row("address_id"),
     h("div", { class: "row" }, row("category_code"), row("department_code")),
     h("div", { class: "row" }, previewBtn, h("button", { type: "submit" }, t("record_call"))),
     error, status);
