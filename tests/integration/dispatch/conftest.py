@@ -27,3 +27,12 @@ def rules() -> CaseRules:
 @pytest.fixture
 def desk(rules: CaseRules, tmp_path: Path) -> DeskRules:
     return DeskRules(rules, hotline_rules(), duplicate_rules(), tmp_path / "data")
+
+
+@pytest.fixture
+def cli_env(db: Database, desk: DeskRules, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The CLI on the test's database and the desk's data directory."""
+    monkeypatch.setenv("ONEGRID_DATA_DIR", str(desk.data_dir))
+    monkeypatch.setenv("ONEGRID_DATABASE_URL", db.engine.url.render_as_string(False))
+    desk.data_dir.mkdir(parents=True, exist_ok=True)
+    return desk.data_dir

@@ -40,15 +40,6 @@ runner = CliRunner()
 CODES = {"sanitation": "E0102", "roads": "E0103", "noise": "E0101"}
 
 
-@pytest.fixture
-def cli_env(db: Database, desk: DeskRules, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The CLI on the test's database and the desk's data directory."""
-    monkeypatch.setenv("ONEGRID_DATA_DIR", str(desk.data_dir))
-    monkeypatch.setenv("ONEGRID_DATABASE_URL", db.engine.url.render_as_string(False))
-    desk.data_dir.mkdir(parents=True, exist_ok=True)
-    return desk.data_dir
-
-
 def _cli(*args: str) -> tuple[int, str]:
     result = runner.invoke(app, ["classifier", *args])
     return result.exit_code, result.output

@@ -16,19 +16,9 @@ from onegrid.core.clock import FixedClock
 from onegrid.db.session import Database
 from onegrid.dispatch.classifier.queries import corrections_csv, iter_corrections
 from onegrid.dispatch.classifier.services import correct
-from onegrid.dispatch.hotline.services import DeskRules
 
 pytestmark = pytest.mark.postgres
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_env(db: Database, desk: DeskRules, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The CLI on the test's database and the desk's data directory."""
-    monkeypatch.setenv("ONEGRID_DATA_DIR", str(desk.data_dir))
-    monkeypatch.setenv("ONEGRID_DATABASE_URL", db.engine.url.render_as_string(False))
-    desk.data_dir.mkdir(parents=True, exist_ok=True)
-    return desk.data_dir
 
 
 def _cli(*args: str) -> tuple[int, str]:
