@@ -117,3 +117,9 @@ def demo_cmd(
             ),
         )
     show_report("demo history:\n" + loaded.render())
+    from onegrid.demo.classifier import train_demo_classifier
+
+    with console.status("training the desk's classifier on the demo's cases…"):
+        card = train_demo_classifier(db, settings.data_dir)
+    if card is not None:
+        console.print(f"classifier {card.name!r} trained on {card.rows:,} cases ({card.path})")

@@ -90,9 +90,13 @@ class HistoryLoad:
         lake = "lake left to its next refresh"
         if self.data_dir is not None:
             from onegrid.analytics.scheduler import refresh_once
+            from onegrid.demo.classifier import train_demo_classifier
 
             refresh_once(self.db, self.data_dir, self.salt)
             lake = "lake refreshed"
+            card = train_demo_classifier(self.db, self.data_dir, clock=self.clock)
+            if card is not None:
+                lake += f"; classifier {card.name!r} trained on {card.rows:,} cases"
         again = f" ({report.skipped_existing:,} already there)" if report.skipped_existing else ""
         self.say(
             f"demo history: {report.accepted:,} cases over {span(days)} loaded{again} in "

@@ -37,6 +37,7 @@ from onegrid.core.clock import Clock, FixedClock, SystemClock
 from onegrid.db.session import Database
 from onegrid.demo.catalogue import BUREAUS, subdistrict_office_code
 from onegrid.demo.geometry import SynthArea, synth_city
+from onegrid.demo.words import describe
 from onegrid.people.domain import Grant, Principal, PrincipalKind, Role, Scope
 
 DAYS = 730
@@ -165,6 +166,9 @@ def synthetic_history(
     hot = [places[int(i)] for i in rng.choice(len(places), 3, replace=False)]
     hot_points = [_point_in(rng, p.community.geometry) for p in hot]
     phones = [f"1390000{i:04d}" for i in range(3000)]
+    # The texts draw from a generator of their own: the cases, their places and their steps
+    # stay what they were for the same seed whatever is said about them.
+    said = np.random.default_rng([seed, stream, 5])
     start = (now - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
     for d in range(days):
         day = start + timedelta(days=d)
@@ -172,7 +176,8 @@ def synthetic_history(
         for p in PROFILES:
             rate = per_day * p.share * p.months.get(day.month, 1.0) * (p.weekend if weekend else 1)
             for _ in range(int(rng.poisson(rate))):
-                yield _case(rng, day, p, places, hot, hot_points, phones, parent, until)
+                text = describe(said, p.code)
+                yield _case(rng, day, p, places, hot, hot_points, phones, parent, until, text)
 
 
 def _case(
@@ -185,6 +190,7 @@ def _case(
     phones: list[str],
     parent: dict[str, str | None],
     until: datetime,
+    text: str,
 ) -> HistoricalCase:
     # Local daytime (08:00-22:00 Beijing) as UTC.
     at = day + timedelta(hours=float(rng.uniform(0, 14)))
@@ -211,7 +217,7 @@ def _case(
         at,
         lon,
         lat,
-        f"demo history {p.code}",
+        text,
         channel=channel,
         reporter=Reporter(phone=phone),
         external_ref=f"{REF_PREFIX}{at:%Y%m%d%H%M%S}:{p.code}:{lon:.6f}:{lat:.6f}",

@@ -23,25 +23,12 @@ from onegrid.cases.models import CaseRow
 from onegrid.core.clock import Clock, SystemClock
 from onegrid.db.session import Database
 from onegrid.demo.history import refs_from, synthetic_history
+from onegrid.demo.words import words_for
 
 LIVE_DAYS = 4
 LIVE_PER_DAY = 80
 OPEN_SHARE = 0.9  # of today's cases stopped before they are closed; fewer of each older day's
 REF_PREFIX = "demo-live:"
-
-# What citizens and inspectors say about each demo category (Chinese, as the city hears it).
-WORDS: dict[str, tuple[str, ...]] = {
-    "E0102": ("路边垃圾堆放多日无人清理", "小区门口有暴露垃圾，气味很大"),
-    "E0504": ("人行道上违章停车，行人无法通过", "消防通道被私家车占用"),
-    "E0601": ("家里暖气不热，室温只有十几度", "楼里暖气管道漏水"),
-    "E0406": ("下雨后路口积水很深，车辆熄火", "地下通道积水"),
-    "E0405": ("下水道堵塞，污水冒到路面", "雨水井堵了，排水不畅"),
-    "E0407": ("人行道结冰没有清扫，老人滑倒", "桥面积雪未清"),
-    "E0508": ("夜里饭馆噪音扰民", "商铺外放音响声音太大"),
-    "E0501": ("路口有无照游商占道经营", "早市摊贩占用人行道"),
-    "E0108": ("道路破损有大坑，非常危险", "人行道砖松动翘起"),
-    "E0201": ("楼道和电线杆上贴满小广告", "墙上喷涂办证小广告"),
-}
 
 
 def live_cases(
@@ -50,7 +37,7 @@ def live_cases(
     """The demo's open work (the same for the same seed and ``now``), oldest first."""
     rng = np.random.default_rng(seed + 7)
     for case in synthetic_history(seed, now, days, per_day, stream=7):
-        words = WORDS.get(case.category_code, ("demo case",))
+        words = words_for(case.category_code)
         steps = case.steps
         # Most of what is still open came in recently: a city that left most of last week's
         # cases open would be all red, and the command centre would show nothing else.

@@ -141,11 +141,23 @@ def test_history_loads_beside_the_servers_own_writes(
     assert newest is not None and live_start is not None and newest < live_start
     assert newest > live_start - timedelta(days=2)
     assert said[-1].startswith(f"demo history: {len(expected):,} cases over {DAYS} days")
-    assert said[-1].endswith("; lake refreshed")
+    assert "; lake refreshed; classifier 'default' trained on " in said[-1], said[-1]
     from onegrid.analytics.lake import Lake
 
     in_lake = Lake.under(tmp_path).connect().execute("SELECT count(*) FROM cases").fetchone()
     assert in_lake is not None and in_lake[0] >= len(expected)
+    # The desk suggests from the first call, by a model trained on the demo's own cases (the
+    # file it was trained on is named in its card), and a city's model is never replaced.
+    from onegrid.demo.classifier import train_demo_classifier
+    from onegrid.dispatch.hotline.suggest import suggest_category
+
+    suggestion = suggest_category(tmp_path, "default", "我家楼下的垃圾桶满了，垃圾堆了好几天")
+    assert suggestion.available and suggestion.best is not None
+    assert suggestion.best.label == "E0102", suggestion
+    assert (tmp_path / "demo" / "labelled_cases.csv").read_text("utf-8").count("\n") > len(
+        expected
+    )
+    assert train_demo_classifier(db, tmp_path, clock=clock) is None
 
 
 def test_a_case_reopened_by_a_callback_is_handled_again_and_closed(
