@@ -154,9 +154,7 @@ def test_history_loads_beside_the_servers_own_writes(
     suggestion = suggest_category(tmp_path, "default", "我家楼下的垃圾桶满了，垃圾堆了好几天")
     assert suggestion.available and suggestion.best is not None
     assert suggestion.best.label == "E0102", suggestion
-    assert (tmp_path / "demo" / "labelled_cases.csv").read_text("utf-8").count("\n") > len(
-        expected
-    )
+    assert (tmp_path / "demo" / "labelled_cases.csv").read_text("utf-8").count("\n") > len(expected)
     assert train_demo_classifier(db, tmp_path, clock=clock) is None
 
 
