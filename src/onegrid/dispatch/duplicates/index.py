@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-import h3
+import h3.api.basic_int as h3i
 from sqlalchemy import Table, bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -49,7 +49,8 @@ def _scan_statement(cells: int, with_cases: bool) -> Any:
 
     ``with_cases`` adds each row's case status and number, in the same round trip: whether it
     is still open (the index may lag a case closed elsewhere) and what its reporter is told.
-    The limit applies before the join, so a hot spot joins ``most`` rows, not all of them.
+    The limit applies before the join, so a hot spot joins ``most`` rows, not all of them; they
+    are not sorted again after it (the scoring orders what it keeps, by score, distance, id).
     """
     scan = (
         select(_I.case_id, _I.lon, _I.lat, _I.text, _I.reported_at)
@@ -66,18 +67,14 @@ def _scan_statement(cells: int, with_cases: bool) -> Any:
     if not with_cases:
         return scan
     newest = scan.subquery("newest")
-    return (
-        select(
-            newest.c.case_id,
-            newest.c.lon,
-            newest.c.lat,
-            newest.c.text,
-            CASES.c.status,
-            CASES.c.number,
-        )
-        .join(CASES, CASES.c.id == newest.c.case_id)
-        .order_by(newest.c.reported_at.desc())
-    )
+    return select(
+        newest.c.case_id,
+        newest.c.lon,
+        newest.c.lat,
+        newest.c.text,
+        CASES.c.status,
+        CASES.c.number,
+    ).join(CASES, CASES.c.id == newest.c.case_id)
 
 
 _CLOSED = frozenset(s.value for s in CLOSED_STATUSES)
@@ -92,12 +89,27 @@ class Candidate:
 
 
 def cell_of(lon: float, lat: float) -> int:
-    return int(h3.str_to_int(h3.latlng_to_cell(lat, lon, INDEX_RESOLUTION)))
+    return int(h3i.latlng_to_cell(lat, lon, INDEX_RESOLUTION))
+
+
+# Every report near a hot spot asks for the same few rings: the disk is computed once per cell,
+# already as the scan's parameters (a ring has 1 + 3k(k + 1) cells, a few fewer next to one of
+# H3's pentagons: padded with the centre, so one statement per ring size serves every place).
+# 1,024 rings of 19 cells, ~1 MB, cover a district's busy streets.
+@lru_cache(maxsize=1024)
+def _ring_params(centre: int, ring: int) -> dict[str, int]:
+    cells = [int(c) for c in h3i.grid_disk(centre, ring)]
+    cells += [centre] * (1 + 3 * ring * (ring + 1) - len(cells))
+    return dict(zip(_cell_names(len(cells)), cells, strict=True))
+
+
+@lru_cache(maxsize=16)
+def _cell_names(count: int) -> tuple[str, ...]:
+    return tuple(f"cell{i}" for i in range(count))
 
 
 def cells_around(lon: float, lat: float, ring: int) -> list[int]:
-    centre = h3.latlng_to_cell(lat, lon, INDEX_RESOLUTION)
-    return [int(h3.str_to_int(c)) for c in h3.grid_disk(centre, ring)]
+    return [int(c) for c in h3i.grid_disk(cell_of(lon, lat), ring)]
 
 
 _KEPT = ("category_code", "cell", "lon", "lat", "reported_at", "text")  # refreshed on conflict
@@ -185,12 +197,8 @@ def _scan(
     *,
     with_cases: bool,
 ) -> Sequence[Any]:
-    cells = cells_around(lon, lat, rules.ring)
-    # A ring has 1 + 3k(k + 1) cells, a few fewer next to one of H3's pentagons: padded with
-    # the centre, so one statement per ring size serves every place.
-    size = 1 + 3 * rules.ring * (rules.ring + 1)
-    cells += [cells[0]] * (size - len(cells))
-    params: dict[str, Any] = {f"cell{i}": c for i, c in enumerate(cells)}
+    cells = _ring_params(cell_of(lon, lat), rules.ring)
+    params: dict[str, Any] = dict(cells)
     params.update(
         category=category_code,
         since=now - timedelta(hours=rules.window_hours),

@@ -9,7 +9,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import Table, bindparam, insert, select, union_all
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
@@ -38,8 +38,10 @@ _CLOSED = frozenset(s.value for s in CLOSED_STATUSES)
 C = CASES.c
 PROPOSALS: Table = DuplicateProposalRow.__table__  # type: ignore[assignment]
 # One statement (Core, not the ORM's unit of work): most new reports propose nothing, the rest
-# a few rows, and every intake pays for this inside its creating transaction.
-_PROPOSE = insert(PROPOSALS).returning(PROPOSALS.c.id, sort_by_parameter_order=True)
+# a few rows, and every intake pays for this inside its creating transaction. Each id comes
+# back with the case its row names: asking for them in the order sent made SQLAlchemy insert
+# the rows one statement each on SQLite (whose RETURNING promises no order).
+_PROPOSE = insert(PROPOSALS).returning(PROPOSALS.c.id, PROPOSALS.c.existing_case_id)
 
 
 class ProposalStatus(StrEnum):
@@ -129,15 +131,17 @@ def propose_in(
     if not candidates:
         return []
     rows = [_proposal_values(case_id, c, now) for c in candidates]
-    ids = session.connection().execute(_PROPOSE, rows).scalars().all()
+    # Matched by the case each names (the candidates are distinct cases), not by row order.
+    ids = {int(existing): int(i) for i, existing in session.connection().execute(_PROPOSE, rows)}
     known = list(numbers) or [None] * len(candidates)
     return [
         Proposal(
-            id=int(i), case_id=case_id, existing_case_id=c.case_id, distance_m=c.distance_m,
-            similarity=c.similarity, score=c.score, status=ProposalStatus.PROPOSED,
-            proposed_at=now, decided_by=None, decided_at=None, existing_number=n,
+            id=ids[c.case_id], case_id=case_id, existing_case_id=c.case_id,
+            distance_m=c.distance_m, similarity=c.similarity, score=c.score,
+            status=ProposalStatus.PROPOSED, proposed_at=now, decided_by=None, decided_at=None,
+            existing_number=n,
         )
-        for i, c, n in zip(ids, candidates, known, strict=True)
+        for c, n in zip(candidates, known, strict=True)
     ]  # fmt: skip
 
 
@@ -164,18 +168,23 @@ def screen_case_in(
 @lru_cache(maxsize=8)
 def _pg_propose_and_index(count: int) -> Any:
     """``count`` proposals and the new case's index entry in one PostgreSQL statement (one
-    round trip instead of two); each proposal comes back with the case it names."""
+    round trip instead of two); each proposal comes back with the case it names.
+
+    One single-row INSERT per proposal, each its own CTE: SQLAlchemy cannot cache a multi-row
+    VALUES, which it compiled anew for every report it screened (~0.3 ms each)."""
     columns = [PROPOSALS.c[k] for k in _PROPOSAL_COLUMNS]
-    rows = [
-        {c.key: bindparam(f"p{i}_{c.key}", type_=c.type) for c in columns} for i in range(count)
+    proposed = [
+        select(cte.c.id, cte.c.existing_case_id)
+        for cte in (
+            postgresql.insert(PROPOSALS)
+            .values({c.key: bindparam(f"p{i}_{c.key}", type_=c.type) for c in columns})
+            .returning(PROPOSALS.c.id, PROPOSALS.c.existing_case_id)
+            .cte(f"proposed{i}")
+            for i in range(count)
+        )
     ]
-    proposed = (
-        postgresql.insert(PROPOSALS)
-        .values(rows)
-        .returning(PROPOSALS.c.id, PROPOSALS.c.existing_case_id)
-        .cte("proposed")
-    )
-    return select(proposed.c.id, proposed.c.existing_case_id).add_cte(pg_index_cte("i_"))
+    both = proposed[0] if count == 1 else select(union_all(*proposed).subquery("proposed"))
+    return both.add_cte(pg_index_cte("i_"))
 
 
 def _propose_and_index_pg(
