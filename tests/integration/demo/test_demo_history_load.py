@@ -274,6 +274,21 @@ def test_a_failed_load_is_told_and_leaves_the_caller_going(
     assert said[-1].startswith("demo history: failed (") and "next start" in said[-1]
 
 
+def test_a_classifier_that_cannot_be_trained_is_told_and_the_history_stands(
+    db: Database, clock: FixedClock, tmp_path: Path
+) -> None:
+    """The history is loaded and the lake refreshed; where the demo's labelled cases should be
+    written is a file, so the training fails: the load says so, and is not a failed load."""
+    _demo(db, clock)
+    (tmp_path / "demo").write_text("a file where the demo's directory should be")
+    said: list[str] = []
+    load = HistoryLoad(db, SEED, data_dir=tmp_path, clock=clock, days=3, say=said.append)
+    assert load.start().join(60)
+    assert load.error is None, said
+    assert "; lake refreshed; classifier not trained (" in said[-1], said[-1]
+    assert said[-1].startswith("demo history: ")
+
+
 def _demo_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *flags: str) -> Database:
     monkeypatch.setenv("ONEGRID_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("ONEGRID_DATABASE_URL", "")
