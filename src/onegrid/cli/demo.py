@@ -48,17 +48,31 @@ def history_beside_server(
         return None
     clock = clock or SystemClock()
     if not built and not history_unfinished(db, clock.now()):
+        _classifier_beside_server(db, settings, clock)
         return None
     load = HistoryLoad(
         db,
         settings.demo_seed,
         data_dir=settings.data_dir if analytics_settings().refresh_enabled else None,
+        classifier_dir=settings.data_dir,
         salt=settings.secret_key.encode(),
         say=lambda text: console.print(text, markup=False, highlight=False),
         clock=clock,
         days=days or DAYS,
     )
     return load.start()
+
+
+def _classifier_beside_server(db: Database, settings: Settings, clock: Clock) -> None:
+    """A demo whose history is in but whose desk has no classifier gets one, in a thread."""
+    from onegrid.demo.background import ClassifierTraining
+    from onegrid.demo.classifier import has_model
+    from onegrid.demo.history import has_history
+
+    if has_model(settings.data_dir) or not has_history(db):
+        return
+    say = lambda text: console.print(text, markup=False, highlight=False)  # noqa: E731
+    ClassifierTraining(db, settings.data_dir, say=say, clock=clock).start()
 
 
 def _live(db: Database, seed: int) -> None:

@@ -38,6 +38,7 @@ class HistoryLoad:
         seed: int,
         *,
         data_dir: Path | None,
+        classifier_dir: Path | None = None,
         salt: bytes = b"onegrid-lake",
         say: Say | None = None,
         clock: Clock | None = None,
@@ -47,6 +48,8 @@ class HistoryLoad:
         self.db = db
         self.seed = seed
         self.data_dir = data_dir  # the lake's; None: leave the lake to its scheduled refresh
+        # Where the desk's classifier lives (the data directory); None: train none.
+        self.classifier_dir = classifier_dir
         self.salt = salt
         self.say = say or (lambda text: log.info(text))
         self.clock = clock or SystemClock()
@@ -90,18 +93,12 @@ class HistoryLoad:
         lake = "lake left to its next refresh"
         if self.data_dir is not None:
             from onegrid.analytics.scheduler import refresh_once
-            from onegrid.demo.classifier import train_demo_classifier
 
             refresh_once(self.db, self.data_dir, self.salt)
             lake = "lake refreshed"
-            try:
-                card = train_demo_classifier(self.db, self.data_dir, clock=self.clock)
-            except Exception as exc:  # the history is loaded; the desk suggests nothing yet
-                log.exception("demo classifier failed", error=repr(exc)[:300])
-                lake += f"; classifier not trained ({exc!r:.200})"
-            else:
-                if card is not None:
-                    lake += f"; classifier {card.name!r} trained on {card.rows:,} cases"
+        if self.classifier_dir is not None:
+            said = train_told(self.db, self.classifier_dir, self.clock)
+            lake += f"; {said}" if said else ""
         again = f" ({report.skipped_existing:,} already there)" if report.skipped_existing else ""
         self.say(
             f"demo history: {report.accepted:,} cases over {span(days)} loaded{again} in "
@@ -113,3 +110,39 @@ class HistoryLoad:
         if tenth > self._shown and done < total:
             self._shown = tenth
             self.say(f"demo history: {tenth * 10}% ({done:,} of {total:,} cases)")
+
+
+def train_told(db: Database, data_dir: Path, clock: Clock) -> str:
+    """Train the desk's classifier from the demo's cases unless the city has one; what to tell
+    (empty when there was one). A failure is told, never raised: the history stands without it
+    and the desk says it has no model."""
+    from onegrid.demo.classifier import train_demo_classifier
+
+    try:
+        card = train_demo_classifier(db, data_dir, clock=clock)
+    except Exception as exc:
+        log.exception("demo classifier failed", error=repr(exc)[:300])
+        return f"classifier not trained ({exc!r:.200})"
+    return "" if card is None else f"classifier {card.name!r} trained on {card.rows:,} cases"
+
+
+class ClassifierTraining:
+    """The desk's classifier trained in a thread beside the server, for a demo whose history is
+    in but whose classifier is missing (a start stopped before the training, a failed one, or a
+    database from before the demo trained one)."""
+
+    def __init__(self, db: Database, data_dir: Path, *, say: Say, clock: Clock) -> None:
+        self.db = db
+        self.data_dir = data_dir
+        self.clock = clock
+        self.say = say
+        self.thread = threading.Thread(target=self.run, name="demo-classifier", daemon=True)
+
+    def start(self) -> ClassifierTraining:
+        self.thread.start()
+        return self
+
+    def run(self) -> None:
+        said = train_told(self.db, self.data_dir, self.clock)
+        if said:
+            self.say(f"demo: {said}")

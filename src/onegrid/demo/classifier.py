@@ -16,12 +16,10 @@ from sqlalchemy import select
 
 from onegrid.cases.models import CaseRow
 from onegrid.core.clock import Clock, SystemClock
-from onegrid.core.errors import DomainError
 from onegrid.db.session import Database
 from onegrid.dispatch.classifier import (
     ModelCard,
     classifier_home,
-    list_versions,
     read_labelled_csv,
     save,
     train,
@@ -31,11 +29,11 @@ from onegrid.dispatch.config import dispatch_settings
 LABELLED_FILE = "labelled_cases.csv"
 
 
-def has_model(data_dir: Path, name: str) -> bool:
-    try:
-        return bool(list_versions(classifier_home(data_dir) / name))
-    except DomainError:  # no such model yet
-        return False
+def has_model(data_dir: Path, name: str | None = None) -> bool:
+    """Whether the city keeps anything under the model's name: a version, or something it
+    cannot read, which is the city's to mend, not the demo's to train over."""
+    directory = classifier_home(data_dir) / (name or dispatch_settings().classifier_name)
+    return directory.is_dir() and any(not p.name.startswith(".") for p in directory.iterdir())
 
 
 def write_labelled_cases(db: Database, path: Path) -> int:

@@ -232,6 +232,12 @@ def refs_from(prefix: str) -> ColumnElement[bool]:
     return and_(ref >= prefix, ref < prefix[:-1] + chr(ord(prefix[-1]) + 1))
 
 
+def has_history(db: Database) -> bool:
+    """Whether any of the demo's history is in the database."""
+    with db.reader() as s:
+        return s.scalar(select(CaseRow.id).where(refs_from(REF_PREFIX)).limit(1)) is not None
+
+
 def history_end(db: Database, now: datetime) -> datetime:
     """Where the history stops: midnight (UTC) of the day the demo's work in progress begins,
     or ``now`` without it. The work in progress is made once, so a load resumed on another

@@ -88,7 +88,14 @@ def test_history_loads_beside_the_servers_own_writes(
         ).one()
     said: list[str] = []
     load = HistoryLoad(
-        db, SEED, data_dir=tmp_path, clock=clock, days=DAYS, batch_size=5, say=said.append
+        db,
+        SEED,
+        data_dir=tmp_path,
+        classifier_dir=tmp_path,
+        clock=clock,
+        days=DAYS,
+        batch_size=5,
+        say=said.append,
     )
     operator = Principal(
         None, "test desk", PrincipalKind.SYSTEM, (Grant(Role.HOTLINE_OPERATOR, Scope.city()),)
@@ -282,11 +289,33 @@ def test_a_classifier_that_cannot_be_trained_is_told_and_the_history_stands(
     _demo(db, clock)
     (tmp_path / "demo").write_text("a file where the demo's directory should be")
     said: list[str] = []
-    load = HistoryLoad(db, SEED, data_dir=tmp_path, clock=clock, days=3, say=said.append)
+    load = HistoryLoad(
+        db, SEED, data_dir=tmp_path, classifier_dir=tmp_path, clock=clock, days=3, say=said.append
+    )
     assert load.start().join(60)
     assert load.error is None, said
     assert "; lake refreshed; classifier not trained (" in said[-1], said[-1]
     assert said[-1].startswith("demo history: ")
+
+
+def test_a_demo_whose_history_is_in_but_has_no_classifier_gets_one_at_the_next_start(
+    db: Database, clock: FixedClock, tmp_path: Path
+) -> None:
+    """A start stopped before the training, or a database from before the demo trained one:
+    the next start trains it beside the server, and the one after leaves it alone."""
+    from onegrid.demo.classifier import has_model
+
+    _demo(db, clock)
+    load_demo_history(db, SEED, clock, days=DAYS, data_dir=tmp_path)
+    assert not has_model(tmp_path)
+    settings = Settings(data_dir=tmp_path, demo_seed=SEED)
+    assert history_beside_server(db, settings, built=False, clock=clock) is None
+    for thread in threading.enumerate():
+        if thread.name == "demo-classifier":
+            thread.join(60)
+    assert has_model(tmp_path)
+    assert history_beside_server(db, settings, built=False, clock=clock) is None
+    assert not any(t.name == "demo-classifier" for t in threading.enumerate())
 
 
 def _demo_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *flags: str) -> Database:

@@ -95,12 +95,22 @@ def cell_of(lon: float, lat: float) -> int:
 # Every report near a hot spot asks for the same few rings: the disk is computed once per cell,
 # already as the scan's parameters (a ring has 1 + 3k(k + 1) cells, a few fewer next to one of
 # H3's pentagons: padded with the centre, so one statement per ring size serves every place).
-# 1,024 rings of 19 cells, ~1 MB, cover a district's busy streets.
-@lru_cache(maxsize=1024)
+# 1,024 rings of 19 cells, ~1 MB, cover a district's busy streets; a wider radius (the rules
+# allow 5 km, a ring of 34, 3,571 cells) is computed each time rather than held 1,024 times.
+CACHED_RING = 7  # 169 cells: at most ~9 MB cached
+
+
 def _ring_params(centre: int, ring: int) -> dict[str, int]:
+    return _cached_ring(centre, ring) if ring <= CACHED_RING else _ring(centre, ring)
+
+
+def _ring(centre: int, ring: int) -> dict[str, int]:
     cells = [int(c) for c in h3i.grid_disk(centre, ring)]
     cells += [centre] * (1 + 3 * ring * (ring + 1) - len(cells))
     return dict(zip(_cell_names(len(cells)), cells, strict=True))
+
+
+_cached_ring = lru_cache(maxsize=1024)(_ring)
 
 
 @lru_cache(maxsize=16)
