@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import math
 import threading
 from collections.abc import Sequence
@@ -23,6 +21,7 @@ from onegrid.assets.models import (
     ComponentRow,
     TaxonomyVersionRow,
 )
+from onegrid.core.cursors import decode_cursor, encode_cursor
 from onegrid.core.errors import InvalidInput, NotFound
 
 H3_RES = 10
@@ -308,20 +307,6 @@ class ComponentPage:
     next_cursor: str | None
 
 
-def encode_cursor(component_id: str) -> str:
-    return base64.urlsafe_b64encode(component_id.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> str:
-    try:
-        value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        value = ""
-    if not value or len(value) > 16:
-        raise InvalidInput.one("cursor", "cursor_format", "cursor is not one this API gave out")
-    return value
-
-
 def list_components(
     session: Session,
     filters: ComponentFilter | None = None,
@@ -334,7 +319,7 @@ def list_components(
         raise InvalidInput.one("limit", "range", f"limit must be 1 to {PAGE_MAX}")
     stmt = select(ComponentRow).where(*(filters or ComponentFilter()).clauses())
     if cursor:
-        stmt = stmt.where(ComponentRow.id > decode_cursor(cursor))
+        stmt = stmt.where(ComponentRow.id > decode_cursor(cursor, max_length=16))
     rows = list(session.scalars(stmt.order_by(ComponentRow.id).limit(limit + 1)))
     more = len(rows) > limit
     items = [component_of(r) for r in rows[:limit]]

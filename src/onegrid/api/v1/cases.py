@@ -75,6 +75,7 @@ from onegrid.cases.schemas import (
 )
 from onegrid.cases.services.common import one_writer
 from onegrid.core.clock import Clock, city_today
+from onegrid.core.cursors import ID_MAX
 from onegrid.core.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from onegrid.core.masking import mask_name
 from onegrid.core.settings import Settings
@@ -251,8 +252,6 @@ def _expected(body_version: int | None, if_match: str | None) -> int | None:
 
 
 IfMatch = Annotated[str | None, Header(description='The version read, e.g. "3"')]
-# A case's id is a 32-bit integer in the cases table.
-CASE_ID_MAX = 2**31 - 1
 
 
 def _a_case_id(case_id: int) -> int:
@@ -260,7 +259,7 @@ def _a_case_id(case_id: int) -> int:
     # it (a 500): it is a case not found, as 0 is. Raised in the validator rather than by a
     # dependency, which would cost each transition a resolution; pydantic lets a domain error
     # through, and the API answers it as any other.
-    if not 1 <= case_id <= CASE_ID_MAX:
+    if not 1 <= case_id <= ID_MAX:
         raise NotFound(f"no case {case_id}")
     return case_id
 

@@ -3,8 +3,6 @@ rows or as the CSV the console and the API both give out."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import csv
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -13,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from onegrid.core.cursors import decode_id_cursor, encode_cursor
 from onegrid.core.errors import InvalidInput
 from onegrid.db.session import Database
 from onegrid.dispatch.classifier.corrections import Correction, training_rows
@@ -93,29 +92,12 @@ def list_corrections(
 
 
 PAGE_MAX = 500
-# The largest id the table's 32-bit integer column holds: PostgreSQL refuses a larger one
-# bound to a comparison as out of range instead of finding no row.
-ID_MAX = 2**31 - 1
 
 
 @dataclass(frozen=True)
 class CorrectionPage:
     items: list[KeptCorrection]
     next_cursor: str | None
-
-
-def _encode_cursor(correction_id: int) -> str:
-    return base64.urlsafe_b64encode(str(correction_id).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> int:
-    try:
-        value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        value = ""
-    if not (value.isascii() and value.isdigit()) or len(value) > 10 or int(value) > ID_MAX:
-        raise InvalidInput.one("cursor", "cursor_format", "cursor is not one this API gave out")
-    return int(value)
 
 
 def corrections_page(
@@ -131,13 +113,13 @@ def corrections_page(
     next page (None on the last)."""
     if not 1 <= limit <= PAGE_MAX:
         raise InvalidInput.one("limit", "range", f"limit must be 1 to {PAGE_MAX}")
-    after = _decode_cursor(cursor) if cursor else None
+    after = decode_id_cursor(cursor) if cursor else None
     rows = list_corrections(
         session, model=model, since=since, until=until, after_id=after, limit=limit + 1
     )
     items = rows[:limit]
     more = len(rows) > limit
-    return CorrectionPage(items, _encode_cursor(items[-1].id) if more and items else None)
+    return CorrectionPage(items, encode_cursor(str(items[-1].id)) if more and items else None)
 
 
 CSV_COLUMNS = (
