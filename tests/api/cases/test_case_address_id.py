@@ -10,30 +10,23 @@ from fastapi.testclient import TestClient
 
 from onegrid.core.clock import FixedClock
 from onegrid.db.session import Database
-from onegrid.grid import services as grid
-from onegrid.grid.crs import parse_crs
-from onegrid.grid.importing.addresses import read_address_csv
 from tests.api.cases.conftest import Headers
-from tests.integration.cases.city import IN_CORE, IN_SUBURB, START
+from tests.integration.cases.city import (
+    CORE_ADDRESS,
+    IN_CORE,
+    SUBURB_ADDRESS,
+    load_register,
+)
 
 pytestmark = pytest.mark.postgres
 BASE = "/api/v1/cases"
-CORE_ID, CORE_TEXT = "110101001001-0001", "北京市东城区示范路12号"
-SUBURB_ID = "110112001001-0007"
+CORE_ID, CORE_TEXT, SUBURB_ID = CORE_ADDRESS[0], CORE_ADDRESS[1], SUBURB_ADDRESS[0]
 
 
 @pytest.fixture
 def register(as_: dict[str, Headers], db: Database, clock: FixedClock) -> dict[str, Headers]:
-    drafts, problems = read_address_csv(
-        [
-            "id,address,lon,lat",
-            f"{CORE_ID},{CORE_TEXT},{IN_CORE[0]},{IN_CORE[1]}",
-            f"{SUBURB_ID},北京市通州区Demo Road 7号,{IN_SUBURB[0]},{IN_SUBURB[1]}",
-        ],
-        parse_crs("wgs84"),
-    )
     with db.unit_of_work() as s:
-        grid.load_addresses(s, drafts, problems, clock, valid_from=START)
+        load_register(s, clock)
     return as_
 
 

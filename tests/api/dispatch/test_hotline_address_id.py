@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from onegrid.core.clock import FixedClock
 from onegrid.db.session import Database
 from tests.api.dispatch.conftest import Headers
-from tests.integration.dispatch.city import CORE_ADDRESS, SUBURB_ADDRESS, load_register
+from tests.integration.cases.city import CORE_ADDRESS, SUBURB_ADDRESS, load_register
 
 pytestmark = pytest.mark.postgres
 

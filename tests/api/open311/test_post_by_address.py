@@ -14,9 +14,6 @@ from onegrid.cases.records import CASES
 from onegrid.core.clock import FixedClock
 from onegrid.core.settings import Settings
 from onegrid.db.session import Database
-from onegrid.grid import services as grid
-from onegrid.grid.crs import parse_crs
-from onegrid.grid.importing.addresses import read_address_csv
 from tests.api.open311.conftest import (
     BASE,
     Keys,
@@ -26,7 +23,7 @@ from tests.api.open311.conftest import (
     valid_json,
     xml_of,
 )
-from tests.integration.cases.city import CORE, IN_CORE, IN_SUBURB, START, SUBURB
+from tests.integration.cases.city import CORE, IN_CORE, IN_SUBURB, SUBURB, load_register
 
 pytestmark = pytest.mark.postgres
 CORE_ID, CORE_TEXT = "110101001001-0001", "北京市东城区示范路１２号"
@@ -36,16 +33,10 @@ NO_POINT: dict[str, Any] = {"lat": None, "long": None, "address_string": None}
 
 @pytest.fixture
 def register(keys: Keys, db: Database, clock: FixedClock) -> Keys:
-    drafts, problems = read_address_csv(
-        [
-            "id,address,lon,lat",
-            f"{CORE_ID},{CORE_TEXT},{IN_CORE[0]},{IN_CORE[1]}",
-            f"{SUBURB_ID},{SUBURB_TEXT},{IN_SUBURB[0]},{IN_SUBURB[1]}",
-        ],
-        parse_crs("wgs84"),
-    )
+    # The core's plate written in full-width digits, as registers often are.
+    plates = ((CORE_ID, CORE_TEXT, IN_CORE), (SUBURB_ID, SUBURB_TEXT, IN_SUBURB))
     with db.unit_of_work() as s:
-        grid.load_addresses(s, drafts, problems, clock, valid_from=START)
+        load_register(s, clock, plates)
     return keys
 
 

@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 from onegrid.assets import services as assets
 from onegrid.core.clock import Clock
 from onegrid.grid import services as grid
+from onegrid.grid.crs import parse_crs
+from onegrid.grid.importing.addresses import read_address_csv
 from onegrid.people import services as people
 from onegrid.people.domain import Grant, Principal, PrincipalKind, Role, Scope
 from tests.area_layout import import_layout
@@ -102,3 +104,20 @@ def split_core_community(session: Session, clock: Clock, tmp: Path, on: date) ->
     ]
     import_layout(session, clock, tmp / f"communities-from-{on}.geojson", "community", layout, on)
     grid.generate_unit_grids(session, clock, valid_from=on)
+
+
+# Two door plates of the standard address register (标准地址库): one in the core, one in the suburb.
+Plate = tuple[str, str, tuple[float, float]]
+CORE_ADDRESS: Plate = ("110101001001-0001", "北京市东城区示范路12号", IN_CORE)
+SUBURB_ADDRESS: Plate = ("110112001001-0007", "北京市通州区Demo Road 7号", IN_SUBURB)
+
+
+def load_register(
+    session: Session, clock: Clock, plates: tuple[Plate, ...] = (CORE_ADDRESS, SUBURB_ADDRESS)
+) -> None:
+    """The register holds ``plates`` from START, read as a CSV file would be."""
+    drafts, problems = read_address_csv(
+        ["id,address,lon,lat", *(f"{i},{text},{lon},{lat}" for i, text, (lon, lat) in plates)],
+        parse_crs("wgs84"),
+    )
+    grid.load_addresses(session, drafts, problems, clock, valid_from=START)

@@ -15,14 +15,10 @@ from onegrid.dispatch.hotline.intake import CallDraft
 from onegrid.dispatch.hotline.knowledge import load_answers
 from onegrid.grid import queries as grid_queries
 from onegrid.grid import services as grid
-from onegrid.grid.crs import parse_crs
-from onegrid.grid.importing.addresses import read_address_csv
 from onegrid.people import services as people
 from onegrid.people.domain import Grant, Principal, PrincipalKind, Role, Scope
 from tests.integration.cases.city import (
     IN_CORE,
-    IN_SUBURB,
-    START,
     SUBURB,
     SUBURB_SUB,
     build_city,
@@ -65,19 +61,3 @@ def call_draft(**changes: object) -> CallDraft:
     )
     values.update(changes)
     return CallDraft(**values)  # type: ignore[arg-type]
-
-
-# Two door plates of the standard address register (标准地址库): one in the core, one in the suburb.
-CORE_ADDRESS = ("110101001001-0001", "北京市东城区示范路12号", IN_CORE)
-SUBURB_ADDRESS = ("110112001001-0007", "北京市通州区Demo Road 7号", IN_SUBURB)
-
-
-def load_register(session: Session, clock: Clock) -> None:
-    drafts, problems = read_address_csv(
-        [
-            "id,address,lon,lat",
-            *(f"{i},{text},{lon},{lat}" for i, text, (lon, lat) in (CORE_ADDRESS, SUBURB_ADDRESS)),
-        ],
-        parse_crs("wgs84"),
-    )
-    grid.load_addresses(session, drafts, problems, clock, valid_from=START)

@@ -14,15 +14,8 @@ from onegrid.dispatch.hotline.intake import CallDraft
 from onegrid.dispatch.hotline.preview import preview_call
 from onegrid.dispatch.hotline.services import DeskRules, record_call
 from onegrid.dispatch.models import ClassifierCorrectionRow, HotlineCallRow
-from tests.integration.cases.city import SUBURB
-from tests.integration.dispatch.city import (
-    CORE_ADDRESS,
-    DESK,
-    OPERATOR,
-    SUBURB_ADDRESS,
-    call_draft,
-    load_register,
-)
+from tests.integration.cases.city import CORE_ADDRESS, SUBURB, SUBURB_ADDRESS, load_register
+from tests.integration.dispatch.city import DESK, OPERATOR, call_draft
 
 pytestmark = pytest.mark.postgres
 
