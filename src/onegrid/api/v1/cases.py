@@ -139,13 +139,19 @@ _key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
 _key_query = APIKeyQuery(name="api_key", auto_error=False)
 
 
-async def _session(request: Request) -> AsyncIterator[Session]:
+@contextlib.contextmanager
+def _request_session(request: Request) -> Iterator[Session]:
     db: Database = request.app.state.db
     session = db.sessions()
     try:
         yield session
     finally:
         session.close()  # rolls back whatever the endpoint did not commit
+
+
+async def _session(request: Request) -> AsyncIterator[Session]:
+    with _request_session(request) as session:
+        yield session
 
 
 async def _clock(request: Request) -> Clock:
@@ -209,15 +215,9 @@ class Caller:
     def rules(self) -> CaseRules:
         return case_rules(self.settings.timezone)
 
-    @contextlib.contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self) -> contextlib.AbstractContextManager[Session]:
         """A session for the endpoint, closed before it returns (as ``CaseSession``)."""
-        db: Database = self.request.app.state.db
-        session = db.sessions()
-        try:
-            yield session
-        finally:
-            session.close()  # rolls back whatever the endpoint did not commit
+        return _request_session(self.request)
 
 
 async def case_caller(
