@@ -96,23 +96,46 @@ class Lake:
         return self.root / pointer.read_text(encoding="utf-8").strip()
 
     def _manifest(self) -> _Manifest:
-        here = self.current()
-        if here is None:
-            return _Manifest()
-        raw = json.loads((here / "manifest.json").read_text(encoding="utf-8"))
-        return _Manifest(raw["version"], raw["watermarks"], raw["files"])
+        return self._snapshot()[1]
+
+    def _snapshot(self) -> tuple[Path | None, _Manifest]:
+        """The current version's directory with its own manifest, read as one pair.
+
+        Reading the pointer twice could pair one version's directory with the next one's file
+        list when a refresh publishes in between; and a version a slow reader found may be
+        collected before it reads it, so the pointer is read again then."""
+        for _ in range(KEEP_VERSIONS + 1):
+            here = self.current()
+            if here is None:
+                return None, _Manifest()
+            try:
+                raw = json.loads((here / "manifest.json").read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                continue
+            return here, _Manifest(raw["version"], raw["watermarks"], raw["files"])
+        raise FileNotFoundError(f"{self.root}: every version read was collected before use")
 
     def connect(self, threads: int | None = None) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB with one view per lake table, over the current version."""
-        con = duckdb.connect()
-        # A published file never changes (a refresh writes new ones under the next version), so
-        # its footer can be parsed once per connection instead of once per scan: a ranking
-        # scans some 25 files eight times, and parsing was a fifth of its time.
-        con.execute("SET parquet_metadata_cache = true")
-        if threads:
-            con.execute(f"SET threads = {int(threads)}")
-        attach(con, self.current(), self._manifest())
-        return con
+        for attempt in range(KEEP_VERSIONS + 1):
+            con = duckdb.connect()
+            # A published file never changes (a refresh writes new ones under the next version),
+            # so its footer can be parsed once per connection instead of once per scan: a
+            # ranking scans some 25 files eight times, and parsing was a fifth of its time.
+            con.execute("SET parquet_metadata_cache = true")
+            if threads:
+                con.execute(f"SET threads = {int(threads)}")
+            here, manifest = self._snapshot()
+            try:
+                attach(con, here, manifest)
+            except duckdb.IOException:
+                # Collected by refreshes between reading its manifest and opening its files.
+                con.close()
+                if attempt == KEEP_VERSIONS:
+                    raise
+                continue
+            return con
+        raise AssertionError("unreachable")
 
     # -- writing ---------------------------------------------------------------------------
 

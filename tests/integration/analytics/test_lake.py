@@ -220,3 +220,33 @@ def test_the_history_is_written_in_one_run_of_row_groups_per_action(
     rows = pq.read_table(path, columns=["action", "at"]).to_pylist()
     assert rows == sorted(rows, key=lambda r: (r["action"], r["at"]))
     assert rows != sorted(rows, key=lambda r: r["at"])
+
+
+def _two_versions(city: Database, rules: CaseRules, lake: Lake) -> None:
+    """Version 1 holds 4 cases in January; version 2 adds 4 whose month files v1 lacks."""
+    load_historical(city, _cases(4, T0, "a"), rules=rules)
+    lake.refresh(city)
+    load_historical(city, _cases(4, T0 - timedelta(days=60), "b"), rules=rules)
+    lake.refresh(city)
+
+
+def test_a_reader_pairs_a_version_with_its_own_file_list_while_a_refresh_publishes(
+    city: Database, rules: CaseRules, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lake = Lake(tmp_path / "lake")
+    _two_versions(city, rules, lake)
+    # The reader finds version 1, then the pointer moves on to version 2 (a refresh published).
+    pointers = iter([tmp_path / "lake" / "v000001"])
+    monkeypatch.setattr(Lake, "current", lambda self: next(pointers, self.root / "v000002"))
+    assert lake.connect().execute("SELECT count(*) FROM cases").fetchone() == (4,)
+
+
+def test_a_reader_whose_version_was_collected_reads_the_current_one(
+    city: Database, rules: CaseRules, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lake = Lake(tmp_path / "lake")
+    _two_versions(city, rules, lake)
+    gone = tmp_path / "lake" / "v000000"
+    pointers = iter([gone])
+    monkeypatch.setattr(Lake, "current", lambda self: next(pointers, self.root / "v000002"))
+    assert lake.connect().execute("SELECT count(*) FROM cases").fetchone() == (8,)
