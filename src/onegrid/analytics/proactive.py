@@ -17,11 +17,11 @@ from onegrid.cases.config import CaseRules
 from onegrid.cases.domain.intake import NewCase
 from onegrid.cases.domain.states import Channel, Nature
 from onegrid.cases.records import CaseRecord
-from onegrid.cases.services.common import one_writer
 from onegrid.cases.services.creating import create_case_in
 from onegrid.core.clock import Clock
 from onegrid.core.errors import NotFound
 from onegrid.db.session import Database
+from onegrid.db.writer import one_writer
 from onegrid.grid.queries import get_area
 from onegrid.people.domain import Principal
 

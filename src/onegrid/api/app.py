@@ -15,6 +15,7 @@ from onegrid.core.logging import configure_logging
 from onegrid.core.settings import Settings, get_settings
 from onegrid.db.engine import make_engine
 from onegrid.db.session import Database
+from onegrid.db.writer import GroupCommit
 from onegrid.people.passwords import configure_hashing
 from onegrid.web import install_web
 
@@ -113,6 +114,8 @@ def create_app(
     configure_hashing(settings.auth)
     app.state.db = db or Database(make_engine(settings.effective_database_url))
     app.state.clock = clock or SystemClock()
+    # The busiest writes (reports from every channel) share SQLite's commits (ADR 0011).
+    app.state.writes = GroupCommit(app.state.db)
     install_problem_handlers(app)
     app.add_middleware(PlainTextInput)
     app.include_router(health.router)

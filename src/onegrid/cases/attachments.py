@@ -24,10 +24,11 @@ from sqlalchemy.orm import Session
 from onegrid.cases.history import Actor
 from onegrid.cases.models import CaseAttachmentRow
 from onegrid.cases.records import CaseRecord
-from onegrid.cases.services.common import authorize, load_case, one_writer
+from onegrid.cases.services.common import authorize, load_case
 from onegrid.core.clock import Clock
 from onegrid.core.errors import InvalidInput, NotFound, PermissionDenied
 from onegrid.db.session import Database
+from onegrid.db.writer import one_writer
 from onegrid.people.domain import Principal
 from onegrid.people.tokens import UPLOAD_GRANT_TTL, UploadGrant
 

@@ -33,9 +33,10 @@ from onegrid.cases.domain.lights import StepClock
 from onegrid.cases.domain.states import Channel, Nature, Status, Step, Urgency, initial_status
 from onegrid.cases.history import HISTORY, IMPORTER, Actor, entry_values
 from onegrid.cases.records import CASES, clock_values, state_values
-from onegrid.cases.services.common import local_day, one_writer, reserve_numbers
+from onegrid.cases.services.common import local_day, reserve_numbers
 from onegrid.core.errors import FieldProblem, ImportReport, InvalidInput
 from onegrid.db.session import Database
+from onegrid.db.writer import one_writer
 from onegrid.grid.domain import Location
 from onegrid.grid.location import change_days, locate_many, stretch_start
 

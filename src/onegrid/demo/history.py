@@ -426,8 +426,8 @@ def handle_again(
     from onegrid.cases.attachments import AttachmentStore, add_attachment_in
     from onegrid.cases.config import cases_settings
     from onegrid.cases.services import act_in
-    from onegrid.cases.services.common import one_writer
     from onegrid.core.settings import get_settings
+    from onegrid.db.writer import one_writer
 
     checked, closed = at + timedelta(hours=20), at + timedelta(hours=26)
     if dept is None or closed >= now:

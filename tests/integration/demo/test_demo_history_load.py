@@ -20,13 +20,13 @@ from onegrid.cases.config import case_rules
 from onegrid.cases.domain.intake import NewCase, Reporter
 from onegrid.cases.domain.states import Channel
 from onegrid.cases.models import CaseHistoryRow, CaseRow
-from onegrid.cases.services.common import one_writer
 from onegrid.cli import app
 from onegrid.cli.demo import history_beside_server
 from onegrid.core.clock import FixedClock
 from onegrid.core.settings import Settings
 from onegrid.db.engine import make_engine
 from onegrid.db.session import Database
+from onegrid.db.writer import one_writer
 from onegrid.demo import build_demo_city
 from onegrid.demo.background import HistoryLoad
 from onegrid.demo.history import (

@@ -37,11 +37,11 @@ from onegrid.cases.history import HISTORY, Actor, append, entry_values
 from onegrid.cases.queries import get_case_by_number
 from onegrid.cases.records import CaseRecord
 from onegrid.cases.services import act_in, create_case_in
-from onegrid.cases.services.common import one_writer
 from onegrid.cases.services.creating import KEYS
 from onegrid.core.clock import Clock
 from onegrid.core.errors import InvalidInput, NotFound
 from onegrid.db.session import Database
+from onegrid.db.writer import one_writer
 from onegrid.dispatch.duplicates.domain import DuplicateRules
 from onegrid.dispatch.duplicates.services import existing_numbers, screen_case_in, screened_in
 from onegrid.people.domain import Principal

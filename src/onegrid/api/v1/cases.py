@@ -73,13 +73,13 @@ from onegrid.cases.schemas import (
     TransitionIn,
     case_out,
 )
-from onegrid.cases.services.common import one_writer
 from onegrid.core.clock import Clock, city_today
 from onegrid.core.cursors import ID_MAX
 from onegrid.core.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from onegrid.core.masking import mask_name
 from onegrid.core.settings import Settings
 from onegrid.db.session import Database
+from onegrid.db.writer import GroupCommit, one_writer
 from onegrid.dispatch.config import duplicate_rules
 from onegrid.dispatch.duplicates.services import existing_numbers, screen_case_in, screened_in
 from onegrid.dispatch.hotline.domain import Satisfaction
@@ -320,35 +320,36 @@ def create_case(
         str | None, Header(description="Retry safely: same key and body → same case")
     ] = None,
 ) -> Response:
-    with caller.session() as session:
-        return _create(session, body, caller, idempotency_key)
+    return _create(body, caller, idempotency_key)
 
 
-def _create(
-    session: Session, body: CaseCreate, caller: Caller, idempotency_key: str | None
-) -> Response:
+def _create(body: CaseCreate, caller: Caller, idempotency_key: str | None) -> Response:
     clock, rules, settings = caller.clock, caller.rules, caller.settings
-    principal = caller.principal(session)
-    with _one_writer(session):
+    new = body.to_new_case()
+    # Checked first, in a transaction of its own that keeps an API key's last use.
+    with caller.session() as session:
+        principal = caller.principal(session)
+        session.commit()
+
+    def write(session: Session) -> tuple[services.Created, list[str]]:
+        # Run beside the other reports that arrive at the same time, in their transaction and
+        # commit (group commit, ADR 0011).
         created = services.create_case_in(
-            session,
-            principal,
-            body.to_new_case(),
-            clock=clock,
-            rules=rules,
-            idempotency_key=idempotency_key,
+            session, principal, new, clock=clock, rules=rules, idempotency_key=idempotency_key
         )
         # The citizen's web report is screened for duplicates, as the hotline's calls and
         # Open311's posts are (ADR 0007); a retry answers as the first time.
-        duplicate_of: list[str] = []
-        if created.case.channel == Channel.WEB_APP.value:
-            proposals = (
-                screen_case_in(session, created.case, duplicate_rules(), clock.now())
-                if created.created
-                else screened_in(session, created.case.id)
-            )
-            duplicate_of = existing_numbers(session, proposals)
-        session.commit()
+        if created.case.channel != Channel.WEB_APP.value:
+            return created, []
+        proposals = (
+            screen_case_in(session, created.case, duplicate_rules(), clock.now())
+            if created.created
+            else screened_in(session, created.case.id)
+        )
+        return created, existing_numbers(session, proposals)
+
+    writes: GroupCommit = caller.request.app.state.writes
+    created, duplicate_of = writes.run(write)
     headers = {}
     if duplicate_of:
         # The open cases this report may repeat: a dispatcher confirms (merging it, so its
@@ -607,18 +608,23 @@ def download_attachment(
 
 def _transition(
     session: Session,
+    caller: Caller,
     principal: Principal,
-    clock: Clock,
-    rules: CaseRules,
     case_id: int,
     cmd: Command,
     expected: int | None,
 ) -> Response:
-    with _one_writer(session):
-        rec = services.act_in(
-            session, principal, case_id, cmd, clock=clock, rules=rules, expected_version=expected
+    """``cmd`` on the case, in a transaction shared with the other writes that arrive at the
+    same time (group commit, ADR 0011); ``session`` checked the caller and is committed first
+    (an API key's last use)."""
+    session.commit()
+    clock, rules = caller.clock, caller.rules
+    writes: GroupCommit = caller.request.app.state.writes
+    rec = writes.run(
+        lambda s: services.act_in(
+            s, principal, case_id, cmd, clock=clock, rules=rules, expected_version=expected
         )
-        session.commit()
+    )
     return _json(_out(rec, principal, rules, clock))
 
 
@@ -631,9 +637,8 @@ def _simple_endpoint(action: Action, summary: str) -> None:
             cmd = Command(action, reason=body.reason, attachments=tuple(body.attachments))
             return _transition(
                 session,
+                caller,
                 principal,
-                caller.clock,
-                caller.rules,
                 case_id,
                 cmd,
                 _expected(body.expected_version, if_match),
@@ -694,7 +699,7 @@ def dispatch_case(
         department_code=body.department_code,
     )
     return _transition(
-        session, principal, clock, rules, case_id, cmd, _expected(body.expected_version, if_match)
+        session, caller, principal, case_id, cmd, _expected(body.expected_version, if_match)
     )
 
 
@@ -713,7 +718,7 @@ def check_case(
         Action.CHECK, reason=body.reason, attachments=tuple(body.attachments), passed=body.passed
     )
     return _transition(
-        session, principal, clock, rules, case_id, cmd, _expected(body.expected_version, if_match)
+        session, caller, principal, case_id, cmd, _expected(body.expected_version, if_match)
     )
 
 
@@ -735,7 +740,7 @@ def request_extension(
         extension=body.limit(),
     )
     return _transition(
-        session, principal, clock, rules, case_id, cmd, _expected(body.expected_version, if_match)
+        session, caller, principal, case_id, cmd, _expected(body.expected_version, if_match)
     )
 
 
@@ -761,7 +766,7 @@ def approve_extension(
         extension=body.limit(),
     )
     return _transition(
-        session, principal, clock, rules, case_id, cmd, _expected(body.expected_version, if_match)
+        session, caller, principal, case_id, cmd, _expected(body.expected_version, if_match)
     )
 
 
@@ -785,7 +790,7 @@ def request_hold(
         resume_on=body.resume_on,
     )
     return _transition(
-        session, principal, clock, rules, case_id, cmd, _expected(body.expected_version, if_match)
+        session, caller, principal, case_id, cmd, _expected(body.expected_version, if_match)
     )
 
 

@@ -7,9 +7,6 @@ transaction, so a use case that records more with the case commits it all at onc
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
@@ -39,24 +36,6 @@ from onegrid.people.domain import Principal
 from onegrid.people.policy import require, roles_for
 
 COUNTERS: Table = CaseNumberCounterRow.__table__  # type: ignore[assignment]
-
-# SQLite takes one writer at a time, and a writer that finds the file locked sleeps in its busy
-# handler in growing steps (up to 100 ms) before it tries again. Under load (64 connections on
-# one worker) writers spent most of their time asleep: p50 370 ms at 130 cases/s. Writers of one
-# process queue on this lock instead and start the moment the previous one commits. Re-entrant,
-# so a use case that calls another one does not block itself.
-_SQLITE_WRITER = threading.RLock()
-
-
-@contextmanager
-def one_writer(dialect: str) -> Iterator[None]:
-    """Hold around a whole write transaction (through its commit); no-op but on SQLite."""
-    if dialect != "sqlite":
-        yield
-        return
-    with _SQLITE_WRITER:
-        yield
-
 
 # Built once, the id a parameter: every transition loads its case, and building and keying a
 # select of all the case's columns (then adapting the cached result map to the new statement)

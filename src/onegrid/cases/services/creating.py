@@ -31,12 +31,12 @@ from onegrid.cases.services.common import (
     acting_role,
     load_case,
     local_day,
-    one_writer,
     write_new_case,
 )
 from onegrid.core.clock import Clock
 from onegrid.core.errors import Conflict, FieldProblem, InvalidInput
 from onegrid.db.session import Database
+from onegrid.db.writer import one_writer
 from onegrid.grid.addresses import StandardAddress
 from onegrid.grid.domain import Location
 from onegrid.grid.location import locate

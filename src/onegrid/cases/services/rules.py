@@ -18,10 +18,10 @@ from onegrid.cases.domain.rule_changes import (
     check_time_limit_change,
 )
 from onegrid.cases.rulestore import REVISIONS, SavedRevision, newest
-from onegrid.cases.services.common import one_writer
 from onegrid.core.clock import Clock, city_today
 from onegrid.core.errors import Conflict, FieldProblem, InvalidInput
 from onegrid.db.session import Database
+from onegrid.db.writer import one_writer
 from onegrid.people.domain import Principal
 from onegrid.people.policy import require
 

@@ -22,13 +22,13 @@ from onegrid.cases.services.common import (
     load_case,
     local_day,
     next_number,
-    one_writer,
     stale,
 )
 from onegrid.cases.services.transitions import check_attachments, context_for, write_outcome
 from onegrid.core.clock import Clock
 from onegrid.core.errors import FieldProblem, InvalidInput
 from onegrid.db.session import Database
+from onegrid.db.writer import one_writer
 from onegrid.people.domain import Principal
 from onegrid.people.queries import find_department
 

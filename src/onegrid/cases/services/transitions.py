@@ -24,10 +24,11 @@ from onegrid.cases.domain.workflow import Action, allowed_actions, transition_fo
 from onegrid.cases.history import REQUESTER, Actor, append, entry_values
 from onegrid.cases.models import CaseAttachmentRow
 from onegrid.cases.records import CASES, CaseRecord, state_values
-from onegrid.cases.services.common import authorize, load_case, local_day, one_writer, stale
+from onegrid.cases.services.common import authorize, load_case, local_day, stale
 from onegrid.core.clock import Clock
 from onegrid.core.errors import InvalidInput
 from onegrid.db.session import Database
+from onegrid.db.writer import one_writer
 from onegrid.grid.domain import Location
 from onegrid.grid.queries import responsible_department
 from onegrid.people.domain import Principal

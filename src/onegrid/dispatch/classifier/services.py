@@ -15,10 +15,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onegrid.cases.services.common import one_writer
 from onegrid.core.clock import Clock
 from onegrid.core.errors import InvalidInput
 from onegrid.db.session import Database
+from onegrid.db.writer import one_writer
 from onegrid.dispatch.classifier.corrections import (
     CONSOLE,
     NAME_MAX,

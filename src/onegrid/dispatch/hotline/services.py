@@ -21,10 +21,11 @@ from onegrid.cases.domain.intake import NewCase, Reporter
 from onegrid.cases.domain.states import CLOSED_STATUSES, Channel, Nature, Status
 from onegrid.cases.queries import get_case
 from onegrid.cases.records import CaseRecord
-from onegrid.cases.services.common import load_case, local_day, one_writer
+from onegrid.cases.services.common import load_case, local_day
 from onegrid.core.clock import Clock
 from onegrid.core.errors import InvalidInput, NotFound
 from onegrid.db.session import Database
+from onegrid.db.writer import one_writer
 from onegrid.dispatch.classifier import Correction
 from onegrid.dispatch.classifier.services import keep_correction_in
 from onegrid.dispatch.duplicates.domain import DuplicateRules
