@@ -136,3 +136,50 @@ def test_a_failed_commit_reaches_every_write_of_the_group(
     assert all(isinstance(r, OSError) for r in results)
     monkeypatch.undo()
     assert _keys(db) == set()
+
+
+def test_a_write_that_rolls_back_does_not_lose_the_writes_before_it(db: Database) -> None:
+    def rolls_back(session: Session) -> str:
+        session.rollback()
+        raise ValueError("gave up")
+
+    writes = GroupCommit(db)
+    results = _together(writes, [_put("a"), rolls_back, _put("b")])
+    assert results[0] == "a" and results[2] == "b"
+    assert isinstance(results[1], ValueError)
+    assert _keys(db) == {"a", "b"}
+
+
+def test_a_write_that_stops_its_thread_leaves_no_other_write_waiting(db: Database) -> None:
+    def stops(session: Session) -> str:
+        session.connection().execute(insert(COUNTERS).values(key="stop", last=1))
+        raise SystemExit(3)
+
+    writes = GroupCommit(db)
+    results: list[Any] = [None] * 3
+    works = [_put("a"), stops, _put("b")]
+
+    def one(i: int) -> None:
+        try:
+            results[i] = writes.run(works[i])
+        except BaseException as exc:  # noqa: BLE001 - the result under test
+            results[i] = exc
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(3)]
+    with _SQLITE_WRITER:
+        for t in threads:
+            t.start()
+        if db.dialect == "sqlite":
+            while len(writes._queue) < 3:
+                time.sleep(0.001)
+    for t in threads:
+        t.join(timeout=30)
+    assert not any(t.is_alive() for t in threads)
+    assert isinstance(results[1], SystemExit)
+    if db.dialect == "sqlite":
+        # The process is stopping: the group is not committed, and each caller hears so.
+        assert all(isinstance(r, SystemExit) for r in results)
+        assert _keys(db) == set()
+    else:
+        assert results[0] == "a" and results[2] == "b"
+        assert _keys(db) == {"a", "b"}

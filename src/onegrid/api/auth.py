@@ -112,10 +112,10 @@ def principal_in(
     header_key: str | None,
     query_key: str | None,
 ) -> Principal | None:
-    """``optional_principal`` inside the handler's own session and transaction: no second
-    transaction, connection or thread for the check. Only a key's last-use write is committed
-    at once, and only on SQLite, where an open write holds the database lock (on PostgreSQL it
-    locks one row, and the request commits it)."""
+    """``optional_principal`` inside the handler's own session: no second session or thread
+    for the check. Only a key's last-use write is committed at once, and only on SQLite, where
+    an open write holds the database lock (on PostgreSQL it locks one row, and the caller
+    commits it)."""
     raw_key = None if bearer else _header_key(request) or header_key or query_key
     principal = _check(request, session, clock, settings.secret_key, bearer, raw_key)
     if raw_key and _sqlite_wrote(session):

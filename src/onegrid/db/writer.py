@@ -56,7 +56,7 @@ class _Write(Generic[T]):
         try:
             with db.unit_of_work() as session:
                 self.value = self.work(session)
-        except Exception as exc:  # noqa: BLE001 - raised again in the caller's thread
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
             self.error = exc
         self.done = True
 
@@ -90,6 +90,8 @@ class GroupCommit:
         if self.db.dialect != "sqlite":
             with self.db.unit_of_work() as session:
                 return work(session)
+        # ``work`` may not call ``run`` or take ``one_writer`` with a transaction of its own:
+        # that transaction would wait for the one this thread holds.
         write: _Write[T] = _Write(work)
         with self._queue_lock:
             self._queue.append(write)
@@ -101,8 +103,6 @@ class GroupCommit:
     def _lead(self) -> None:
         with self._queue_lock:
             group = [self._queue.popleft() for _ in range(min(len(self._queue), self.group_max))]
-        if not group:
-            return
         try:
             self._together(group)
         except _WroteThenFailed:
@@ -114,23 +114,37 @@ class GroupCommit:
                 write.error, write.done = exc, True
             if not isinstance(exc, Exception):
                 raise
+        finally:
+            # Whatever stopped the group, no write taken from the queue is left waiting.
+            for write in group:
+                if not write.done:
+                    write.error = write.error or RuntimeError("the write was not run")
+                    write.done = True
 
     def _together(self, group: list[_Write[Any]]) -> None:
         outcomes: list[tuple[Any, BaseException | None]] = []
+        ended: list[bool] = []
         with self.db.unit_of_work() as session:
-            # A write that committed would keep the group's earlier writes even if a later one
-            # fails, and each would then be run again: refused, as a fault of the write.
+            # A write that committed or rolled back would keep or drop the group's earlier
+            # writes behind their callers' backs: a commit is refused, and after a rollback
+            # (the write's own, or SQLite's after a failed statement) each write runs alone.
             event.listen(session, "before_commit", _refuse_commit)
-            raw: Any = session.connection().connection.driver_connection
+            event.listen(session, "after_rollback", lambda _s: ended.append(True))
+            wrote = False
             for write in group:
+                raw: Any = session.connection().connection.driver_connection
                 changes = raw.total_changes
                 try:
-                    outcomes.append((write.work(session), None))
+                    outcome: tuple[Any, BaseException | None] = (write.work(session), None)
                 except Exception as exc:
                     pending = session.new or session.dirty or session.deleted
                     if pending or raw.total_changes != changes:
                         raise _WroteThenFailed from exc
-                    outcomes.append((None, exc))
+                    outcome = (None, exc)
+                if ended or (wrote and not raw.in_transaction):
+                    raise _WroteThenFailed
+                wrote = wrote or raw.total_changes != changes
+                outcomes.append(outcome)
             event.remove(session, "before_commit", _refuse_commit)
         for write, (value, error) in zip(group, outcomes, strict=True):
             write.value, write.error, write.done = value, error, True

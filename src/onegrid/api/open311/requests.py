@@ -81,6 +81,7 @@ from onegrid.db.writer import GroupCommit
 from onegrid.dispatch.config import duplicate_rules
 from onegrid.grid.location import locate
 from onegrid.people.credentials import principal_from_api_key
+from onegrid.people.domain import Principal
 
 router = APIRouter()
 LIMIT = 1000
@@ -114,15 +115,17 @@ def post_request(fmt: str, request: Request, form: Form) -> Response:
         check_format(fmt)
         fields = read_form(form, dict(request.query_params))
         raw_key = require_key(fields)
+        # The client first, in a transaction of its own that keeps the key's last use: inside
+        # the shared one, that write would make every refused post send its group to run alone.
+        db: Database = state.db
+        with db.unit_of_work() as session:
+            principal = client_of(session, raw_key, clock)
         writes: GroupCommit = state.writes
         # One transaction, shared with the posts and reports that arrive at the same time
         # (group commit, ADR 0011): on SQLite every read comes before the case service's first
         # write, so a refused post leaves the others' writes alone.
-        rec = writes.run(
-            lambda session: _post_in(
-                session, fields, raw_key, clock, settings, request.headers.get("Idempotency-Key")
-            )
-        )
+        key = request.headers.get("Idempotency-Key")
+        rec = writes.run(lambda session: _post_in(session, principal, fields, clock, settings, key))
         body = [
             {
                 "service_request_id": rec.case.number,
@@ -139,13 +142,12 @@ def post_request(fmt: str, request: Request, form: Form) -> Response:
 
 def _post_in(
     session: Session,
+    principal: Principal,
     fields: PostForm,
-    raw_key: str,
     clock: Clock,
     settings: Settings,
     idempotency_key: str | None,
 ) -> Recorded:
-    principal = client_of(session, raw_key, clock)
     scope = check_jurisdiction(fields.values, settings)
     code = require_service_code(fields)
     category = find_category(session, code)

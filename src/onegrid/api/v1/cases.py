@@ -171,9 +171,9 @@ async def get_rules(request: Request) -> CaseRules:
 @dataclass(frozen=True)
 class Caller:
     """The credentials a request sent, checked by ``api.auth`` when the endpoint asks, in the
-    endpoint's own session and transaction: no second connection, transaction or thread hop
-    (about 1 ms of each request). Nothing is cached: a revoked key or a signed-out token is
-    refused on the very next request."""
+    endpoint's own session: no dependency's thread hop or second session. The busy writes check
+    them in a transaction of their own before their group commit (ADR 0011). Nothing is cached:
+    a revoked key or a signed-out token is refused on the very next request."""
 
     request: Request
     bearer: str | None
