@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
-from sqlalchemy import delete, select
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from onegrid.core.clock import Clock
@@ -35,6 +35,7 @@ from onegrid.people.passwords import verify_password
 from onegrid.people.queries import (
     api_key_by_prefix,
     grant_of,
+    key_on_file,
     principal_of_key,
     principal_of_session,
     user_by_username,
@@ -239,17 +240,24 @@ def revoke_api_key(
     return key
 
 
+_API_KEYS: Table = ApiKey.__table__  # type: ignore[assignment]
+_KEY_USED = (
+    update(_API_KEYS)
+    .where(_API_KEYS.c.id == bindparam("key_id"))
+    .values(last_used_at=bindparam("now"))
+)
+
+
 def principal_from_api_key(session: Session, raw_key: str, clock: Clock) -> Principal | None:
     """The system client behind a raw key; ``None`` if it is malformed, unknown or revoked.
     Open311 calls this with the ``api_key`` parameter its clients send."""
     prefix = prefix_of(raw_key)
     if prefix is None:
         return None
-    key = api_key_by_prefix(session, prefix)
+    key = key_on_file(session, prefix)
     if key is None or key.revoked_at is not None or not matches(raw_key, key.key_hash):
         return None
     now = clock.now()
     if key.last_used_at is None or now - key.last_used_at >= _LAST_USED_PRECISION:
-        key.last_used_at = now
-        session.flush()
+        session.connection().execute(_KEY_USED, {"key_id": key.id, "now": now})
     return principal_of_key(key)

@@ -100,7 +100,40 @@ def principal_of_session(
     )
 
 
-def principal_of_key(key: ApiKey) -> Principal:
+@dataclass(frozen=True)
+class KeyOnFile:
+    """What checking a presented API key needs of its row."""
+
+    id: int
+    name: str
+    key_hash: str
+    role: str
+    scope_kind: str
+    scope_code: str
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+# Read as plain columns, not an ORM entity: every Open311 post and keyed request reads it, and
+# loading the entity cost about a sixth of a post's CPU.
+_KEY_ON_FILE = select(
+    ApiKey.id,
+    ApiKey.name,
+    ApiKey.key_hash,
+    ApiKey.role,
+    ApiKey.scope_kind,
+    ApiKey.scope_code,
+    ApiKey.last_used_at,
+    ApiKey.revoked_at,
+).where(ApiKey.prefix == bindparam("prefix"))
+
+
+def key_on_file(session: Session, prefix: str) -> KeyOnFile | None:
+    row = session.connection().execute(_KEY_ON_FILE, {"prefix": prefix}).first()
+    return None if row is None else KeyOnFile(*row)
+
+
+def principal_of_key(key: ApiKey | KeyOnFile) -> Principal:
     grant = grant_of(key.role, key.scope_kind, key.scope_code)
     departments = {grant.scope.code} if grant.scope.kind is ScopeKind.DEPARTMENT else set()
     return Principal(
