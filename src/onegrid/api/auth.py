@@ -103,6 +103,14 @@ def optional_principal(
     return _settle(session, principal)
 
 
+def sent_key(
+    request: Request, bearer: str | None, header_key: str | None, query_key: str | None
+) -> str | None:
+    """The API key a request authenticates with (a bearer token wins); an unsupported
+    ``Authorization`` scheme is refused."""
+    return None if bearer else _header_key(request) or header_key or query_key
+
+
 def principal_in(
     request: Request,
     session: Session,
@@ -116,7 +124,7 @@ def principal_in(
     for the check. Only a key's last-use write is committed at once, and only on SQLite, where
     an open write holds the database lock (on PostgreSQL it locks one row, and the caller
     commits it)."""
-    raw_key = None if bearer else _header_key(request) or header_key or query_key
+    raw_key = sent_key(request, bearer, header_key, query_key)
     principal = _check(request, session, clock, settings.secret_key, bearer, raw_key)
     if raw_key and _sqlite_wrote(session):
         session.commit()

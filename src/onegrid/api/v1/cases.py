@@ -29,7 +29,7 @@ from fastapi.security import APIKeyHeader, APIKeyQuery, OAuth2PasswordBearer
 from pydantic import AfterValidator, BaseModel
 from sqlalchemy.orm import Session
 
-from onegrid.api.auth import SESSION_COOKIE, TOKEN_URL, principal_in
+from onegrid.api.auth import SESSION_COOKIE, TOKEN_URL, principal_in, sent_key
 from onegrid.api.background import running
 from onegrid.cases import services
 from onegrid.cases.attachments import (
@@ -180,6 +180,17 @@ class Caller:
     header_key: str | None
     query_key: str | None
 
+    def checked_first(self) -> Principal | None:
+        """The caller when its check writes (an API key's last use), checked now in a
+        transaction of its own; ``None`` when the check only reads, and the write it comes
+        with makes it (in a group commit, a write there would send the group to run alone)."""
+        if sent_key(self.request, self.bearer, self.header_key, self.query_key) is None:
+            return None
+        with self.session() as session:
+            principal = self.principal(session)
+            session.commit()
+        return principal
+
     def principal(self, session: Session) -> Principal:
         request = self.request
         sent = bool(self.bearer or self.header_key or self.query_key)
@@ -326,30 +337,28 @@ def create_case(
 def _create(body: CaseCreate, caller: Caller, idempotency_key: str | None) -> Response:
     clock, rules, settings = caller.clock, caller.rules, caller.settings
     new = body.to_new_case()
-    # Checked first, in a transaction of its own that keeps an API key's last use.
-    with caller.session() as session:
-        principal = caller.principal(session)
-        session.commit()
+    checked = caller.checked_first()
 
-    def write(session: Session) -> tuple[services.Created, list[str]]:
+    def write(session: Session) -> tuple[Principal, services.Created, list[str]]:
         # Run beside the other reports that arrive at the same time, in their transaction and
         # commit (group commit, ADR 0011).
+        principal = checked or caller.principal(session)
         created = services.create_case_in(
             session, principal, new, clock=clock, rules=rules, idempotency_key=idempotency_key
         )
         # The citizen's web report is screened for duplicates, as the hotline's calls and
         # Open311's posts are (ADR 0007); a retry answers as the first time.
         if created.case.channel != Channel.WEB_APP.value:
-            return created, []
+            return principal, created, []
         proposals = (
             screen_case_in(session, created.case, duplicate_rules(), clock.now())
             if created.created
             else screened_in(session, created.case.id)
         )
-        return created, existing_numbers(session, proposals)
+        return principal, created, existing_numbers(session, proposals)
 
     writes: GroupCommit = caller.request.app.state.writes
-    created, duplicate_of = writes.run(write)
+    principal, created, duplicate_of = writes.run(write)
     headers = {}
     if duplicate_of:
         # The open cases this report may repeat: a dispatcher confirms (merging it, so its
@@ -606,25 +615,21 @@ def download_attachment(
     )
 
 
-def _transition(
-    session: Session,
-    caller: Caller,
-    principal: Principal,
-    case_id: int,
-    cmd: Command,
-    expected: int | None,
-) -> Response:
-    """``cmd`` on the case, in a transaction shared with the other writes that arrive at the
-    same time (group commit, ADR 0011); ``session`` checked the caller and is committed first
-    (an API key's last use)."""
-    session.commit()
+def _transition(caller: Caller, case_id: int, cmd: Command, expected: int | None) -> Response:
+    """``cmd`` on the case by the caller, in a transaction shared with the other writes that
+    arrive at the same time (group commit, ADR 0011)."""
     clock, rules = caller.clock, caller.rules
-    writes: GroupCommit = caller.request.app.state.writes
-    rec = writes.run(
-        lambda s: services.act_in(
-            s, principal, case_id, cmd, clock=clock, rules=rules, expected_version=expected
+    checked = caller.checked_first()
+
+    def write(session: Session) -> tuple[Principal, CaseRecord]:
+        principal = checked or caller.principal(session)
+        rec = services.act_in(
+            session, principal, case_id, cmd, clock=clock, rules=rules, expected_version=expected
         )
-    )
+        return principal, rec
+
+    writes: GroupCommit = caller.request.app.state.writes
+    principal, rec = writes.run(write)
     return _json(_out(rec, principal, rules, clock))
 
 
@@ -632,17 +637,8 @@ def _simple_endpoint(action: Action, summary: str) -> None:
     def endpoint(
         case_id: CaseId, body: TransitionIn, caller: CaseCaller, if_match: IfMatch = None
     ) -> Response:
-        with caller.session() as session:
-            principal = caller.principal(session)
-            cmd = Command(action, reason=body.reason, attachments=tuple(body.attachments))
-            return _transition(
-                session,
-                caller,
-                principal,
-                case_id,
-                cmd,
-                _expected(body.expected_version, if_match),
-            )
+        cmd = Command(action, reason=body.reason, attachments=tuple(body.attachments))
+        return _transition(caller, case_id, cmd, _expected(body.expected_version, if_match))
 
     endpoint.__name__ = f"{action.value}_case"
     path = "/{case_id}/" + action.value.replace("_", "-")
@@ -685,63 +681,45 @@ def _body_endpoint(path: str, summary: str) -> Callable[[Callable[..., Any]], An
 def dispatch_case(
     case_id: CaseId,
     body: DispatchIn,
-    session: CaseSession,
     caller: CaseCaller,
-    clock: CaseClock,
-    rules: Rules,
     if_match: IfMatch = None,
 ) -> Response:
-    principal = caller.principal(session)
     cmd = Command(
         Action.DISPATCH,
         reason=body.reason,
         attachments=tuple(body.attachments),
         department_code=body.department_code,
     )
-    return _transition(
-        session, caller, principal, case_id, cmd, _expected(body.expected_version, if_match)
-    )
+    return _transition(caller, case_id, cmd, _expected(body.expected_version, if_match))
 
 
 @_body_endpoint("/{case_id}/check", "Record the on-site check: solved or not (inspector)")
 def check_case(
     case_id: CaseId,
     body: CheckIn,
-    session: CaseSession,
     caller: CaseCaller,
-    clock: CaseClock,
-    rules: Rules,
     if_match: IfMatch = None,
 ) -> Response:
-    principal = caller.principal(session)
     cmd = Command(
         Action.CHECK, reason=body.reason, attachments=tuple(body.attachments), passed=body.passed
     )
-    return _transition(
-        session, caller, principal, case_id, cmd, _expected(body.expected_version, if_match)
-    )
+    return _transition(caller, case_id, cmd, _expected(body.expected_version, if_match))
 
 
 @_body_endpoint("/{case_id}/extend-request", "Ask for more time (department)")
 def request_extension(
     case_id: CaseId,
     body: ExtensionRequestIn,
-    session: CaseSession,
     caller: CaseCaller,
-    clock: CaseClock,
-    rules: Rules,
     if_match: IfMatch = None,
 ) -> Response:
-    principal = caller.principal(session)
     cmd = Command(
         Action.EXTEND_REQUEST,
         reason=body.reason,
         attachments=tuple(body.attachments),
         extension=body.limit(),
     )
-    return _transition(
-        session, caller, principal, case_id, cmd, _expected(body.expected_version, if_match)
-    )
+    return _transition(caller, case_id, cmd, _expected(body.expected_version, if_match))
 
 
 @_body_endpoint(
@@ -752,35 +730,25 @@ def request_extension(
 def approve_extension(
     case_id: CaseId,
     body: ExtensionApproveIn,
-    session: CaseSession,
     caller: CaseCaller,
-    clock: CaseClock,
-    rules: Rules,
     if_match: IfMatch = None,
 ) -> Response:
-    principal = caller.principal(session)
     cmd = Command(
         Action.EXTEND_APPROVE,
         reason=body.reason,
         attachments=tuple(body.attachments),
         extension=body.limit(),
     )
-    return _transition(
-        session, caller, principal, case_id, cmd, _expected(body.expected_version, if_match)
-    )
+    return _transition(caller, case_id, cmd, _expected(body.expected_version, if_match))
 
 
 @_body_endpoint("/{case_id}/hold-request", "Ask to park the case (department; reason required)")
 def request_hold(
     case_id: CaseId,
     body: HoldRequestIn,
-    session: CaseSession,
     caller: CaseCaller,
-    clock: CaseClock,
-    rules: Rules,
     if_match: IfMatch = None,
 ) -> Response:
-    principal = caller.principal(session)
     # What the department shows for its request (the frozen ground, the works' notice) goes
     # to the history entry, checked to belong to the case, as with any transition.
     cmd = Command(
@@ -789,9 +757,7 @@ def request_hold(
         attachments=tuple(body.attachments),
         resume_on=body.resume_on,
     )
-    return _transition(
-        session, caller, principal, case_id, cmd, _expected(body.expected_version, if_match)
-    )
+    return _transition(caller, case_id, cmd, _expected(body.expected_version, if_match))
 
 
 @_body_endpoint(
