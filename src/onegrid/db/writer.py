@@ -75,26 +75,27 @@ def _refuse_commit(session: Session) -> None:
 
 
 class GroupCommit:
-    """Writes queued together share one transaction and one commit."""
+    """Writes queued together share one transaction and one commit (on SQLite; elsewhere
+    each write is its own transaction, as concurrent writers do not wait for each other)."""
 
     def __init__(self, db: Database, group_max: int = GROUP_MAX) -> None:
         self.db = db
         self.group_max = group_max
         self._queue: deque[_Write[Any]] = deque()
         self._queue_lock = threading.Lock()
-        # On SQLite the group's leader is the process's one writer; PostgreSQL's other
-        # writers (an import, the hotline desk) need not wait for it.
-        self._leader = _SQLITE_WRITER if db.dialect == "sqlite" else threading.RLock()
 
     def run(self, work: Callable[[Session], T]) -> T:
         """``work``'s result once it is committed; ``work`` may run on another thread, beside
         other writes in its transaction, so it takes all it needs as arguments."""
+        if self.db.dialect != "sqlite":
+            with self.db.unit_of_work() as session:
+                return work(session)
         # ``work`` may not call ``run`` or take ``one_writer`` with a transaction of its own:
         # that transaction would wait for the one this thread holds.
         write: _Write[T] = _Write(work)
         with self._queue_lock:
             self._queue.append(write)
-        with self._leader:
+        with _SQLITE_WRITER:
             while not write.done:
                 self._lead()
         return write.outcome()
@@ -129,57 +130,21 @@ class GroupCommit:
             # (the write's own, or SQLite's after a failed statement) each write runs alone.
             event.listen(session, "before_commit", _refuse_commit)
             event.listen(session, "after_rollback", lambda _s: ended.append(True))
-            alone = _on_sqlite if self.db.dialect == "sqlite" else _in_savepoint
             wrote = False
             for write in group:
-                outcome, wrote_now = alone(session, write, wrote)
-                if ended:
+                raw: Any = session.connection().connection.driver_connection
+                changes = raw.total_changes
+                try:
+                    outcome: tuple[Any, BaseException | None] = (write.work(session), None)
+                except Exception as exc:
+                    pending = session.new or session.dirty or session.deleted
+                    if pending or raw.total_changes != changes:
+                        raise _WroteThenFailed from exc
+                    outcome = (None, exc)
+                if ended or (wrote and not raw.in_transaction):
                     raise _WroteThenFailed
-                wrote = wrote or wrote_now
+                wrote = wrote or raw.total_changes != changes
                 outcomes.append(outcome)
             event.remove(session, "before_commit", _refuse_commit)
         for write, (value, error) in zip(group, outcomes, strict=True):
             write.value, write.error, write.done = value, error, True
-
-
-_Outcome = tuple[Any, BaseException | None]
-
-
-def _pending(session: Session) -> bool:
-    return bool(session.new or session.dirty or session.deleted)
-
-
-def _on_sqlite(session: Session, write: _Write[Any], wrote: bool) -> tuple[_Outcome, bool]:
-    """One write of a group on SQLite, where a statement that fails undoes only itself and
-    SQLite counts the rows each connection changed: a write that fails without changing any
-    fails alone. ``wrote``: whether the group wrote before it."""
-    raw: Any = session.connection().connection.driver_connection
-    changes = raw.total_changes
-    try:
-        outcome: _Outcome = (write.work(session), None)
-    except Exception as exc:
-        if _pending(session) or raw.total_changes != changes:
-            raise _WroteThenFailed from exc
-        outcome = (None, exc)
-    if wrote and not raw.in_transaction:  # SQLite rolled the transaction back itself
-        raise _WroteThenFailed
-    return outcome, raw.total_changes != changes
-
-
-def _in_savepoint(session: Session, write: _Write[Any], wrote: bool) -> tuple[_Outcome, bool]:
-    """One write of a group on PostgreSQL, where a failed statement aborts the whole
-    transaction: each write runs in a savepoint (plain SQL, not the session's nested
-    transaction, whose bookkeeping cost more than the savepoint), undone when it fails."""
-    conn = session.connection()
-    conn.exec_driver_sql("SAVEPOINT group_write")
-    try:
-        outcome: _Outcome = (write.work(session), None)
-    except Exception as exc:
-        if _pending(session) or not session.in_transaction():
-            raise _WroteThenFailed from exc
-        conn.exec_driver_sql("ROLLBACK TO SAVEPOINT group_write")
-        return (None, exc), False
-    if not session.in_transaction():  # the write rolled the group's transaction back
-        raise _WroteThenFailed
-    conn.exec_driver_sql("RELEASE SAVEPOINT group_write")
-    return outcome, True
