@@ -67,7 +67,7 @@ def _together(
     def one(i: int) -> None:
         try:
             results[i] = writes.run(works[i])
-        except Exception as exc:  # noqa: BLE001 - the result under test
+        except BaseException as exc:  # noqa: BLE001 - the result under test
             results[i] = exc
 
     threads = [threading.Thread(target=one, args=(i,)) for i in range(len(works))]
@@ -79,6 +79,7 @@ def _together(
                 time.sleep(0.001)
     for t in threads:
         t.join(timeout=30)
+    assert not any(t.is_alive() for t in threads), "a write was left waiting"
     return results
 
 
@@ -98,17 +99,6 @@ def test_a_write_refused_before_writing_fails_alone(db: Database, commits: list[
     assert isinstance(results[1], InvalidInput)
     assert _keys(db) == {"a", "b"}
     assert len(commits) == (1 if db.dialect == "sqlite" else 2)
-
-
-def test_a_write_that_fails_after_writing_keeps_nothing_and_the_others_stand(
-    db: Database,
-) -> None:
-    writes = GroupCommit(db)
-    results = _together(writes, [_put("a"), _wrote_then_failed, _put("b")])
-    assert results[0] == "a" and results[2] == "b"
-    assert isinstance(results[1], InvalidInput)
-    # The group was rolled back and each write ran alone: "half" was never kept.
-    assert _keys(db) == {"a", "b"}
 
 
 def test_a_write_may_not_commit_the_group(db: Database) -> None:
@@ -139,15 +129,25 @@ def test_a_failed_commit_reaches_every_write_of_the_group(
     assert _keys(db) == set()
 
 
-def test_a_write_that_rolls_back_does_not_lose_the_writes_before_it(db: Database) -> None:
-    def rolls_back(session: Session) -> str:
-        session.rollback()
-        raise ValueError("gave up")
+def _rolls_back(session: Session) -> str:
+    session.rollback()
+    raise ValueError("gave up")
 
+
+@pytest.mark.parametrize(
+    ("failing", "error"),
+    [(_wrote_then_failed, InvalidInput), (_rolls_back, ValueError)],
+    ids=["wrote_then_failed", "rolled_back"],
+)
+def test_a_write_that_fails_after_writing_or_rolls_back_keeps_nothing_and_the_others_stand(
+    db: Database, failing: Callable[[Session], str], error: type[Exception]
+) -> None:
     writes = GroupCommit(db)
-    results = _together(writes, [_put("a"), rolls_back, _put("b")])
+    results = _together(writes, [_put("a"), failing, _put("b")])
     assert results[0] == "a" and results[2] == "b"
-    assert isinstance(results[1], ValueError)
+    assert isinstance(results[1], error)
+    # The group was rolled back and each write ran alone: "half" was never kept, and the
+    # rollback did not take "a" with it.
     assert _keys(db) == {"a", "b"}
 
 
@@ -157,25 +157,7 @@ def test_a_write_that_stops_its_thread_leaves_no_other_write_waiting(db: Databas
         raise SystemExit(3)
 
     writes = GroupCommit(db)
-    results: list[Any] = [None] * 3
-    works = [_put("a"), stops, _put("b")]
-
-    def one(i: int) -> None:
-        try:
-            results[i] = writes.run(works[i])
-        except BaseException as exc:  # noqa: BLE001 - the result under test
-            results[i] = exc
-
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(3)]
-    with _SQLITE_WRITER:
-        for t in threads:
-            t.start()
-        if db.dialect == "sqlite":
-            while len(writes._queue) < 3:
-                time.sleep(0.001)
-    for t in threads:
-        t.join(timeout=30)
-    assert not any(t.is_alive() for t in threads)
+    results = _together(writes, [_put("a"), stops, _put("b")])
     assert isinstance(results[1], SystemExit)
     if db.dialect == "sqlite":
         # The process is stopping: the group is not committed, and each caller hears so.
