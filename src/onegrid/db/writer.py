@@ -32,7 +32,10 @@ T = TypeVar("T")
 
 # Re-entrant, so a use case that calls another one does not block itself.
 _SQLITE_WRITER = threading.RLock()
-GROUP_MAX = 64
+# Sixteen writes share a commit: in process that took a create's CPU from 0.98 to 0.53 ms, and a
+# write that arrives just behind a group waits for at most that many (p99 over HTTP 306–406 ms
+# against 433–481 ms with groups of 64; the same rates).
+GROUP_MAX = 16
 
 
 @contextmanager
