@@ -133,7 +133,7 @@ def key_on_file(session: Session, prefix: str) -> KeyOnFile | None:
     return None if row is None else KeyOnFile(*row)
 
 
-def principal_of_key(key: ApiKey | KeyOnFile) -> Principal:
+def principal_of_key(key: KeyOnFile) -> Principal:
     grant = grant_of(key.role, key.scope_kind, key.scope_code)
     departments = {grant.scope.code} if grant.scope.kind is ScopeKind.DEPARTMENT else set()
     return Principal(

@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import (
     APIRouter,
@@ -135,6 +135,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 # thread can starve the pool under load. Each endpoint then runs in one thread and commits
 # before it returns, so a 201 means the case is on disk.
 _bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
+T = TypeVar("T")
 _key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
 _key_query = APIKeyQuery(name="api_key", auto_error=False)
 
@@ -171,25 +172,32 @@ async def get_rules(request: Request) -> CaseRules:
 @dataclass(frozen=True)
 class Caller:
     """The credentials a request sent, checked by ``api.auth`` when the endpoint asks, in the
-    endpoint's own session: no dependency's thread hop or second session. The busy writes check
-    them in a transaction of their own before their group commit (ADR 0011). Nothing is cached:
-    a revoked key or a signed-out token is refused on the very next request."""
+    endpoint's own session (or, for the busy writes, in their group commit: ``write``): no
+    dependency's thread hop or second session. Nothing is cached: a revoked key or a signed-out
+    token is refused on the very next request."""
 
     request: Request
     bearer: str | None
     header_key: str | None
     query_key: str | None
 
-    def checked_first(self) -> Principal | None:
-        """The caller when its check writes (an API key's last use), checked now in a
-        transaction of its own; ``None`` when the check only reads, and the write it comes
-        with makes it (in a group commit, a write there would send the group to run alone)."""
-        if sent_key(self.request, self.bearer, self.header_key, self.query_key) is None:
-            return None
-        with self.session() as session:
-            principal = self.principal(session)
-            session.commit()
-        return principal
+    def write(self, work: Callable[[Session, Principal], T]) -> tuple[Principal, T]:
+        """``work`` by the caller, in a transaction shared with the other writes that arrive
+        at the same time (group commit, ADR 0011). A bearer token or session cookie is checked
+        inside it (that only reads); an API key first, in a transaction of its own that keeps
+        its last use: that write inside the group would send the group to run alone."""
+        checked = None
+        if sent_key(self.request, self.bearer, self.header_key, self.query_key) is not None:
+            with self.session() as session:
+                checked = self.principal(session)
+                session.commit()
+
+        def in_group(session: Session) -> tuple[Principal, T]:
+            principal = checked or self.principal(session)
+            return principal, work(session, principal)
+
+        writes: GroupCommit = self.request.app.state.writes
+        return writes.run(in_group)
 
     def principal(self, session: Session) -> Principal:
         request = self.request
@@ -337,28 +345,23 @@ def create_case(
 def _create(body: CaseCreate, caller: Caller, idempotency_key: str | None) -> Response:
     clock, rules, settings = caller.clock, caller.rules, caller.settings
     new = body.to_new_case()
-    checked = caller.checked_first()
 
-    def write(session: Session) -> tuple[Principal, services.Created, list[str]]:
-        # Run beside the other reports that arrive at the same time, in their transaction and
-        # commit (group commit, ADR 0011).
-        principal = checked or caller.principal(session)
+    def write(session: Session, principal: Principal) -> tuple[services.Created, list[str]]:
         created = services.create_case_in(
             session, principal, new, clock=clock, rules=rules, idempotency_key=idempotency_key
         )
         # The citizen's web report is screened for duplicates, as the hotline's calls and
         # Open311's posts are (ADR 0007); a retry answers as the first time.
         if created.case.channel != Channel.WEB_APP.value:
-            return principal, created, []
+            return created, []
         proposals = (
             screen_case_in(session, created.case, duplicate_rules(), clock.now())
             if created.created
             else screened_in(session, created.case.id)
         )
-        return principal, created, existing_numbers(session, proposals)
+        return created, existing_numbers(session, proposals)
 
-    writes: GroupCommit = caller.request.app.state.writes
-    principal, created, duplicate_of = writes.run(write)
+    principal, (created, duplicate_of) = caller.write(write)
     headers = {}
     if duplicate_of:
         # The open cases this report may repeat: a dispatcher confirms (merging it, so its
@@ -616,20 +619,12 @@ def download_attachment(
 
 
 def _transition(caller: Caller, case_id: int, cmd: Command, expected: int | None) -> Response:
-    """``cmd`` on the case by the caller, in a transaction shared with the other writes that
-    arrive at the same time (group commit, ADR 0011)."""
     clock, rules = caller.clock, caller.rules
-    checked = caller.checked_first()
-
-    def write(session: Session) -> tuple[Principal, CaseRecord]:
-        principal = checked or caller.principal(session)
-        rec = services.act_in(
+    principal, rec = caller.write(
+        lambda session, principal: services.act_in(
             session, principal, case_id, cmd, clock=clock, rules=rules, expected_version=expected
         )
-        return principal, rec
-
-    writes: GroupCommit = caller.request.app.state.writes
-    principal, rec = writes.run(write)
+    )
     return _json(_out(rec, principal, rules, clock))
 
 
