@@ -71,14 +71,15 @@ export async function caseView(main: HTMLElement, id: number, user: Me, level: 1
       h("dd", {}, [c.reporter.name, c.reporter.phone].filter(Boolean).join(" ") || "—"),
     ),
   );
-  if (c.department_code && (user.actions.includes("case.dispatch") || user.actions.includes("hotline.intake"))) {
-    // The routing explanation comes from the hotline desk's router, when it has one for this
-    // case; a case not yet sent to a unit has none to ask for.
-    const route = await get<{ department_code: string; explanation: string }>(`/api/v1/hotline/cases/${id}/route`).catch(() => null);
+  if (user.actions.includes("case.dispatch") || user.actions.includes("hotline.intake")) {
+    // Every case's route is explained: the unit chosen and why, or, before dispatch, what the
+    // rules suggest (decided by nobody yet).
+    const route = await get<{ department_code: string; explanation: string; decided_by: string | null }>(`/api/v1/hotline/cases/${id}/route`).catch(() => null);
     if (route) {
       const rid = nextId("route-h");
+      const lead = route.decided_by === null ? `${t("route_suggested")} ` : "";
       main.append(h("section", { "aria-labelledby": rid }, h(H, { id: rid }, t("routing")),
-        h("p", { id: "route-explanation" }, `${route.department_code}: ${route.explanation}`)));
+        h("p", { id: "route-explanation" }, `${lead}${route.department_code}: ${route.explanation}`)));
     }
   }
   const actions = actionsFor(c, user);

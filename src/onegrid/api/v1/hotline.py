@@ -64,7 +64,12 @@ from onegrid.dispatch.hotline.services import (
     record_callback,
     response_limit_for,
 )
-from onegrid.dispatch.routing.services import case_route, dispatch_routed, record_contact
+from onegrid.dispatch.routing.services import (
+    case_route,
+    dispatch_routed,
+    explained_route,
+    record_contact,
+)
 from onegrid.people.domain import Principal
 from onegrid.people.policy import can_see_personal_data, require, require_somewhere
 
@@ -172,13 +177,27 @@ def case_requesters(
     return [requester_out(r, visible) for r in requesters_of(session, case_id, clock.now())]
 
 
-@router.get("/cases/{case_id}/route", summary="Where the case goes and why", responses=_ERRORS)
-def read_route(case_id: CaseId, session: DbSession, principal: CurrentPrincipal) -> CaseRouteOut:
-    _readable_case(session, principal, case_id)
-    row = case_route(session, case_id)
-    if row is None:
-        raise NotFound(f"case {case_id} has no route yet")
-    return case_route_out(row)
+@router.get(
+    "/cases/{case_id}/route",
+    summary="Where the case goes and why",
+    description="Every case's route, explained: the one the hotline desk stored, else the "
+    "command centre's dispatch set against what the rules suggested, else the rules' "
+    "suggestion for a case not yet dispatched. 404 only when no rule names a unit.",
+    responses=_ERRORS,
+)
+def read_route(
+    case_id: CaseId,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    clock: AppClock,
+    settings: AppSettings,
+) -> CaseRouteOut:
+    rec = _readable_case(session, principal, case_id)
+    calendar = case_rules(settings.timezone).calendar
+    route = explained_route(session, rec, calendar=calendar, now=clock.now())
+    if route is None:
+        raise NotFound(f"no rule names a unit for case {rec.number}, and nobody has chosen one")
+    return case_route_out(route)
 
 
 @router.post(

@@ -21,6 +21,7 @@ from onegrid.dispatch.hotline.requesters import Requester
 from onegrid.dispatch.hotline.services import CallResult
 from onegrid.dispatch.models import CaseRouteRow, HotlineCallRow
 from onegrid.dispatch.routing.domain import Route
+from onegrid.dispatch.routing.services import ExplainedRoute
 from onegrid.people.domain import Principal
 from onegrid.people.policy import can_see_personal_data
 
@@ -114,15 +115,23 @@ def route_out(route: Route | None) -> RouteOut | None:
 class CaseRouteOut(RouteOut):
     case_id: int
     suggested_department_code: str | None
-    decided_by: str
-    decided_at: datetime
+    decided_by: str | None = Field(
+        description="who chose the unit; null while the rules' suggestion waits for dispatch"
+    )
+    decided_at: datetime | None
     dispatched_at: datetime | None
     response_due_at: datetime | None
     contacted_at: datetime | None
+    recorded: bool = Field(
+        description="true for a route the hotline desk stored; false for one worked out from "
+        "the case's history (a dispatch by the command centre) or the rules in force"
+    )
 
 
-def case_route_out(row: CaseRouteRow) -> CaseRouteOut:
-    return _from_row(CaseRouteOut, row)
+def case_route_out(row: CaseRouteRow | ExplainedRoute) -> CaseRouteOut:
+    if isinstance(row, ExplainedRoute):
+        return _from_row(CaseRouteOut, row)
+    return _from_row(CaseRouteOut, row, recorded=True)
 
 
 class LimitOut(BaseModel):

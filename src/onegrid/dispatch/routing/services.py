@@ -6,6 +6,7 @@ and by when the unit must contact the requester (the response rate counts it).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
@@ -14,8 +15,10 @@ from sqlalchemy.orm import Session
 from onegrid.cases import services as cases
 from onegrid.cases.config import CaseRules
 from onegrid.cases.domain.aggregate import Command
+from onegrid.cases.domain.calendar import WorkingCalendar
 from onegrid.cases.domain.states import Status
 from onegrid.cases.domain.workflow import Action
+from onegrid.cases.history import last_entry
 from onegrid.cases.queries import get_case
 from onegrid.cases.records import CaseRecord
 from onegrid.cases.services.common import local_day
@@ -38,6 +41,80 @@ def case_route(session: Session, case_id: int) -> CaseRouteRow | None:
         .order_by(CaseRouteRow.id.desc())
         .limit(1)
     ).first()
+
+
+def standing(row: CaseRouteRow, rec: CaseRecord) -> bool:
+    """A stored route stands until the case leaves its unit. Once the unit returns the case as
+    not its own (and whatever the command centre does next), the row is history only."""
+    return row.dispatched_at is None or row.department_code == rec.department_code
+
+
+@dataclass(frozen=True)
+class ExplainedRoute:
+    """Where a case goes and why: the stored route, or one worked out from the case's history
+    and the rules (``recorded`` is false) for a case that no hotline route was stored for."""
+
+    case_id: int
+    department_code: str
+    rule: str
+    rule_id: int | None
+    explanation: str
+    suggested_department_code: str | None
+    decided_by: str | None
+    decided_at: datetime | None
+    dispatched_at: datetime | None
+    response_due_at: datetime | None
+    contacted_at: datetime | None
+    recorded: bool
+
+
+def explained_route(
+    session: Session, rec: CaseRecord, *, calendar: WorkingCalendar, now: datetime
+) -> ExplainedRoute | None:
+    """Every case's route, explained (None only when no rule names a unit and nobody chose one).
+
+    A case dispatched through the case workflow (the command centre) has no stored route: the
+    dispatcher's choice is read from the history and set against what the rules suggested that
+    day. A case not yet dispatched gets the rules' suggestion, decided by nobody yet."""
+    row = case_route(session, rec.id)
+    if row is not None and standing(row, rec):
+        return ExplainedRoute(
+            rec.id,
+            row.department_code,
+            row.rule,
+            row.rule_id,
+            row.explanation,
+            row.suggested_department_code,
+            row.decided_by,
+            row.decided_at,
+            row.dispatched_at,
+            row.response_due_at,
+            row.contacted_at,
+            recorded=True,
+        )
+    sent = last_entry(session, rec.id, Action.DISPATCH.value) if rec.department_code else None
+    if rec.department_code and sent is not None:
+        suggested = route_of_case(session, rec, on=local_day(calendar, sent.at))
+        route = chosen(rec.department_code, sent.actor, suggested)
+        decided: tuple[str | None, datetime | None] = (sent.actor, sent.at)
+    else:
+        suggested = route_of_case(session, rec, on=local_day(calendar, now))
+        if suggested is None:
+            return None
+        route, decided = suggested, (None, None)
+    return ExplainedRoute(
+        rec.id,
+        route.department_code,
+        route.rule.value,
+        route.rule_id,
+        route.explanation,
+        suggested.department_code if suggested else None,
+        *decided,
+        dispatched_at=decided[1],
+        response_due_at=None,
+        contacted_at=None,
+        recorded=False,
+    )
 
 
 def route_of_case(session: Session, rec: CaseRecord, *, on: date) -> Route | None:
@@ -93,6 +170,9 @@ def dispatch_in(
     """Send the case to its routed unit (or ``department_code``), filing it first when it waits
     for filing and the principal may file. The route's unit becomes the case's department."""
     row = case_route(session, rec.id)
+    returned_by = None
+    if row is not None and not standing(row, rec):
+        returned_by, row = row.department_code, None
     now = clock.now()
     suggested = route_of_case(session, rec, on=local_day(rules.calendar, now))
     if department_code:
@@ -111,6 +191,13 @@ def dispatch_in(
                 "department_code",
                 "required",
                 "no rule names a unit for this place and category: name one",
+            )
+        if suggested.department_code == returned_by:
+            raise InvalidInput.one(
+                "department_code",
+                "required",
+                f"{returned_by} returned this case as not its own, and the rules name it again:"
+                " name the unit to send it to",
             )
         row = store_route(session, rec.id, suggested, suggested, principal.actor, now)
     if rec.status == Status.TO_FILE.value:
@@ -184,7 +271,7 @@ def record_contact(db: Database, principal: Principal, case_id: int, *, clock: C
             department_code=rec.department_code,
         )
         row = case_route(session, case_id)
-        if row is None or row.dispatched_at is None:
+        if row is None or row.dispatched_at is None or not standing(row, rec):
             raise NotFound(f"case {rec.number} has not been dispatched through a route")
         if row.contacted_at is None:
             row.contacted_at = clock.now()
