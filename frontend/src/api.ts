@@ -165,7 +165,9 @@ export const post = <T>(path: string, body?: unknown): Promise<T> => call<T>("PO
 let me: Promise<Me | null> | null = null;
 
 export function currentUser(): Promise<Me | null> {
-  me ??= get<Me>("/api/v1/me", { quiet401: true }).catch(() => null);
+  // The session endpoint answers an anonymous visitor with 200 and null: a citizen reporting
+  // without an account is not an error in the browser's console.
+  me ??= get<{ me: Me | null }>("/api/v1/auth/session", { quiet401: true }).then((s) => s.me, () => null);
   return me;
 }
 

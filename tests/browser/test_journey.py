@@ -47,6 +47,13 @@ def png(width: int = 8, height: int = 6) -> bytes:
 PHOTO = {"name": "street.png", "mimeType": "image/png", "buffer": png()}
 
 
+def speak(context: Any, lang: str) -> None:
+    """Pages of ``context`` open in ``lang``. The script runs on about:blank too, which may not
+    touch storage (the browser logs an error): only our pages set it."""
+    script = "if (location.protocol.startsWith('http')) localStorage.setItem('onegrid.lang', '%s')"
+    context.add_init_script(script % lang)
+
+
 class Journey:
     def __init__(self, browser: Any, server: Server, shots: Path) -> None:
         self.browser = browser
@@ -55,18 +62,23 @@ class Journey:
         self.audited: list[str] = []
         # City networks are often air-gapped: no page may ask anything of another server.
         self.outside: list[str] = []
+        # What the browser logs as an error: a request the page should not have made, a script
+        # failure. Refusals the pages show to the user (a second rating) are logged too.
+        self.errors: list[str] = []
 
     def watch(self, context: Any) -> None:
         local = (self.server.url, "data:", "blob:")
         context.on(
             "request", lambda r: None if r.url.startswith(local) else self.outside.append(r.url)
         )
+        context.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        context.on("weberror", lambda e: self.errors.append(str(e.error)))
 
     def page_for(self, username: str, lang: str = "zh") -> Any:
         context = self.browser.new_context(viewport={"width": 1280, "height": 900})
         self.watch(context)
         context.set_default_timeout(WAIT_MS)
-        context.add_init_script(f"localStorage.setItem('onegrid.lang', '{lang}')")
+        speak(context, lang)
         page = context.new_page()
         page.goto(f"{self.server.url}/#/login")
         page.get_by_label(re.compile("用户名|Username")).fill(username)
@@ -163,8 +175,12 @@ def test_one_case_through_every_role(browser: Any, web_server: Server, shots: Pa
     category = dispatcher.locator("#case-category .category")
     assert category.inner_text().startswith(rubbish["name_zh"])  # the name; the code beside it
     assert category.get_attribute("data-code") == "E0102"
+    # Before dispatch the page says what the rules suggest; after, who sent it where and why.
+    suggestion = dispatcher.locator("#route-explanation").inner_text()
+    assert suggestion.startswith("尚未派遣，规则建议 west-office:"), suggestion
     j.act(dispatcher, case_id, "dispatch", "dispatched")  # empty: the duty rules decide
     assert dispatcher.locator("#case-department").inner_text() == "west-office"
+    assert dispatcher.locator("#route-explanation").inner_text().startswith("west-office:")
 
     # The command centre sees it as an open cell and in the live feed.
     leader.goto(f"{web_server.url}/#/command")
@@ -232,6 +248,10 @@ def test_one_case_through_every_role(browser: Any, web_server: Server, shots: Pa
     j.snap(phone, "11-report-phone")
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     assert len(j.audited) == 12
+    # The one error the browser logs is the second rating's refusal, shown to the citizen.
+    assert j.errors == [
+        "Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"
+    ], j.errors
     for p in (citizen, inspector, leader, dispatcher, handler, operator, phone):
         p.context.close()  # the command centre's live feed is a stream the server waits on
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.browser.conftest import Server, bearer, post_case, serve_city
-from tests.browser.test_journey import PHOTO, WAIT_MS, Journey
+from tests.browser.test_journey import PHOTO, WAIT_MS, Journey, speak
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -28,7 +28,7 @@ def _visitor(j: Journey, server: Server, lang: str = "en") -> Any:
     context = j.browser.new_context(viewport={"width": 1280, "height": 900})
     j.watch(context)  # the public pages, too, ask nothing of another server
     context.set_default_timeout(WAIT_MS)
-    context.add_init_script(f"localStorage.setItem('onegrid.lang', '{lang}')")
+    speak(context, lang)
     page = context.new_page()
     page.goto(f"{server.url}/#/")
     page.locator("#lang-switch").wait_for()
@@ -58,6 +58,7 @@ def test_a_visitor_without_an_account_reports_with_a_photo_and_a_pin(
     page.locator(".result[data-photos=sent]").wait_for()
     assert page.locator("#photos-failed").count() == 0
     j.snap(page, "40-report-anonymous")
+    assert j.errors == []  # an anonymous visitor is not an error: nothing red in the console
 
     leader = bearer(city, "leader")
     found = httpx.get(f"{city.url}/api/v1/cases", params={"q": number}, headers=leader).json()
@@ -99,6 +100,7 @@ def test_a_visitor_browses_open_and_recent_cases_on_the_map(
     page.locator("#public-map canvas").wait_for()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     j.snap(page, "42-public-map-phone")
+    assert j.errors == []
     page.context.close()
 
 

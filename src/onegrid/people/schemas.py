@@ -117,6 +117,12 @@ class MeOut(BaseModel):
     actions: list[str]
 
 
+class SessionStateOut(BaseModel):
+    """Who is signed in: null for an anonymous caller."""
+
+    me: MeOut | None
+
+
 class DepartmentOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

@@ -72,6 +72,20 @@ def test_no_credentials_is_401_problem_json(client: TestClient) -> None:
     assert "sign in" in body["detail"]
 
 
+def test_the_session_state_answers_anonymous_callers_without_an_error(
+    client: TestClient, make_user: MakeUser, login: Login
+) -> None:
+    anonymous = client.get("/api/v1/auth/session")
+    assert (anonymous.status_code, anonymous.json()) == (200, {"me": None})
+    make_user("wang.li", Grant(Role.DISPATCHER, Scope.area("110105")))
+    auth = login("wang.li")
+    signed_in = client.get("/api/v1/auth/session", headers=auth)
+    assert signed_in.status_code == 200
+    assert signed_in.json()["me"] == client.get("/api/v1/me", headers=auth).json()
+    client.post("/api/v1/auth/logout", headers=auth)
+    _is_problem(client.get("/api/v1/auth/session", headers=auth), 401)  # revoked is not anonymous
+
+
 @pytest.mark.parametrize(
     "headers",
     [

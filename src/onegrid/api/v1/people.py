@@ -7,8 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.security import OAuth2PasswordRequestForm
+from sqlalchemy.orm import Session
 
-from onegrid.api.auth import CurrentPrincipal, clear_session_cookie, requires
+from onegrid.api.auth import AnyPrincipal, CurrentPrincipal, clear_session_cookie, requires
 from onegrid.api.deps import AppClock, AppSettings, DbSession, get_database
 from onegrid.core.errors import FieldProblem, InvalidInput, NotFound
 from onegrid.db.session import Database
@@ -27,6 +28,7 @@ from onegrid.people.schemas import (
     GrantOut,
     MeOut,
     PasswordIn,
+    SessionStateOut,
     TokenOut,
     UserIn,
     UserOut,
@@ -124,6 +126,22 @@ def logout(principal: CurrentPrincipal, session: DbSession, clock: AppClock) -> 
     response_model=MeOut,
 )
 def me(principal: CurrentPrincipal, session: DbSession) -> MeOut:
+    return _me_out(principal, session)
+
+
+@router.get(
+    "/auth/session",
+    tags=["auth"],
+    summary="Who is signed in, if anyone",
+    description="As `/me`, but an anonymous caller gets 200 with `me` null rather than 401: "
+    "the web asks on every page, and a citizen reporting without an account is not an error. "
+    "An expired or revoked credential still gets 401.",
+)
+def session_state(principal: AnyPrincipal, session: DbSession) -> SessionStateOut:
+    return SessionStateOut(me=None if principal.is_anonymous else _me_out(principal, session))
+
+
+def _me_out(principal: Principal, session: Session) -> MeOut:
     user = queries.find_user(session, principal.user_id) if principal.user_id else None
     assert principal.subject_id is not None
     return MeOut(
