@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
+import anyio.to_thread
 from fastapi import (
     APIRouter,
     Depends,
@@ -132,8 +133,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 # The case endpoints resolve their dependencies on the event loop: a sync dependency costs a
 # trip through the thread pool, and a request that holds a pooled connection while queued for a
-# thread can starve the pool under load. Each endpoint then runs in one thread and commits
-# before it returns, so a 201 means the case is on disk.
+# thread can starve the pool under load. A create or a transition stays on the loop and awaits
+# its write on the group-commit thread; the other endpoints run in one thread each. Either way
+# the write is committed before the response, so a 201 means the case is on disk.
 _bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 T = TypeVar("T")
 _key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
@@ -181,23 +183,28 @@ class Caller:
     header_key: str | None
     query_key: str | None
 
-    def write(self, work: Callable[[Session, Principal], T]) -> tuple[Principal, T]:
+    async def write(self, work: Callable[[Session, Principal], T]) -> tuple[Principal, T]:
         """``work`` by the caller, in a transaction shared with the other writes that arrive
-        at the same time (group commit, ADR 0011). A bearer token or session cookie is checked
-        inside it (that only reads); an API key first, in a transaction of its own that keeps
-        its last use: that write inside the group would send the group to run alone."""
+        at the same time (group commit, ADR 0011), awaited on the event loop. A bearer token or
+        session cookie is checked inside it (that only reads); an API key first, in a
+        transaction of its own that keeps its last use: that write inside the group would send
+        the group to run alone."""
         checked = None
         if sent_key(self.request, self.bearer, self.header_key, self.query_key) is not None:
-            with self.session() as session:
-                checked = self.principal(session)
-                session.commit()
+            checked = await anyio.to_thread.run_sync(self._key_checked)
 
         def in_group(session: Session) -> tuple[Principal, T]:
             principal = checked or self.principal(session)
             return principal, work(session, principal)
 
         writes: GroupCommit = self.request.app.state.writes
-        return writes.run(in_group)
+        return await writes.submit(in_group)
+
+    def _key_checked(self) -> Principal:
+        with self.session() as session:
+            principal = self.principal(session)
+            session.commit()
+            return principal
 
     def principal(self, session: Session) -> Principal:
         request = self.request
@@ -332,17 +339,17 @@ def _readable(session: Session, principal: Principal, case_id: int) -> CaseRecor
         **_ERRORS,
     },
 )
-def create_case(
+async def create_case(
     body: CaseCreate,
     caller: CaseCaller,
     idempotency_key: Annotated[
         str | None, Header(description="Retry safely: same key and body → same case")
     ] = None,
 ) -> Response:
-    return _create(body, caller, idempotency_key)
+    return await _create(body, caller, idempotency_key)
 
 
-def _create(body: CaseCreate, caller: Caller, idempotency_key: str | None) -> Response:
+async def _create(body: CaseCreate, caller: Caller, idempotency_key: str | None) -> Response:
     clock, rules, settings = caller.clock, caller.rules, caller.settings
     new = body.to_new_case()
 
@@ -361,7 +368,7 @@ def _create(body: CaseCreate, caller: Caller, idempotency_key: str | None) -> Re
         )
         return created, existing_numbers(session, proposals)
 
-    principal, (created, duplicate_of) = caller.write(write)
+    principal, (created, duplicate_of) = await caller.write(write)
     headers = {}
     if duplicate_of:
         # The open cases this report may repeat: a dispatcher confirms (merging it, so its
@@ -618,9 +625,9 @@ def download_attachment(
     )
 
 
-def _transition(caller: Caller, case_id: int, cmd: Command, expected: int | None) -> Response:
+async def _transition(caller: Caller, case_id: int, cmd: Command, expected: int | None) -> Response:
     clock, rules = caller.clock, caller.rules
-    principal, rec = caller.write(
+    principal, rec = await caller.write(
         lambda session, principal: services.act_in(
             session, principal, case_id, cmd, clock=clock, rules=rules, expected_version=expected
         )
@@ -629,11 +636,11 @@ def _transition(caller: Caller, case_id: int, cmd: Command, expected: int | None
 
 
 def _simple_endpoint(action: Action, summary: str) -> None:
-    def endpoint(
+    async def endpoint(
         case_id: CaseId, body: TransitionIn, caller: CaseCaller, if_match: IfMatch = None
     ) -> Response:
         cmd = Command(action, reason=body.reason, attachments=tuple(body.attachments))
-        return _transition(caller, case_id, cmd, _expected(body.expected_version, if_match))
+        return await _transition(caller, case_id, cmd, _expected(body.expected_version, if_match))
 
     endpoint.__name__ = f"{action.value}_case"
     path = "/{case_id}/" + action.value.replace("_", "-")
@@ -673,7 +680,7 @@ def _body_endpoint(path: str, summary: str) -> Callable[[Callable[..., Any]], An
     "Dispatch to a department (dispatcher); attachments (this case's files) are kept in "
     "the history entry",
 )
-def dispatch_case(
+async def dispatch_case(
     case_id: CaseId,
     body: DispatchIn,
     caller: CaseCaller,
@@ -685,11 +692,11 @@ def dispatch_case(
         attachments=tuple(body.attachments),
         department_code=body.department_code,
     )
-    return _transition(caller, case_id, cmd, _expected(body.expected_version, if_match))
+    return await _transition(caller, case_id, cmd, _expected(body.expected_version, if_match))
 
 
 @_body_endpoint("/{case_id}/check", "Record the on-site check: solved or not (inspector)")
-def check_case(
+async def check_case(
     case_id: CaseId,
     body: CheckIn,
     caller: CaseCaller,
@@ -698,11 +705,11 @@ def check_case(
     cmd = Command(
         Action.CHECK, reason=body.reason, attachments=tuple(body.attachments), passed=body.passed
     )
-    return _transition(caller, case_id, cmd, _expected(body.expected_version, if_match))
+    return await _transition(caller, case_id, cmd, _expected(body.expected_version, if_match))
 
 
 @_body_endpoint("/{case_id}/extend-request", "Ask for more time (department)")
-def request_extension(
+async def request_extension(
     case_id: CaseId,
     body: ExtensionRequestIn,
     caller: CaseCaller,
@@ -714,7 +721,7 @@ def request_extension(
         attachments=tuple(body.attachments),
         extension=body.limit(),
     )
-    return _transition(caller, case_id, cmd, _expected(body.expected_version, if_match))
+    return await _transition(caller, case_id, cmd, _expected(body.expected_version, if_match))
 
 
 @_body_endpoint(
@@ -722,7 +729,7 @@ def request_extension(
     "Grant the pending extension (shift leader); attachments (this case's files) are kept in "
     "the history entry",
 )
-def approve_extension(
+async def approve_extension(
     case_id: CaseId,
     body: ExtensionApproveIn,
     caller: CaseCaller,
@@ -734,11 +741,11 @@ def approve_extension(
         attachments=tuple(body.attachments),
         extension=body.limit(),
     )
-    return _transition(caller, case_id, cmd, _expected(body.expected_version, if_match))
+    return await _transition(caller, case_id, cmd, _expected(body.expected_version, if_match))
 
 
 @_body_endpoint("/{case_id}/hold-request", "Ask to park the case (department; reason required)")
-def request_hold(
+async def request_hold(
     case_id: CaseId,
     body: HoldRequestIn,
     caller: CaseCaller,
@@ -752,7 +759,7 @@ def request_hold(
         attachments=tuple(body.attachments),
         resume_on=body.resume_on,
     )
-    return _transition(caller, case_id, cmd, _expected(body.expected_version, if_match))
+    return await _transition(caller, case_id, cmd, _expected(body.expected_version, if_match))
 
 
 @_body_endpoint(
