@@ -12,7 +12,7 @@ from onegrid.cases.domain.calendar import WorkingCalendar
 from onegrid.cases.domain.intake import NewCase, Reporter
 from onegrid.cases.domain.lights import Light
 from onegrid.cases.domain.states import Channel, Nature, Status, Step, Urgency
-from onegrid.cases.domain.timelimits import Limit, LimitUnit
+from onegrid.cases.domain.timelimits import MAX_EXTENSION_DAYS, Limit, LimitUnit
 from onegrid.cases.domain.workflow import allowed_actions
 from onegrid.cases.history import HistoryEntry
 from onegrid.cases.queries import CaseParties
@@ -469,6 +469,15 @@ class CheckIn(TransitionIn):
     passed: bool = Field(description="Was the problem solved, as seen on site?")
 
 
+# The bound depends on the unit (and a working day's length on the calendar): the domain holds
+# the rule and refuses a longer extension with a 422 on ``amount``, rule max_extension_length.
+_EXTENSION_AMOUNT = (
+    f"At most {MAX_EXTENSION_DAYS} days counted in the unit: {MAX_EXTENSION_DAYS} working_days, "
+    f"as many working_hours as {MAX_EXTENSION_DAYS} working days hold, or "
+    f"{MAX_EXTENSION_DAYS * 24} natural_hours"
+)
+
+
 class ExtensionRequestIn(TransitionIn):
     model_config = ConfigDict(
         json_schema_extra={
@@ -483,7 +492,7 @@ class ExtensionRequestIn(TransitionIn):
         }
     )
 
-    amount: float = Field(gt=0, le=1000)
+    amount: float = Field(gt=0, description=_EXTENSION_AMOUNT)
     unit: LimitUnit
 
     def limit(self) -> Limit:
@@ -497,7 +506,9 @@ class ExtensionApproveIn(TransitionIn):
         }
     )
 
-    amount: float | None = Field(default=None, gt=0, le=1000, description="Default: as asked")
+    amount: float | None = Field(
+        default=None, gt=0, description=f"Default: as asked. {_EXTENSION_AMOUNT}"
+    )
     unit: LimitUnit | None = None
 
     def limit(self) -> Limit | None:

@@ -9,13 +9,13 @@ needs (a reason, photos, a department, a pending extension or hold request…) i
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from onegrid.cases.domain.calendar import WorkingCalendar
 from onegrid.cases.domain.lights import StepClock
 from onegrid.cases.domain.states import Status
-from onegrid.cases.domain.timelimits import Limit, StepLimits
+from onegrid.cases.domain.timelimits import MAX_EXTENSION_DAYS, Limit, StepLimits
 from onegrid.cases.domain.workflow import Action, ClockEffect, Transition, transition_for
 from onegrid.core.errors import InvalidInput
 
@@ -175,6 +175,7 @@ def _guard(state: CaseState, cmd: Command, ctx: Context) -> dict[str, Any]:
             f"at most {ctx.max_extensions} are allowed",
         )
         assert cmd.extension is not None
+        _check_extension_length(cmd.extension, ctx)
         return {"requested": str(cmd.extension)}
     if a in (Action.EXTEND_APPROVE, Action.EXTEND_REFUSE):
         _require(
@@ -184,7 +185,10 @@ def _guard(state: CaseState, cmd: Command, ctx: Context) -> dict[str, Any]:
             "there is no extension request to decide",
         )
         if a is Action.EXTEND_APPROVE:
-            return {"granted": str(cmd.extension or state.extension_pending)}
+            granted = cmd.extension or state.extension_pending
+            assert granted is not None
+            _check_extension_length(granted, ctx)
+            return {"granted": str(granted)}
     if a in (Action.HOLD_REQUEST, Action.HOLD, Action.HOLD_REFUSE):
         return _guard_hold(state, cmd, ctx)
     if a is Action.REOPEN:
@@ -195,6 +199,19 @@ def _guard(state: CaseState, cmd: Command, ctx: Context) -> dict[str, Any]:
             "the case was never handled by a department; file a new case instead",
         )
     return {}
+
+
+def _check_extension_length(extension: Limit, ctx: Context) -> None:
+    """One extension is at most ``MAX_EXTENSION_DAYS`` days, asked for or granted."""
+    days = MAX_EXTENSION_DAYS
+    hours = ctx.calendar.working_days(ctx.now, days) / timedelta(hours=1)
+    _require(
+        extension.within_days(days, ctx.calendar, ctx.now),
+        "amount",
+        "max_extension_length",
+        f"one extension is at most {days} working days ({hours:g} working hours, "
+        f"or {days * 24} natural hours); {extension} is more",
+    )
 
 
 def _guard_hold(state: CaseState, cmd: Command, ctx: Context) -> dict[str, Any]:
@@ -257,11 +274,7 @@ def _clock(
     if t.clock is ClockEffect.EXTEND and clock is not None:
         granted = cmd.extension or state.extension_pending
         assert granted is not None
-        return (
-            clock.extend(ctx.calendar, granted.duration(ctx.calendar, ctx.now)),
-            state.step_round,
-            False,
-        )
+        return clock.extend(ctx.calendar, granted, ctx.now), state.step_round, False
     if t.clock in (ClockEffect.START, ClockEffect.STOP):
         late = clock is not None and clock.overdue(ctx.now)
         if t.clock is ClockEffect.STOP or t.step is None:

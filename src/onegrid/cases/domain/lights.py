@@ -2,8 +2,19 @@
 
 A step's clock counts working time (or wall time for natural-hour limits) from the moment the
 step started. A hold stops it: the held stretch is added to the step's allowance when the case
-resumes. An approved extension adds what was granted. Nothing here is stored as "time used":
-it is computed on read from the start, the allowance, the holds and now.
+resumes. Nothing here is stored as "time used": it is computed on read from the start, the
+allowance, the holds and now.
+
+An approved extension moves the step's deadline by what was granted, never by less:
+
+- on a working-time step the grant is added as working time: working days as that many working
+  days (each as long as one on the day of approval), working or natural hours as that many
+  working hours;
+- on a natural-hours step (an emergency, a utility's 24 h) a grant in natural hours is added as
+  wall time, and a grant in working days or working hours is carried through the working
+  calendar from the current deadline: "2 working days" from a Friday 16:00 deadline end on
+  Tuesday 16:00, after the weekend (and after any holiday), not 15 wall hours later. The step's
+  clock keeps running day and night; only the size of the grant is read on the calendar.
 """
 
 from __future__ import annotations
@@ -158,17 +169,27 @@ class StepClock:
             None,
         )
 
-    def extend(self, calendar: WorkingCalendar, granted: timedelta) -> StepClock:
+    def extend(self, calendar: WorkingCalendar, granted: Limit, now: datetime) -> StepClock:
+        """The clock once ``granted`` (approved at ``now``) is added; see the module's rule."""
         return self._fixed(
             calendar,
             self.step,
             self.round,
             self.started_at,
             self.natural,
-            self.allowed + granted,
+            self.allowed + self._grant(calendar, granted, now),
             self.held,
             self.hold_started_at,
         )
+
+    def _grant(self, calendar: WorkingCalendar, granted: Limit, now: datetime) -> timedelta:
+        """What the grant adds to the allowance, in the time this clock counts."""
+        span = granted.duration(calendar, now)
+        if not self.natural or granted.natural:
+            return span
+        # Working time granted on a wall clock: its real length is where the calendar says that
+        # much working time after the deadline ends, nights, weekends and holidays included.
+        return calendar.add_working(self.deadline, span) - self.deadline
 
     def overdue(self, now: datetime) -> bool:
         return self.light(now) is Light.RED

@@ -18,6 +18,12 @@ from onegrid.cases.domain.states import Step, Urgency
 from onegrid.core.errors import FieldProblem, InvalidInput
 
 ANY = "*"
+# The longest single extension, in days counted the way the grant is stated. DOMAIN.md (§4, §5)
+# and the time-limit file bound only how often a case is extended (max_extensions), not by how
+# much; 30 working days is what the web's request form has always offered, and is longer than
+# any limit of the example data (demolishing an illegal structure: 20 working days), so a
+# department can still ask for a step's whole length again.
+MAX_EXTENSION_DAYS = 30
 
 
 class LimitUnit(StrEnum):
@@ -41,6 +47,16 @@ class Limit:
         if self.unit is LimitUnit.WORKING_DAYS:
             return calendar.working_days(start, self.amount)
         return timedelta(hours=self.amount)
+
+    def within_days(self, days: float, calendar: WorkingCalendar, start: datetime) -> bool:
+        """At most ``days`` days counted in this limit's own unit: that many working days, as
+        many working hours as that many working days hold, or that many 24-hour days."""
+        # Compared as numbers, so that an absurd amount is refused, never overflows a timedelta.
+        if self.unit is LimitUnit.WORKING_DAYS:
+            return self.amount <= days
+        if self.unit is LimitUnit.WORKING_HOURS:
+            return self.amount <= calendar.working_days(start, days) / timedelta(hours=1)
+        return self.amount <= days * 24
 
     def __str__(self) -> str:
         return f"{self.amount:g} {self.unit.value.replace('_', ' ')}"
