@@ -17,6 +17,7 @@ from onegrid.cases.domain.workflow import allowed_actions
 from onegrid.cases.history import HistoryEntry
 from onegrid.cases.queries import CaseParties
 from onegrid.cases.records import CaseRecord
+from onegrid.core.errors import InvalidInput
 from onegrid.people.domain import Principal
 from onegrid.people.policy import Reporter as PolicyReporter
 from onegrid.people.policy import can_see_personal_data
@@ -514,7 +515,15 @@ class ExtensionApproveIn(TransitionIn):
     def limit(self) -> Limit | None:
         if self.amount is None:
             return None
-        return Limit(self.amount, self.unit or LimitUnit.WORKING_HOURS)
+        if self.unit is None:
+            # A bare number is ambiguous: "2" on a request for 2 working days granted 2 hours.
+            raise InvalidInput.one(
+                "unit",
+                "required",
+                "name the unit of the amount granted: working_days, working_hours or "
+                "natural_hours",
+            )
+        return Limit(self.amount, self.unit)
 
 
 class HoldRequestIn(TransitionIn):

@@ -131,3 +131,20 @@ def test_over_http_the_longest_extension_and_a_grant_with_nothing_pending_are_42
     assert resp.status_code == 200, resp.text
     resp = post(client, rec.id, "extend-approve", as_["leader"], amount=31, unit="working_days")
     assert resp.status_code == 422 and resp.json()["errors"][0]["rule"] == "max_extension_length"
+
+
+def test_a_grant_of_an_amount_names_its_unit(
+    client: TestClient, city: Database, clock: FixedClock, rules: CaseRules, as_: SignIns
+) -> None:
+    rec = to_handling(city, clock, rules)
+    ask = {"amount": 2, "unit": "working_days", "reason": "parts on order"}
+    assert post(client, rec.id, "extend-request", as_["sanit"], **ask).status_code == 200
+    bare = post(client, rec.id, "extend-approve", as_["leader"], amount=2)
+    assert bare.status_code == 422
+    assert (bare.json()["errors"][0]["field"], bare.json()["errors"][0]["rule"]) == (
+        "unit",
+        "required",
+    )
+    granted = post(client, rec.id, "extend-approve", as_["leader"], amount=1, unit="working_days")
+    assert granted.status_code == 200, granted.text
+    assert granted.json()["extensions_granted"] == 1
