@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -178,3 +179,23 @@ def test_a_statement_the_database_refuses_fails_its_write_alone(
     assert first == "a" and isinstance(second, IntegrityError) and results[2] == "b"
     assert _keys(db) == {"a", "b"}
     assert len(commits) == (1 if db.dialect == "sqlite" else 2)
+
+
+def test_a_caller_that_stops_waiting_stops_neither_its_write_nor_the_next(db: Database) -> None:
+    """A request cancelled while its write waits (the client went away): the write is done all
+    the same, as queued, and the writer thread goes on to the next."""
+    writes = GroupCommit(db)
+
+    async def scenario() -> str:
+        gone = asyncio.create_task(writes.submit(_put("a")))
+        await asyncio.sleep(0.2)
+        gone.cancel()
+        _SQLITE_WRITER.release()
+        try:
+            return await asyncio.wait_for(writes.submit(_put("b")), timeout=20)
+        finally:
+            _SQLITE_WRITER.acquire()
+
+    with _SQLITE_WRITER:
+        assert asyncio.run(scenario()) == "b"
+    assert _keys(db) == {"a", "b"}

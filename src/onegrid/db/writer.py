@@ -123,17 +123,37 @@ class GroupCommit:
 
     def _queued(self, work: Callable[[Session], T]) -> Future[T]:
         write: _Write[T] = _Write(work)
+        # Running from the start, so it cannot be cancelled: a caller that stops waiting (its
+        # client went away) leaves its write to be done as queued, and the thread never finds
+        # a future it may not settle.
+        write.future.set_running_or_notify_cancel()
         with self._ready:
             self._queue.append(write)
             if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._serve, name="onegrid-group-commit", daemon=True
-                )
-                self._thread.start()
+                self._start()
             self._ready.notify()
         return write.future
 
+    def _start(self) -> None:
+        # Called holding ``_ready``.
+        self._thread = threading.Thread(
+            target=self._serve, name="onegrid-group-commit", daemon=True
+        )
+        self._thread.start()
+
     def _serve(self) -> None:
+        try:
+            self._groups()
+        finally:
+            # Should the thread ever stop for anything but idleness, the writes queued behind
+            # it get another.
+            with self._ready:
+                if self._thread is threading.current_thread():
+                    self._thread = None
+                    if self._queue:
+                        self._start()
+
+    def _groups(self) -> None:
         """The writer thread: a group at a time, each taken once the writer is this thread's,
         so that the writes that came in while another transaction held it go together."""
         while True:
