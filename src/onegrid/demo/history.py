@@ -222,6 +222,9 @@ def _case(
         reporter=Reporter(phone=phone),
         external_ref=f"{REF_PREFIX}{at:%Y%m%d%H%M%S}:{p.code}:{lon:.6f}:{lat:.6f}",
         steps=_steps(rng, at, channel, dept, until),
+        # A case cut off before its first step is loaded as a record dispatched on arrival;
+        # without its department nobody could accept it.
+        department_code=dept,
     )
 
 

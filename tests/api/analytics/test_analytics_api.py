@@ -87,7 +87,10 @@ def test_ranking_reports_and_errors_over_http(lake_city: Database, client: TestC
     r = client.get("/api/v1/analytics/ranking", params={"month": "2026-02"}, headers=h)
     assert r.status_code == 200, r.text
     rows = {x["unit"]: x for x in r.json()["rows"]}
-    assert rows[CORE_SUB]["response_rate"] == 1.0 and rows[CORE_SUB]["rank"] == 1
+    assert rows[CORE_SUB]["response_rate"] == 1.0
+    # No callbacks this month: no resolution or satisfaction rate, so no score and no rank
+    # (not the rank 1 every unscored unit shared, whatever its response rate).
+    assert rows[CORE_SUB]["rank"] is None and rows["110112001"]["rank"] is None
     assert rows["110112001"]["response_rate"] == 0.0
     # Against ranking.yaml's targets (response 0.95); no callbacks, so nothing to judge there.
     assert (rows[CORE_SUB]["response_met"], rows["110112001"]["response_met"]) == (True, False)

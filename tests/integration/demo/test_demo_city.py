@@ -6,6 +6,8 @@ import numpy as np
 from sqlalchemy import func, select
 
 from onegrid.assets.models import ComponentRow
+from onegrid.cases.domain.states import Status
+from onegrid.cases.models import CaseRow
 from onegrid.core.clock import FixedClock, city_today
 from onegrid.core.settings import Settings
 from onegrid.db.session import Database
@@ -13,6 +15,15 @@ from onegrid.demo import build_demo_city, is_empty
 from onegrid.demo.live import load_knowledge_base, load_live_cases
 from onegrid.grid import queries as grid_queries
 from onegrid.people import credentials
+
+DISPATCHED_OR_LATER = (
+    Status.DISPATCHED,
+    Status.HANDLING,
+    Status.ON_HOLD,
+    Status.TO_CHECK,
+    Status.TO_CLOSE,
+    Status.CLOSED,
+)
 
 
 def test_demo_city_is_complete_and_usable(db: Database, clock: FixedClock) -> None:
@@ -57,6 +68,14 @@ def test_demo_city_is_complete_and_usable(db: Database, clock: FixedClock) -> No
     assert len(open_steps) >= 4, live.by_status
     assert sum(live.by_status[s] for s in open_steps) > 50
     assert load_live_cases(db, 11, clock) is None  # once per database
+    with db.reader() as session:  # a dispatched case names who is to accept it
+        unowned = session.scalars(
+            select(CaseRow.id).where(
+                CaseRow.status.in_([s.value for s in DISPATCHED_OR_LATER]),
+                CaseRow.department_code.is_(None),
+            )
+        ).all()
+    assert unowned == []
     assert load_knowledge_base(db, clock) > 0
 
     issued = credentials.sign_in(

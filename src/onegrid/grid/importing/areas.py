@@ -11,15 +11,15 @@ from datetime import date
 from typing import Any
 
 from onegrid.core.errors import FieldProblem
-from onegrid.grid.domain import AREA_LEVELS, Level
+from onegrid.grid.domain import AREA_CODE_DIGITS, AREA_LEVELS, Level
 from onegrid.grid.importing.checks import (
     Change,
     Existing,
     OnError,
+    Place,
     check_geometries,
     decide,
     read_codes,
-    record_of,
     resolve_crs,
     text_value,
 )
@@ -89,7 +89,11 @@ class AreaDraft:
 
     @property
     def record(self) -> str:
-        return record_of(self.number, self.code)
+        return self.place.record
+
+    @property
+    def place(self) -> Place:
+        return Place(self.number, self.code)
 
 
 @dataclass(frozen=True)
@@ -141,7 +145,7 @@ def draft_areas(
         if c.code not in geometries:
             continue
         props = c.feature.properties
-        record = record_of(c.feature.number, c.code)
+        place = Place(c.feature.number, c.code)
         names = [
             text_value(props.get(f)) if f else None
             for f in (options.name_field, options.name_en_field)
@@ -157,19 +161,20 @@ def draft_areas(
         parent = _parent_of(c.code, props, options)
         if missing:
             problems.append(
-                FieldProblem(
-                    missing[0], "name-required", f"property {missing[0]!r} is empty", record
-                )
+                place.problem(missing[0], "name-required", f"property {missing[0]!r} is empty")
             )
         elif isinstance(population, str):
             problems.append(
-                FieldProblem(
-                    str(options.population_field), "population-integer", population, record
-                )
+                place.problem(str(options.population_field), "population-integer", population)
             )
         elif options.level is not Level.CITY and parent is None and _expects_parent(options):
             problems.append(
-                FieldProblem("parent", "parent-required", "no parent code for this area", record)
+                place.problem(
+                    "parent",
+                    "parent-required",
+                    f"no parent code for this {options.level}: give its parent (parent_code, "
+                    "parent_field or parent_from_code_prefix)",
+                )
             )
         else:
             drafts.append(
@@ -188,7 +193,17 @@ def draft_areas(
 
 
 def _expects_parent(options: AreaImportOptions) -> bool:
-    return options.parent_field is not None or options.parent_from_code_prefix is not None
+    """A district may head the areas a city loads (NYC's boroughs, Beijing's districts without
+    the city); a subdistrict or a community always lies inside a loaded area, or its cases
+    would roll up to nothing."""
+    return (
+        options.parent_field is not None
+        or options.parent_from_code_prefix is not None
+        or options.level in _NESTED_LEVELS
+    )
+
+
+_NESTED_LEVELS = (Level.SUBDISTRICT, Level.COMMUNITY)
 
 
 def plan_areas(
@@ -202,14 +217,13 @@ def plan_areas(
     planned: list[PlannedArea] = []
     problems: list[FieldProblem] = []
     for d in drafts:
-        problem = _parent_problem(d, parents, valid_from)
+        problem = _parent_problem(d, parents, valid_from) or _code_problem(d)
         old = stored.get(d.code)
         if problem is None and old is not None and old.level is not d.level:
-            problem = FieldProblem(
+            problem = d.place.problem(
                 "level",
                 "level-consistent",
                 f"code {d.code} is stored as a {old.level}, not a {d.level}",
-                d.record,
             )
         if problem is not None:
             problems.append(problem)
@@ -222,7 +236,7 @@ def plan_areas(
             valid_from,
         )
         if not isinstance(change, Change):
-            problems.append(FieldProblem("valid_from", "valid-from-order", change, d.record))
+            problems.append(d.place.problem("valid_from", "valid-from-order", change))
             continue
         planned.append(PlannedArea(d, change, old.existing if old else None))
     return planned, problems
@@ -235,18 +249,46 @@ def _parent_problem(
         return None
     level = parents.get(d.parent_code)
     if level is None:
-        return FieldProblem(
+        return d.place.problem(
             "parent",
             "parent-exists",
             f"parent area {d.parent_code} does not exist on {valid_from}; "
             "import the coarser level first",
-            d.record,
         )
     if level.depth >= d.level.depth:
-        return FieldProblem(
+        return d.place.problem(
             "parent",
             "parent-level",
             f"parent {d.parent_code} is a {level}; a {d.level}'s parent must be a coarser level",
-            d.record,
         )
     return None
+
+
+def _code_problem(d: AreaDraft) -> FieldProblem | None:
+    """Digit codes are positional (GB/T 2260 and its 9/12-digit extensions, NYC's ``101`` in
+    borough ``1``), so a digit parent's children extend its significant digits (``110000``
+    stands for Beijing as ``11``); and no code is longer than the unit-grid codes it leads
+    leave room for. Codes of other forms are a city's own and are not checked."""
+    if _digits(d.code) and len(d.code) > AREA_CODE_DIGITS:
+        return d.place.problem(
+            "code",
+            "area-code-digits",
+            f"code {d.code} has {len(d.code)} digits; an area code has at most "
+            f"{AREA_CODE_DIGITS} (it leads the 15-digit codes of the unit grids inside it)",
+        )
+    parent = d.parent_code
+    if parent is None or not _digits(parent):
+        return None
+    stem = parent.rstrip("0")
+    if _digits(d.code) and d.code.startswith(stem) and len(d.code) > len(stem):
+        return None
+    return d.place.problem(
+        "code",
+        "code-under-parent",
+        f"code {d.code} does not fit inside its parent {parent}: the code of a {d.level} "
+        f"inside it is digits, beginning with {stem or 'any digit'}",
+    )
+
+
+def _digits(code: str) -> bool:
+    return code.isascii() and code.isdigit()

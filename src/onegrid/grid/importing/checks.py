@@ -38,8 +38,34 @@ class Change(StrEnum):
     UNCHANGED = "unchanged"
 
 
-def record_of(number: int, code: str | None) -> str:
-    return f"feature {number}" + (f" (code {code})" if code else "")
+@dataclass(frozen=True)
+class FeatureProblem(FieldProblem):
+    """A broken rule of one feature of a file. ``record`` says where in English; a page in
+    another language words it from ``feature_index`` (1-based) and ``feature_code``."""
+
+    feature_index: int | None = None
+    feature_code: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return super().as_dict() | {
+            "feature_index": self.feature_index,
+            "feature_code": self.feature_code,
+        }
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a feature is in its file: its number (from 1) and its code, if it has one."""
+
+    number: int
+    code: str | None
+
+    @property
+    def record(self) -> str:
+        return f"feature {self.number}" + (f" (code {self.code})" if self.code else "")
+
+    def problem(self, field: str, rule: str, message: str) -> FeatureProblem:
+        return FeatureProblem(field, rule, message, self.record, self.number, self.code)
 
 
 def text_value(value: Any) -> str | None:
@@ -97,11 +123,8 @@ def read_codes(
         code = text_value(feature.properties.get(code_field))
         if code is None:
             problems.append(
-                FieldProblem(
-                    code_field,
-                    "code-required",
-                    f"property {code_field!r} is missing or empty",
-                    record_of(feature.number, None),
+                Place(feature.number, None).problem(
+                    code_field, "code-required", f"property {code_field!r} is missing or empty"
                 )
             )
         else:
@@ -114,11 +137,10 @@ def read_codes(
             continue
         numbers = [x.feature.number for x in coded if x.code == c.code]
         problems.append(
-            FieldProblem(
+            Place(c.feature.number, c.code).problem(
                 code_field,
                 "code-unique",
                 f"code {c.code} appears in features {', '.join(map(str, numbers))}",
-                record_of(c.feature.number, c.code),
             )
         )
     return unique, problems
@@ -135,33 +157,52 @@ class GeometryCheck:
 
 def _polygon_problem(c: CodedFeature) -> FieldProblem | None:
     f = c.feature
-    record = record_of(f.number, c.code)
+    place = Place(f.number, c.code)
     if f.geometry is None:
-        return FieldProblem("geometry", "geometry-readable", f.geometry_error or "none", record)
+        return place.problem("geometry", "geometry-readable", f.geometry_error or "none")
     if f.geometry.geom_type not in _POLYGONAL or f.geometry.is_empty:
         kind = "an empty geometry" if f.geometry.is_empty else f"a {f.geometry.geom_type}"
-        return FieldProblem(
-            "geometry", "polygon-geometry", f"expected a (Multi)Polygon, got {kind}", record
+        return place.problem(
+            "geometry", "polygon-geometry", f"expected a (Multi)Polygon, got {kind}"
         )
     return None
 
 
-def _repair(geometry: Any, reason: str, record: str, check: GeometryCheck) -> Any:
+def _ring_problem(c: CodedFeature, repair: bool, check: GeometryCheck) -> FieldProblem | None:
+    """An open ring is refused like any invalid polygon; with ``repair`` it stays closed as
+    read, and the closing is listed with the other repairs."""
+    open_ring = c.feature.open_ring
+    if open_ring is None:
+        return None
+    place = Place(c.feature.number, c.code)
+    if repair:
+        check.repairs.append(
+            place.problem(
+                "geometry", "closed-ring", f"{open_ring}; closed it by repeating its first position"
+            )
+        )
+        return None
+    return place.problem(
+        "geometry",
+        "closed-ring",
+        f"invalid polygon: {open_ring} (RFC 7946 §3.1.6); fix the file, or pass --repair to "
+        "close it",
+    )
+
+
+def _repair(geometry: Any, reason: str, place: Place, check: GeometryCheck) -> Any:
     """GEOS ``make_valid`` keeping polygons only; the repair and its effect on the area are
     reported, so a user who asked for repairs can still see what changed."""
     fixed = shapely.make_valid(geometry, method="structure", keep_collapsed=False)
     if fixed.is_empty or fixed.geom_type not in _POLYGONAL:
         check.problems.append(
-            FieldProblem("geometry", "valid-geometry", f"cannot be repaired: {reason}", record)
+            place.problem("geometry", "valid-geometry", f"cannot be repaired: {reason}")
         )
         return None
     change = (fixed.area - geometry.area) / geometry.area * 100 if geometry.area else 0.0
     check.repairs.append(
-        FieldProblem(
-            "geometry",
-            "valid-geometry",
-            f"repaired {reason}; area changed by {change:+.4f} %",
-            record,
+        place.problem(
+            "geometry", "valid-geometry", f"repaired {reason}; area changed by {change:+.4f} %"
         )
     )
     return fixed
@@ -182,7 +223,7 @@ def check_geometries(
     check = GeometryCheck()
     candidates: list[CodedFeature] = []
     for c in coded:
-        problem = _polygon_problem(c)
+        problem = _polygon_problem(c) or _ring_problem(c, repair, check)
         if problem:
             check.problems.append(problem)
         else:
@@ -194,13 +235,11 @@ def check_geometries(
     for i, (c, reason) in enumerate(zip(candidates, reasons, strict=True)):
         if reason == _VALID:
             continue
-        record = record_of(c.feature.number, c.code)
+        place = Place(c.feature.number, c.code)
         if repair:
-            source[i] = _repair(source[i], reason, record, check)
+            source[i] = _repair(source[i], reason, place, check)
         else:
-            check.problems.append(
-                FieldProblem("geometry", "valid-geometry", _invalid(reason), record)
-            )
+            check.problems.append(place.problem("geometry", "valid-geometry", _invalid(reason)))
             source[i] = None
     kept = [c for c, g in zip(candidates, source, strict=True) if g is not None]
     converted = geometry_to_wgs84(np.array([g for g in source if g is not None], dtype=object), crs)
@@ -214,17 +253,16 @@ def _accept_converted(
 ) -> None:
     """A converted geometry must be longitude/latitude and still valid (a conversion can make
     two close edges touch)."""
-    record = record_of(c.feature.number, c.code)
+    place = Place(c.feature.number, c.code)
     box = geometry.bounds
     if not _in_range(box):
         check.problems.append(
-            FieldProblem(
+            place.problem(
                 "geometry",
                 "coordinates-in-range",
                 f"coordinates ({box[0]:.6g}, {box[1]:.6g}) are not longitude/latitude after "
                 f"converting from {crs.name}; is --crs right (a projected file needs its "
                 "EPSG code)?",
-                record,
             )
         )
         return
@@ -232,11 +270,9 @@ def _accept_converted(
     if reason != _VALID:
         where = f"after converting from {crs.name} to WGS84: {reason}"
         if not repair:
-            check.problems.append(
-                FieldProblem("geometry", "valid-geometry", _invalid(where), record)
-            )
+            check.problems.append(place.problem("geometry", "valid-geometry", _invalid(where)))
             return
-        geometry = _repair(geometry, where, record, check)
+        geometry = _repair(geometry, where, place, check)
     if geometry is not None:
         check.geometries[c.code] = geometry
 

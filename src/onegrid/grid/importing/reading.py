@@ -30,13 +30,14 @@ class SourceFeature:
     """One feature as read: its 1-based number in the file, its properties and geometry.
 
     ``geometry`` is None when the feature has none or it could not be read; ``geometry_error``
-    then says why.
+    then says why. ``open_ring`` names a ring the file left open (Shapely closed it on reading).
     """
 
     number: int
     properties: dict[str, Any]
     geometry: Any
     geometry_error: str | None = None
+    open_ring: str | None = None
 
 
 @dataclass(frozen=True)
@@ -131,9 +132,27 @@ def _geojson_feature(number: int, raw: Any) -> SourceFeature:
     if not geometry:
         return SourceFeature(number, props, None, "the feature has no geometry")
     try:
-        return SourceFeature(number, props, shape(geometry))
+        return SourceFeature(number, props, shape(geometry), open_ring=_open_ring(geometry))
     except (ValueError, TypeError, KeyError, AttributeError, shapely.errors.GEOSException) as exc:
         return SourceFeature(number, props, None, f"unreadable geometry: {exc}")
+
+
+def _open_ring(geometry: Any) -> str | None:
+    """The first ring whose last position does not repeat its first, which RFC 7946 §3.1.6
+    requires: Shapely closes such a ring without a word, so the file's error would go unseen."""
+    kind, coordinates = geometry.get("type"), geometry.get("coordinates")
+    if kind == "Polygon":
+        parts = [coordinates]
+    elif kind == "MultiPolygon":
+        parts = coordinates
+    else:
+        return None
+    for p, rings in enumerate(parts, start=1):
+        for r, ring in enumerate(rings, start=1):
+            if ring and list(ring[0]) != list(ring[-1]):
+                where = f"ring {r}" + (f" of polygon {p}" if kind == "MultiPolygon" else "")
+                return f"{where} is not closed: its last position must repeat its first"
+    return None
 
 
 def _read_ogr(path: Path, encoding: str | None) -> SourceFile:

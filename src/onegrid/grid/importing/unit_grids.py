@@ -18,10 +18,10 @@ from onegrid.grid.importing.checks import (
     Change,
     Existing,
     OnError,
+    Place,
     check_geometries,
     decide,
     read_codes,
-    record_of,
     resolve_crs,
     text_value,
 )
@@ -53,7 +53,11 @@ class UnitGridDraft:
 
     @property
     def record(self) -> str:
-        return record_of(self.number, self.code)
+        return self.place.record
+
+    @property
+    def place(self) -> Place:
+        return Place(self.number, self.code)
 
 
 @dataclass(frozen=True)
@@ -77,23 +81,20 @@ def draft_unit_grids(
         if c.code not in geometries:
             continue
         props = c.feature.properties
-        record = record_of(c.feature.number, c.code)
+        place = Place(c.feature.number, c.code)
         community = text_value(props.get(options.community_field))
         if community is None:
             problems.append(
-                FieldProblem(
+                place.problem(
                     options.community_field,
                     "community-required",
                     f"property {options.community_field!r} is missing or empty",
-                    record,
                 )
             )
             continue
         code_problem = unit_grid_code_problem(c.code, community)
         if code_problem:
-            problems.append(
-                FieldProblem(options.code_field, "unit-grid-code", code_problem, record)
-            )
+            problems.append(place.problem(options.code_field, "unit-grid-code", code_problem))
             continue
         drafts.append(
             UnitGridDraft(
@@ -124,11 +125,10 @@ def plan_unit_grids(
         level = communities.get(d.community_code)
         if level is None or level is Level.CITY:
             problems.append(
-                FieldProblem(
+                d.place.problem(
                     "community",
                     "community-exists",
                     f"area {d.community_code} does not exist on {valid_from} below city level",
-                    d.record,
                 )
             )
             continue
@@ -141,7 +141,7 @@ def plan_unit_grids(
             valid_from,
         )
         if not isinstance(change, Change):
-            problems.append(FieldProblem("valid_from", "valid-from-order", change, d.record))
+            problems.append(d.place.problem("valid_from", "valid-from-order", change))
             continue
         planned.append(PlannedGrid(d, change, old))
     return planned, problems
