@@ -153,6 +153,10 @@ class ProblemOut(BaseModel):
     rule: str
     message: str
     record: str | None = Field(default=None, description="e.g. 'feature 3 (code 110101001)'")
+    feature_index: int | None = Field(
+        default=None, description="The feature's place in the file, from 1 (for any language)"
+    )
+    feature_code: str | None = Field(default=None, description="The feature's code, if any")
 
 
 class PlanItemOut(BaseModel):
@@ -162,6 +166,9 @@ class PlanItemOut(BaseModel):
         "(same start day: fixed in place), update (names or attributes), unchanged, retire"
     )
     record: str | None = Field(default=None, description="Which feature of the file.")
+    feature_index: int | None = Field(
+        default=None, description="The feature's place in the file, from 1; none for a retire"
+    )
     parent_code: str | None = Field(default=None, description="Parent area or community.")
     name_zh: str | None = None
     name_en: str | None = None

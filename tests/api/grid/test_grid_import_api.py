@@ -57,6 +57,7 @@ def test_dry_run_answers_the_plan_and_writes_nothing(
         "feature 1 (code 110101002001)",
         "feature 2 (code 110101002002)",
     ]
+    assert [i["feature_index"] for i in plan["items"]] == [1, 2]  # for a page in any language
     shapes = {f["properties"]["code"]: f for f in plan["map"]["features"]}
     assert shapely.geometry.shape(shapes["110101002001"]["geometry"]).equals(
         box(WEST, SOUTH, SPLIT, EQUATOR)

@@ -47,6 +47,7 @@ def test_beijing_districts_over_http(
     assert refused.status_code == 422, refused.text
     [problem] = refused.json()["errors"]
     assert problem["record"] == "feature 10 (code 110113)"
+    assert (problem["feature_index"], problem["feature_code"]) == (10, "110113")
     assert problem["rule"] == "valid-geometry" and "Self-intersection" in problem["message"]
 
     params = {**OPTIONS, "repair": True}
@@ -55,6 +56,7 @@ def test_beijing_districts_over_http(
     ).json()
     assert len(plan["new"]) == 16 and "110113" in plan["new"]
     assert [r["record"] for r in plan["repaired"]] == ["feature 10 (code 110113)"]
+    assert [r["feature_index"] for r in plan["repaired"]] == [10]
     assert len(plan["map"]["features"]) == 16
     assert client.get("/api/v1/areas", params={"level": "district"}).json() == []
 

@@ -265,6 +265,7 @@ def import_areas(
             code=p.draft.code,
             change=str(p.change),
             record=p.draft.record,
+            feature_index=p.draft.number,
             parent_code=p.draft.parent_code,
             name_zh=p.draft.name_zh,
             name_en=p.draft.name_en,
@@ -324,6 +325,7 @@ def import_unit_grids(
             code=p.draft.code,
             change=str(p.change),
             record=p.draft.record,
+            feature_index=p.draft.number,
             parent_code=p.draft.community_code,
         )
         for p in plan.planned
