@@ -66,7 +66,7 @@ class CaseRow(Base):
     reporter_phone: Mapped[str | None] = mapped_column(String(40))
     reporter_email: Mapped[str | None] = mapped_column(String(254))
     reporter_user_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    created_by: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64), index=True)
     external_ref: Mapped[str | None] = mapped_column(String(120), unique=True)
     source_type: Mapped[str | None] = mapped_column(String(120))
     status: Mapped[str] = mapped_column(String(16))

@@ -85,6 +85,8 @@ class CaseFilter:
     text: str | None = None
     split_parent_id: int | None = None
     merged_into_id: int | None = None
+    # "Mine": the cases a user reported, as the reporter (a citizen) or as their creator (staff).
+    mine: tuple[int | None, str] | None = None  # (user id, actor ref)
 
 
 @dataclass(frozen=True)
@@ -219,6 +221,9 @@ def _filters(session: Session, f: CaseFilter, now: datetime) -> list[ColumnEleme
         out.append(C.split_parent_id == f.split_parent_id)
     if f.merged_into_id is not None:
         out.append(C.merged_into_id == f.merged_into_id)
+    if f.mine is not None:
+        user_id, actor = f.mine
+        out.append(or_(C.reporter_user_id == user_id, C.created_by == actor))
     return out
 
 

@@ -474,3 +474,21 @@ def test_a_listed_case_reads_as_the_case_itself(
     spec = client.get("/openapi.json").json()
     ok = spec["paths"][BASE]["get"]["responses"]["200"]["content"]["application/json"]
     assert ok["schema"] == {"$ref": "#/components/schemas/CasePageOut"}
+
+
+def test_mine_lists_the_cases_the_caller_reported(
+    client: TestClient, as_: dict[str, Headers]
+) -> None:
+    theirs = create(client, as_["citizen"], channel="web_app")
+    patrol = create(client, as_["insp"])
+    create(client, as_["insp"], description="另一处垃圾")
+
+    def mine(who: str) -> list[int]:
+        resp = client.get(BASE, params={"mine": "true"}, headers=as_[who])
+        assert resp.status_code == 200, resp.text
+        return [c["id"] for c in resp.json()["items"]]
+
+    assert mine("citizen") == [theirs["id"]]
+    assert patrol["id"] in mine("insp") and theirs["id"] not in mine("insp")
+    assert len(mine("insp")) == 2
+    assert mine("leader") == []  # reads every case, reported none

@@ -86,8 +86,14 @@ def test_the_cases_branch_steps_down_and_up_with_cases_stored(
         history = conn.execute(select(func.count()).select_from(CaseHistoryRow)).scalar_one()
     assert history >= 4  # reported, filed, dispatched, accepted, asked
 
-    # One revision at a time: cases_0008 (the returned queue's index), cases_0007 (the address
-    # id), cases_0006 (the pending indexes), then cases_0005 (the columns).
+    # One revision at a time: cases_0009 (the creator's index), cases_0008 (the returned
+    # queue's index), cases_0007 (the address id), cases_0006 (the pending indexes), then
+    # cases_0005 (the columns).
+    _downgrade(fresh.engine, "cases@-1")
+    assert _cases_revision(fresh.engine) == "cases_0008"
+    assert "ix_cases_created_by" not in {
+        i["name"] for i in inspect(fresh.engine).get_indexes("cases")
+    }
     _downgrade(fresh.engine, "cases@-1")
     assert _cases_revision(fresh.engine) == "cases_0007"
     assert "ix_cases_returned" not in {
@@ -110,7 +116,7 @@ def test_the_cases_branch_steps_down_and_up_with_cases_stored(
     assert after == history  # nothing of the append-only history is lost on the way down
 
     migrate(fresh.engine)
-    assert _cases_revision(fresh.engine) == "cases_0008"
+    assert _cases_revision(fresh.engine) == "cases_0009"
     assert drift(fresh.engine) == []  # what check-schema compares
     with fresh.engine.connect() as conn:
         # Stepped down past cases_0007 and up again, the id is gone: a case then keeps none.

@@ -428,6 +428,9 @@ def list_cases_endpoint(
     closed_from: datetime | None = None,
     closed_to: datetime | None = None,
     q: Annotated[str | None, Query(max_length=200, description="Text or a case number")] = None,
+    mine: Annotated[
+        bool, Query(description="Only the cases the signed-in user reported (我的诉求)")
+    ] = False,
     sort: Annotated[str, Query(description="created_at, updated_at or number; '-' = desc")] = (
         "-created_at"
     ),
@@ -446,6 +449,8 @@ def list_cases_endpoint(
     ):
         if value is not None and value.tzinfo is None:
             raise InvalidInput.one(name, "timezone_aware", f"{name} needs a UTC offset (…Z)")
+    if mine and principal.user_id is None:
+        raise InvalidInput.one("mine", "signed_in_user", "mine needs a signed-in user, not a key")
     now = clock.now()
     page = list_cases(
         session,
@@ -466,6 +471,7 @@ def list_cases_endpoint(
             closed_from=closed_from,
             closed_to=closed_to,
             text=q,
+            mine=(principal.user_id, principal.actor) if mine else None,
         ),
         now=now,
         reach=reach_clause(reach(principal, "case.read"), principal),
