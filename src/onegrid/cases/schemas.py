@@ -520,8 +520,7 @@ class ExtensionApproveIn(TransitionIn):
             raise InvalidInput.one(
                 "unit",
                 "required",
-                "name the unit of the amount granted: working_days, working_hours or "
-                "natural_hours",
+                "name the unit of the amount granted: working_days, working_hours or natural_hours",
             )
         return Limit(self.amount, self.unit)
 
