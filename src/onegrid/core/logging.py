@@ -9,10 +9,17 @@ import structlog
 
 
 def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
-    renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer()
+    # Tracebacks as plain text, never with each frame's local variables: those hold the
+    # settings' secret key and callers' tokens, and rendering them (rich's default when it is
+    # installed) held the event loop for seconds on every unhandled error.
+    renderers: list[structlog.typing.Processor] = (
+        [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
         if fmt == "json"
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        else [
+            structlog.dev.ConsoleRenderer(
+                colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
+            )
+        ]
     )
     logging.basicConfig(level=level, stream=sys.stderr, format="%(message)s")
     structlog.configure(
@@ -20,7 +27,7 @@ def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            renderer,
+            *renderers,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
         # Look sys.stderr up at each use: a test runner or CLI harness may swap and close it.
