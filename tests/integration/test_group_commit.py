@@ -199,3 +199,21 @@ def test_a_caller_that_stops_waiting_stops_neither_its_write_nor_the_next(db: Da
     with _SQLITE_WRITER:
         assert asyncio.run(scenario()) == "b"
     assert _keys(db) == {"a", "b"}
+
+
+def test_a_writer_thread_that_cannot_start_fails_its_write_and_not_the_next(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if db.dialect != "sqlite":
+        pytest.skip("only SQLite's writes go through the writer thread")
+    writes = GroupCommit(db)
+
+    def no_thread(self: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", no_thread)
+    with pytest.raises(RuntimeError, match="new thread"):
+        writes.run(_put("a"))
+    monkeypatch.undo()
+    assert writes.run(_put("b")) == "b"
+    assert _keys(db) == {"b"}

@@ -94,21 +94,6 @@ def append_many(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         session.connection().execute(_INSERT, list(rows))
 
 
-def last_entry(session: Session, case_id: int, action: str) -> HistoryEntry | None:
-    """The newest entry of ``action`` on the case."""
-    row = (
-        session.execute(
-            select(HISTORY)
-            .where(HISTORY.c.case_id == case_id, HISTORY.c.action == action)
-            .order_by(HISTORY.c.id.desc())
-            .limit(1)
-        )
-        .mappings()
-        .first()
-    )
-    return HistoryEntry(**dict(row)) if row is not None else None
-
-
 def history_of(session: Session, case_id: int) -> list[HistoryEntry]:
     rows = session.execute(
         select(HISTORY).where(HISTORY.c.case_id == case_id).order_by(HISTORY.c.id)

@@ -130,7 +130,14 @@ class GroupCommit:
         with self._ready:
             self._queue.append(write)
             if self._thread is None:
-                self._start()
+                try:
+                    self._start()
+                except BaseException:
+                    # No thread (the process is out of them): the caller hears it, and the
+                    # next write tries to start one again.
+                    self._queue.remove(write)
+                    self._thread = None
+                    raise
             self._ready.notify()
         return write.future
 

@@ -6,7 +6,7 @@ and by when the unit must contact the requester (the response rate counts it).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
@@ -18,7 +18,7 @@ from onegrid.cases.domain.aggregate import Command
 from onegrid.cases.domain.calendar import WorkingCalendar
 from onegrid.cases.domain.states import Status
 from onegrid.cases.domain.workflow import Action
-from onegrid.cases.history import last_entry
+from onegrid.cases.history import history_of
 from onegrid.cases.queries import get_case
 from onegrid.cases.records import CaseRecord
 from onegrid.cases.services.common import local_day
@@ -26,6 +26,7 @@ from onegrid.core.clock import Clock
 from onegrid.core.errors import InvalidInput, NotFound
 from onegrid.db.session import Database
 from onegrid.dispatch.models import CaseRouteRow
+from onegrid.dispatch.routing.assignment import current_assignment, returned_by
 from onegrid.dispatch.routing.domain import Route, RouteRule, chosen
 from onegrid.dispatch.routing.queries import location_of, route_for
 from onegrid.people.domain import Principal
@@ -43,10 +44,24 @@ def case_route(session: Session, case_id: int) -> CaseRouteRow | None:
     ).first()
 
 
+# A hotline dispatch stamps its route with the case's own dispatch time; routes stored before
+# it did were stamped just before the transition, within this of it.
+_SAME_DISPATCH = timedelta(seconds=1)
+
+
 def standing(row: CaseRouteRow, rec: CaseRecord) -> bool:
-    """A stored route stands until the case leaves its unit. Once the unit returns the case as
-    not its own (and whatever the command centre does next), the row is history only."""
-    return row.dispatched_at is None or row.department_code == rec.department_code
+    """Whether a stored route still says where the case goes. One decided but not dispatched
+    stands until the case is dispatched (by the desk, or elsewhere by the command centre); one
+    dispatched stands while that dispatch is the case's last and its unit still has it. After a
+    return, or another dispatch, the row is history only (and keeps counting in the rates of
+    the month it was dispatched)."""
+    if row.dispatched_at is None:
+        return rec.dispatched_at is None or rec.dispatched_at < row.decided_at
+    return (
+        rec.department_code == row.department_code
+        and rec.dispatched_at is not None
+        and abs(rec.dispatched_at - row.dispatched_at) < _SAME_DISPATCH
+    )
 
 
 @dataclass(frozen=True)
@@ -73,9 +88,10 @@ def explained_route(
 ) -> ExplainedRoute | None:
     """Every case's route, explained (None only when no rule names a unit and nobody chose one).
 
-    A case dispatched through the case workflow (the command centre) has no stored route: the
-    dispatcher's choice is read from the history and set against what the rules suggested that
-    day. A case not yet dispatched gets the rules' suggestion, decided by nobody yet."""
+    A case dispatched through the case workflow (the command centre), or split to a lead unit,
+    has no stored route: who gave it its unit is read from the history and set against what the
+    rules suggested that day. A case not yet dispatched gets the rules' suggestion, decided by
+    nobody yet; when that is the unit that returned it, the suggestion says so."""
     row = case_route(session, rec.id)
     if row is not None and standing(row, rec):
         return ExplainedRoute(
@@ -92,16 +108,25 @@ def explained_route(
             row.contacted_at,
             recorded=True,
         )
-    sent = last_entry(session, rec.id, Action.DISPATCH.value) if rec.department_code else None
-    if rec.department_code and sent is not None:
-        suggested = route_of_case(session, rec, on=local_day(calendar, sent.at))
-        route = chosen(rec.department_code, sent.actor, suggested)
-        decided: tuple[str | None, datetime | None] = (sent.actor, sent.at)
+    entries = history_of(session, rec.id)
+    given = current_assignment(entries, rec.department_code, rec.split_parent_id is not None)
+    if given is not None:
+        suggested = route_of_case(session, rec, on=local_day(calendar, given.at))
+        route = chosen(given.department_code, given.actor, suggested)
+        decided: tuple[str | None, datetime | None] = (given.actor, given.at)
+        sent = rec.dispatched_at or given.at
     else:
         suggested = route_of_case(session, rec, on=local_day(calendar, now))
         if suggested is None:
             return None
-        route, decided = suggested, (None, None)
+        back = returned_by(entries)
+        if back is not None and back == suggested.department_code:
+            why = (
+                f"{suggested.explanation}; {back} returned this case as not its own: the "
+                "command centre names the unit"
+            )
+            suggested = replace(suggested, explanation=why)
+        route, decided, sent = suggested, (None, None), None
     return ExplainedRoute(
         rec.id,
         route.department_code,
@@ -110,7 +135,7 @@ def explained_route(
         route.explanation,
         suggested.department_code if suggested else None,
         *decided,
-        dispatched_at=decided[1],
+        dispatched_at=sent,
         response_due_at=None,
         contacted_at=None,
         recorded=False,
@@ -169,10 +194,13 @@ def dispatch_in(
 ) -> tuple[CaseRecord, CaseRouteRow]:
     """Send the case to its routed unit (or ``department_code``), filing it first when it waits
     for filing and the principal may file. The route's unit becomes the case's department."""
+    # Who may not dispatch hears no more than that: not which unit returned the case, nor
+    # where the rules would send it.
+    require(principal, "case.dispatch", area_chain=rec.area_chain)
     row = case_route(session, rec.id)
-    returned_by = None
     if row is not None and not standing(row, rec):
-        returned_by, row = row.department_code, None
+        row = None
+    back = returned_by(history_of(session, rec.id))
     now = clock.now()
     suggested = route_of_case(session, rec, on=local_day(rules.calendar, now))
     if department_code:
@@ -192,11 +220,11 @@ def dispatch_in(
                 "required",
                 "no rule names a unit for this place and category: name one",
             )
-        if suggested.department_code == returned_by:
+        if suggested.department_code == back:
             raise InvalidInput.one(
                 "department_code",
                 "required",
-                f"{returned_by} returned this case as not its own, and the rules name it again:"
+                f"{back} returned this case as not its own, and the rules name it again:"
                 " name the unit to send it to",
             )
         row = store_route(session, rec.id, suggested, suggested, principal.actor, now)
@@ -218,8 +246,9 @@ def dispatch_in(
         clock=clock,
         rules=rules,
     )
-    row.dispatched_at = now
-    row.response_due_at = now + response_limit
+    # The case's own dispatch time: the route stands while that dispatch is the case's last.
+    row.dispatched_at = rec.dispatched_at or now
+    row.response_due_at = row.dispatched_at + response_limit
     session.flush()
     return rec, row
 
