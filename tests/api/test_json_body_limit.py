@@ -24,3 +24,15 @@ def test_a_json_body_within_the_limit_reaches_the_route(client: TestClient) -> N
     resp = client.post("/api/v1/cases", content=body, headers={"content-type": "application/json"})
     assert resp.status_code == 422  # the route's own rules answer (description, category…)
     assert "max_size" not in resp.text
+
+
+def test_a_body_that_is_not_json_names_the_body_and_where_parsing_stopped(
+    client: TestClient,
+) -> None:
+    resp = client.post(
+        "/api/v1/cases", content=b'{"lon": x}', headers={"content-type": "application/json"}
+    )
+    assert resp.status_code == 422
+    [error] = resp.json()["errors"]
+    assert (error["field"], error["rule"]) == ("body", "json_invalid")
+    assert error["message"].endswith("at character 8")

@@ -6,9 +6,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from onegrid.api.open311.errors import Open311Error, error_response
 from onegrid.core.errors import (
     Conflict,
     DomainError,
@@ -18,6 +19,9 @@ from onegrid.core.errors import (
     PermissionDenied,
 )
 from onegrid.core.logging import get_logger
+
+# Open311's paths answer refusals in the spec's error lists (as its routes do themselves).
+OPEN311_PREFIXES = ("/open311/", "/georeport/")
 
 PROBLEM = "application/problem+json"
 log = get_logger("onegrid.api")
@@ -58,6 +62,15 @@ def _field_of(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or ".".join(str(p) for p in loc)
 
 
+def _validation_error(e: Any) -> dict[str, str]:
+    loc = tuple(e["loc"])
+    if e["type"] == "json_invalid":
+        # Its location is the body and the character offset where parsing stopped.
+        at = f" at character {loc[1]}" if len(loc) > 1 else ""
+        return {"field": "body", "rule": "json_invalid", "message": f"{e['msg']}{at}"}
+    return {"field": _field_of(loc), "rule": e["type"], "message": e["msg"]}
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
@@ -78,10 +91,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": _field_of(tuple(e["loc"])), "rule": e["type"], "message": e["msg"]}
-            for e in exc.errors()
-        ]
+        errors = [_validation_error(e) for e in exc.errors()]
         first = errors[0] if errors else {"field": "?", "message": "invalid"}
         return problem(
             422,
@@ -93,8 +103,15 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, str(exc.detail), str(exc.detail), "http", request.url.path)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        path = request.url.path
+        if path.startswith(OPEN311_PREFIXES):
+            # Refused before an Open311 route ran (a form field past its size, too many
+            # fields): still the spec's error list, in the format the path asks for.
+            status = exc.status_code if exc.status_code in (403, 404) else 400
+            fmt = "xml" if path.endswith(".xml") else "json"
+            return error_response(fmt, Open311Error(status, str(exc.detail)))
+        return problem(exc.status_code, str(exc.detail), str(exc.detail), "http", path)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
