@@ -13,6 +13,9 @@ export class ApiError extends Error {
     readonly title: string,
     readonly detail: string,
     readonly problems: FieldProblem[],
+    // The problem's kind, the last part of its ``type`` URI (``sign-in-locked``): what a page
+    // tells apart without reading the English detail.
+    readonly kind: string = "",
   ) {
     super(detail || title || `HTTP ${status}`);
   }
@@ -102,6 +105,7 @@ async function problem(res: Response): Promise<ApiError> {
     String(body.title ?? res.statusText),
     String(body.detail ?? ""),
     errors,
+    String(body.type ?? "").split("/").pop() ?? "",
   );
 }
 

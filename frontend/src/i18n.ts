@@ -428,6 +428,35 @@ const zh = {
   ar_grid_area_hint: "如社区 110101001001 或街道 110101001",
   ar_choose_filter: "请选择网格员或填写区域编码以列出责任网格",
   ar_more: "另有 {n} 条未显示，请缩小范围",
+  // Fixes after the web QA pass.
+  sign_in_locked: "登录失败次数过多，请在 {at} 之后再试。",
+  sign_in_locked_later: "登录失败次数过多，请稍后再试。",
+  err_forbidden: "您无权查看或办理这项内容。",
+  err_not_found: "没有找到：它可能不存在，或不在您的范围内。",
+  case_left: "诉求 {number}：“{action}”已完成，该诉求已不在您的办理范围内。",
+  track_title: "诉求进度查询",
+  track_number: "诉求编号",
+  track_go: "查询",
+  track_updated: "最近更新",
+  track_notes: "进度说明",
+  track_not_found: "没有找到编号为 {number} 的诉求。",
+  track_hint: "输入上报后得到的诉求编号即可查看办理进度，无需登录。",
+  o_case: "已立案",
+  o_repeat: "重复来电，已关联到原诉求",
+  o_answered: "已当场解答",
+  number_invalid: "不是有效的数字。",
+  key_created: "创建时间",
+  drill_cell_one: "该网格未结案件 1 件",
+  drill_grid_one: "单元网格 {code}：未结案件 1 件",
+  drill_subdistrict_one: "{name}：未结案件 1 件",
+  cell_place: "{place}：{label}",
+  cell_near: "{lat}, {lon} 附近",
+  rates_only_title: "考评与导出",
+  map_zoom_in: "放大",
+  map_zoom_out: "缩小",
+  map_reset_bearing: "拖动旋转地图，点击恢复正北",
+  map_marker: "地图标记",
+  map_popup_close: "关闭弹窗",
 };
 
 type Dict = typeof zh;
@@ -859,6 +888,35 @@ const en: Dict = {
   ar_grid_area_hint: "e.g. community 110101001001 or subdistrict 110101001",
   ar_choose_filter: "Choose an inspector or give an area code to list grids",
   ar_more: "{n} more not shown: narrow the filter",
+  // Fixes after the web QA pass.
+  sign_in_locked: "Too many failed sign-ins: try again after {at}.",
+  sign_in_locked_later: "Too many failed sign-ins: try again later.",
+  err_forbidden: "You may not see or act on this.",
+  err_not_found: "Not found: it may not exist, or it is not yours to see.",
+  case_left: "Case {number}: \u201c{action}\u201d done; the case is no longer yours to handle.",
+  track_title: "Follow a request",
+  track_number: "Case number",
+  track_go: "Look up",
+  track_updated: "Last update",
+  track_notes: "Status notes",
+  track_not_found: "No request numbered {number}.",
+  track_hint: "Give the case number you were given when you reported: no sign-in needed.",
+  o_case: "case opened",
+  o_repeat: "repeat call, linked to the open case",
+  o_answered: "answered on the spot",
+  number_invalid: "Not a valid number.",
+  key_created: "Created",
+  drill_cell_one: "1 open case in this cell",
+  drill_grid_one: "Unit grid {code}: 1 open case",
+  drill_subdistrict_one: "{name}: 1 open case",
+  cell_place: "{place}: {label}",
+  cell_near: "near {lat}, {lon}",
+  rates_only_title: "Evaluation and export",
+  map_zoom_in: "Zoom in",
+  map_zoom_out: "Zoom out",
+  map_reset_bearing: "Drag to rotate the map, click to reset north",
+  map_marker: "Map marker",
+  map_popup_close: "Close popup",
 };
 
 const DICTS: Record<Lang, Dict> = { zh, en };
@@ -895,7 +953,7 @@ export function t(key: Key, vars: Record<string, string> = {}): string {
 }
 
 /** A server word (status, action, light) in the user's language; unknown words pass through. */
-export function word(prefix: "" | "s_", value: string): string {
+export function word(prefix: "" | "s_" | "o_", value: string): string {
   const key = `${prefix}${value}` as Key;
   return key in DICTS[lang] ? t(key) : value;
 }

@@ -7,7 +7,9 @@ import { loginPage } from "./pages/login";
 import { minePage } from "./pages/mine";
 import { casePage } from "./pages/case";
 import { workbenchPage } from "./pages/workbench";
-import { isAdmin } from "./roles";
+import { trackPage } from "./pages/track";
+import { errorText } from "./pages/parts";
+import { isAdmin, mayCommand, reports, worksCases } from "./roles";
 
 export interface Route {
   path: string;
@@ -28,6 +30,7 @@ const PAGES: [RegExp, Loader][] = [
   [/^\/map$/, () => import("./pages/publicmap").then((m) => m.publicMapPage)],
   [/^\/mine$/, ready(minePage)],
   [/^\/case\/\d+$/, ready(casePage)],
+  [/^\/track(\/[^/]+)?$/, ready(trackPage)],
   [/^\/work$/, ready(workbenchPage)],
   [/^\/command$/, () => import("./pages/command").then((m) => m.commandPage)],
   [/^\/hotline$/, () => import("./pages/hotline").then((m) => m.hotlinePage)],
@@ -61,14 +64,13 @@ async function header(): Promise<void> {
     ["#/report", "nav_report"],
     ["#/map", "nav_map"],
   ];
-  if (user) links.push(["#/mine", "nav_mine"]);
-  const staff = !!user && user.grants.some((g) => g.role !== "citizen");
-  if (staff) links.push(["#/work", "nav_work"]);
+  // "My requests" lists what the user reported: the cases API has no "reported by me" filter
+  // for staff (theirs would be the city's cases), so only citizens see it.
+  if (reports(user)) links.push(["#/mine", "nav_mine"]);
+  if (worksCases(user)) links.push(["#/work", "nav_work"]);
   if (user && user.actions.includes("hotline.intake")) links.push(["#/hotline", "nav_hotline"]);
   if (user && user.grants.some((g) => g.role === "inspector")) links.push(["#/my-grids", "nav_my_grids"]);
-  if (staff && user.actions.includes("case.read")) {
-    links.push(["#/command", "nav_command"]);
-  }
+  if (mayCommand(user)) links.push(["#/command", "nav_command"]);
   if (isAdmin(user)) links.push(["#/admin", "nav_admin"]);
   const here = "#" + parse().path;
   const nav = h(
@@ -144,8 +146,11 @@ async function render(): Promise<void> {
     clear(main);
     await page(main, route);
   } catch (err) {
+    // A page left while it was still loading keeps its failure to itself: the page shown now
+    // is another's.
+    if (ticket !== rendering) return;
     clear(main);
-    main.append(h("p", { class: "error", role: "alert" }, `${t("error")}: ${String(err)}`));
+    main.append(h("p", { class: "error", role: "alert", id: "page-error" }, `${t("error")}: ${errorText(err)}`));
   }
 }
 

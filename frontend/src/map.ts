@@ -47,6 +47,7 @@ export async function newCityMap(container: HTMLElement): Promise<Map> {
     center: [116.4, 39.9],
     zoom: 9,
     attributionControl: false,
+    locale: controlWords(),
   });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
   // Listened for at once: "load" fires only once, perhaps while the page awaits its data.
@@ -55,6 +56,18 @@ export async function newCityMap(container: HTMLElement): Promise<Map> {
 }
 
 const ready = new WeakMap<Map, Promise<void>>();
+
+/** MapLibre's own words (its buttons' titles and labels) in the user's language. */
+function controlWords(): Record<string, string> {
+  return {
+    "NavigationControl.ZoomIn": t("map_zoom_in"),
+    "NavigationControl.ZoomOut": t("map_zoom_out"),
+    "NavigationControl.ResetBearing": t("map_reset_bearing"),
+    "Map.Title": t("map_label"),
+    "Marker.Title": t("map_marker"),
+    "Popup.Close": t("map_popup_close"),
+  };
+}
 
 /** Resolves when the map's style is loaded and its first frame drawn. */
 export function loaded(map: Map): Promise<void> {
@@ -151,7 +164,14 @@ export function bboxOf(map: Map): string {
   return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(5)).join(",");
 }
 
+/** Whether ``map`` is still on the page: a reply may arrive after its page was left and the
+ * map removed (MapLibre then has no style to ask for a source). */
+export function alive(map: Map): boolean {
+  return !!(map as unknown as { style?: unknown }).style;
+}
+
 export function setData(map: Map, id: string, doc: unknown): void {
+  if (!alive(map)) return;
   (map.getSource(id) as { setData?: (d: unknown) => void } | undefined)?.setData?.(doc);
 }
 

@@ -118,6 +118,10 @@ def test_command_centre_layers_drill_down_and_3d(
     leader.wait_for_function("Number(document.body.dataset.cells) >= 1")
     # The red cell comes first: the year-old report, long past its deadline.
     assert "红灯 1 件" in leader.locator("#busy-cells button").first.inner_text()
+    # Each busy cell's button says where it is (its subdistrict, else its centre), not only
+    # its counts: eight buttons named "3 open, 1 red" are alike to a screen reader.
+    busy = leader.locator("#busy-cells button").evaluate_all("bs => bs.map(b => b.textContent)")
+    assert all(re.match(r"^(区域\d+|[\d., ]+ 附近)：", name) for name in busy), busy
     leader.locator("#busy-cells button").first.click()
     drill = leader.locator("#drill")
     drill.locator("button[data-case]").first.wait_for()

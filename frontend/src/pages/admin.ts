@@ -270,7 +270,7 @@ async function apiKeysTab(box: HTMLElement): Promise<void> {
     list.append(keys.length
       ? h("table", { class: "cases" },
           h("caption", { class: "visually-hidden" }, t("adm_api_keys")),
-          h("thead", {}, h("tr", {}, [t("prefix"), t("name"), t("roles"), t("owner"), t("created"), t("last_used"), t("revoked"), t("actions")].map((x) => h("th", { scope: "col" }, x)))),
+          h("thead", {}, h("tr", {}, [t("prefix"), t("name"), t("roles"), t("owner"), t("key_created"), t("last_used"), t("revoked"), t("actions")].map((x) => h("th", { scope: "col" }, x)))),
           h("tbody", {}, keys.map((k) => h("tr", { "data-key": k.prefix },
             h("td", {}, h("code", {}, k.prefix)), h("td", {}, k.name), h("td", {}, `${k.role} @ ${k.scope}`), h("td", {}, k.owner),
             h("td", {}, fmtDate(k.created_at)), h("td", {}, fmtDate(k.last_used_at)), h("td", {}, fmtDate(k.revoked_at)),

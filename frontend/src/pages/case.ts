@@ -2,7 +2,7 @@ import { ApiError, call, currentUser, get, post, webConfig, type CaseOut, type H
 import { h, nextId } from "../dom";
 import { cityToday, fmtDate, t, word, type Key } from "../i18n";
 import { go, type Route } from "../main";
-import { categoryLabel, IMAGE_TYPES, lightBadge, loadCategoryNames, photoProblem } from "./parts";
+import { categoryLabel, errorText, IMAGE_TYPES, lightBadge, loadCategoryNames, outOfReach, photoProblem, problemText } from "./parts";
 
 interface AttachmentOut {
   id: number;
@@ -32,13 +32,29 @@ export async function casePage(main: HTMLElement, route: Route): Promise<void> {
   const id = Number(route.path.split("/")[2]);
   const user = await currentUser();
   if (!user) return go(`#/login?next=${encodeURIComponent(`#/case/${id}`)}`);
-  await caseView(main, id, user, 1, () => go(`#/case/${id}`));
+  await caseView(main, id, user, 1, (action, number) => void drawAgainOrLeave(id, action, number));
 }
+
+/** After an action the case is drawn again, unless the action took it out of the user's reach
+ * (a department's return): then the workbench, saying what became of it. */
+async function drawAgainOrLeave(id: number, action: string, number: string): Promise<void> {
+  try {
+    await get<CaseOut>(`/api/v1/cases/${id}`);
+  } catch (err) {
+    if (!outOfReach(err)) return go(`#/case/${id}`); // the page says what went wrong
+    sessionStorage.setItem(FLASH, t("case_left", { number, action: word("", action) }));
+    return go("#/work");
+  }
+  go(`#/case/${id}`);
+}
+
+/** A message for the next page to show once (the workbench, after a case left the user's reach). */
+export const FLASH = "onegrid.flash";
 
 /** One case: facts, routing, allowed actions, attachments, history. Drawn on its own page
  * (``level`` 1) or in the command centre's side panel (``level`` 2); ``after`` runs once an
  * action has been taken, to draw it again. */
-export async function caseView(main: HTMLElement, id: number, user: Me, level: 1 | 2, after: () => void): Promise<void> {
+export async function caseView(main: HTMLElement, id: number, user: Me, level: 1 | 2, after: (action: string, number: string) => void): Promise<void> {
   const [c, history, files, cfg] = await Promise.all([
     get<CaseOut>(`/api/v1/cases/${id}`),
     get<HistoryOut[]>(`/api/v1/cases/${id}/history`),
@@ -144,7 +160,7 @@ function callbackForm(c: CaseOut, sub: "h3" | "h4"): HTMLElement {
       form.replaceChildren(h("p", { role: "status", id: "callback-done" }, t("rated_thanks")));
     } catch (err) {
       button.disabled = false;
-      error.textContent = err instanceof Error ? err.message : String(err);
+      error.textContent = errorText(err);
     }
   });
   return form;
@@ -181,13 +197,16 @@ function ratingForm(c: CaseOut, sub: "h3" | "h4"): HTMLElement {
 }
 
 export function actionsFor(c: CaseOut, user: Me): string[] {
-  return OFFERED.filter((a) => c.allowed_actions.includes(a) && user.actions.includes(PERMISSION[a] ?? `case.${a}`) && fitsHoldRequest(a, c));
+  return OFFERED.filter((a) => c.allowed_actions.includes(a) && user.actions.includes(PERMISSION[a] ?? `case.${a}`) && fitsPending(a, c));
 }
 
-/** One hold request waits at a time: none is asked while one waits, none refused unasked. */
-function fitsHoldRequest(action: string, c: CaseOut): boolean {
+/** The server allows by status alone; a request is decided only while one waits. One hold
+ * request waits at a time: none is asked while one waits, none refused unasked. An extension is
+ * granted or refused only when the department asked for one. */
+function fitsPending(action: string, c: CaseOut): boolean {
   if (action === "hold_request") return !c.hold_pending;
   if (action === "hold_refuse") return !!c.hold_pending;
+  if (action === "extend_approve" || action === "extend_refuse") return !!c.extension_pending;
   return true;
 }
 
@@ -200,7 +219,7 @@ function checkPhoto(input: HTMLInputElement, error: HTMLElement, maxBytes: numbe
   return !problem;
 }
 
-function actionForm(c: CaseOut, action: string, sub: "h3" | "h4", maxBytes: number, after: () => void): HTMLElement {
+function actionForm(c: CaseOut, action: string, sub: "h3" | "h4", maxBytes: number, after: (action: string, number: string) => void): HTMLElement {
   const reasonId = nextId("reason");
   const errId = nextId("err");
   const error = h("p", { id: errId, class: "field-error", "aria-live": "polite" });
@@ -208,14 +227,16 @@ function actionForm(c: CaseOut, action: string, sub: "h3" | "h4", maxBytes: numb
   const reason = h("textarea", { id: reasonId, name: "reason", rows: 2, maxlength: 2000, required: needsReason, "aria-describedby": errId });
   const parts: HTMLElement[] = [h("label", { for: reasonId }, t("reason")), reason];
   let dept: HTMLInputElement | null = null;
+  let deptError: HTMLElement | null = null;
   let passed: HTMLInputElement | null = null;
   let photo: HTMLInputElement | null = null;
   let photoError: HTMLElement | null = null;
   let amount: HTMLInputElement | null = null;
   let resumeOn: HTMLInputElement | null = null;
   if (action === "dispatch") {
-    dept = h("input", { id: nextId("dept"), name: "department_code", value: c.suggested_department_code ?? "" });
-    parts.push(h("label", { for: dept.id }, t("department")), dept);
+    deptError = h("p", { id: nextId("dept-err"), class: "field-error", "aria-live": "polite" });
+    dept = h("input", { id: nextId("dept"), name: "department_code", value: c.suggested_department_code ?? "", "aria-describedby": deptError.id });
+    parts.push(h("label", { for: dept.id }, t("department")), dept, deptError);
   }
   if (action === "check") {
     passed = h("input", { id: nextId("passed"), type: "checkbox", name: "passed", checked: true });
@@ -269,6 +290,11 @@ function actionForm(c: CaseOut, action: string, sub: "h3" | "h4", maxBytes: numb
       return;
     }
     button.disabled = true;
+    error.textContent = "";
+    if (deptError && dept) {
+      deptError.textContent = "";
+      dept.removeAttribute("aria-invalid");
+    }
     try {
       const attachments: number[] = [];
       for (const f of Array.from(photo?.files ?? [])) {
@@ -283,10 +309,16 @@ function actionForm(c: CaseOut, action: string, sub: "h3" | "h4", maxBytes: numb
       if (amount) Object.assign(body, { amount: Number(amount.value), unit: "working_days" });
       if (resumeOn?.value) body.resume_on = resumeOn.value;
       await post(`/api/v1/cases/${c.id}/${action.replace("_", "-")}`, body);
-      after();
+      after(action, c.number);
     } catch (err) {
       button.disabled = false;
-      error.textContent = err instanceof Error ? err.message : String(err);
+      // A unit the server does not know is said next to the unit's field, in the user's words.
+      const atDept = err instanceof ApiError && dept && deptError ? err.problems.filter((p) => p.field.replace(/^body\./, "") === "department_code") : [];
+      if (atDept.length && dept && deptError) {
+        deptError.textContent = atDept.map((p) => problemText(p)).join(" ");
+        dept.setAttribute("aria-invalid", "true");
+        dept.focus();
+      } else error.textContent = errorText(err);
     }
   });
   return form;

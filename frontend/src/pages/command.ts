@@ -63,10 +63,46 @@ async function showLayer(map: Map, ids: string[], visible: boolean): Promise<voi
   setVisible(map, ids, visible);
 }
 
-/** The busiest cells in view, as buttons: the drill-down without a mouse. */
+/** Whether the point lies in a ring (even-odd rule; GeoJSON rings are [lon, lat]). */
+function inRing(x: number, y: number, ring: number[][]): boolean {
+  let inside = false;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const [xi, yi] = ring[i];
+    const [xj, yj] = ring[j];
+    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
+
+function contains(g: GeoJSON.Geometry, x: number, y: number): boolean {
+  const polygons = g.type === "Polygon" ? [g.coordinates] : g.type === "MultiPolygon" ? g.coordinates : [];
+  return polygons.some((rings) => inRing(x, y, rings[0]) && !rings.slice(1).some((hole) => inRing(x, y, hole)));
+}
+
+// The areas a busy cell is named by, finest first (subdistricts, then districts).
+let placeAreas: GeoJSON.Feature[] = [];
+
+/** Where a cell is, in words: the finest area holding its centre, else its centre's degrees. */
+function placeOf(f: GeoJSON.Feature): string {
+  const ring = f.geometry.type === "Polygon" ? f.geometry.coordinates[0] : [];
+  if (!ring.length) return String(f.properties?.cell ?? "");
+  const corners = ring.slice(0, -1);
+  const x = corners.reduce((a, c) => a + c[0], 0) / corners.length;
+  const y = corners.reduce((a, c) => a + c[1], 0) / corners.length;
+  const area = placeAreas.find((a) => contains(a.geometry, x, y));
+  return area ? areaName(area, String(area.properties?.code ?? "")) : t("cell_near", { lat: y.toFixed(4), lon: x.toFixed(4) });
+}
+
+/** A count of open cases in English's singular or plural (Chinese has one form). */
+function counted(n: number, one: Key, many: Key, vars: Record<string, string> = {}): string {
+  return t(n === 1 ? one : many, { ...vars, n: fmtNumber(n) });
+}
+
+/** The busiest cells in view, as buttons: the drill-down without a mouse. Each says where it
+ * is: eight buttons named only by their counts would be alike to a screen reader. */
 function listBusiest(doc: GeoJSON.FeatureCollection, box: HTMLElement, open: (cell: string) => void): void {
   const cells = doc.features
-    .map((f) => f.properties ?? {})
+    .map((f) => ({ cell: f.properties?.cell, total: f.properties?.total, red: f.properties?.red, place: placeOf(f) }))
     .sort((a, b) => Number(b.red) - Number(a.red) || Number(b.total) - Number(a.total))
     .slice(0, 8);
   clear(box);
@@ -75,7 +111,7 @@ function listBusiest(doc: GeoJSON.FeatureCollection, box: HTMLElement, open: (ce
     cells.length
       ? h("ol", { class: "drill-list", id: "busy-cells" }, cells.map((p) =>
           h("li", {}, h("button", { type: "button", class: "link", "data-cell": String(p.cell), onclick: () => open(String(p.cell)) },
-            t("cell_label", { n: fmtNumber(Number(p.total)), red: fmtNumber(Number(p.red)) })))))
+            t("cell_place", { place: p.place, label: t("cell_label", { n: fmtNumber(Number(p.total)), red: fmtNumber(Number(p.red)) }) })))))
       : h("p", {}, t("none")),
   );
 }
@@ -130,6 +166,7 @@ export async function commandPage(main: HTMLElement): Promise<void> {
   feed?.close();
   const user = await currentUser();
   if (!user) return go("#/login?next=%23%2Fcommand");
+  if (!may(user, "case.read")) return evaluationOnly(main, user);
   const started = performance.now();
   performance.mark("command:start");
   // Everything the first view needs is asked for at once, while the map's code and style load:
@@ -181,6 +218,7 @@ export async function commandPage(main: HTMLElement): Promise<void> {
   drawAreas(map, "district", districts);
   const subdistricts = await subdistrictsAsked;
   drawAreas(map, "subdistrict", subdistricts);
+  placeAreas = [...subdistricts.features, ...districts.features];
   map.addSource("heat", { type: "geojson", data: EMPTY });
   map.addLayer({
     id: "heat",
@@ -489,7 +527,7 @@ async function drillSubdistrict(map: Map, panel: HTMLElement, user: Me, f: GeoJS
   for (const k of ["cell", "grid", "case"]) delete panel.dataset[k];
   panel.append(
     h("p", {}, h("button", { type: "button", class: "secondary", id: "drill-up", onclick: back }, t("back_to_district"))),
-    h("h2", { id: "drill-h" }, t("drill_subdistrict", { name: areaName(f, code), n: fmtNumber(page.items.length) })),
+    h("h2", { id: "drill-h" }, counted(page.items.length, "drill_subdistrict_one", "drill_subdistrict", { name: areaName(f, code) })),
     ...(page.next_cursor ? [h("p", { class: "hint" }, t("drill_subdistrict_more", { n: fmtNumber(SUBDISTRICT_CASES) }))] : []),
     h("h3", {}, t("drill_grids")),
     rows.length
@@ -515,7 +553,7 @@ async function drillCell(map: Map, panel: HTMLElement, user: Me, cell: string): 
   panel.dataset.cell = cell;
   for (const k of ["grid", "case"]) delete panel.dataset[k];
   panel.append(
-    h("h2", { id: "drill-h" }, t("drill_cell", { n: fmtNumber(page.total) })),
+    h("h2", { id: "drill-h" }, counted(page.total, "drill_cell_one", "drill_cell")),
     h("p", { class: "hint" }, `H3 ${cell} (res ${page.resolution})`),
     page.items.length
       ? h("ul", { class: "drill-list" }, page.items.map((c) =>
@@ -549,7 +587,7 @@ async function drillGrid(panel: HTMLElement, user: Me, code: string, up?: () => 
   for (const k of ["cell", "case"]) delete panel.dataset[k];
   panel.append(
     ...(up ? [h("p", {}, h("button", { type: "button", class: "secondary", id: "drill-up", onclick: up }, t("back_to_list")))] : []),
-    h("h2", { id: "drill-h" }, t("drill_grid", { code, n: fmtNumber(page.items.length) })),
+    h("h2", { id: "drill-h" }, counted(page.items.length, "drill_grid_one", "drill_grid", { code })),
     page.items.length
       ? h("ul", { class: "drill-list" }, page.items.map((c) =>
           h("li", {},
@@ -582,3 +620,18 @@ function centreOf(items: CaseBrief[]): [number, number] {
   return [lng, lat];
 }
 
+
+/** The command centre of one who reads the figures but no cases (an analyst): the evaluation
+ * and the export, without the map of cases, the feed and the district table, which are cases. */
+function evaluationOnly(main: HTMLElement, user: Me): void {
+  if (!may(user, "analytics.read") && !may(user, "analytics.export")) {
+    main.append(h("p", { class: "error" }, t("not_allowed")));
+    return;
+  }
+  const rates = h("section", { id: "rates", class: "rates", "aria-labelledby": "rates-h" },
+    h("h2", { id: "rates-h" }, t("rates_title")));
+  main.append(h("h1", {}, t("rates_only_title")), rates);
+  window.addEventListener("hashchange", () => endRates(), { once: true });
+  if (may(user, "analytics.read")) loadRates(rates, areaDoc);
+  if (may(user, "analytics.export")) rates.append(exportForm(user, areaDoc));
+}

@@ -1,5 +1,5 @@
 // The 12345 operator's call form: the desk previews category, unit, answers and duplicates.
-import { currentUser, post } from "../api";
+import { currentUser, get, post, type CaseOut } from "../api";
 import { h, nextId } from "../dom";
 import { t, word, type Key } from "../i18n";
 import { go } from "../main";
@@ -24,6 +24,17 @@ interface CallResult {
 }
 
 const NATURES: Key[] = ["n_complaint", "n_report", "n_help", "n_consultation", "n_suggestion", "n_thanks"];
+
+// The call being typed, kept for this tab only (it holds the caller's name and phone): a
+// language switch draws the page again, and the operator must not lose the call to it.
+const DRAFT = "onegrid.draft.hotline";
+
+/** The numbers of the possible duplicates, which the operator reads out to the caller (the
+ * preview names cases by id); a case this user may not read keeps its id. */
+async function caseNumbers(ids: number[]): Promise<Map<number, string>> {
+  const found = await Promise.all(ids.map((id) => get<CaseOut>(`/api/v1/cases/${id}`).then((c) => [id, c.number] as const, () => null)));
+  return new Map(found.filter((f): f is readonly [number, string] => f !== null));
+}
 
 export async function hotlinePage(main: HTMLElement): Promise<void> {
   const user = await currentUser();
@@ -72,12 +83,38 @@ export async function hotlinePage(main: HTMLElement): Promise<void> {
     return false;
   };
   let answerId: number | null = null;
+  const kept = [nature, text, name, phone, address, addressId, lon, lat, category, department];
+  const saved = JSON.parse(sessionStorage.getItem(DRAFT) ?? "{}") as Record<string, string>;
+  for (const el of kept) {
+    if (typeof saved[el.name] === "string") el.value = saved[el.name];
+    el.addEventListener("input", () => saveDraft());
+    el.addEventListener("change", () => saveDraft());
+  }
+  function saveDraft(): void {
+    sessionStorage.setItem(DRAFT, JSON.stringify(Object.fromEntries(kept.map((el) => [el.name, el.value]))));
+  }
+  /** A coordinate that is no number is named at its own field (the server would be told "none"
+   * and answer that both or neither are needed). */
+  const needNumbers = (): boolean => {
+    let ok = true;
+    for (const [el, f] of [[lon, fields[6]], [lat, fields[7]]] as const) {
+      if (el.value.trim() && !Number.isFinite(Number(el.value.trim()))) {
+        f.error.textContent = t("number_invalid");
+        el.setAttribute("aria-invalid", "true");
+        if (ok) el.focus();
+        ok = false;
+      }
+    }
+    return ok;
+  };
 
   const body = (): Record<string, unknown> => {
     const b: Record<string, unknown> = { nature: nature.value, text: text.value.trim(), address: address.value.trim() };
     if (name.value.trim()) b.caller_name = name.value.trim();
     if (phone.value.trim()) b.caller_phone = phone.value.trim();
-    if (lon.value && lat.value) Object.assign(b, { lon: Number(lon.value), lat: Number(lat.value) });
+    // One coordinate alone is sent: the server says both or neither are needed, at that field.
+    if (lon.value.trim()) b.lon = Number(lon.value.trim());
+    if (lat.value.trim()) b.lat = Number(lat.value.trim());
     // Sent as typed, beside a point too: the server refuses two places and says so at this field.
     if (addressId.value.trim()) b.address_id = addressId.value.trim();
     if (category.value.trim()) b.category_code = category.value.trim();
@@ -88,9 +125,10 @@ export async function hotlinePage(main: HTMLElement): Promise<void> {
 
   const previewBtn = h("button", { type: "button", class: "secondary", id: "preview" }, t("preview"));
   previewBtn.addEventListener("click", async () => {
-    if (!needText()) return;
+    if (!needText() || !needNumbers()) return;
     try {
       const p = await post<Preview>("/api/v1/hotline/preview", body());
+      const numbers = await caseNumbers(p.duplicates.map((d) => d.case_id));
       if (p.category_code && !category.value) category.value = p.category_code;
       if (p.route && !department.value) department.value = p.route.department_code;
       desk.replaceChildren(
@@ -112,7 +150,7 @@ export async function hotlinePage(main: HTMLElement): Promise<void> {
           : h("p", {}, t("none")),
         h("h3", {}, t("duplicates")),
         p.duplicates.length
-          ? h("ul", {}, p.duplicates.map((d) => h("li", {}, h("a", { href: `#/case/${d.case_id}` }, `#${d.case_id}`), ` ${Math.round(d.distance_m)} m`)))
+          ? h("ul", {}, p.duplicates.map((d) => h("li", {}, h("a", { href: `#/case/${d.case_id}`, class: "duplicate" }, numbers.get(d.case_id) ?? `#${d.case_id}`), ` ${Math.round(d.distance_m)} m`)))
           : h("p", {}, t("none")),
         ...p.notes.map((n) => h("p", { class: "hint" }, n)),
       );
@@ -132,11 +170,12 @@ export async function hotlinePage(main: HTMLElement): Promise<void> {
     error, status);
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    if (!needText()) return;
+    if (!needText() || !needNumbers()) return;
     try {
       const r = await post<CallResult>("/api/v1/hotline/calls", body());
+      sessionStorage.removeItem(DRAFT); // recorded: the next call starts blank
       status.replaceChildren(
-        h("p", {}, `${t("outcome")}: ${r.outcome} `,
+        h("p", { id: "call-outcome", "data-outcome": r.outcome }, `${t("outcome")}: ${word("o_", r.outcome)} `,
           r.case_id ? h("a", { href: `#/case/${r.case_id}`, id: "call-case" }, r.case_number ?? `#${r.case_id}`) : "",
           r.case_status ? ` · ${word("s_", r.case_status)}` : ""),
       );
@@ -153,5 +192,6 @@ export async function hotlinePage(main: HTMLElement): Promise<void> {
     lon.value = e.lngLat.lng.toFixed(6);
     lat.value = e.lngLat.lat.toFixed(6);
     marker.setLngLat(e.lngLat).addTo(map);
+    saveDraft();
   });
 }

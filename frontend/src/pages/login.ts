@@ -1,6 +1,7 @@
 import { ApiError, signIn } from "../api";
 import { h, nextId } from "../dom";
-import { t } from "../i18n";
+import { fmtDate, t } from "../i18n";
+import { errorText } from "./parts";
 import { go, type Route } from "../main";
 
 export function loginPage(main: HTMLElement, route: Route): void {
@@ -39,10 +40,21 @@ export function loginPage(main: HTMLElement, route: Route): void {
       await signIn(username, password);
       go(route.params.get("next") || "#/");
     } catch (err) {
-      status.textContent = err instanceof ApiError && err.status === 401 ? t("sign_in_failed") : String(err);
+      status.textContent = signInRefused(err);
     }
   });
   main.append(h("h1", {}, t("sign_in_title")));
   if (expired) main.append(h("p", { class: "notice", role: "status" }, t("session_expired")));
   main.append(form);
+}
+
+/** Why signing in failed, in the user's language. A locked name is told so, and until when (the
+ * server says it in UTC; shown in the city's time): "wrong password" would send them guessing. */
+function signInRefused(err: unknown): string {
+  if (!(err instanceof ApiError)) return String(err);
+  if (err.kind === "sign-in-locked") {
+    const until = err.detail.match(/(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}) UTC/);
+    return until ? t("sign_in_locked", { at: fmtDate(`${until[1]}T${until[2]}Z`) }) : t("sign_in_locked_later");
+  }
+  return err.status === 401 ? t("sign_in_failed") : errorText(err);
 }

@@ -1,6 +1,6 @@
 // Pieces several pages share: the traffic light, a case's category, a table of cases, the check
 // of photos before they are sent and the server's problems in the user's language.
-import { categories, type CaseOut, type Category, type FieldProblem } from "../api";
+import { ApiError, categories, type CaseOut, type Category, type FieldProblem } from "../api";
 import { h } from "../dom";
 import { currentLang, fmtBytes, fmtDate, t, word } from "../i18n";
 
@@ -167,4 +167,18 @@ export function problemText(p: FieldProblem, own?: string): string {
   const n = p.message.match(/\d+/g)?.pop();
   if (words.includes("{n}") && n === undefined) return p.message; // no limit to show
   return words.replace("{n}", n ?? "");
+}
+
+/** A refusal or a miss in the user's language: the server's English detail (which names grants
+ * and areas) is for the logs, not for a page in Chinese. Other errors keep their own text. */
+export function errorText(err: unknown): string {
+  if (err instanceof ApiError && err.status === 403) return t("err_forbidden");
+  if (err instanceof ApiError && err.status === 404) return t("err_not_found");
+  if (err instanceof ApiError) return [err.detail || err.title, ...err.problems.map((p) => problemText(p))].filter(Boolean).join(" · ");
+  return String(err);
+}
+
+/** Whether ``err`` says the case (or page) is not the user's to see: refused or not found. */
+export function outOfReach(err: unknown): boolean {
+  return err instanceof ApiError && (err.status === 403 || err.status === 404);
 }

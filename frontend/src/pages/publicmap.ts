@@ -7,7 +7,7 @@ import { get } from "../api";
 import { clear, h } from "../dom";
 import { fmtDate, fmtNumber, t, word } from "../i18n";
 import {
-  addCellsLayer, areaDoc, askCells, bboxOf, boundsOf, drawAreas, loaded, Marker, newCityMap, setData, type Map,
+  addCellsLayer, alive, areaDoc, askCells, bboxOf, boundsOf, drawAreas, loaded, Marker, newCityMap, setData, type Map,
 } from "../map";
 import { categoryLabel, lightBadge, loadCategoryNames } from "./parts";
 
@@ -35,6 +35,7 @@ function excerpt(r: Request311): string {
 
 async function loadCells(map: Map): Promise<void> {
   const doc = await askCells(map, "&public=true");
+  if (!alive(map)) return; // the page was left while the cells were on their way
   setData(map, "cells", doc);
   document.body.dataset.cells = String(doc.features.length);
 }
@@ -83,6 +84,7 @@ export async function publicMapPage(main: HTMLElement): Promise<void> {
   );
   if (districts.features.length) map.fitBounds(boundsOf(districts.features), { padding: 20, animate: false });
   await Promise.all([loaded(map), namesLoaded]);
+  if (!alive(map)) return;
   drawAreas(map, "district", districts);
   addCellsLayer(map);
   const marker = new Marker({ color: "#0b4f8a" });
@@ -96,6 +98,7 @@ export async function publicMapPage(main: HTMLElement): Promise<void> {
   };
   const loadRecent = async (): Promise<void> => {
     const found = await get<Request311[]>(recentQuery(map));
+    if (!alive(map)) return;
     clear(list);
     list.append(
       ...(found.length

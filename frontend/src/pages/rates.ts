@@ -158,7 +158,8 @@ async function showOnTime(box: HTMLElement, month: string, names: Names, current
 
 /** Fills ``box`` with the panel; ``areas`` gives a level's boundaries (the map's own copy). */
 export function loadRates(box: HTMLElement, areas: (level: string) => Promise<GeoJSON.FeatureCollection>): void {
-  const month = h("input", { type: "month", id: "rates-month", value: cityToday().slice(0, 7), max: cityToday().slice(0, 7), required: true });
+  // The last complete month: the current one has only the days gone, and its figures move.
+  const month = h("input", { type: "month", id: "rates-month", value: lastMonth(cityToday()), max: cityToday().slice(0, 7), required: true });
   const unit = h("select", { id: "rates-unit" },
     (["district", "subdistrict", "department"] as const).map((u) => h("option", { value: u }, t(`unit_${u}`))));
   const ranking = h("div", { id: "rates-ranking", class: "rates-part" });
@@ -199,4 +200,10 @@ export function loadRates(box: HTMLElement, areas: (level: string) => Promise<Ge
       h("section", { "aria-labelledby": "on-time-h" }, h("h3", { id: "on-time-h" }, t("on_time_title")), onTime)),
   );
   void draw();
+}
+
+/** The month before ``today``'s (YYYY-MM-DD → YYYY-MM). */
+export function lastMonth(today: string): string {
+  const [y, m] = today.split("-").map(Number);
+  return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, "0")}`;
 }

@@ -231,7 +231,8 @@ export async function reportPage(main: HTMLElement): Promise<void> {
       status.replaceChildren(
         h("p", {}, t("report_done"), " ", h("strong", { id: "case-number" }, created.number)),
         ...(similar.length ? [h("p", { class: "notice", id: "possible-duplicate" }, t("report_similar"))] : []),
-        h("a", { href: `#/case/${created.id}` }, t("follow_case")),
+        // Without an account the case page is closed to them: the public view by number is not.
+        h("a", { href: user ? `#/case/${created.id}` : `#/track/${encodeURIComponent(created.number)}`, id: "follow-case" }, t("follow_case")),
       );
       const failed = await sendPhotos(created.id, files, reply.headers.get("Upload-Token"));
       if (failed.length) {

@@ -1,9 +1,9 @@
-import { ApiError, currentUser, get, post, type CaseOut, type Me } from "../api";
+import { currentUser, get, post, type CaseOut, type Me } from "../api";
 import { clear, h, nextId } from "../dom";
 import { t, word, type Key } from "../i18n";
 import { go } from "../main";
-import { actionsFor, reasonNeeded } from "./case";
-import { caseTable, loadCategoryNames } from "./parts";
+import { actionsFor, FLASH, reasonNeeded } from "./case";
+import { caseTable, errorText, loadCategoryNames } from "./parts";
 
 interface Queue {
   key: Key;
@@ -40,10 +40,14 @@ export async function workbenchPage(main: HTMLElement): Promise<void> {
   const user = await currentUser();
   if (!user) return go("#/login?next=%23%2Fwork");
   const mine = QUEUES.filter((q) => user.actions.includes(q.permission));
+  // What the last page did to a case that has left this user's reach, said once.
+  const flash = sessionStorage.getItem(FLASH);
+  sessionStorage.removeItem(FLASH);
   main.append(
     h("h1", {}, t("work_title")),
     h("p", {}, h("button", { type: "button", class: "secondary", onclick: () => go("#/work") }, t("refresh"))),
   );
+  if (flash) main.querySelector("h1")!.after(h("p", { class: "notice", role: "status", id: "work-flash" }, flash));
   const [pages] = await Promise.all([
     Promise.all(mine.map((q) => get<{ items: CaseOut[]; next_cursor: string | null }>(`/api/v1/cases?${q.query}&limit=100&sort=created_at`))),
     loadCategoryNames(),
@@ -163,9 +167,7 @@ function bulkForm(user: Me, selected: Map<number, CaseOut>): Bulk {
           h("a", { href: `#/case/${c.id}` }, c.number), ` ✓ ${word("s_", after.status)}`));
       } catch (err) {
         failed += 1;
-        const why = err instanceof ApiError
-          ? [err.detail || err.title, ...err.problems.map((p) => `${p.field}: ${p.message}`)].filter(Boolean).join("; ")
-          : String(err);
+        const why = errorText(err);
         results.append(h("li", { class: "failed", "data-case": c.number, "data-ok": "false" },
           h("a", { href: `#/case/${c.id}` }, c.number), ` ✗ ${why}`));
       }
