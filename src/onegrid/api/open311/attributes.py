@@ -7,12 +7,12 @@ is a 400 and no case.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from onegrid.api.open311.params import decimal
 from onegrid.assets.domain import Category, Kind
 from onegrid.cases.domain.states import Nature
 
@@ -124,11 +124,8 @@ def _list_problem(attr: Attribute, value: str, now: datetime) -> str | None:
 
 
 def _number_problem(attr: Attribute, value: str, now: datetime) -> str | None:
-    try:
-        number = float(value)
-    except ValueError:
-        number = math.nan
-    if math.isfinite(number) and 0 <= number <= EXTENT_MAX:
+    number = decimal(value)
+    if number is not None and 0 <= number <= EXTENT_MAX:
         return None
     return f"attribute[{attr.code}] is {attr.datatype_description}"
 

@@ -7,11 +7,12 @@ app's state, so they are ``async``; a handler opens its own read or unit of work
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from starlette.datastructures import FormData
 
+from onegrid.api.open311.forms import PostedBody, read_body
 from onegrid.core.clock import Clock
 from onegrid.core.settings import Settings
 from onegrid.db.session import Database
@@ -32,11 +33,15 @@ async def _settings(request: Request) -> Settings:
     return settings
 
 
-async def _form(request: Request) -> FormData:
-    return await request.form()
+async def _form(request: Request) -> AsyncIterator[PostedBody]:
+    body = await read_body(request)
+    try:
+        yield body
+    finally:
+        await body.close()  # the uploads' spooled files
 
 
 Db = Annotated[Database, Depends(_database)]
 AppClock = Annotated[Clock, Depends(_clock)]
 AppSettings = Annotated[Settings, Depends(_settings)]
-Form = Annotated[FormData, Depends(_form)]
+Form = Annotated[PostedBody, Depends(_form)]

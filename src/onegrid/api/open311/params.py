@@ -6,10 +6,11 @@ error list, not a problem document, and an empty value counts as absent (OPEN311
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 from starlette.requests import Request
@@ -24,6 +25,52 @@ from onegrid.people.domain import Principal
 from onegrid.people.policy import can_somewhere
 
 WINDOW = timedelta(days=90)
+# The years a date parameter may name (its UTC time): wider than any case's, and narrow enough
+# that the 90-day window and the conversion to UTC stay inside Python's calendar.
+YEARS = (1970, 9998)
+# GET parameters that are comma lists (OPEN311.md 1.7, and Chicago's agency_responsible): sent
+# more than once, their values make one list.
+LISTS = frozenset({"service_request_id", "service_code", "status", "agency_responsible"})
+
+
+class Parameters(Mapping[str, str]):
+    """A query string's or a form's parameters, one value a name. A name sent more than once
+    with different values is refused when read, naming it: clients differ on which one counts
+    (an empty value counts as absent, OPEN311.md 1.1). The values of a ``lists`` name are
+    joined into its comma list instead."""
+
+    def __init__(self, pairs: Iterable[tuple[str, str]], lists: Collection[str] = ()) -> None:
+        self._given: dict[str, list[str]] = {}
+        for name, value in pairs:
+            self._given.setdefault(name, []).append(value)
+        self._lists = frozenset(lists)
+
+    def __getitem__(self, name: str) -> str:
+        values = self._given[name]
+        if len(values) == 1:
+            return values[0]
+        sent = [v for v in values if v.strip()]
+        if name in self._lists:
+            return ",".join(sent)
+        distinct = list(dict.fromkeys(v.strip() for v in sent))
+        if len(distinct) > 1:
+            shown = ", ".join(repr(v[:50]) for v in distinct[:3])
+            raise bad_request(f"{name}: given more than once ({shown}): send it once")
+        return sent[0] if sent else ""
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._given
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._given)
+
+    def __len__(self) -> int:
+        return len(self._given)
+
+
+def query_parameters(request: Request) -> Parameters:
+    """A GET's query string (its list parameters may be repeated)."""
+    return Parameters(request.query_params.multi_items(), LISTS)
 
 
 def check_format(fmt: str) -> None:
@@ -134,16 +181,47 @@ def when(params: Mapping[str, str], name: str) -> datetime | None:
         raise bad_request(f"{name}: {raw!r} is not a W3C datetime") from None
     if value.tzinfo is None:
         raise bad_request(f"{name}: {raw!r} needs a time zone (Z or ±HH:MM)")
+    if not _in_years(value):
+        raise bad_request(
+            f"{name}: {raw!r} is out of range: a time in the years {YEARS[0]} to {YEARS[1]} (UTC)"
+        )
     return value
+
+
+def _in_years(value: datetime) -> bool:
+    # The local year first: converting year 1 or 9999 to UTC may leave the calendar.
+    first, last = YEARS
+    return first <= value.year <= last and first <= value.astimezone(UTC).year <= last
+
+
+_WHOLE = re.compile(r"[0-9]{1,18}")
+# Plain decimal notation (116.96567, -3, .5, 1e-3): Python's float also reads 1_16.9, inf,
+# nan and other scripts' digits, which no client means.
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,4})?")
+
+
+def whole(raw: str) -> int | None:
+    """``raw`` as a whole number written in ASCII digits, or None (``str.isdigit`` also
+    passes ``²`` and ``①``, which ``int`` then refuses)."""
+    return int(raw) if _WHOLE.fullmatch(raw) else None
+
+
+def decimal(raw: str) -> float | None:
+    """``raw`` as a finite number in plain decimal notation, or None."""
+    if len(raw) > 64 or not _DECIMAL.fullmatch(raw):
+        return None
+    value = float(raw)
+    return value if math.isfinite(value) else None
 
 
 def positive_int(params: Mapping[str, str], name: str, default: int, most: int) -> int:
     raw = text(params, name)
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= most:
+    value = whole(raw)
+    if value is None or not 1 <= value <= most:
         raise bad_request(f"{name}: a whole number from 1 to {most}")
-    return int(raw)
+    return value
 
 
 _RESOURCE = re.compile(

@@ -1,7 +1,8 @@
 """POST requests: check the form in the order clients expect, then create the case.
 
-Order (OPEN311.md 3.5), after a control character in any field (400: the form is not plain
-text, and PostgreSQL would refuse it at the first lookup): api_key (403), jurisdiction (404
+Order (OPEN311.md 3.5), after a body that is not a UTF-8 form, a control character in any field
+(400: the form is not plain text, and PostgreSQL would refuse it at the first lookup) and a
+field sent twice with different values (400, once read): api_key (403), jurisdiction (404
 unknown, 400 missing on a shared server), service_code missing (400) or unknown (404), location
 (400), attributes (400), description length and HTML (400, OPEN311.md 1.5: "HTML is not"),
 then the media, and on a shared server the point's jurisdiction (400). Without a point, the
@@ -13,18 +14,19 @@ transaction, so a refused request leaves nothing behind.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import UploadFile
 
 from onegrid.api.open311.attributes import check_attributes
 from onegrid.api.open311.errors import Open311Error, bad_request, forbidden, not_found
+from onegrid.api.open311.forms import PostedBody
 from onegrid.api.open311.media import check_uploads
-from onegrid.api.open311.params import Jurisdiction
+from onegrid.api.open311.params import Jurisdiction, Parameters, decimal
 from onegrid.api.open311.recording import Submission
 from onegrid.assets.domain import Category
 from onegrid.cases.domain.intake import DESCRIPTION_MAX, NewCase, Reporter
@@ -45,10 +47,10 @@ MARKUP = re.compile(r"<(?:/?[A-Za-z]|[!?])[^<>]*>")
 
 @dataclass(frozen=True)
 class PostForm:
-    """The form of a POST, with the query string's values as a fallback (api_key may come
-    either way)."""
+    """The form of a POST, with the query string's values beside it (api_key may come either
+    way); a field sent twice with different values is refused when read."""
 
-    values: dict[str, str]
+    values: Parameters
     attributes: dict[str, list[str]] = field(default_factory=dict)
     media_urls: tuple[str, ...] = ()
     uploads: tuple[UploadFile, ...] = ()  # the multipart files sent as media or photoN
@@ -67,14 +69,17 @@ def _plain(name: str, value: str) -> str:
     return value
 
 
-def read_form(form: FormData, query: dict[str, str]) -> PostForm:
-    """The form's fields and the query string's, every value plain text (a control character
-    anywhere is a 400 naming the field, before anything is looked up)."""
-    values = {key: _plain(key, value) for key, value in query.items()}
+def read_form(body: PostedBody, query: Iterable[tuple[str, str]]) -> PostForm:
+    """The form's fields and the query string's, every value plain text (a body that is not a
+    UTF-8 form, or a control character anywhere, is a 400 naming the field, before anything is
+    looked up)."""
+    if body.refusal is not None:
+        raise body.refusal
+    values = [(key, _plain(key, value)) for key, value in query]
     attributes: dict[str, list[str]] = {}
     media: list[str] = []
     uploads: list[UploadFile] = []
-    for key, value in form.multi_items():
+    for key, value in body.form.multi_items():
         if isinstance(value, UploadFile):
             if _UPLOAD.match(key) and (value.filename or value.size):
                 uploads.append(value)
@@ -87,8 +92,8 @@ def read_form(form: FormData, query: dict[str, str]) -> PostForm:
             if value.strip():
                 media.append(value.strip())
         else:
-            values[key] = value
-    return PostForm(values, attributes, tuple(media), tuple(uploads))
+            values.append((key, value))
+    return PostForm(Parameters(values), attributes, tuple(media), tuple(uploads))
 
 
 def require_key(form: PostForm) -> str:
@@ -137,10 +142,9 @@ def _point(form: PostForm) -> tuple[float, float]:
     lat, lon = form.get("lat"), form.get("long")
     if lat is None or lon is None:
         raise bad_request("lat and long go together: send both")
-    try:
-        lat_value, lon_value = float(lat), float(lon)
-    except ValueError:
-        raise bad_request("lat and long are decimal degrees (WGS84)") from None
+    lat_value, lon_value = decimal(lat), decimal(lon)
+    if lat_value is None or lon_value is None:
+        raise bad_request("lat and long are decimal degrees (WGS84), such as 39.90923")
     if not (-90 <= lat_value <= 90 and -180 <= lon_value <= 180):
         raise bad_request("lat is -90..90 and long is -180..180 (WGS84)")
     return lon_value, lat_value

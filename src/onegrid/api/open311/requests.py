@@ -40,11 +40,14 @@ from onegrid.api.open311.params import (
     check_jurisdiction,
     client_of,
     comma_list,
+    decimal,
     flag,
     positive_int,
     public_base,
+    query_parameters,
     text,
     when,
+    whole,
     window,
 )
 from onegrid.api.open311.posting import (
@@ -86,6 +89,7 @@ from onegrid.people.domain import Principal
 
 router = APIRouter()
 LIMIT = 1000
+OFFSET_MAX = 1_000_000_000
 POST_RESPONSES: dict[int | str, dict[str, object]] = {
     **RESPONSES,
     403: {"description": "an Open311 error list (missing or wrong api_key)"},
@@ -115,7 +119,7 @@ async def post_request(fmt: str, request: Request, form: Form) -> Response:
     settings: Settings = state.settings
     try:
         check_format(fmt)
-        fields = read_form(form, dict(request.query_params))
+        fields = read_form(form, request.query_params.multi_items())
         raw_key = require_key(fields)
         # The client first, in a transaction of its own that keeps the key's last use: inside
         # the shared one, that write would make every refused post send its group to run alone.
@@ -199,10 +203,10 @@ def _bbox(params: Any) -> tuple[float, float, float, float] | None:
     parts = comma_list(params, "bbox")
     if not parts:
         return None
-    try:
-        west, south, east, north = (float(p) for p in parts)
-    except ValueError:
-        raise bad_request("bbox is minLng,minLat,maxLng,maxLat (four numbers)") from None
+    numbers = [n for n in map(decimal, parts) if n is not None]
+    if len(parts) != 4 or len(numbers) != 4:
+        raise bad_request("bbox is minLng,minLat,maxLng,maxLat (four decimal numbers)")
+    west, south, east, north = numbers
     if west > east or south > north:
         raise bad_request("bbox is minLng,minLat,maxLng,maxLat with min <= max")
     return west, south, east, north
@@ -219,10 +223,9 @@ def _near(params: Any) -> tuple[float, float, float] | None:
         return None
     if lat is None or lon is None:
         raise bad_request("lat and long go together: send both (and radius in metres)")
-    try:
-        lat_v, lon_v, radius_v = float(lat), float(lon), float(radius or "100")
-    except ValueError:
-        raise bad_request("lat, long and radius are numbers") from None
+    lat_v, lon_v, radius_v = decimal(lat), decimal(lon), decimal(radius or "100")
+    if lat_v is None or lon_v is None or radius_v is None:
+        raise bad_request("lat, long and radius are decimal numbers")
     if not (-90 <= lat_v <= 90 and -180 <= lon_v <= 180):
         raise bad_request("lat is -90..90 and long is -180..180 (WGS84)")
     if not 0 < radius_v <= RADIUS_MAX:
@@ -244,10 +247,10 @@ def _paging(params: Any) -> tuple[int, int]:
     """``page``/``page_size`` (Chicago, 1-based) or ``limit``/``offset`` (Mark-a-Spot)."""
     if text(params, "limit") or text(params, "offset"):
         size = positive_int(params, "limit", LIMIT, LIMIT)
-        skip = text(params, "offset") or "0"
-        if not skip.isdigit() or int(skip) > 1_000_000_000:
-            raise bad_request("offset: a whole number from 0")
-        return int(skip), size
+        skip = whole(text(params, "offset") or "0")
+        if skip is None or skip > OFFSET_MAX:
+            raise bad_request(f"offset: a whole number from 0 to {OFFSET_MAX:,}")
+        return skip, size
     page = positive_int(params, "page", 1, 1_000_000)
     size = positive_int(params, "page_size", LIMIT, LIMIT)
     return (page - 1) * size, size
@@ -370,7 +373,7 @@ def _extensions(params: Any) -> bool:
 def get_requests(
     fmt: str, request: Request, db: Db, clock: AppClock, settings: AppSettings
 ) -> Response:
-    params = request.query_params
+    params = query_parameters(request)
 
     def body(scope: Jurisdiction | None) -> list[dict[str, Any]]:
         ext = _extensions(params)
@@ -391,7 +394,7 @@ def get_requests(
 def get_request(
     service_request_id: str, fmt: str, request: Request, db: Db, settings: AppSettings
 ) -> Response:
-    params = request.query_params
+    params = query_parameters(request)
 
     def body(scope: Jurisdiction | None) -> list[dict[str, Any]]:
         ext = _extensions(params)
@@ -424,4 +427,4 @@ def get_token(token: str, fmt: str, request: Request, db: Db, settings: AppSetti
             raise not_found(f"unknown token {token!r}")
         return [{"service_request_id": records[0].number, "token": token}]
 
-    return reply(fmt, request.query_params, settings, body, "service_requests", "request")
+    return reply(fmt, query_parameters(request), settings, body, "service_requests", "request")

@@ -11,7 +11,7 @@ from onegrid.api.open311.deps import AppSettings, Db
 from onegrid.api.open311.errors import not_found
 from onegrid.api.open311.formats import JSON_TYPE, JSONP_TYPE, XML_TYPE, w3c
 from onegrid.api.open311.mapping import definition_of, service_of
-from onegrid.api.open311.params import Jurisdiction, jurisdictions
+from onegrid.api.open311.params import Jurisdiction, jurisdictions, query_parameters
 from onegrid.api.open311.reply import reply
 from onegrid.assets.queries import current_categories, current_version, find_category
 
@@ -63,7 +63,7 @@ def discovery(fmt: str, request: Request, db: Db, settings: AppSettings) -> Resp
         }
 
     return reply(
-        fmt, request.query_params, settings, body, "discovery", jurisdiction_required=False
+        fmt, query_parameters(request), settings, body, "discovery", jurisdiction_required=False
     )
 
 
@@ -88,7 +88,7 @@ def services(fmt: str, request: Request, db: Db, settings: AppSettings) -> Respo
         with db.reader() as session:
             return [service_of(c) for c in current_categories(session) if c.active]
 
-    return reply(fmt, request.query_params, settings, body, "services", "service")
+    return reply(fmt, query_parameters(request), settings, body, "services", "service")
 
 
 @router.get(
@@ -107,4 +107,4 @@ def service_definition(
             raise not_found(f"unknown service_code {service_code!r}")
         return definition_of(category)
 
-    return reply(fmt, request.query_params, settings, body, "service_definition")
+    return reply(fmt, query_parameters(request), settings, body, "service_definition")

@@ -9,6 +9,7 @@ its handlers would (``mapping.department_steps``), or is a note where its status
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -30,6 +31,7 @@ from onegrid.api.open311.params import (
     check_jurisdiction,
     client_of,
     positive_int,
+    query_parameters,
     text,
     when,
     window,
@@ -120,7 +122,7 @@ def list_updates(
 def get_updates(
     fmt: str, request: Request, db: Db, clock: AppClock, settings: AppSettings
 ) -> Response:
-    params = request.query_params
+    params = query_parameters(request)
 
     def body(scope: Jurisdiction | None) -> list[dict[str, Any]]:
         start, end = window(params, clock.now())
@@ -132,7 +134,7 @@ def get_updates(
     return reply(fmt, params, settings, body, ROOT, ITEM)
 
 
-def posted_update(values: dict[str, str], media_urls: tuple[str, ...]) -> PostedUpdate:
+def posted_update(values: Mapping[str, str], media_urls: tuple[str, ...]) -> PostedUpdate:
     """The update a client posts, checked in FMS's order: every missing field at once, then
     the values."""
     got = {k: (values.get(k) or "").strip() for k in REQUIRED}
@@ -171,7 +173,7 @@ def post_update(
 ) -> Response:
     try:
         check_format(fmt)
-        fields = read_form(form, dict(request.query_params))
+        fields = read_form(form, request.query_params.multi_items())
         raw_key = require_key(fields)
         with db.unit_of_work() as session:
             principal = client_of(session, raw_key, clock)
