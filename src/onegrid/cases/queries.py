@@ -6,7 +6,7 @@ import base64
 import json
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -26,6 +26,7 @@ from onegrid.cases.domain.lights import Light
 from onegrid.cases.domain.states import Status
 from onegrid.cases.records import CASES, CaseRecord
 from onegrid.cases.services.common import load_case, load_case_by_number
+from onegrid.core.cursors import ID_MAX
 from onegrid.core.errors import InvalidInput, NotFound
 from onegrid.grid.domain import Level, Location
 from onegrid.grid.queries import get_area, get_unit_grid, inspectors_for, responsible_department
@@ -47,6 +48,7 @@ __all__ = [
 
 MAX_PAGE = 200
 C = CASES.c
+_NUMBER_MAX = 32  # the length of the number column
 SORTS: dict[str, Any] = {"created_at": C.created_at, "updated_at": C.updated_at, "number": C.number}
 _AREA_COLUMNS = {
     Level.CITY.value: C.city_code,
@@ -229,7 +231,7 @@ def _filters(session: Session, f: CaseFilter, now: datetime) -> list[ColumnEleme
 
 def _parse_sort(sort: str) -> tuple[str, bool]:
     descending = sort.startswith("-")
-    key = sort.lstrip("-+")
+    key = sort.removeprefix("-")
     if key not in SORTS:
         raise InvalidInput.one(
             "sort", "known_sort", f"sort by one of {', '.join(SORTS)} (prefix '-' for descending)"
@@ -237,26 +239,54 @@ def _parse_sort(sort: str) -> tuple[str, bool]:
     return key, descending
 
 
-def encode_cursor(key: str, value: Any, case_id: int) -> str:
-    raw = json.dumps([key, value.isoformat() if isinstance(value, datetime) else value, case_id])
+def encode_cursor(sort: str, value: Any, case_id: int) -> str:
+    """``sort`` as the list was asked for ("-created_at"): a cursor pages one way only."""
+    raw = json.dumps([sort, value.isoformat() if isinstance(value, datetime) else value, case_id])
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str, key: str) -> tuple[Any, int]:
+def _decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
+    """The (value, id) a cursor made for ``sort`` holds. Its value is bound to SQL, so one
+    crafted out of the column's type or range is refused here: the database's error is a 500.
+    Cursors given out before they held the direction hold the bare key: an ascending list's
+    still pages on, a descending list's is refused."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        sort_key, value, case_id = json.loads(base64.urlsafe_b64decode(padded))
-        if sort_key != key or not isinstance(case_id, int):
+        made_for, value, case_id = _cursor_parts(json.loads(base64.urlsafe_b64decode(padded)))
+        if made_for != sort or not _an_id(case_id):
             raise ValueError
-        if key in ("created_at", "updated_at"):
-            value = datetime.fromisoformat(value)
-        return value, case_id
-    except (ValueError, TypeError, json.JSONDecodeError):
+        return _sort_value(sort.removeprefix("-"), value), case_id
+    except (ValueError, TypeError, OverflowError, RecursionError):
         raise InvalidInput.one(
             "cursor",
             "valid_cursor",
             "the cursor is not one this list gave out (or the sort changed)",
         ) from None
+
+
+def _cursor_parts(parts: Any) -> tuple[Any, Any, Any]:
+    if not isinstance(parts, list) or len(parts) != 3:
+        raise ValueError
+    return parts[0], parts[1], parts[2]
+
+
+def _an_id(case_id: Any) -> bool:
+    return type(case_id) is int and 1 <= case_id <= ID_MAX
+
+
+def _sort_value(key: str, value: Any) -> Any:
+    if not isinstance(value, str):
+        raise TypeError
+    if key == "number":
+        # As a case number is: PostgreSQL refuses NUL in text, and no driver encodes a lone
+        # surrogate.
+        if len(value) > _NUMBER_MAX or not (value.isascii() and value.isprintable()):
+            raise ValueError
+        return value
+    when = datetime.fromisoformat(value)
+    if when.utcoffset() is None:
+        raise ValueError  # the columns hold UTC: a naive time would be refused when bound
+    return when.astimezone(UTC)  # OverflowError past year 1..9999 in UTC
 
 
 def list_cases(
@@ -278,7 +308,7 @@ def list_cases(
     if reach is not None:
         query = query.where(reach)
     if cursor:
-        value, after_id = _decode_cursor(cursor, key)
+        value, after_id = _decode_cursor(cursor, sort)
         here = tuple_(col, C.id)
         query = query.where(here < (value, after_id) if descending else here > (value, after_id))
     order = (col.desc(), C.id.desc()) if descending else (col.asc(), C.id.asc())
@@ -292,7 +322,7 @@ def list_cases(
     items = [CaseRecord.of(r) for r in rows[:limit]]
     more = len(rows) > limit
     last = items[-1] if items and more else None
-    next_cursor = encode_cursor(key, getattr(last, key), last.id) if last else None
+    next_cursor = encode_cursor(sort, getattr(last, key), last.id) if last else None
     return CasePage(items, next_cursor)
 
 

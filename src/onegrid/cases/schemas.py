@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,6 +17,7 @@ from onegrid.cases.domain.workflow import allowed_actions
 from onegrid.cases.history import HistoryEntry
 from onegrid.cases.queries import CaseParties
 from onegrid.cases.records import CaseRecord
+from onegrid.core.cursors import ID_MAX
 from onegrid.core.errors import InvalidInput
 from onegrid.people.domain import Principal
 from onegrid.people.policy import Reporter as PolicyReporter
@@ -437,7 +438,9 @@ class TransitionIn(BaseModel):
 
     expected_version: int | None = Field(default=None, ge=1)
     reason: str = Field(default="", max_length=2000)
-    attachments: list[int] = Field(
+    # No attachment has an id outside the column's range, and SQLite cannot bind one past
+    # int64 (a 500): refused here, naming the item.
+    attachments: list[Annotated[int, Field(ge=1, le=ID_MAX)]] = Field(
         default_factory=list,
         max_length=50,
         description="Ids of files already attached to this case (upload them first): the "

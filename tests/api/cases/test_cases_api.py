@@ -172,6 +172,7 @@ def test_every_broken_rule_of_a_report_is_answered_at_once(
         ("channel", "channel_role"),
         ("description", "required"),
         ("lon", "inside_city"),
+        ("lat", "inside_city"),  # both are past the city's bounds
     }
     assert client.get(BASE, headers=as_["leader"]).json()["items"] == []
 

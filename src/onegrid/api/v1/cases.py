@@ -272,7 +272,9 @@ def _expected(body_version: int | None, if_match: str | None) -> int | None:
     if body_version is not None or not if_match:
         return body_version
     text = if_match.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    # ASCII only: "²" is a digit to isdigit() but not to int(). The version column is 32-bit,
+    # as the ids are.
+    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= ID_MAX):
         raise InvalidInput.one("If-Match", "version_etag", 'If-Match is a case version, e.g. "3"')
     return int(text)
 

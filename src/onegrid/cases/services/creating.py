@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -40,7 +40,9 @@ from onegrid.db.writer import one_writer
 from onegrid.grid.addresses import StandardAddress
 from onegrid.grid.domain import Location
 from onegrid.grid.location import locate
+from onegrid.grid.models import AreaRow
 from onegrid.grid.queries import find_address_by_id, responsible_department
+from onegrid.grid.storage import valid_on_clause
 from onegrid.people.domain import Principal, Role
 from onegrid.people.policy import can_somewhere, require
 
@@ -153,17 +155,53 @@ def _check(session: Session, principal: Principal, new: NewCase, today: date) ->
     if not bad & {"lon", "lat"}:
         location = locate(session, new.lon, new.lat, today)
         if location is None:
-            problems.append(
-                FieldProblem(
-                    "lon",
-                    "inside_city",
-                    f"the point ({new.lon}, {new.lat}) lies outside every area of the city",
-                )
-            )
+            problems += _outside_problems(new.lon, new.lat, _city_box(session, today))
     if problems:
         raise InvalidInput(problems)
     assert category is not None and location is not None
     return _Checked(new, category, location)
+
+
+Box = tuple[float, float, float, float]
+_AXES = {"lon": ("longitude", 0, 2), "lat": ("latitude", 1, 3)}  # name, low and high in a Box
+
+
+def _city_box(session: Session, today: date) -> Box | None:
+    """The box (west, south, east, north) around every area valid on ``today``; None when
+    there is none. Read only for a point already refused."""
+    row = session.execute(
+        select(
+            func.min(AreaRow.min_lon),
+            func.min(AreaRow.min_lat),
+            func.max(AreaRow.max_lon),
+            func.max(AreaRow.max_lat),
+        ).where(valid_on_clause(AreaRow.valid_from, AreaRow.valid_to, today))
+    ).one()
+    return None if row[0] is None else (row[0], row[1], row[2], row[3])
+
+
+def outside_fields(lon: float, lat: float, box: Box | None) -> tuple[str, ...]:
+    """The coordinates to blame for a point outside every area: the one outside the city's
+    box when only one is; both when both are, or when the point is in the box, between the
+    areas, where neither alone is wrong."""
+    if box is None:
+        return ("lon", "lat")
+    point = {"lon": lon, "lat": lat}
+    off = tuple(
+        field
+        for field, (_, low, high) in _AXES.items()
+        if not box[low] <= point[field] <= box[high]
+    )
+    return off or ("lon", "lat")
+
+
+def _outside_problems(lon: float, lat: float, box: Box | None) -> list[FieldProblem]:
+    fields = outside_fields(lon, lat, box)
+    where = f"the point ({lon}, {lat}) lies outside every area of the city"
+    if len(fields) == 1 and box is not None:
+        name, low, high = _AXES[fields[0]]
+        where += f": its {name} is outside the city's {box[low]}..{box[high]}"
+    return [FieldProblem(field, "inside_city", where) for field in fields]
 
 
 def _registered(
