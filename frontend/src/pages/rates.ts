@@ -7,7 +7,7 @@ import { clear, h } from "../dom";
 import { cityToday, currentLang, fmtNumber, fmtPercent, t, type Key } from "../i18n";
 
 interface RankingRow {
-  rank: number;
+  rank: number | null;  // null: no score this month (nothing to rate), listed last
   unit: string;
   name: string | null;
   response_rate: number | null;
@@ -119,7 +119,7 @@ async function showRanking(box: HTMLElement, month: string, unit: Unit, names: N
   box.append(
     scored.length ? chart : "",
     table(t("rates_table"), ["rank", "rank_unit", "response_rate", "resolution_rate", "satisfaction_rate", "score", "band"],
-      rows.map((row) => [row.rank, name(row), pct(row.response_rate), pct(row.resolution_rate), pct(row.satisfaction_rate),
+      rows.map((row) => [row.rank ?? "–", name(row), pct(row.response_rate), pct(row.resolution_rate), pct(row.satisfaction_rate),
         row.score === null ? "–" : fmtNumber(Math.round(row.score * 10) / 10), row.band ?? "–"]), "ranking-table"),
   );
   if (scored.length) await barChart(canvas, scored.map(name), scored.map((row) => row.score ?? 0), 100, t("score"));
