@@ -11,8 +11,8 @@ regular-expression scan of its bytes; only a hit is parsed to name the field.
 
 It also bounds a JSON body (1 MiB), which the app parses whole before any rule of the route is
 read: a 10 MB report was parsed for seconds before its description's 4,000 characters were
-counted. The routes that take a file as JSON (area and grid imports) keep their own limit, and a
-sensor gateway's batch may be larger.
+counted. The routes that take a file as JSON (area and grid imports) keep their own limit; a
+sensor gateway's batch and a batch of points to locate may be larger.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ _JSON_LIMITS: dict[str, int | None] = {
     "/api/v1/areas/import": None,  # the route's own limit (a GeoJSON file)
     "/api/v1/unit-grids/import": None,
     "/api/v1/sensing/readings": 16 * JSON_MAX_BYTES,
+    "/api/v1/locate/batch": 8 * JSON_MAX_BYTES,  # 100,000 points of ~30 bytes, and its own rule
 }
 
 
