@@ -11,7 +11,7 @@ come back, and the calendar arithmetic of the baseline weeks. The chosen topics 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import MAXYEAR, MINYEAR, UTC, date, datetime, timedelta
 
 import duckdb
 import numpy as np
@@ -28,6 +28,9 @@ LEVEL = 0.99  # the interval shown beside the expected count
 # expected cases gets half its weight, since a count of 20 is itself uncertain by about 22%.
 TREND_PRIOR = 20.0
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # a forecast learns from all the history before it
+# The years a backtest can be worked out for: the bucket a year before the first (which
+# seasonal-naive needs) and the day after the last must both be dates.
+BACKTEST_YEARS = range(MINYEAR + 1, MAXYEAR)
 
 
 def _area_sql(name: str, level: str) -> str:
@@ -301,6 +304,14 @@ class Backtest:
         return 1 - self.mae_forecast / self.mae_seasonal_naive if self.mae_seasonal_naive else 0.0
 
 
+def _check_backtest_year(year: int) -> None:
+    if year not in BACKTEST_YEARS:
+        first, last = BACKTEST_YEARS[0], BACKTEST_YEARS[-1]
+        raise InvalidInput(
+            FieldProblem("year", "year_range", f"year must be from {first} to {last} (got {year})")
+        )
+
+
 def backtest(
     con: duckdb.DuckDBPyConnection,
     year: int,
@@ -316,6 +327,7 @@ def backtest(
     reached yet, or has reached only in part, would count as (nearly) no requests. The data must
     reach back to the first bucket's a year before, which seasonal-naive needs."""
     calendar = _CALENDARS[check_forecast_grain(grain)]
+    _check_backtest_year(year)
     if grain == "week":
         origin = date.fromisocalendar(year, 1, 1)
         periods = date(year, 12, 28).isocalendar().week  # 52 or 53 ISO weeks

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from onegrid.core.cursors import ID_MAX
 from onegrid.grid.domain import Location
 from onegrid.grid.queries import AreaView, UnitGridView
 
@@ -212,7 +213,7 @@ class AssignmentOut(BaseModel):
 
 
 class AssignIn(BaseModel):
-    user_id: int = Field(gt=0)
+    user_id: int = Field(gt=0, le=ID_MAX)
     unit_grid_codes: list[str] = Field(min_length=1, max_length=5000)
     valid_from: date | None = Field(default=None, description="Default: the city's today.")
 
@@ -223,7 +224,7 @@ class AssignOut(BaseModel):
 
 
 class AssignmentEndIn(BaseModel):
-    user_id: int = Field(gt=0)
+    user_id: int = Field(gt=0, le=ID_MAX)
     unit_grid_code: str = Field(min_length=1, max_length=15)
     valid_to: date | None = Field(default=None, description="First day not patrolled; today.")
 

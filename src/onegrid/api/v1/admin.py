@@ -26,6 +26,7 @@ from onegrid.cases.domain.rule_changes import RuleKind, parse_time_limits
 from onegrid.cases.rulestore import SavedRevision, history, revision
 from onegrid.cases.services.rules import check_change, save_rules
 from onegrid.core.clock import Clock, city_today
+from onegrid.core.cursors import ID_MAX
 from onegrid.core.errors import InvalidInput, NotFound
 from onegrid.core.settings import Settings
 from onegrid.db.session import Database
@@ -141,8 +142,11 @@ def _history(db: Database, kind: RuleKind) -> list[RevisionOut]:
 
 
 def _revision(db: Database, kind: RuleKind, number: int) -> RevisionOut:
-    with db.reader() as session:
-        found = revision(session.connection(), kind, number)
+    found = None
+    # Checked here rather than by the path's type (``api.ids``), so the answer names the kind.
+    if 1 <= number <= ID_MAX:
+        with db.reader() as session:
+            found = revision(session.connection(), kind, number)
     if found is None:
         raise NotFound(f"no {kind.value.replace('_', ' ')} revision {number}")
     return RevisionOut.of(found)
@@ -153,7 +157,7 @@ _SAVE_ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"description": "base_revision is stale: `current` names the revision in force"},
     422: {"description": "Every broken rule, named in errors[]"},
 }
-RevisionNumber = Annotated[int, Path(ge=1, description="A revision number")]
+RevisionNumber = Annotated[int, Path(description="A revision number")]
 
 
 def _revision_routes(kind: RuleKind, noun: str, save_summary: str) -> None:

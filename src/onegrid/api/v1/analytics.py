@@ -24,6 +24,7 @@ from onegrid.analytics.exports import MEDIA as EXPORT_MEDIA
 from onegrid.analytics.exports import check_format as check_export_format
 from onegrid.analytics.exports import export_for, write_cases
 from onegrid.analytics.findings import (
+    BACKTEST_YEARS,
     backtest,
     daily_spikes,
     forecast,
@@ -306,7 +307,7 @@ def get_forecast(
 def get_backtest(
     principal: Reader,
     settings: AppSettings,
-    year: int,
+    year: Annotated[int, Query(description=f"from {BACKTEST_YEARS[0]} to {BACKTEST_YEARS[-1]}")],
     level: str = "district",
     grain: Annotated[str, Query(description="month or week (ISO weeks)")] = "month",
 ) -> dict[str, Any]:

@@ -13,13 +13,15 @@ from dataclasses import replace
 from datetime import date
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel, Field
 
 from onegrid.api.auth import requires
 from onegrid.api.deps import AppClock, AppSettings, DbSession
+from onegrid.api.ids import row_id
 from onegrid.api.v1.grid_admin import require_over, today
 from onegrid.assets.queries import find_category
+from onegrid.core.cursors import ID_MAX
 from onegrid.core.errors import InvalidInput, NotFound
 from onegrid.dispatch.routing.queries import route_for
 from onegrid.grid import coverage, queries, services
@@ -47,6 +49,9 @@ On = Annotated[
     Query(description="Valid on this day; default: in force today or starting later."),
 ]
 Ended = Annotated[bool, Query(description="Include rules or assignments that have ended.")]
+DutyRuleId = Annotated[
+    int, Path(description="A duty rule's id"), row_id(lambda n: f"no duty rule #{n}")
+]
 
 
 def _assignments_out(db: DbSession, views: list[coverage.AssignmentView]) -> list[AssignmentOut]:
@@ -93,7 +98,7 @@ def list_assignments(
     db: DbSession,
     clock: AppClock,
     settings: AppSettings,
-    user_id: Annotated[int | None, Query(gt=0)] = None,
+    user_id: Annotated[int | None, Query(gt=0, le=ID_MAX)] = None,
     unit_grid_code: Annotated[str | None, Query(max_length=15)] = None,
     area: Annotated[
         str | None,
@@ -273,7 +278,7 @@ def end_duty_rule(
     db: DbSession,
     clock: AppClock,
     settings: AppSettings,
-    rule_id: int,
+    rule_id: DutyRuleId,
     body: DutyRuleEndIn,
 ) -> DutyRuleOut:
     view = coverage.get_duty_rule(db, rule_id)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy.orm import Session
 
 from onegrid.api.auth import CurrentPrincipal
 from onegrid.api.deps import AppClock, AppSettings, DbSession, get_database
+from onegrid.api.ids import row_id
 from onegrid.api.v1.cases import CaseId
 from onegrid.cases.config import case_rules
 from onegrid.cases.queries import get_case
@@ -75,6 +76,14 @@ from onegrid.people.policy import can_see_personal_data, require, require_somewh
 
 router = APIRouter(prefix="/hotline", tags=["hotline"])
 Db = Annotated[Database, Depends(get_database)]
+CallId = Annotated[
+    int, Path(description="A hotline call's id"), row_id(lambda n: f"no hotline call {n}")
+]
+ProposalId = Annotated[
+    int,
+    Path(description="A duplicate proposal's id"),
+    row_id(lambda n: f"no duplicate proposal {n}"),
+]
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Sign in first"},
     403: {"description": "Not allowed for this role, area or department"},
@@ -149,7 +158,7 @@ def calls(
 
 
 @router.get("/calls/{call_id}", summary="One call", responses=_ERRORS)
-def read_call(call_id: int, session: DbSession, principal: CurrentPrincipal) -> CallOut:
+def read_call(call_id: CallId, session: DbSession, principal: CurrentPrincipal) -> CallOut:
     require_somewhere(principal, "hotline.intake")
     row = get_call(session, call_id)
     rec = _readable_case(session, principal, row.case_id) if row.case_id else None
@@ -305,7 +314,11 @@ def duplicates(
     responses=_ERRORS,
 )
 def confirm(
-    proposal_id: int, db: Db, principal: CurrentPrincipal, clock: AppClock, settings: AppSettings
+    proposal_id: ProposalId,
+    db: Db,
+    principal: CurrentPrincipal,
+    clock: AppClock,
+    settings: AppSettings,
 ) -> ProposalOut:
     done = confirm_duplicate(
         db, principal, proposal_id, clock=clock, rules=case_rules(settings.timezone)
@@ -318,7 +331,9 @@ def confirm(
     summary="Undo: not a duplicate, the report stays its own case",
     responses=_ERRORS,
 )
-def undo(proposal_id: int, db: Db, principal: CurrentPrincipal, clock: AppClock) -> ProposalOut:
+def undo(
+    proposal_id: ProposalId, db: Db, principal: CurrentPrincipal, clock: AppClock
+) -> ProposalOut:
     return proposal_out(undo_duplicate(db, principal, proposal_id, clock=clock))
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from onegrid.api.auth import AnyPrincipal, CurrentPrincipal, clear_session_cookie, requires
 from onegrid.api.deps import AppClock, AppSettings, DbSession, get_database
+from onegrid.api.ids import Offset, row_id
 from onegrid.core.errors import FieldProblem, InvalidInput, NotFound
 from onegrid.db.session import Database
 from onegrid.people import credentials, queries, services
@@ -40,6 +41,7 @@ router = APIRouter()
 
 PeopleAdmin = Annotated[Principal, requires("people.admin")]
 PeopleReader = Annotated[Principal, requires("people.read")]
+UserId = Annotated[int, Path(description="A user's id"), row_id(lambda n: f"no user with id {n}")]
 
 
 def _user_out(user: User) -> UserOut:
@@ -180,7 +182,7 @@ def list_users(
     principal: PeopleAdmin,
     session: DbSession,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     search: Annotated[str | None, Query(max_length=64)] = None,
     role: Role | None = None,
 ) -> UserPageOut:
@@ -229,7 +231,7 @@ def _visible_user(session: DbSession, principal: Principal, user_id: int) -> Use
 
 
 @router.get("/users/{user_id}", tags=["people"], summary="One user", response_model=UserOut)
-def get_user(user_id: int, principal: CurrentPrincipal, session: DbSession) -> UserOut:
+def get_user(user_id: UserId, principal: CurrentPrincipal, session: DbSession) -> UserOut:
     return _user_out(_visible_user(session, principal, user_id))
 
 
@@ -240,7 +242,7 @@ def get_user(user_id: int, principal: CurrentPrincipal, session: DbSession) -> U
     response_model=UserOut,
 )
 def patch_user(
-    user_id: int, body: UserPatchIn, principal: PeopleAdmin, session: DbSession, clock: AppClock
+    user_id: UserId, body: UserPatchIn, principal: PeopleAdmin, session: DbSession, clock: AppClock
 ) -> UserOut:
     _visible_user(session, principal, user_id)
     patch = services.UserPatch(
@@ -264,7 +266,7 @@ def patch_user(
     response_class=Response,
 )
 def set_password(
-    user_id: int,
+    user_id: UserId,
     body: PasswordIn,
     principal: CurrentPrincipal,
     session: DbSession,

@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from onegrid.api.auth import AnyPrincipal, requires
 from onegrid.api.background import running
 from onegrid.api.deps import AppClock, AppSettings, DbSession
+from onegrid.api.ids import Offset, row_id
 from onegrid.api.problems import problem
 from onegrid.cases.config import case_rules
 from onegrid.core.errors import InvalidInput, NotAuthenticated, PermissionDenied
@@ -97,6 +98,7 @@ def reader(principal: AnyPrincipal) -> Principal:
 Reader = Annotated[Principal, Depends(reader)]
 Admin = Annotated[Principal, requires("sensing.admin")]
 Gateway = Annotated[Principal, requires("sensing.ingest")]
+AlertId = Annotated[int, Path(description="An alert's id"), row_id(lambda n: f"no alert {n}")]
 DeviceId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")]
 AreaCode = Annotated[str, Path(min_length=1, max_length=31, pattern=r"^[^@/]+$")]
 _ERRORS: dict[int | str, dict[str, str]] = {
@@ -185,7 +187,7 @@ def dead_letters(
     _who: Admin,
     reason: Annotated[str | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[DeadLetterOut]:
     found = queries.list_dead_letters(session, reason=reason, limit=limit, offset=offset)
     return [DeadLetterOut.of(d) for d in found]
@@ -213,7 +215,7 @@ def list_devices(
     area: Annotated[str | None, Query(max_length=32, description="An area of any tier")] = None,
     latest: Annotated[bool, Query(description="Add each quantity's latest value")] = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> DevicePageOut:
     devices = queries.list_devices(session, kind=kind, area=area, limit=limit, offset=offset)
     values = queries.latest_values(session, devices) if latest else {}
@@ -328,7 +330,7 @@ def list_alerts(
     subject: Annotated[str | None, Query(max_length=64)] = None,
     area: Annotated[str | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[AlertOut]:
     found = queries.list_alerts(
         session,
@@ -343,7 +345,7 @@ def list_alerts(
 
 
 @router.get("/alerts/{alert_id}", summary="One alert", response_model=AlertOut, responses=_ERRORS)
-def get_alert(session: DbSession, _who: Reader, alert_id: int) -> AlertOut:
+def get_alert(session: DbSession, _who: Reader, alert_id: AlertId) -> AlertOut:
     return AlertOut.of(queries.get_alert(session, alert_id))
 
 

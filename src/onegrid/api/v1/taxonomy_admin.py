@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from onegrid.api.auth import requires
 from onegrid.api.deps import AppClock, DbSession
+from onegrid.api.ids import row_id
 from onegrid.assets import queries
 from onegrid.assets.taxonomy import taxonomy_as_document
 from onegrid.assets.taxonomy_admin import NOTE_MAX, save_taxonomy, use_taxonomy_version
@@ -28,7 +29,11 @@ from onegrid.people.domain import Principal
 
 router = APIRouter(prefix="/taxonomy", tags=["assets"])
 Admin = Annotated[Principal, requires("assets.admin")]
-VersionId = Annotated[int, Path(ge=1, description="A taxonomy version id")]
+VersionId = Annotated[
+    int,
+    Path(description="A taxonomy version id"),
+    row_id(lambda n: f"no taxonomy version {n}"),
+]
 
 
 class VersionOut(BaseModel):

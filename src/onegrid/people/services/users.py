@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
-from sqlalchemy import select, update
+from sqlalchemy import column, select, table, union, update
 from sqlalchemy.orm import Session
 
 from onegrid.core.clock import Clock
@@ -47,6 +47,78 @@ def _check_grant_departments(session: Session, grants: Iterable[Grant], problems
     for g in grants:
         if g.scope.kind is ScopeKind.DEPARTMENT and find_department(session, g.scope.code) is None:
             problems.add("grants", "exists", f"no department with code {g.scope.code!r}")
+
+
+# The grid's tables, read by name: people sits beside grid in the layers and may not import it.
+_AREA_CODES = (table("areas", column("code")), table("unit_grids", column("code")))
+_CITY_ADMIN = Grant(Role.CITY_ADMIN, Scope.city())
+
+
+def _check_grant_areas(session: Session, grants: Iterable[Grant], problems: Problems) -> None:
+    """An area grant names an area or unit grid of the city. Before any area is imported there
+    is nothing to check against (people may be set up first), and a code stands for the chain
+    its own digits imply."""
+    codes = sorted({g.scope.code for g in grants if g.scope.kind is ScopeKind.AREA})
+    if not codes or session.scalar(select(_AREA_CODES[0].c.code).limit(1)) is None:
+        return
+    known = set(
+        session.scalars(union(*(select(t.c.code).where(t.c.code.in_(codes)) for t in _AREA_CODES)))
+    )
+    for code in codes:
+        if code not in known:
+            problems.add("grants", "known_area", f"no area or unit grid with code {code!r}")
+
+
+def _check_new_grants(session: Session, grants: Iterable[Grant], problems: Problems) -> None:
+    grants_ = list(grants)
+    _check_grant_departments(session, grants_, problems)
+    _check_grant_areas(session, grants_, problems)
+
+
+def _another_city_admin(session: Session, user_id: int) -> bool:
+    """Whether an active user other than ``user_id`` holds city_admin over the city."""
+    found = session.scalar(
+        select(RoleGrant.id)
+        .join(User, User.id == RoleGrant.user_id)
+        .where(
+            RoleGrant.role == _CITY_ADMIN.role.value,
+            RoleGrant.scope_kind == _CITY_ADMIN.scope.kind.value,
+            User.active.is_(True),
+            User.id != user_id,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+def _check_city_admin_kept(
+    session: Session,
+    user: User,
+    problems: Problems,
+    *,
+    grants: Collection[Grant],
+    active: bool,
+    field: str,
+) -> None:
+    """Refuses taking the city_admin grant (or the account holding it, when ``active`` is
+    False) from the last active user with one: only a city_admin may grant city_admin, so
+    nobody could give it back."""
+    if not user.active or _CITY_ADMIN not in grants_of(user) or (active and _CITY_ADMIN in grants):
+        return
+    if not _another_city_admin(session, user.id):
+        problems.add(
+            field,
+            "last_city_admin",
+            f"{user.username!r} is the last active city_admin: grant city_admin to another "
+            "user first",
+        )
+
+
+def _refuse_own_grants(by: Principal | None, user: User, problems: Problems) -> None:
+    # Nobody widens or narrows their own access: another administrator must, so a mistake (or a
+    # stolen session) cannot strip the city of its administrator.
+    if by is not None and by.user_id == user.id:
+        problems.add("grants", "not_self", "you cannot change your own grants")
 
 
 def _check_memberships(session: Session, codes: Iterable[str], problems: Problems) -> list[str]:
@@ -94,7 +166,7 @@ def create_user(
     )
     phone_ = problems.check(lambda: check_phone(phone))
     email_ = problems.check(lambda: check_email(email))
-    _check_grant_departments(session, grants_, problems)
+    _check_new_grants(session, grants_, problems)
     memberships = _check_memberships(session, department_codes, problems)
     problems.raise_any()
     assert name is not None and shown is not None
@@ -138,7 +210,9 @@ def add_grant(
     grant = as_grant(role, scope)
     user = get_user(session, user_id)
     problems = Problems()
-    _check_grant_departments(session, [grant], problems)
+    _refuse_own_grants(by, user, problems)
+    if grant not in grants_of(user):
+        _check_new_grants(session, [grant], problems)
     problems.raise_any()
     require_grantable(session, by, grant)
     for row in user.grants:
@@ -166,7 +240,13 @@ def remove_grant(
 ) -> None:
     grant = as_grant(role, scope)
     user = get_user(session, user_id)
+    problems = Problems()
+    _refuse_own_grants(by, user, problems)
+    problems.raise_any()
     require_grantable(session, by, grant)
+    left = [g for g in grants_of(user) if g != grant]
+    _check_city_admin_kept(session, user, problems, grants=left, active=True, field="grants")
+    problems.raise_any()
     for row in list(user.grants):
         if (row.role, row.scope_kind, row.scope_code) == (
             grant.role.value,
@@ -203,9 +283,9 @@ def _replace_access(
 ) -> None:
     if patch.grants is not None:
         wanted = set(patch.grants)
-        _check_grant_departments(session, wanted, problems)
-        problems.raise_any()
         held = set(grants_of(user))
+        _check_new_grants(session, wanted - held, problems)
+        problems.raise_any()
         for g in sorted(wanted ^ held):
             require_grantable(session, by, g)
         user.grants = [r for r in user.grants if grants_of_row(r) in wanted]
@@ -250,6 +330,16 @@ def update_user(
         user.email = problems.check(lambda: check_email(patch.email))
     if patch.active is False and by is not None and by.user_id == user.id:
         problems.add("active", "not_self", "you cannot deactivate your own account")
+    if patch.grants is not None and set(patch.grants) != set(grants_of(user)):
+        _refuse_own_grants(by, user, problems)
+    _check_city_admin_kept(
+        session,
+        user,
+        problems,
+        grants=grants_of(user) if patch.grants is None else patch.grants,
+        active=patch.active is not False,
+        field="active" if patch.active is False else "grants",
+    )
     problems.raise_any()
     _replace_access(session, user, patch, clock, by, problems)
     if patch.active is not None and patch.active != user.active:
