@@ -27,12 +27,16 @@ def test_routes_and_their_contact_times_are_exported_incrementally(
 ) -> None:
     load_historical(city, _cases(3, T0, "r"), rules=rules)
     with city.unit_of_work() as s:
-        ids = s.scalars(select(CaseRow.id).order_by(CaseRow.id)).all()
-        for case_id in ids:
-            route = Route("sanitation", RouteRule.DUTY_OWNER, "duty rule")
-            row = store_route(s, case_id, route, route, "user:1", clock.now())
-            row.dispatched_at = clock.now()
-            row.response_due_at = clock.now() + timedelta(hours=24)
+        cases = s.execute(
+            select(CaseRow.id, CaseRow.department_code, CaseRow.dispatched_at).order_by(CaseRow.id)
+        ).all()
+        ids = [c.id for c in cases]
+        for case in cases:
+            # As a direct dispatch stores it: the case's unit, stamped with its dispatch time.
+            route = Route(case.department_code, RouteRule.DUTY_OWNER, "duty rule")
+            row = store_route(s, case.id, route, route, "user:1", clock.now())
+            row.dispatched_at = case.dispatched_at
+            row.response_due_at = case.dispatched_at + timedelta(hours=24)
     lake = Lake(tmp_path / "lake")
     first = lake.refresh(city)
     assert first.rows["case_routes"] == 3
