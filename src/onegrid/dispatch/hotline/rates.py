@@ -11,6 +11,11 @@ kept here in plain Python so the lake's rankings compute exactly the same number
   callbacks, where w is the configurable weight (``basically_satisfied_weight``, default 0.8).
 
 A rate whose denominator is zero is ``None`` (no data), never 0 or 100 %.
+
+"Dispatched to the unit" counts the desk's direct dispatches (the routes it stores). A case the
+unit returns as not its own stays counted for that dispatch, and its contact can no longer be
+recorded once it is returned: a unit that returns a case should first contact the requester,
+as a unit that keeps it must (the ranking's returned count shows the returns beside it).
 """
 
 from __future__ import annotations
