@@ -4,6 +4,7 @@ shows open cases as cells and the recent requests in the view, on a desktop and 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,11 @@ def test_a_visitor_without_an_account_reports_with_a_photo_and_a_pin(
     assert page.locator("#photos-failed").count() == 0
     j.snap(page, "40-report-anonymous")
     assert j.errors == []  # an anonymous visitor is not an error: nothing red in the console
+    # Followed without an account, by number: a report pinned without an address shows its point.
+    page.get_by_role("link", name="Follow it").click()
+    place = page.locator("#track-address")
+    place.wait_for()
+    assert re.fullmatch(r"116\.30\d{3}, 39\.\d{5}", place.inner_text()), place.inner_text()
 
     leader = bearer(city, "leader")
     found = httpx.get(f"{city.url}/api/v1/cases", params={"q": number}, headers=leader).json()

@@ -16,6 +16,15 @@ interface Request311 {
   updated_datetime: string | null;
   requested_datetime: string;
   address: string | null;
+  lat: number | null;
+  long: number | null;
+}
+
+/** The address given, else the point (a report pinned on the map may have no address). */
+function placeOf(r: Request311): string {
+  if (r.address) return r.address;
+  if (r.lat !== null && r.long !== null) return `${r.long.toFixed(5)}, ${r.lat.toFixed(5)}`;
+  return t("none");
 }
 
 export async function trackPage(main: HTMLElement, route: Route): Promise<void> {
@@ -44,7 +53,7 @@ export async function trackPage(main: HTMLElement, route: Route): Promise<void> 
         h("dt", {}, t("category")),
         h("dd", { id: "track-category" }, categoryLabel(r.service_code)),
         h("dt", {}, t("location")),
-        h("dd", { id: "track-address" }, r.address || t("none")),
+        h("dd", { id: "track-address" }, placeOf(r)),
         h("dt", {}, t("created")),
         h("dd", {}, fmtDate(r.requested_datetime)),
       ),
