@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl
 
 from fastapi.responses import JSONResponse
 
+from onegrid.api.open311.errors import OWN_PATHS
 from onegrid.core.text import CONTROL_RULE, control_message, refused_character
 
 Scope = MutableMapping[str, Any]
@@ -37,7 +38,6 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 # line feed and carriage return are allowed.
 _BODY_HINT = re.compile(rb"\\u00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])")
 _QUERY_HINT = re.compile(rb"%(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])")
-_OWN_FORMAT = ("/open311/", "/georeport/")
 JSON_MAX_BYTES = 1024 * 1024
 _JSON_LIMITS: dict[str, int | None] = {
     "/api/v1/areas/import": None,  # the route's own limit (a GeoJSON file)
@@ -184,7 +184,7 @@ class PlainTextInput:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or path.startswith(_OWN_FORMAT):
+        if scope["type"] != "http" or path.startswith(OWN_PATHS):
             await self.app(scope, receive, send)
             return
         found = refused_character(path)

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from onegrid.api.open311.errors import Open311Error, error_response
+from onegrid.api.open311.errors import OWN_PATHS, Open311Error, error_response
 from onegrid.core.errors import (
     Conflict,
     DomainError,
@@ -19,9 +19,6 @@ from onegrid.core.errors import (
     PermissionDenied,
 )
 from onegrid.core.logging import get_logger
-
-# Open311's paths answer refusals in the spec's error lists (as its routes do themselves).
-OPEN311_PREFIXES = ("/open311/", "/georeport/")
 
 PROBLEM = "application/problem+json"
 log = get_logger("onegrid.api")
@@ -105,7 +102,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         path = request.url.path
-        if path.startswith(OPEN311_PREFIXES):
+        if path.startswith(OWN_PATHS):
             # Refused before an Open311 route ran (a form field past its size, too many
             # fields): still the spec's error list, in the format the path asks for.
             status = exc.status_code if exc.status_code in (403, 404) else 400

@@ -87,5 +87,5 @@ def current_token(session: Session) -> str:
         return str(cached[1])
     token = session.connection().execute(_LATEST_TOKEN).scalar()
     text = str(token) if token else ""
-    session.info[_READ_CHANGE] = (session.get_transaction(), text)
+    session.info[_READ_CHANGE] = (transaction or session.get_transaction(), text)
     return text

@@ -11,6 +11,9 @@ from fastapi.responses import Response
 from onegrid.api.open311.formats import render
 from onegrid.core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 
+# Open311's paths (any version): refusals there come as its error lists, whoever makes them.
+OWN_PATHS = ("/open311/", "/georeport/")
+
 
 class Open311Error(Exception):
     """A refusal to send back as an Open311 error list."""

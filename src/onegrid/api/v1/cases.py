@@ -27,11 +27,12 @@ from fastapi import (
 )
 from fastapi.responses import FileResponse
 from fastapi.security import APIKeyHeader, APIKeyQuery, OAuth2PasswordBearer
-from pydantic import AfterValidator, BaseModel
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from onegrid.api.auth import SESSION_COOKIE, TOKEN_URL, principal_in, sent_key
 from onegrid.api.background import running
+from onegrid.api.ids import row_id
 from onegrid.cases import services
 from onegrid.cases.attachments import (
     AttachmentStore,
@@ -76,7 +77,7 @@ from onegrid.cases.schemas import (
 )
 from onegrid.core.clock import Clock, city_today
 from onegrid.core.cursors import ID_MAX
-from onegrid.core.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied
+from onegrid.core.errors import InvalidInput, NotAuthenticated, PermissionDenied
 from onegrid.core.masking import mask_name
 from onegrid.core.settings import Settings
 from onegrid.db.session import Database
@@ -282,17 +283,8 @@ def _expected(body_version: int | None, if_match: str | None) -> int | None:
 IfMatch = Annotated[str | None, Header(description='The version read, e.g. "3"')]
 
 
-def _a_case_id(case_id: int) -> int:
-    # No case has an id out of the column's range, and PostgreSQL refuses to compare one with
-    # it (a 500): it is a case not found, as 0 is. Raised in the validator rather than by a
-    # dependency, which would cost each transition a resolution; pydantic lets a domain error
-    # through, and the API answers it as any other.
-    if not 1 <= case_id <= ID_MAX:
-        raise NotFound(f"no case {case_id}")
-    return case_id
-
-
-CaseId = Annotated[int, Path(description="The case's id"), AfterValidator(_a_case_id)]
+# An id no case can have is a case not found, as 0 is (not the database's out-of-range error).
+CaseId = Annotated[int, Path(description="The case's id"), row_id(lambda i: f"no case {i}")]
 
 
 def _out(rec: CaseRecord, principal: Principal, rules: CaseRules, clock: Clock) -> CaseOut:
