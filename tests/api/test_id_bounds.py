@@ -5,17 +5,13 @@ PostgreSQL. Case ids have their own test (``tests/api/cases/test_case_id_range.p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from onegrid.core.clock import FixedClock
 from onegrid.db.session import Database
 from onegrid.people import services
 from onegrid.people.domain import Grant, Role, Scope
-from onegrid.people.passwords import use_hasher
 from tests.api.signins import PASSWORD, Headers, sign_in
 
 pytestmark = pytest.mark.postgres
@@ -38,13 +34,6 @@ ROUTES = [
     ("GET", "/taxonomy/versions/{}", "no taxonomy version {}"),
     ("POST", "/taxonomy/versions/{}/activate", "no taxonomy version {}"),
 ]
-
-
-@pytest.fixture(autouse=True)
-def cheap_hashing() -> Iterator[None]:
-    previous = use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    yield
-    use_hasher(previous)
 
 
 @pytest.fixture

@@ -1,17 +1,14 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from onegrid.core.clock import FixedClock
 from onegrid.db.session import Database
 from onegrid.people import services as people
 from onegrid.people.domain import Grant, Role, Scope
-from onegrid.people.passwords import use_hasher
 from tests.api.signins import PASSWORD, Headers, sign_in
 from tests.integration.cases.city import build_city
 
@@ -28,13 +25,6 @@ USERS: dict[str, Grant] = {
     "citizen": Grant(Role.CITIZEN, Scope.city()),
     "hotline": Grant(Role.HOTLINE_OPERATOR, Scope.city()),
 }
-
-
-@pytest.fixture(autouse=True)
-def cheap_hashing() -> Iterator[None]:
-    previous = use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    yield
-    use_hasher(previous)
 
 
 @pytest.fixture

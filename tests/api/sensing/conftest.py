@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from onegrid.core.clock import FixedClock
@@ -12,18 +10,10 @@ from onegrid.db.session import Database
 from onegrid.people import services as people
 from onegrid.people.credentials import create_api_key
 from onegrid.people.domain import Grant, Role, Scope
-from onegrid.people.passwords import use_hasher
 from tests.integration.sensing.city import City, add_devices, build_city
 
 PASSWORD = "correct horse battery"
 Headers = dict[str, str]
-
-
-@pytest.fixture(autouse=True)
-def cheap_hashing() -> Iterator[None]:
-    previous = use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    yield
-    use_hasher(previous)
 
 
 @pytest.fixture
