@@ -9,11 +9,10 @@ from onegrid.core.clock import FixedClock
 from onegrid.db.session import Database
 from onegrid.people import services as people
 from onegrid.people.domain import Grant, Role, Scope
-from tests.api.cases.conftest import cheap_hashing
 from tests.api.signins import PASSWORD, Headers, sign_in
 from tests.integration.cases.city import SUBURB, build_city
 
-__all__ = ["Headers", "cheap_hashing", "sign_in"]  # cheap_hashing: autouse, argon2 at test cost
+__all__ = ["Headers", "sign_in"]  # cheap hashing comes from tests/api/conftest.py (autouse)
 
 USERS: dict[str, Grant] = {
     "admin": Grant(Role.CITY_ADMIN, Scope.city()),
